@@ -1,0 +1,2 @@
+//! The `mcast` binary's entry point.
+fn main() {}

@@ -1,0 +1,237 @@
+//! Linux: RFC 3678 membership calls at the group's own protocol level, /proc and ioctl look-ups.
+
+use std::io::{self, IoSliceMut};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd;
+
+use nix::sys::socket::{
+    ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, setsockopt, sockopt,
+};
+use socket2::Socket;
+
+use super::{Change, OsFailure, Received, canonical, setsockopt_struct, storage_of};
+
+/// Adds or drops a membership with MCAST_{JOIN,LEAVE}[_SOURCE]_GROUP.
+///
+/// The level follows the group's family, not the socket's: Linux hands IPPROTO_IP options on an
+/// AF_INET6 UDP socket to the IPv4 code, which is how one dual-stack socket joins IPv4 groups,
+/// any-source and source-specific alike.
+pub fn change_membership(
+    sock: &Socket,
+    change: Change,
+    group: IpAddr,
+    ifindex: u32,
+    source: Option<IpAddr>,
+    _v6_socket: bool,
+) -> Result<(), OsFailure> {
+    let level = match group {
+        IpAddr::V4(_) => libc::IPPROTO_IP,
+        IpAddr::V6(_) => libc::IPPROTO_IPV6,
+    };
+    let fd = sock.as_raw_fd();
+    match (change, source) {
+        (change, None) => {
+            let req = libc::group_req {
+                gr_interface: ifindex,
+                gr_group: storage_of(group),
+            };
+            let (name, call) = match change {
+                Change::Join => (libc::MCAST_JOIN_GROUP, "setsockopt(MCAST_JOIN_GROUP)"),
+                Change::Leave => (libc::MCAST_LEAVE_GROUP, "setsockopt(MCAST_LEAVE_GROUP)"),
+            };
+            setsockopt_struct(fd, level, name, &req, call)
+        }
+        (change, Some(source)) => {
+            let req = libc::group_source_req {
+                gsr_interface: ifindex,
+                gsr_group: storage_of(group),
+                gsr_source: storage_of(source),
+            };
+            let (name, call) = match change {
+                Change::Join => (
+                    libc::MCAST_JOIN_SOURCE_GROUP,
+                    "setsockopt(MCAST_JOIN_SOURCE_GROUP)",
+                ),
+                Change::Leave => (
+                    libc::MCAST_LEAVE_SOURCE_GROUP,
+                    "setsockopt(MCAST_LEAVE_SOURCE_GROUP)",
+                ),
+            };
+            setsockopt_struct(fd, level, name, &req, call)
+        }
+    }
+}
+
+/// Turns IP_MULTICAST_ALL (and IPV6_MULTICAST_ALL) off, so the socket hears only its own joins.
+pub fn receive_only_joined(sock: &Socket, v6_socket: bool) -> Result<(), OsFailure> {
+    let fail = |call| move |error| OsFailure { call, error };
+    sock.set_multicast_all_v4(false)
+        .map_err(fail("setsockopt(IP_MULTICAST_ALL)"))?;
+    if v6_socket {
+        sock.set_multicast_all_v6(false)
+            .map_err(fail("setsockopt(IPV6_MULTICAST_ALL)"))?;
+    }
+    Ok(())
+}
+
+/// Chooses the interface IPv4 multicast leaves by, by index (ip_mreqn), so an interface
+/// without an IPv4 address still works.
+pub fn set_multicast_if_v4(
+    sock: &Socket,
+    ifindex: u32,
+    _address: Option<Ipv4Addr>,
+) -> Result<(), OsFailure> {
+    let req = libc::ip_mreqn {
+        imr_multiaddr: libc::in_addr { s_addr: 0 },
+        imr_address: libc::in_addr { s_addr: 0 },
+        imr_ifindex: ifindex as libc::c_int,
+    };
+    setsockopt_struct(
+        sock.as_raw_fd(),
+        libc::IPPROTO_IP,
+        libc::IP_MULTICAST_IF,
+        &req,
+        "setsockopt(IP_MULTICAST_IF)",
+    )
+}
+
+/// Asks for the ancillary data `recv` reports: destination, interface, TTL and TOS.
+pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailure> {
+    let fail = |call| {
+        move |e: nix::Error| OsFailure {
+            call,
+            error: e.into(),
+        }
+    };
+    if v4 {
+        setsockopt(sock, sockopt::Ipv4PacketInfo, &true).map_err(fail("setsockopt(IP_PKTINFO)"))?;
+        setsockopt(sock, sockopt::Ipv4RecvTtl, &true).map_err(fail("setsockopt(IP_RECVTTL)"))?;
+        setsockopt(sock, sockopt::IpRecvTos, &true).map_err(fail("setsockopt(IP_RECVTOS)"))?;
+    }
+    if v6 {
+        setsockopt(sock, sockopt::Ipv6RecvPacketInfo, &true)
+            .map_err(fail("setsockopt(IPV6_RECVPKTINFO)"))?;
+        setsockopt(sock, sockopt::Ipv6RecvHopLimit, &true)
+            .map_err(fail("setsockopt(IPV6_RECVHOPLIMIT)"))?;
+        setsockopt(sock, sockopt::Ipv6RecvTClass, &true)
+            .map_err(fail("setsockopt(IPV6_RECVTCLASS)"))?;
+    }
+    Ok(())
+}
+
+/// Room for every control message `enable_recv_info` asks for, allocated once per socket.
+pub fn cmsg_buffer() -> Vec<u8> {
+    nix::cmsg_space!(
+        libc::in_pktinfo,
+        libc::in6_pktinfo,
+        libc::c_int,
+        libc::c_int,
+        libc::c_int,
+        libc::c_int,
+        u32
+    )
+}
+
+/// Receives one datagram into `buf`. MSG_TRUNC makes Linux return the datagram's real length,
+/// so a cut datagram is reported with its size rather than silently shortened.
+pub fn recv(sock: &Socket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Received> {
+    let buf_len = buf.len();
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg =
+        recvmsg::<SockaddrStorage>(sock.as_raw_fd(), &mut iov, Some(cmsg), MsgFlags::MSG_TRUNC)?;
+    let source = msg
+        .address
+        .and_then(|a| {
+            a.as_sockaddr_in()
+                .map(|v4| SocketAddr::V4((*v4).into()))
+                .or_else(|| a.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into())))
+        })
+        .map(canonical)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "datagram without a sender address",
+            )
+        })?;
+    let mut meta = Received {
+        len: msg.bytes.min(buf_len),
+        wire_len: msg.bytes,
+        truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
+        source,
+        destination: None,
+        ifindex: None,
+        ttl: None,
+        tos: None,
+    };
+    // A truncated control buffer only loses metadata; the datagram itself is still good.
+    if let Ok(cmsgs) = msg.cmsgs() {
+        for c in cmsgs {
+            match c {
+                ControlMessageOwned::Ipv4PacketInfo(p) => {
+                    meta.destination =
+                        Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(p.ipi_addr.s_addr))));
+                    meta.ifindex = Some(p.ipi_ifindex as u32);
+                }
+                ControlMessageOwned::Ipv6PacketInfo(p) => {
+                    let ip = IpAddr::V6(p.ipi6_addr.s6_addr.into());
+                    meta.destination = Some(ip.to_canonical());
+                    meta.ifindex = Some(p.ipi6_ifindex);
+                }
+                ControlMessageOwned::Ipv4Ttl(t) => meta.ttl = u8::try_from(t).ok(),
+                ControlMessageOwned::Ipv6HopLimit(h) => meta.ttl = u8::try_from(h).ok(),
+                ControlMessageOwned::Ipv4Tos(t) => meta.tos = Some(t),
+                ControlMessageOwned::Ipv6TClass(t) => meta.tos = u8::try_from(t).ok(),
+                _ => {}
+            }
+        }
+    }
+    Ok(meta)
+}
+
+/// Restricts the socket to one interface (SO_BINDTODEVICE).
+pub fn bind_device(sock: &Socket, name: &str, _index: u32, _v6: bool) -> Result<(), OsFailure> {
+    sock.bind_device(Some(name.as_bytes()))
+        .map_err(|error| OsFailure {
+            call: "setsockopt(SO_BINDTODEVICE)",
+            error,
+        })
+}
+
+/// The interface's MTU from SIOCGIFMTU, or None where it cannot be read.
+pub fn mtu(name: &str) -> Option<u32> {
+    let sock = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).ok()?;
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    let bytes = name.as_bytes();
+    if bytes.len() >= req.ifr_name.len() {
+        return None;
+    }
+    for (dst, src) in req.ifr_name.iter_mut().zip(bytes) {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFMTU reads the NUL-terminated name and writes ifru_mtu inside `req`,
+    // which lives for the whole call.
+    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFMTU, &mut req) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: on success the kernel filled the mtu member of the union.
+    Some(unsafe { req.ifr_ifru.ifru_mtu } as u32)
+}
+
+/// The setting that bounds how many groups one socket may join, and its value here.
+pub fn membership_limit(ipv4: bool) -> (&'static str, Option<u64>) {
+    // /proc/sys/net is per network namespace, and read here by this thread's namespace.
+    let (setting, path) = if ipv4 {
+        (
+            "net.ipv4.igmp_max_memberships",
+            "/proc/sys/net/ipv4/igmp_max_memberships",
+        )
+    } else {
+        ("net.core.optmem_max", "/proc/sys/net/core/optmem_max")
+    };
+    let value = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.trim().parse().ok());
+    (setting, value)
+}

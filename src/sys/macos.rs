@@ -1,0 +1,282 @@
+//! macOS: KAME-derived option names, IPv4-mapped joins on dual-stack sockets, ioctl look-ups.
+
+use std::io::{self, IoSliceMut};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::os::fd::AsRawFd;
+
+use nix::sys::socket::{
+    ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, setsockopt, sockopt,
+};
+use socket2::Socket;
+
+use super::{Change, OsFailure, Received, canonical, setsockopt_struct, storage_of};
+
+/// SIOCGIFMTU, _IOWR('i', 51, struct ifreq); libc does not export it for Apple targets.
+const SIOCGIFMTU: libc::c_ulong = 0xc020_6933;
+
+/// Adds or drops a membership.
+///
+/// An IPv4 group on an AF_INET6 socket can only be joined any-source, as an IPv4-mapped
+/// IPv6 group; XNU has no source-specific path for it, so that case is refused up front.
+pub fn change_membership(
+    sock: &Socket,
+    change: Change,
+    group: IpAddr,
+    ifindex: u32,
+    source: Option<IpAddr>,
+    v6_socket: bool,
+) -> Result<(), OsFailure> {
+    let fd = sock.as_raw_fd();
+    if let (IpAddr::V4(v4), true) = (group, v6_socket) {
+        if source.is_some() {
+            return Err(OsFailure {
+                call: "setsockopt(MCAST_JOIN_SOURCE_GROUP)",
+                error: io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "macOS joins IPv4 groups from one source only on IPv4 sockets; use mode IPv4",
+                ),
+            });
+        }
+        let req = libc::ipv6_mreq {
+            ipv6mr_multiaddr: libc::in6_addr {
+                s6_addr: v4.to_ipv6_mapped().octets(),
+            },
+            ipv6mr_interface: ifindex,
+        };
+        let (name, call) = match change {
+            Change::Join => (libc::IPV6_JOIN_GROUP, "setsockopt(IPV6_JOIN_GROUP)"),
+            Change::Leave => (libc::IPV6_LEAVE_GROUP, "setsockopt(IPV6_LEAVE_GROUP)"),
+        };
+        return setsockopt_struct(fd, libc::IPPROTO_IPV6, name, &req, call);
+    }
+    let level = match group {
+        IpAddr::V4(_) => libc::IPPROTO_IP,
+        IpAddr::V6(_) => libc::IPPROTO_IPV6,
+    };
+    match source {
+        None => {
+            let req = libc::group_req {
+                gr_interface: ifindex,
+                gr_group: storage_of(group),
+            };
+            let (name, call) = match change {
+                Change::Join => (libc::MCAST_JOIN_GROUP, "setsockopt(MCAST_JOIN_GROUP)"),
+                Change::Leave => (libc::MCAST_LEAVE_GROUP, "setsockopt(MCAST_LEAVE_GROUP)"),
+            };
+            setsockopt_struct(fd, level, name, &req, call)
+        }
+        Some(source) => {
+            let req = libc::group_source_req {
+                gsr_interface: ifindex,
+                gsr_group: storage_of(group),
+                gsr_source: storage_of(source),
+            };
+            let (name, call) = match change {
+                Change::Join => (
+                    libc::MCAST_JOIN_SOURCE_GROUP,
+                    "setsockopt(MCAST_JOIN_SOURCE_GROUP)",
+                ),
+                Change::Leave => (
+                    libc::MCAST_LEAVE_SOURCE_GROUP,
+                    "setsockopt(MCAST_LEAVE_SOURCE_GROUP)",
+                ),
+            };
+            setsockopt_struct(fd, level, name, &req, call)
+        }
+    }
+}
+
+/// macOS delivers only joined groups already: there is no IP_MULTICAST_ALL to turn off.
+pub fn receive_only_joined(_sock: &Socket, _v6_socket: bool) -> Result<(), OsFailure> {
+    Ok(())
+}
+
+/// Chooses the interface IPv4 multicast leaves by; macOS takes it by address.
+pub fn set_multicast_if_v4(
+    sock: &Socket,
+    _ifindex: u32,
+    address: Option<Ipv4Addr>,
+) -> Result<(), OsFailure> {
+    let address = address.ok_or_else(|| OsFailure {
+        call: "setsockopt(IP_MULTICAST_IF)",
+        error: io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            "the interface has no IPv4 address to send IPv4 multicast from",
+        ),
+    })?;
+    sock.set_multicast_if_v4(&address)
+        .map_err(|error| OsFailure {
+            call: "setsockopt(IP_MULTICAST_IF)",
+            error,
+        })
+}
+
+/// Asks for the ancillary data `recv` reports: destination, interface, TTL and TOS.
+pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailure> {
+    let fail = |call| {
+        move |e: nix::Error| OsFailure {
+            call,
+            error: e.into(),
+        }
+    };
+    if v4 {
+        setsockopt(sock, sockopt::Ipv4PacketInfo, &true).map_err(fail("setsockopt(IP_PKTINFO)"))?;
+        let on: libc::c_int = 1;
+        setsockopt_struct(
+            sock.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_RECVTTL,
+            &on,
+            "setsockopt(IP_RECVTTL)",
+        )?;
+        sock.set_recv_tos_v4(true).map_err(|error| OsFailure {
+            call: "setsockopt(IP_RECVTOS)",
+            error,
+        })?;
+    }
+    if v6 {
+        setsockopt(sock, sockopt::Ipv6RecvPacketInfo, &true)
+            .map_err(fail("setsockopt(IPV6_RECVPKTINFO)"))?;
+        sock.set_recv_hoplimit_v6(true).map_err(|error| OsFailure {
+            call: "setsockopt(IPV6_RECVHOPLIMIT)",
+            error,
+        })?;
+        sock.set_recv_tclass_v6(true).map_err(|error| OsFailure {
+            call: "setsockopt(IPV6_RECVTCLASS)",
+            error,
+        })?;
+    }
+    Ok(())
+}
+
+/// Room for every control message `enable_recv_info` asks for, allocated once per socket.
+pub fn cmsg_buffer() -> Vec<u8> {
+    nix::cmsg_space!(
+        libc::in_pktinfo,
+        libc::in6_pktinfo,
+        libc::c_int,
+        libc::c_int,
+        libc::c_int,
+        libc::c_int
+    )
+}
+
+/// Receives one datagram into `buf`; macOS reports truncation by flag only.
+pub fn recv(sock: &Socket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Received> {
+    let buf_len = buf.len();
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg =
+        recvmsg::<SockaddrStorage>(sock.as_raw_fd(), &mut iov, Some(cmsg), MsgFlags::empty())?;
+    let source = msg
+        .address
+        .and_then(|a| {
+            a.as_sockaddr_in()
+                .map(|v4| SocketAddr::V4((*v4).into()))
+                .or_else(|| a.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into())))
+        })
+        .map(canonical)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "datagram without a sender address",
+            )
+        })?;
+    let mut meta = Received {
+        len: msg.bytes.min(buf_len),
+        wire_len: msg.bytes,
+        truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
+        source,
+        destination: None,
+        ifindex: None,
+        ttl: None,
+        tos: None,
+    };
+    if let Ok(cmsgs) = msg.cmsgs() {
+        for c in cmsgs {
+            match c {
+                ControlMessageOwned::Ipv4PacketInfo(p) => {
+                    meta.destination =
+                        Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(p.ipi_addr.s_addr))));
+                    meta.ifindex = Some(p.ipi_ifindex);
+                }
+                ControlMessageOwned::Ipv6PacketInfo(p) => {
+                    meta.destination = Some(IpAddr::V6(p.ipi6_addr.s6_addr.into()).to_canonical());
+                    meta.ifindex = Some(p.ipi6_ifindex);
+                }
+                // nix decodes neither of these on Apple targets; both carry one int.
+                ControlMessageOwned::Unknown(u)
+                    if u.cmsg_header.cmsg_level == libc::IPPROTO_IPV6 =>
+                {
+                    let value = u
+                        .data_bytes
+                        .get(..4)
+                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                        .map(i32::from_ne_bytes)
+                        .and_then(|v| u8::try_from(v).ok());
+                    match u.cmsg_header.cmsg_type {
+                        libc::IPV6_HOPLIMIT => meta.ttl = value,
+                        libc::IPV6_TCLASS => meta.tos = value,
+                        _ => {}
+                    }
+                }
+                ControlMessageOwned::Unknown(u)
+                    if u.cmsg_header.cmsg_level == libc::IPPROTO_IP
+                        && u.cmsg_header.cmsg_type == libc::IP_RECVTTL =>
+                {
+                    meta.ttl = u.data_bytes.first().copied();
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(meta)
+}
+
+/// Restricts the socket to one interface (IP_BOUND_IF / IPV6_BOUND_IF).
+pub fn bind_device(sock: &Socket, _name: &str, index: u32, v6: bool) -> Result<(), OsFailure> {
+    let index = NonZeroU32::new(index);
+    if v6 {
+        sock.bind_device_by_index_v6(index)
+            .map_err(|error| OsFailure {
+                call: "setsockopt(IPV6_BOUND_IF)",
+                error,
+            })
+    } else {
+        sock.bind_device_by_index_v4(index)
+            .map_err(|error| OsFailure {
+                call: "setsockopt(IP_BOUND_IF)",
+                error,
+            })
+    }
+}
+
+/// The interface's MTU from SIOCGIFMTU, or None where it cannot be read.
+pub fn mtu(name: &str) -> Option<u32> {
+    let sock = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).ok()?;
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    let bytes = name.as_bytes();
+    if bytes.len() >= req.ifr_name.len() {
+        return None;
+    }
+    for (dst, src) in req.ifr_name.iter_mut().zip(bytes) {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFMTU reads the NUL-terminated name and writes ifru_mtu inside `req`,
+    // which lives for the whole call.
+    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), SIOCGIFMTU, &mut req) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: on success the kernel filled the mtu member of the union.
+    Some(unsafe { req.ifr_ifru.ifru_mtu } as u32)
+}
+
+/// macOS bounds groups per socket by IP_MAX_MEMBERSHIPS, a compile-time constant of XNU.
+pub fn membership_limit(_ipv4: bool) -> (&'static str, Option<u64>) {
+    (
+        "IP_MAX_MEMBERSHIPS (kern.ipc; fixed in the kernel)",
+        Some(4095),
+    )
+}

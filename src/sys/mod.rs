@@ -1,0 +1,108 @@
+//! Platform code: every `cfg` on the target OS lives below this module, behind one set of functions.
+
+// The FFI wrappers here are the only unsafe code of the crate; each block says why it is sound.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem;
+use std::net::{IpAddr, SocketAddr};
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+pub use linux::*;
+
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+pub use macos::*;
+
+/// A refused system call: which one, and the OS error.
+#[derive(Debug)]
+pub struct OsFailure {
+    /// The call or option, e.g. `setsockopt(MCAST_JOIN_GROUP)`.
+    pub call: &'static str,
+    /// What the OS said.
+    pub error: io::Error,
+}
+
+/// Whether a membership change adds or removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Join the group (or add the source).
+    Join,
+    /// Leave the group (or drop the source).
+    Leave,
+}
+
+/// One received datagram: where its bytes are, who sent it, and what the IP header said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// How many bytes of the buffer hold the datagram.
+    pub len: usize,
+    /// The datagram's full length; more than `len` when it was truncated.
+    pub wire_len: usize,
+    /// True when the datagram did not fit the buffer and its tail was lost.
+    pub truncated: bool,
+    /// The sender; on a dual-stack socket IPv4 senders are shown as IPv4, not `::ffff:a.b.c.d`.
+    pub source: SocketAddr,
+    /// The destination address from the IP header (the group, for multicast).
+    pub destination: Option<IpAddr>,
+    /// The index of the interface it arrived on.
+    pub ifindex: Option<u32>,
+    /// The TTL or hop limit it arrived with.
+    pub ttl: Option<u8>,
+    /// The TOS byte or traffic class it arrived with.
+    pub tos: Option<u8>,
+}
+
+/// An IP address as a `sockaddr_storage`, the form the RFC 3678 membership structs carry.
+fn storage_of(ip: IpAddr) -> libc::sockaddr_storage {
+    let sa = socket2::SockAddr::from(SocketAddr::new(ip, 0));
+    // SAFETY: sockaddr_storage is plain old data for which all-zero bytes are valid.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let len = (sa.len() as usize).min(mem::size_of::<libc::sockaddr_storage>());
+    // SAFETY: both pointers are valid for `len` bytes (bounded by both sizes) and do not overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            sa.as_ptr().cast::<u8>(),
+            (&mut storage as *mut libc::sockaddr_storage).cast::<u8>(),
+            len,
+        );
+    }
+    storage
+}
+
+/// setsockopt with a struct value, mapping failure to the named call.
+fn setsockopt_struct<T>(
+    fd: std::os::fd::RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &T,
+    call: &'static str,
+) -> Result<(), OsFailure> {
+    // SAFETY: `value` is a valid, initialised T for the duration of the call and the length
+    // passed is exactly its size, so the kernel reads only memory we own.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (value as *const T).cast(),
+            mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(OsFailure {
+            call,
+            error: io::Error::last_os_error(),
+        })
+    }
+}
+
+/// Turns a `::ffff:a.b.c.d` sender on a dual-stack socket back into the IPv4 address it is.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
