@@ -1,0 +1,262 @@
+//! The namespace lab: throwaway network namespaces ("hosts") on one bridge, torn down on drop.
+//!
+//! Every datagram a test sends stays inside namespaces made here. The host's own interfaces,
+//! addresses and routes are never touched: the bridge lives in a "switch" namespace of its
+//! own, and each veth pair is created between that namespace and a host namespace.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use nix::sched::{CloneFlags, setns};
+
+/// The interface name every lab host has.
+pub const IFACE: &str = "eth0";
+
+static NEXT_LAB: AtomicUsize = AtomicUsize::new(0);
+
+/// A set of hosts on one link.
+pub struct Lab {
+    switch: String,
+    hosts: Vec<Host>,
+    /// The namespace the building thread was in, restored on drop after `Host::enter`.
+    origin: File,
+}
+
+/// One lab host: a network namespace with `eth0` on the lab's link.
+#[derive(Clone, Debug)]
+pub struct Host {
+    /// The namespace's name under /run/netns.
+    pub ns: String,
+    /// Its IPv4 address on eth0 (TEST-NET-1, 192.0.2.0/24).
+    pub v4: Ipv4Addr,
+    /// Its global IPv6 address on eth0 (documentation prefix 2001:db8::/32).
+    pub v6: Ipv6Addr,
+}
+
+fn ip(args: &[&str]) -> Output {
+    let out = Command::new("ip").args(args).output().unwrap_or_else(|e| {
+        panic!("the lab needs iproute2's `ip` (apt-get install iproute2): {e}")
+    });
+    if !out.status.success() {
+        panic!(
+            "the lab could not run `ip {}`: {} (the lab needs root or CAP_NET_ADMIN)",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    out
+}
+
+/// Removes namespaces left by lab processes that died without tearing down.
+fn sweep_stale() {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let name = line.split_whitespace().next().unwrap_or("");
+        let Some(rest) = name.strip_prefix("mcl-") else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = Command::new("ip").args(["netns", "del", name]).output();
+            }
+        }
+    }
+}
+
+impl Lab {
+    /// Builds `n` hosts (192.0.2.1.., 2001:db8::1..) joined by a bridge.
+    pub fn new(n: usize) -> Lab {
+        if !nix::unistd::geteuid().is_root() {
+            panic!(
+                "the lab needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN) to make network namespaces"
+            );
+        }
+        sweep_stale();
+        let id = NEXT_LAB.fetch_add(1, Ordering::Relaxed);
+        let base = format!("mcl-{}-{id}", std::process::id());
+        let switch = format!("{base}-sw");
+        ip(&["netns", "add", &switch]);
+        let mut lab = Lab {
+            switch: switch.clone(),
+            hosts: Vec::new(),
+            origin: File::open("/proc/thread-self/ns/net").expect("open this thread's namespace"),
+        };
+        ip(&[
+            "-n",
+            &switch,
+            "link",
+            "add",
+            "br0",
+            "type",
+            "bridge",
+            "mcast_snooping",
+            "0",
+        ]);
+        ip(&["-n", &switch, "link", "set", "br0", "up"]);
+        for i in 1..=n {
+            let host = Host {
+                ns: format!("{base}-h{i}"),
+                v4: Ipv4Addr::new(192, 0, 2, i as u8),
+                v6: format!("2001:db8::{i}").parse().unwrap(),
+            };
+            ip(&["netns", "add", &host.ns]);
+            lab.hosts.push(host.clone());
+            // No duplicate address detection: addresses are usable at once, and unique here.
+            host.run(|| {
+                for conf in ["all", "default"] {
+                    std::fs::write(format!("/proc/sys/net/ipv6/conf/{conf}/accept_dad"), "0")
+                        .expect("set accept_dad");
+                }
+            });
+            let port = format!("p{i}");
+            ip(&[
+                "-n", &switch, "link", "add", &port, "type", "veth", "peer", "name", IFACE,
+                "netns", &host.ns,
+            ]);
+            ip(&["-n", &switch, "link", "set", &port, "master", "br0", "up"]);
+            ip(&["-n", &host.ns, "link", "set", "lo", "up"]);
+            ip(&[
+                "-n",
+                &host.ns,
+                "addr",
+                "add",
+                &format!("{}/24", host.v4),
+                "dev",
+                IFACE,
+            ]);
+            ip(&[
+                "-n",
+                &host.ns,
+                "addr",
+                "add",
+                &format!("{}/64", host.v6),
+                "dev",
+                IFACE,
+                "nodad",
+            ]);
+            ip(&["-n", &host.ns, "link", "set", IFACE, "up"]);
+            // IPv4 multicast needs a route when no interface is named; this keeps it on eth0.
+            ip(&["-n", &host.ns, "route", "add", "224.0.0.0/4", "dev", IFACE]);
+        }
+        for host in &lab.hosts {
+            host.wait_ready();
+        }
+        lab
+    }
+
+    /// Host `i`, counted from 1.
+    pub fn host(&self, i: usize) -> &Host {
+        &self.hosts[i - 1]
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = setns(&self.origin, CloneFlags::CLONE_NEWNET);
+        // Deleting a namespace destroys its end of every veth pair, and so the pair.
+        for name in self.hosts.iter().map(|h| &h.ns).chain([&self.switch]) {
+            let _ = Command::new("ip").args(["netns", "del", name]).output();
+        }
+    }
+}
+
+impl Host {
+    /// Runs `f` on a thread inside this host's namespace and returns what it returns.
+    /// A panic inside `f` fails the calling test with the same message.
+    pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        match self.spawn(f).join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// Moves the calling thread into this host's namespace: sockets it makes from now on,
+    /// and interfaces it looks up, are this host's. The lab's drop moves it back.
+    pub fn enter(&self) {
+        let path = format!("/run/netns/{}", self.ns);
+        let ns = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+        setns(ns, CloneFlags::CLONE_NEWNET).unwrap_or_else(|e| panic!("setns {path}: {e}"));
+    }
+
+    /// Starts `f` on a thread inside this host's namespace.
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> JoinHandle<T> {
+        let path = format!("/run/netns/{}", self.ns);
+        thread::spawn(move || {
+            let ns = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+            setns(ns, CloneFlags::CLONE_NEWNET).unwrap_or_else(|e| panic!("setns {path}: {e}"));
+            f()
+        })
+    }
+
+    /// Runs a command inside this host's namespace and returns what it printed.
+    pub fn exec(&self, program: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.ns, program])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("run {program} in {}: {e}", self.ns))
+    }
+
+    /// `ip maddr show dev eth0` in this host: the kernel's own list of joined groups.
+    pub fn maddr(&self) -> String {
+        String::from_utf8_lossy(&ip(&["-n", &self.ns, "maddr", "show", "dev", IFACE]).stdout)
+            .into_owned()
+    }
+
+    /// True when the kernel lists `group` as joined on eth0.
+    pub fn holds(&self, group: IpAddr) -> bool {
+        let text = self.maddr();
+        text.lines()
+            .any(|l| l.split_whitespace().nth(1) == Some(&group.to_string()))
+    }
+
+    /// The link-local IPv6 address of eth0.
+    pub fn link_local(&self) -> Ipv6Addr {
+        self.run(|| {
+            mcast::iface::resolve(&mcast::IfaceSpec::Name(IFACE.into()))
+                .expect("eth0")
+                .addresses
+                .iter()
+                .find_map(|a| match a.ip {
+                    IpAddr::V6(v6) if v6.segments()[0] == 0xfe80 => Some(v6),
+                    _ => None,
+                })
+                .expect("a link-local address on eth0")
+        })
+    }
+
+    /// Waits until eth0 is running with its link-local address, so tests start on a live link.
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = self.run(|| {
+                mcast::iface::resolve(&mcast::IfaceSpec::Name(IFACE.into())).is_ok_and(|i| {
+                    i.flags.running
+                        && i.addresses
+                            .iter()
+                            .any(|a| matches!(a.ip, IpAddr::V6(v6) if v6.segments()[0] == 0xfe80))
+                })
+            });
+            if ready {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: eth0 did not come up in 10 s",
+                self.ns
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
