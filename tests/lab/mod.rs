@@ -63,10 +63,9 @@ fn sweep_stale() {
             continue;
         };
         let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        if let Some(pid) = pid {
-            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = Command::new("ip").args(["netns", "del", name]).output();
-            }
+        let dead = pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+        if dead {
+            let _ = Command::new("ip").args(["netns", "del", name]).output();
         }
     }
 }
