@@ -14,6 +14,7 @@
 pub mod addr;
 pub mod error;
 pub mod iface;
+pub mod membership;
 pub mod service;
 pub mod simple;
 pub mod socket;

@@ -1,4 +1,5 @@
 //! The library API proven with real datagrams between lab namespaces, for IPv4 and IPv6.
+#![cfg(target_os = "linux")]
 
 mod lab;
 

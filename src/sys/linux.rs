@@ -235,3 +235,48 @@ pub fn membership_limit(ipv4: bool) -> (&'static str, Option<u64>) {
         .and_then(|s| s.trim().parse().ok());
     (setting, value)
 }
+
+/// Reads the four /proc membership files of this thread's network namespace.
+///
+/// /proc/thread-self, not /proc/self: a thread that entered another namespace with setns
+/// must see that namespace's tables, and /proc/self follows the process's main thread.
+pub fn memberships() -> crate::Result<Vec<crate::membership::GroupMembership>> {
+    use crate::membership::{combine, parse_igmp, parse_igmp6, parse_mcfilter};
+    let read = |name: &str| {
+        let path = format!("/proc/thread-self/net/{name}");
+        std::fs::read_to_string(&path).map_err(|e| {
+            crate::Error::os(
+                "list memberships",
+                match name {
+                    "igmp" => "read(/proc/net/igmp)",
+                    "igmp6" => "read(/proc/net/igmp6)",
+                    "mcfilter" => "read(/proc/net/mcfilter)",
+                    _ => "read(/proc/net/mcfilter6)",
+                },
+                e,
+            )
+        })
+    };
+    // A kernel without IPv6 has no igmp6 files: that is no IPv6 groups, not an error.
+    let optional = |name: &str| read(name).or_else(|_| Ok::<_, crate::Error>(String::new()));
+    let mut all = combine(
+        &parse_igmp(&read("igmp")?)?,
+        &parse_mcfilter(&read("mcfilter")?, false)?,
+    );
+    let mut v6 = combine(
+        &parse_igmp6(&optional("igmp6")?)?,
+        &parse_mcfilter(&optional("mcfilter6")?, true)?,
+    );
+    for m in &mut v6 {
+        m.forced_mld_version = forced_mld_version(&m.interface);
+    }
+    all.append(&mut v6);
+    Ok(all)
+}
+
+/// The MLD version forced on an interface, None when the kernel negotiates it.
+fn forced_mld_version(ifname: &str) -> Option<u8> {
+    let path = format!("/proc/sys/net/ipv6/conf/{ifname}/force_mld_version");
+    let v: u8 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
+    (v != 0).then_some(v)
+}

@@ -16,6 +16,10 @@ pub use linux::*;
 mod macos;
 #[cfg(target_os = "macos")]
 pub use macos::*;
+#[cfg(target_os = "macos")]
+mod macos_ifmaddrs;
+#[cfg(target_os = "macos")]
+pub use macos_ifmaddrs::memberships;
 
 /// A refused system call: which one, and the OS error.
 #[derive(Debug)]
