@@ -15,9 +15,11 @@ pub mod addr;
 pub mod error;
 pub mod iface;
 pub mod membership;
+pub mod probe;
 pub mod service;
 pub mod simple;
 pub mod socket;
+pub mod stats;
 mod sys;
 
 pub use addr::{IfaceSpec, ScopedAddr, Zone};
