@@ -20,6 +20,7 @@ pub mod service;
 pub mod simple;
 pub mod socket;
 pub mod stats;
+pub mod stop;
 mod sys;
 
 pub use addr::{IfaceSpec, ScopedAddr, Zone};

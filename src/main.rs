@@ -1,2 +1,7 @@
-//! The `mcast` binary's entry point.
-fn main() {}
+//! The `mcast` binary: parse the command line, run it, and map the outcome to an exit status.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -219,7 +219,9 @@ pub fn combine(groups: &[ProcGroup], rows: &[FilterRow]) -> Vec<GroupMembership>
     for g in groups {
         let first_on_iface = previous_index != Some(g.index);
         previous_index = Some(g.index);
-        let known = first_on_iface || fully_listed.contains(&g.index);
+        // A group only the kernel itself holds has no source filter, listed or not.
+        let kernel_only = g.users <= 1 && joined_by_kernel(g.group);
+        let known = first_on_iface || kernel_only || fully_listed.contains(&g.index);
         let rows = by_group
             .get(&(g.index, g.group))
             .map_or(&[][..], |v| v.as_slice());
@@ -238,6 +240,21 @@ pub fn combine(groups: &[ProcGroup], rows: &[FilterRow]) -> Vec<GroupMembership>
         });
     }
     out
+}
+
+/// Groups the kernel joins on its own: all-hosts/all-nodes, and IPv6 solicited-node groups.
+fn joined_by_kernel(group: IpAddr) -> bool {
+    match group {
+        IpAddr::V4(v4) => v4 == Ipv4Addr::new(224, 0, 0, 1),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let all_nodes = (s[0] == 0xff01 || s[0] == 0xff02)
+                && v6.to_bits() & 0xffff_ffff == 1
+                && s[1..7] == [0; 6];
+            let solicited = s[0] == 0xff02 && s[1..5] == [0; 4] && s[5] == 1 && s[6] >> 8 == 0xff;
+            all_nodes || solicited
+        }
+    }
 }
 
 /// The mode and sources that the counts support, and whether that was a guess.

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -288,6 +289,25 @@ impl McastSocket {
     pub fn recv_from(&mut self, buf: &mut [u8]) -> Result<Received> {
         sys::recv(&self.socket, buf, &mut self.cmsg)
             .map_err(os_call("receive a datagram", "recvmsg"))
+    }
+
+    /// Waits until a datagram can be read or `timeout` passes (None waits without end).
+    /// Returns false on timeout, and also when a signal interrupted the wait, so callers
+    /// can look at their stop conditions.
+    pub fn wait_readable(&self, timeout: Option<Duration>) -> Result<bool> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let ms = timeout.map_or(PollTimeout::NONE, |t| {
+            // Round up, so a wait never ends before its deadline and spins.
+            let ms = t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+        });
+        let mut fds = [PollFd::new(self.socket.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, ms) {
+            Ok(n) => Ok(n > 0),
+            Err(nix::errno::Errno::EINTR) => Ok(false),
+            Err(e) => Err(Error::os("wait for a datagram", "poll", e.into())),
+        }
     }
 
     /// Joins `group`, from any source or from `source` only (SSM).

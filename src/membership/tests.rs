@@ -178,3 +178,19 @@ fn mixed_joiners_are_inferred_and_said_so() {
         (FilterMode::Exclude, vec![ip("10.0.0.1")])
     );
 }
+
+#[test]
+fn groups_only_the_kernel_holds_are_known_to_be_any_source() {
+    let groups = [
+        group(2, "ff02::1:ff00:2", 1),
+        group(2, "ff02::1:ff00:1", 1),
+        group(2, "ff02::1", 1),
+        group(2, "ff15::9", 1),
+    ];
+    let all = combine(&groups, &[]);
+    assert!(all[1].sources_known && all[2].sources_known, "{all:?}");
+    assert!(
+        !all[3].sources_known,
+        "a user's group behind the newest stays unknown"
+    );
+}

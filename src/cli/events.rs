@@ -1,0 +1,218 @@
+//! What send, recv and join report, as serde types for JSON Lines and as text lines.
+
+use std::io::{self, Write};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::groups::GroupJson;
+
+/// One JSON Lines record; the `type` key says which.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event<'a> {
+    /// A datagram arrived.
+    Packet(Packet<'a>),
+    /// A group was joined.
+    Joined(MembershipChange),
+    /// A group was left.
+    Left(MembershipChange),
+    /// What the kernel holds for the groups joined.
+    Memberships {
+        /// The kernel's entries for them.
+        groups: Vec<GroupJson>,
+    },
+    /// The figures of a whole `recv` run.
+    Summary(RecvSummary),
+    /// The figures of a whole `send` run.
+    #[serde(rename = "summary")]
+    SendSummary(SendSummary),
+}
+
+#[derive(Serialize)]
+pub struct Packet<'a> {
+    pub time: String,
+    pub source: String,
+    pub source_port: u16,
+    pub group: String,
+    pub port: u16,
+    pub interface: Option<&'a str>,
+    pub size: usize,
+    pub truncated: bool,
+    pub ttl: Option<u8>,
+    pub tos: Option<u8>,
+    /// The payload when it is UTF-8 text and not a probe.
+    pub text: Option<String>,
+    pub probe: Option<ProbeInfo>,
+}
+
+#[derive(Serialize)]
+pub struct ProbeInfo {
+    pub sender: String,
+    pub seq: u64,
+    pub delay_ms: f64,
+}
+
+#[derive(Serialize)]
+pub struct MembershipChange {
+    pub time: String,
+    pub group: String,
+    pub interface: Option<String>,
+    pub sources: Vec<String>,
+}
+
+#[derive(Serialize, Default)]
+pub struct RecvSummary {
+    pub packets: u64,
+    pub bytes: u64,
+    pub elapsed_ms: f64,
+    pub rate_pps: f64,
+    pub first_after_ms: Option<f64>,
+    pub probes: u64,
+    pub foreign: u64,
+    pub truncated: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    pub reordered: u64,
+    pub untracked_senders: u64,
+    pub senders: Vec<SenderSummary>,
+}
+
+#[derive(Serialize)]
+pub struct SenderSummary {
+    pub sender: String,
+    pub source: String,
+    pub planned: u32,
+    pub received: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    pub reordered: u64,
+    pub delay_min_ms: Option<f64>,
+    pub delay_avg_ms: Option<f64>,
+    pub delay_max_ms: Option<f64>,
+    pub jitter_ms: f64,
+}
+
+#[derive(Serialize, Default)]
+pub struct SendSummary {
+    pub packets: u64,
+    pub bytes: u64,
+    pub elapsed_ms: f64,
+    pub rate_pps: f64,
+    pub errors: u64,
+    pub path: &'static str,
+}
+
+/// RFC 3339 with microseconds, in UTC: sortable and unambiguous.
+pub fn timestamp(t: SystemTime) -> String {
+    humantime::format_rfc3339_micros(t).to_string()
+}
+
+/// A sender id as people read it.
+pub fn sender_id(id: u32) -> String {
+    format!("{id:08x}")
+}
+
+/// Writes a packet as one text line.
+pub fn packet_text(out: &mut impl Write, p: &Packet, payload_shown: &str) -> io::Result<()> {
+    write!(
+        out,
+        "{}  {}:{} > {}",
+        p.time, p.source, p.source_port, p.group
+    )?;
+    if let Some(i) = p.interface {
+        write!(out, " on {i}")?;
+    }
+    write!(out, "  {} bytes", p.size)?;
+    if p.truncated {
+        write!(out, " (truncated)")?;
+    }
+    if let Some(t) = p.ttl {
+        write!(out, "  ttl {t}")?;
+    }
+    match &p.probe {
+        Some(pr) => writeln!(
+            out,
+            "  probe {} seq {} delay {:.3} ms",
+            pr.sender, pr.seq, pr.delay_ms
+        ),
+        None => writeln!(out, "  \"{payload_shown}\""),
+    }
+}
+
+/// Writes a membership change as one text line.
+pub fn change_text(out: &mut impl Write, verb: &str, c: &MembershipChange) -> io::Result<()> {
+    write!(out, "{verb} {}", c.group)?;
+    if !c.sources.is_empty() {
+        write!(out, " from {}", c.sources.join(", "))?;
+    }
+    if let Some(i) = &c.interface {
+        write!(out, " on {i}")?;
+    }
+    writeln!(out)
+}
+
+/// Writes the recv summary as text.
+pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()> {
+    write!(
+        out,
+        "{} datagrams, {} bytes in {:.3} s ({:.1}/s)",
+        s.packets,
+        s.bytes,
+        s.elapsed_ms / 1000.0,
+        s.rate_pps
+    )?;
+    if let Some(f) = s.first_after_ms {
+        write!(out, "; first {f:.1} ms after joining")?;
+    }
+    writeln!(out)?;
+    if s.truncated > 0 {
+        writeln!(
+            out,
+            "{} truncated (larger than the receive buffer)",
+            s.truncated
+        )?;
+    }
+    for x in &s.senders {
+        write!(
+            out,
+            "sender {} at {}: {} received, {} lost, {} duplicates, {} reordered",
+            x.sender, x.source, x.received, x.lost, x.duplicates, x.reordered
+        )?;
+        if let (Some(min), Some(avg), Some(max)) = (x.delay_min_ms, x.delay_avg_ms, x.delay_max_ms)
+        {
+            write!(
+                out,
+                "; delay min/avg/max {min:.3}/{avg:.3}/{max:.3} ms, jitter {:.3} ms",
+                x.jitter_ms
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if s.untracked_senders > 0 {
+        writeln!(
+            out,
+            "{} probes from senders beyond the {} followed were counted but not analysed",
+            s.untracked_senders,
+            mcast::stats::MAX_SENDERS
+        )?;
+    }
+    if s.probes > 0 || s.foreign > 0 {
+        writeln!(out, "{} probes, {} other datagrams", s.probes, s.foreign)?;
+    }
+    Ok(())
+}
+
+/// Writes the send summary as text.
+pub fn send_summary_text(out: &mut impl Write, s: &SendSummary) -> io::Result<()> {
+    writeln!(
+        out,
+        "sent {} datagrams, {} bytes in {:.3} s ({:.1}/s), {} send errors, via {}",
+        s.packets,
+        s.bytes,
+        s.elapsed_ms / 1000.0,
+        s.rate_pps,
+        s.errors,
+        s.path
+    )
+}

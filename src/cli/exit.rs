@@ -1,0 +1,82 @@
+//! Exit statuses, and how failures are told on stderr.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// The statuses mcast exits with; documented in the man page and README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// It worked: for `recv`, datagrams arrived (and `--count` was reached when given).
+    Success = 0,
+    /// `recv` waited out its timeout or duration with no datagram, or fewer than `--count`.
+    NoData = 1,
+    /// Bad input or a failure; stderr says which.
+    Error = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// True when the error is a closed stdout pipe (`mcast recv ... | head`): not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints `mcast: ` and the error with its causes on one line, as `a: b: c`.
+pub fn report(err: &anyhow::Error) {
+    let mut line = String::from("mcast: ");
+    let mut first = true;
+    for cause in err.chain() {
+        let text = cause.to_string();
+        // Library errors already include their OS cause; do not say it twice.
+        if !first && line.ends_with(&text) {
+            continue;
+        }
+        if !first {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+        first = false;
+    }
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// One line for a command-line usage error from clap, without its usage block.
+pub fn usage_line(rendered: &str) -> String {
+    let body = rendered
+        .trim()
+        .strip_prefix("error: ")
+        .unwrap_or(rendered.trim());
+    let body = body.split("\n\nUsage:").next().unwrap_or(body);
+    let body = body
+        .split("\n\nFor more information")
+        .next()
+        .unwrap_or(body);
+    let parts: Vec<String> = body
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect();
+    format!("mcast: {} (see 'mcast --help')", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_errors_fold_into_one_line() {
+        let rendered = "error: the following required arguments were not provided:\n  <PORT>\n\n\
+                        Usage: mcast send <GROUP> <PORT> [MESSAGE]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            usage_line(rendered),
+            "mcast: the following required arguments were not provided: <PORT> (see 'mcast --help')"
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! `mcast groups`: the memberships the kernel holds, per interface, with source filters.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+
+use mcast::IfaceSpec;
+use mcast::iface;
+use mcast::membership::{FilterMode, GroupMembership, memberships};
+
+use super::exit::Exit;
+use super::output::Stdout;
+
+#[derive(Args, Debug)]
+pub struct GroupsArgs {
+    /// Show only the groups of this interface (name, index or address)
+    #[arg(short, long, value_name = "IFACE")]
+    interface: Option<IfaceSpec>,
+    /// Show only IPv4 groups
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    ipv4: bool,
+    /// Show only IPv6 groups
+    #[arg(short = '6')]
+    ipv6: bool,
+    /// Print one JSON array instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+/// A membership as JSON; also used by `mcast join` to show what the kernel holds.
+#[derive(Serialize)]
+pub struct GroupJson {
+    interface: String,
+    index: u32,
+    family: &'static str,
+    group: String,
+    users: Option<u32>,
+    mode: &'static str,
+    mode_inferred: bool,
+    sources: Vec<String>,
+    sources_known: bool,
+    querier_version: Option<String>,
+    forced_mld_version: Option<u8>,
+}
+
+impl From<&GroupMembership> for GroupJson {
+    fn from(m: &GroupMembership) -> Self {
+        GroupJson {
+            interface: m.interface.clone(),
+            index: m.index,
+            family: if m.group.is_ipv4() { "ipv4" } else { "ipv6" },
+            group: m.group.to_string(),
+            users: m.users,
+            mode: mode_name(m.mode),
+            mode_inferred: m.mode_inferred,
+            sources: m.sources.iter().map(ToString::to_string).collect(),
+            sources_known: m.sources_known,
+            querier_version: m.querier_version.clone(),
+            forced_mld_version: m.forced_mld_version,
+        }
+    }
+}
+
+fn mode_name(mode: FilterMode) -> &'static str {
+    match mode {
+        FilterMode::Include => "include",
+        FilterMode::Exclude => "exclude",
+    }
+}
+
+pub fn run(args: GroupsArgs) -> Result<Exit> {
+    let index = match &args.interface {
+        Some(spec) => Some(iface::resolve(spec)?.index),
+        None => None,
+    };
+    let list: Vec<GroupMembership> = memberships()?
+        .into_iter()
+        .filter(|m| index.is_none_or(|i| m.index == i))
+        .filter(|m| !args.ipv4 || m.group.is_ipv4())
+        .filter(|m| !args.ipv6 || m.group.is_ipv6())
+        .collect();
+    let mut out = Stdout::new();
+    if args.json {
+        let json: Vec<GroupJson> = list.iter().map(GroupJson::from).collect();
+        out.json_line(&json)?;
+    } else {
+        write_text(&mut out, &list)?;
+    }
+    out.flush()?;
+    Ok(Exit::Success)
+}
+
+/// The table a person reads: one block per interface and family, aligned columns.
+pub fn write_text(out: &mut impl Write, list: &[GroupMembership]) -> std::io::Result<()> {
+    let width = list
+        .iter()
+        .map(|m| m.group.to_string().len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut block = None;
+    for m in list {
+        let key = (m.index, m.group.is_ipv4());
+        if block != Some(key) {
+            block = Some(key);
+            write!(out, "{} (index {})", m.interface, m.index)?;
+            match (&m.querier_version, m.forced_mld_version, m.group.is_ipv4()) {
+                (Some(v), _, true) => write!(out, ", IGMP querier {v}")?,
+                (_, Some(v), false) => write!(out, ", MLDv{v} forced")?,
+                (_, None, false) => write!(out, ", MLD")?,
+                _ => write!(out, ", IGMP")?,
+            }
+            writeln!(out)?;
+            writeln!(out, "  {:<width$}  USERS  MODE      SOURCES", "GROUP")?;
+        }
+        let users = m.users.map_or("-".to_string(), |u| u.to_string());
+        let mode = format!(
+            "{}{}",
+            mode_name(m.mode),
+            if m.mode_inferred { "?" } else { "" }
+        );
+        let sources = if !m.sources_known {
+            "unknown (the kernel does not list them)".to_string()
+        } else if m.sources.is_empty() {
+            "any".to_string()
+        } else {
+            m.sources
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(
+            out,
+            "  {:<width$}  {users:>5}  {mode:<8}  {sources}",
+            m.group.to_string()
+        )?;
+    }
+    Ok(())
+}

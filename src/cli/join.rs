@@ -1,0 +1,130 @@
+//! `mcast join`: join groups, show what the kernel now holds, hold them, then leave.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use mcast::membership::memberships;
+use mcast::{IfaceSpec, IpMode, McastSocket, Membership, ScopedAddr, stop};
+
+use super::events::{self, Event, MembershipChange};
+use super::exit::Exit;
+use super::groups::{self, GroupJson};
+use super::output::Stdout;
+use super::parse;
+
+#[derive(Args, Debug)]
+pub struct JoinArgs {
+    /// Groups to join (239.1.1.1, ff15::1, ff02::1234%eth0)
+    #[arg(value_name = "GROUP", required = true)]
+    groups: Vec<ScopedAddr>,
+    /// Interface to join on: name, index or address
+    #[arg(short, long, value_name = "IFACE")]
+    interface: Option<IfaceSpec>,
+    /// Join only this source (source-specific); repeat for several
+    #[arg(long = "source", value_name = "ADDR")]
+    sources: Vec<IpAddr>,
+    /// Leave after this long (default: hold until Ctrl-C)
+    #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
+    duration: Option<Duration>,
+    /// Print JSON Lines instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+fn change(m: &Membership) -> MembershipChange {
+    MembershipChange {
+        time: events::timestamp(SystemTime::now()),
+        group: m.group.to_string(),
+        interface: m.interface.as_ref().map(|i| i.1.clone()),
+        sources: m.source.iter().map(ToString::to_string).collect(),
+    }
+}
+
+pub fn run(args: JoinArgs) -> Result<Exit> {
+    for s in &args.sources {
+        if !args.groups.iter().any(|g| g.ip.is_ipv4() == s.is_ipv4()) {
+            bail!(
+                "--source {s}: no group of its family to join it on; give a source of the groups' family"
+            );
+        }
+    }
+    stop::install()?;
+    // One socket per family, so source-specific IPv4 joins work on every OS.
+    let mut v4 = None;
+    let mut v6 = None;
+    for g in &args.groups {
+        let slot = if g.ip.is_ipv4() { &mut v4 } else { &mut v6 };
+        if slot.is_none() {
+            *slot = Some(McastSocket::new(IpMode::for_addr(g.ip), true)?);
+        }
+        let Some(sock) = slot.as_mut() else { continue };
+        let sources: Vec<Option<IpAddr>> = args
+            .sources
+            .iter()
+            .filter(|s| s.is_ipv4() == g.ip.is_ipv4())
+            .copied()
+            .map(Some)
+            .collect();
+        let sources = if sources.is_empty() {
+            vec![None]
+        } else {
+            sources
+        };
+        for s in sources {
+            sock.join(g, args.interface.as_ref(), s)?;
+        }
+    }
+    let sockets: Vec<&mut McastSocket> = [v4.as_mut(), v6.as_mut()].into_iter().flatten().collect();
+    let joined: Vec<Membership> = sockets
+        .iter()
+        .flat_map(|s| s.memberships().to_vec())
+        .collect();
+    let mut out = Stdout::new();
+    for m in &joined {
+        if args.json {
+            out.json_line(&Event::Joined(change(m)))?;
+        } else {
+            events::change_text(&mut out, "joined", &change(m))?;
+        }
+    }
+    let held: Vec<_> = memberships()?
+        .into_iter()
+        .filter(|k| {
+            joined
+                .iter()
+                .any(|m| m.group == k.group && m.interface.as_ref().is_none_or(|i| i.0 == k.index))
+        })
+        .collect();
+    if args.json {
+        out.json_line(&Event::Memberships {
+            groups: held.iter().map(GroupJson::from).collect(),
+        })?;
+    } else {
+        writeln!(out, "the kernel holds:")?;
+        groups::write_text(&mut out, &held)?;
+    }
+    out.flush()?;
+    let end = args.duration.map(|d| Instant::now() + d);
+    while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
+        let left = end.map_or(Duration::from_millis(100), |e| {
+            e.saturating_duration_since(Instant::now())
+        });
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
+    for sock in sockets {
+        sock.leave_all()?;
+    }
+    for m in &joined {
+        if args.json {
+            out.json_line(&Event::Left(change(m)))?;
+        } else {
+            events::change_text(&mut out, "left", &change(m))?;
+        }
+    }
+    out.flush()?;
+    Ok(Exit::Success)
+}

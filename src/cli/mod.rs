@@ -1,0 +1,94 @@
+//! The command line: clap definitions, one file per subcommand, printers and exit codes.
+
+mod docs;
+mod escape;
+mod events;
+mod exit;
+mod groups;
+mod ifaces;
+mod join;
+mod output;
+mod parse;
+mod recv;
+mod send;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use exit::Exit;
+
+/// Multicast diagnostics: send and receive datagrams and probes, hold joins, and show the
+/// interfaces and group memberships the kernel holds.
+#[derive(Parser, Debug)]
+#[command(name = "mcast", version, propagate_version = true)]
+#[command(
+    after_help = "Exit status: 0 success; 1 recv heard nothing (or fewer than --count) \
+before its timeout or duration; 2 bad input or failure."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Send a message, lines of standard input, or numbered probes to a group
+    Send(send::SendArgs),
+    /// Join a group and show every datagram that arrives, with loss and delay for probes
+    Recv(recv::RecvArgs),
+    /// Join groups and hold them (so switches and routers see a member) until stopped
+    Join(join::JoinArgs),
+    /// List interfaces with their flags and addresses
+    Ifaces(ifaces::IfacesArgs),
+    /// List the group memberships the kernel holds, with source filters
+    Groups(groups::GroupsArgs),
+    /// Write the man page and shell completions (for packagers and this repository)
+    #[command(hide = true)]
+    Generate(docs::GenerateArgs),
+}
+
+/// The clap definition, for the docs generator and the tests.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// Runs mcast with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: their text is the data asked for.
+            let _ = e.print();
+            return Exit::Success.into();
+        }
+        Err(e) => {
+            eprintln!("{}", exit::usage_line(&e.render().to_string()));
+            return Exit::Error.into();
+        }
+    };
+    let result = match cli.command {
+        Command::Send(a) => send::run(a),
+        Command::Recv(a) => recv::run(a),
+        Command::Join(a) => join::run(a),
+        Command::Ifaces(a) => ifaces::run(a),
+        Command::Groups(a) => groups::run(a),
+        Command::Generate(a) => docs::run(a),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(e) if exit::is_broken_pipe(&e) => Exit::Success.into(),
+        Err(e) => {
+            exit::report(&e);
+            Exit::Error.into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_clap_definition_is_consistent() {
+        super::command().debug_assert();
+    }
+}

@@ -1,0 +1,342 @@
+//! `mcast recv`: join a group, show what arrives and from whom, and measure probes.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use mcast::probe::Probe;
+use mcast::stats::ProbeStats;
+use mcast::{IfaceSpec, IpMode, McastSocket, Received, ScopedAddr, Service, iface, stop};
+
+use super::escape::escape_payload;
+use super::events::{self, Event, MembershipChange, Packet, ProbeInfo, RecvSummary, SenderSummary};
+use super::exit::Exit;
+use super::output::Stdout;
+use super::parse;
+
+/// Large enough for any UDP datagram, so nothing is cut unless the OS cuts it.
+const BUFFER: usize = 65536;
+
+#[derive(Args, Debug)]
+pub struct RecvArgs {
+    /// Group to join (234.2.3.4, ff02::1234%eth0), or a local unicast address
+    #[arg(value_name = "GROUP")]
+    group: ScopedAddr,
+    /// UDP port number or service name
+    #[arg(value_name = "PORT")]
+    port: Service,
+    /// Interface to join on: name, index or address
+    #[arg(short, long, value_name = "IFACE")]
+    interface: Option<IfaceSpec>,
+    /// Receive only from this source (source-specific join); repeat for several
+    #[arg(long = "source", value_name = "ADDR")]
+    sources: Vec<IpAddr>,
+    /// Stop after this many datagrams
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    count: Option<u64>,
+    /// Stop when nothing has arrived for this long (e.g. 5s)
+    #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
+    timeout: Option<Duration>,
+    /// Stop after this long in all (e.g. 1m)
+    #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
+    duration: Option<Duration>,
+    /// No line per datagram: the summary only
+    #[arg(short, long)]
+    quiet: bool,
+    /// Print JSON Lines instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+/// What a run counted.
+struct Counts {
+    packets: u64,
+    bytes: u64,
+    probes: u64,
+    foreign: u64,
+    truncated: u64,
+    first: Option<Instant>,
+    stats: ProbeStats,
+    /// Why receiving ended, when it was not for reaching --count.
+    ended_by: &'static str,
+}
+
+fn check(args: &RecvArgs) -> Result<()> {
+    let g = args.group.ip;
+    for s in &args.sources {
+        if !g.is_multicast() {
+            bail!(
+                "--source {s}: a source-specific join needs a multicast group, and {g} is not one"
+            );
+        }
+        if s.is_ipv4() != g.is_ipv4() {
+            bail!(
+                "--source {s}: the source and group {g} are of different families; give a source of the group's family"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos().min(u128::from(u64::MAX)) as u64)
+}
+
+fn would_block(e: &mcast::Error) -> bool {
+    e.os_error().is_some_and(|o| {
+        matches!(
+            o.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+        )
+    })
+}
+
+pub fn run(args: RecvArgs) -> Result<Exit> {
+    check(&args)?;
+    let group = &args.group;
+    let mut sock = McastSocket::new(IpMode::for_addr(group.ip), false)?;
+    sock.set_recv_options(Some(true), Some(true))?;
+    // Bound to the group itself, the socket takes only datagrams sent to it.
+    sock.bind(Some(&IfaceSpec::Addr(group.clone())), &args.port)?;
+    let port = sock.local_addr()?.port();
+    stop::install()?;
+    let mut out = Stdout::new();
+    let text_events = !args.json && !args.quiet;
+    if group.ip.is_multicast() {
+        let sources: Vec<Option<IpAddr>> = if args.sources.is_empty() {
+            vec![None]
+        } else {
+            args.sources.iter().copied().map(Some).collect()
+        };
+        for s in sources {
+            sock.join(group, args.interface.as_ref(), s)?;
+        }
+        let change = change(&sock);
+        if args.json {
+            out.json_line(&Event::Joined(change))?;
+        } else if text_events {
+            events::change_text(&mut out, "joined", &change)?;
+        }
+        out.flush()?;
+    }
+    let joined_at = Instant::now();
+    let counts = receive(&mut sock, &args, &mut out, joined_at, port)?;
+    if !sock.memberships().is_empty() {
+        let change = change(&sock);
+        sock.leave_all()?;
+        if args.json {
+            out.json_line(&Event::Left(change))?;
+        } else if text_events {
+            events::change_text(&mut out, "left", &change)?;
+        }
+    }
+    let summary = summarize(&counts, joined_at);
+    if args.json {
+        out.json_line(&Event::Summary(summary))?;
+    } else {
+        events::recv_summary_text(&mut out, &summary)?;
+    }
+    out.flush()?;
+    outcome(&args, &counts)
+}
+
+fn change(sock: &McastSocket) -> MembershipChange {
+    let first = &sock.memberships()[0];
+    MembershipChange {
+        time: events::timestamp(SystemTime::now()),
+        group: first.group.to_string(),
+        interface: first.interface.as_ref().map(|i| i.1.clone()),
+        sources: sock
+            .memberships()
+            .iter()
+            .filter_map(|m| m.source.map(|s| s.to_string()))
+            .collect(),
+    }
+}
+
+fn receive(
+    sock: &mut McastSocket,
+    args: &RecvArgs,
+    out: &mut Stdout,
+    joined_at: Instant,
+    port: u16,
+) -> Result<Counts> {
+    let mut names: HashMap<u32, String> = iface::interfaces()?
+        .into_iter()
+        .map(|i| (i.index, i.name))
+        .collect();
+    sock.socket().set_nonblocking(true)?;
+    let end = args.duration.map(|d| joined_at + d);
+    let mut buf = vec![0u8; BUFFER];
+    let mut counts = Counts {
+        packets: 0,
+        bytes: 0,
+        probes: 0,
+        foreign: 0,
+        truncated: 0,
+        first: None,
+        stats: ProbeStats::default(),
+        ended_by: "stopped",
+    };
+    let mut last = joined_at;
+    while !stop::requested() && args.count.is_none_or(|c| counts.packets < c) {
+        let r = match sock.recv_from(&mut buf) {
+            Ok(r) => r,
+            Err(e) if would_block(&e) => {
+                let quiet_end = args.timeout.map(|t| last + t);
+                let deadline = [end, quiet_end].into_iter().flatten().min();
+                let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                if wait.is_some_and(|w| w.is_zero()) {
+                    counts.ended_by = if deadline == end {
+                        "the duration ended"
+                    } else {
+                        "the timeout passed"
+                    };
+                    break;
+                }
+                sock.wait_readable(wait)?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let arrival_ns = now_ns();
+        last = Instant::now();
+        counts.first.get_or_insert(last);
+        counts.packets += 1;
+        counts.bytes += r.wire_len as u64;
+        counts.truncated += u64::from(r.truncated);
+        let data = &buf[..r.len];
+        let probe = Probe::decode(data);
+        match &probe {
+            Some(p) => {
+                counts.probes += 1;
+                counts.stats.record(p, r.source.ip(), arrival_ns);
+            }
+            None => counts.foreign += 1,
+        }
+        if args.quiet {
+            continue;
+        }
+        if let Some(i) = r.ifindex.filter(|i| !names.contains_key(i)) {
+            // An interface that appeared since the start: learn its name once.
+            if let Ok(found) = iface::resolve(&IfaceSpec::Index(i)) {
+                names.insert(i, found.name);
+            }
+        }
+        let name = r.ifindex.and_then(|i| names.get(&i)).map(String::as_str);
+        print_packet(out, args.json, &r, data, probe, arrival_ns, name, port)?;
+    }
+    Ok(counts)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_packet(
+    out: &mut Stdout,
+    json: bool,
+    r: &Received,
+    data: &[u8],
+    probe: Option<Probe>,
+    arrival_ns: u64,
+    interface: Option<&str>,
+    port: u16,
+) -> Result<()> {
+    let packet = Packet {
+        time: events::timestamp(UNIX_EPOCH + Duration::from_nanos(arrival_ns)),
+        source: r.source.ip().to_string(),
+        source_port: r.source.port(),
+        group: r
+            .destination
+            .map_or_else(|| "?".to_string(), |d| d.to_string()),
+        port,
+        interface,
+        size: r.wire_len,
+        truncated: r.truncated,
+        ttl: r.ttl,
+        tos: r.tos,
+        text: match probe {
+            Some(_) => None,
+            None => std::str::from_utf8(data).ok().map(str::to_string),
+        },
+        probe: probe.map(|p| ProbeInfo {
+            sender: events::sender_id(p.sender),
+            seq: p.seq,
+            delay_ms: (arrival_ns as f64 - p.sent_ns as f64) / 1e6,
+        }),
+    };
+    if json {
+        out.json_line(&Event::Packet(packet))?;
+    } else {
+        let shown = if probe.is_some() {
+            String::new()
+        } else {
+            escape_payload(data)
+        };
+        events::packet_text(out, &packet, &shown)?;
+    }
+    Ok(())
+}
+
+fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
+    let elapsed = joined_at.elapsed().as_secs_f64();
+    let senders: Vec<SenderSummary> = c
+        .stats
+        .senders()
+        .iter()
+        .map(|s| {
+            let delay = s.delay_ms();
+            SenderSummary {
+                sender: events::sender_id(s.sender),
+                source: s.source.to_string(),
+                planned: s.planned,
+                received: s.received,
+                lost: s.lost(),
+                duplicates: s.duplicates,
+                reordered: s.reordered,
+                delay_min_ms: delay.map(|d| d.0),
+                delay_avg_ms: delay.map(|d| d.1),
+                delay_max_ms: delay.map(|d| d.2),
+                jitter_ms: s.jitter_ms(),
+            }
+        })
+        .collect();
+    RecvSummary {
+        packets: c.packets,
+        bytes: c.bytes,
+        elapsed_ms: elapsed * 1000.0,
+        rate_pps: if elapsed > 0.0 {
+            c.packets as f64 / elapsed
+        } else {
+            0.0
+        },
+        first_after_ms: c.first.map(|f| (f - joined_at).as_secs_f64() * 1000.0),
+        probes: c.probes,
+        foreign: c.foreign,
+        truncated: c.truncated,
+        lost: senders.iter().map(|s| s.lost).sum(),
+        duplicates: senders.iter().map(|s| s.duplicates).sum(),
+        reordered: senders.iter().map(|s| s.reordered).sum(),
+        untracked_senders: c.stats.untracked,
+        senders,
+    }
+}
+
+fn outcome(args: &RecvArgs, c: &Counts) -> Result<Exit> {
+    let enough = args.count.map_or(c.packets > 0, |n| c.packets >= n);
+    if enough {
+        return Ok(Exit::Success);
+    }
+    let why = c.ended_by;
+    match args.count {
+        Some(n) if c.packets > 0 => {
+            eprintln!("mcast: {why} with {} of {n} datagrams received", c.packets)
+        }
+        _ => eprintln!("mcast: {why} and no datagram arrived"),
+    }
+    Ok(Exit::NoData)
+}
