@@ -19,6 +19,14 @@ pub enum Zone {
 }
 
 /// An IP address with an optional zone: `234.2.3.4`, `ff02::1234%eth0`, `fe80::1%3`.
+///
+/// ```
+/// use mcast::{ScopedAddr, Zone};
+/// let g: ScopedAddr = "ff02::1234%eth0".parse().unwrap();
+/// assert_eq!(g.zone, Some(Zone::Name("eth0".into())));
+/// assert!(g.needs_interface());
+/// assert!("234.2.3.4%eth0".parse::<ScopedAddr>().is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ScopedAddr {
     /// The address.

@@ -187,7 +187,8 @@ pub fn interfaces() -> Result<Vec<Interface>> {
         let broadcast = entry
             .broadcast
             .and_then(|b| b.as_sockaddr_in().map(|b| b.ip()))
-            .filter(|_| ip.is_ipv4() && iface.flags.broadcast);
+            // Without a configured broadcast, getifaddrs repeats the address itself here.
+            .filter(|b| ip.is_ipv4() && iface.flags.broadcast && IpAddr::V4(*b) != ip);
         iface.addresses.push(IfAddress {
             ip,
             prefix_len,

@@ -20,6 +20,15 @@ pub const VERSION: u8 = 1;
 pub const HEADER_LEN: usize = 32;
 
 /// One probe's header.
+///
+/// ```
+/// use mcast::probe::Probe;
+/// let p = Probe { sender: 7, seq: 1, sent_ns: 42, planned: 10 };
+/// let mut datagram = [0u8; 64];
+/// assert!(p.encode(&mut datagram));
+/// assert_eq!(Probe::decode(&datagram), Some(p));
+/// assert_eq!(Probe::decode(b"hello"), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Probe {
     /// Who sent it: random per sender run, so two senders on one group are told apart.

@@ -212,6 +212,9 @@ impl McastSocket {
             Some(IfaceSpec::Addr(a)) => {
                 self.check_family(a.ip, &context)?;
                 let scope = zone_index(a, &context)?;
+                if scope == 0 && a.needs_interface() {
+                    return Err(needs_interface(a, &context));
+                }
                 self.sockaddr(a.ip, port, scope)
             }
             Some(spec) => {

@@ -152,16 +152,27 @@ pub fn change_text(out: &mut impl Write, verb: &str, c: &MembershipChange) -> io
     writeln!(out)
 }
 
+/// "1 datagram", "2 datagrams".
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Writes the recv summary as text.
 pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()> {
     write!(
         out,
-        "{} datagrams, {} bytes in {:.3} s ({:.1}/s)",
-        s.packets,
-        s.bytes,
+        "{}, {} in {:.3} s",
+        count(s.packets, "datagram"),
+        count(s.bytes, "byte"),
         s.elapsed_ms / 1000.0,
-        s.rate_pps
     )?;
+    if s.packets > 1 {
+        write!(out, " ({:.1}/s)", s.rate_pps)?;
+    }
     if let Some(f) = s.first_after_ms {
         write!(out, "; first {f:.1} ms after joining")?;
     }
@@ -198,21 +209,27 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
         )?;
     }
     if s.probes > 0 || s.foreign > 0 {
-        writeln!(out, "{} probes, {} other datagrams", s.probes, s.foreign)?;
+        writeln!(
+            out,
+            "{}, {} of other data",
+            count(s.probes, "probe"),
+            count(s.foreign, "datagram")
+        )?;
     }
     Ok(())
 }
 
 /// Writes the send summary as text.
 pub fn send_summary_text(out: &mut impl Write, s: &SendSummary) -> io::Result<()> {
-    writeln!(
+    write!(
         out,
-        "sent {} datagrams, {} bytes in {:.3} s ({:.1}/s), {} send errors, via {}",
-        s.packets,
-        s.bytes,
+        "sent {}, {} in {:.3} s",
+        count(s.packets, "datagram"),
+        count(s.bytes, "byte"),
         s.elapsed_ms / 1000.0,
-        s.rate_pps,
-        s.errors,
-        s.path
-    )
+    )?;
+    if s.packets > 1 {
+        write!(out, " ({:.1}/s)", s.rate_pps)?;
+    }
+    writeln!(out, ", {}, via {}", count(s.errors, "send error"), s.path)
 }

@@ -33,7 +33,10 @@ pub fn report(err: &anyhow::Error) {
     let mut line = String::from("mcast: ");
     let mut first = true;
     for cause in err.chain() {
-        let text = cause.to_string();
+        let text = match cause.downcast_ref::<io::Error>() {
+            Some(e) => mcast::error::os_message(e),
+            None => cause.to_string(),
+        };
         // Library errors already include their OS cause; do not say it twice.
         if !first && line.ends_with(&text) {
             continue;

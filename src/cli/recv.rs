@@ -10,7 +10,7 @@ use clap::Args;
 
 use mcast::probe::Probe;
 use mcast::stats::ProbeStats;
-use mcast::{IfaceSpec, IpMode, McastSocket, Received, ScopedAddr, Service, iface, stop};
+use mcast::{IfaceSpec, IpMode, McastSocket, Received, ScopedAddr, Service, Zone, iface, stop};
 
 use super::escape::escape_payload;
 use super::events::{self, Event, MembershipChange, Packet, ProbeInfo, RecvSummary, SenderSummary};
@@ -102,8 +102,13 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
     let group = &args.group;
     let mut sock = McastSocket::new(IpMode::for_addr(group.ip), false)?;
     sock.set_recv_options(Some(true), Some(true))?;
-    // Bound to the group itself, the socket takes only datagrams sent to it.
-    sock.bind(Some(&IfaceSpec::Addr(group.clone())), &args.port)?;
+    // Bound to the group itself, the socket takes only datagrams sent to it. A link-local
+    // group named without a zone takes its zone from --interface.
+    let mut bind_to = group.clone();
+    if let (None, Some(spec), true) = (&bind_to.zone, &args.interface, group.needs_interface()) {
+        bind_to.zone = Some(Zone::Index(iface::resolve(spec)?.index));
+    }
+    sock.bind(Some(&IfaceSpec::Addr(bind_to)), &args.port)?;
     let port = sock.local_addr()?.port();
     stop::install()?;
     let mut out = Stdout::new();

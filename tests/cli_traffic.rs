@@ -1,0 +1,432 @@
+//! `mcast send`, `recv` and `join` run as a user would, between lab hosts.
+#![cfg(target_os = "linux")]
+
+mod common;
+mod lab;
+
+use std::net::{IpAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use common::{json_lines, run, run_with_input, start, stderr, stdout};
+use lab::{IFACE, Lab};
+use nix::sys::signal::Signal;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[test]
+fn brief_example_ssm_recv_shows_only_the_chosen_source() {
+    let lab = Lab::new(3);
+    let (h1, h2, h3) = (lab.host(1), lab.host(2), lab.host(3));
+    let source = h2.v4.to_string();
+    let rx = start(
+        h1,
+        &["recv", "234.2.3.4", "7777", "--source", &source, "-t", "1s"],
+    );
+    assert!(
+        rx.lines[0].starts_with("joined 234.2.3.4 from"),
+        "{:?}",
+        rx.lines
+    );
+    let intruder = run(h3, &["send", "234.2.3.4", "7777", "not me"]);
+    assert!(intruder.status.success(), "{}", stderr(&intruder));
+    let sent = run(h2, &["send", "234.2.3.4", "7777", "hi"]);
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    assert!(
+        stdout(&sent).starts_with("sent 1 datagram, 2 bytes"),
+        "{}",
+        stdout(&sent)
+    );
+    let out = rx.wait(WAIT);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(&format!("{source}:")) && text.contains("\"hi\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains("not me"),
+        "a third host's datagram was shown:\n{text}"
+    );
+    assert!(text.contains("1 datagram, 2 bytes"), "{text}");
+    assert!(text.contains("left 234.2.3.4"), "{text}");
+}
+
+#[test]
+fn brief_example_link_local_send_with_zone() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let zoned = format!("ff02::1234%{IFACE}");
+    let rx = start(
+        h1,
+        &["recv", &zoned, "7777", "-c", "1", "-t", "5s", "--json"],
+    );
+    let sent = run(h2, &["send", "ff02::1234%eth0", "7777", "hi"]);
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let out = rx.wait(WAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events = json_lines(&out);
+    let packet = events
+        .iter()
+        .find(|e| e["type"] == "packet")
+        .expect("a packet event");
+    assert_eq!(packet["text"], "hi");
+    assert_eq!(packet["group"], "ff02::1234");
+    assert_eq!(packet["interface"], IFACE);
+    assert_eq!(packet["source"], h2.link_local().to_string());
+    assert_eq!(packet["ttl"], 1);
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["joined", "packet", "left", "summary"]);
+    assert_eq!(events[3]["packets"], 1);
+}
+
+#[test]
+fn ipv6_any_source_and_source_specific() {
+    let lab = Lab::new(3);
+    let (h1, h2, h3) = (lab.host(1), lab.host(2), lab.host(3));
+    let asm = start(
+        h1,
+        &["recv", "ff15::99", "7777", "-c", "2", "-t", "3s", "--json"],
+    );
+    let source = h2.v6.to_string();
+    let ssm = start(
+        h1,
+        &[
+            "recv", "ff3e::99", "7778", "--source", &source, "-t", "1s", "--json",
+        ],
+    );
+    for h in [h2, h3] {
+        assert!(
+            run(h, &["send", "ff15::99", "7777", "-i", IFACE, "asm"])
+                .status
+                .success()
+        );
+        assert!(
+            run(h, &["send", "ff3e::99", "7778", "-i", IFACE, "ssm"])
+                .status
+                .success()
+        );
+    }
+    let asm = json_lines(&asm.wait(WAIT));
+    let from: Vec<&str> = asm
+        .iter()
+        .filter(|e| e["type"] == "packet")
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(from.len(), 2, "{asm:?}");
+    let ssm = json_lines(&ssm.wait(WAIT));
+    let from: Vec<&str> = ssm
+        .iter()
+        .filter(|e| e["type"] == "packet")
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(from, [source.as_str()]);
+}
+
+/// Sends hand-made probes with a gap, a duplicate and a reordering from a plain socket.
+#[test]
+fn probe_statistics_count_loss_duplicates_and_reordering_exactly() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(
+        h1,
+        &["recv", "239.9.9.9", "7777", "-c", "7", "-t", "3s", "--json"],
+    );
+    let from = h2.v4;
+    h2.run(move || {
+        let sock = UdpSocket::bind((from, 0)).unwrap();
+        sock.set_multicast_ttl_v4(1).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        for seq in [0u64, 1, 2, 4, 3, 3, 5] {
+            let mut buf = [0u8; 64];
+            mcast::probe::Probe {
+                sender: 0xabcd,
+                seq,
+                sent_ns: now.as_nanos() as u64,
+                planned: 8,
+            }
+            .encode(&mut buf);
+            sock.send_to(&buf, "239.9.9.9:7777").unwrap();
+        }
+    });
+    let out = rx.wait(WAIT);
+    let events = json_lines(&out);
+    let summary = events.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["packets"], 7);
+    assert_eq!(summary["probes"], 7);
+    let s = &summary["senders"][0];
+    assert_eq!(s["sender"], "0000abcd");
+    assert_eq!(
+        (s["received"].as_u64(), s["lost"].as_u64()),
+        (Some(7), Some(2))
+    );
+    assert_eq!(
+        (s["duplicates"].as_u64(), s["reordered"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(summary["lost"], 2);
+    let seqs: Vec<u64> = events
+        .iter()
+        .filter(|e| e["type"] == "packet")
+        .map(|e| e["probe"]["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [0, 1, 2, 4, 3, 3, 5]);
+}
+
+#[test]
+fn mcast_probes_arrive_counted_with_no_loss() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(
+        h1,
+        &[
+            "recv",
+            "239.9.9.8",
+            "7777",
+            "-c",
+            "20",
+            "-t",
+            "3s",
+            "-q",
+            "--json",
+        ],
+    );
+    let sent = run(
+        h2,
+        &[
+            "send",
+            "239.9.9.8",
+            "7777",
+            "-c",
+            "20",
+            "--interval",
+            "5ms",
+            "--size",
+            "100",
+            "--json",
+        ],
+    );
+    let sent = json_lines(&sent);
+    assert_eq!(sent[0]["packets"], 20);
+    assert_eq!(sent[0]["bytes"], 2000);
+    let events = json_lines(&rx.wait(WAIT));
+    assert!(
+        events.iter().all(|e| e["type"] != "packet"),
+        "--quiet printed packets"
+    );
+    let summary = events.last().unwrap();
+    assert_eq!(summary["packets"], 20);
+    assert_eq!(summary["senders"][0]["planned"], 20);
+    assert_eq!(summary["lost"], 0);
+    assert!(summary["senders"][0]["delay_max_ms"].as_f64().unwrap() < 1000.0);
+}
+
+#[test]
+fn standard_input_lines_become_datagrams_and_hostile_bytes_are_escaped() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(h1, &["recv", "239.9.9.7", "7777", "-c", "2", "-t", "3s"]);
+    let sent = run_with_input(
+        h2,
+        &["send", "239.9.9.7", "7777", "-"],
+        "plain\n\x1b[2J\x07evil\n",
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let out = rx.wait(WAIT);
+    let text = stdout(&out);
+    assert!(text.contains("\"plain\""), "{text}");
+    assert!(text.contains("\"\\x1b[2J\\x07evil\""), "{text}");
+    assert!(!text.contains('\x1b'), "an escape byte reached the output");
+}
+
+#[test]
+fn recv_with_nothing_sent_times_out_with_status_1() {
+    let lab = Lab::new(1);
+    let began = Instant::now();
+    let out = run(
+        lab.host(1),
+        &["recv", "239.9.9.6", "7777", "--timeout", "1s"],
+    );
+    let took = began.elapsed();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("timeout passed and no datagram arrived"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn sigint_prints_the_summary_and_leaves_the_group() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(h1, &["recv", "239.9.9.5", "7777"]);
+    assert!(h1.holds("239.9.9.5".parse::<IpAddr>().unwrap()));
+    assert!(
+        run(h2, &["send", "239.9.9.5", "7777", "once"])
+            .status
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    rx.signal(Signal::SIGINT);
+    let out = rx.wait(WAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("\"once\"") && text.contains("left 239.9.9.5"),
+        "{text}"
+    );
+    assert!(text.contains("1 datagram, 4 bytes"), "{text}");
+    assert!(
+        !h1.holds("239.9.9.5".parse::<IpAddr>().unwrap()),
+        "{}",
+        h1.maddr()
+    );
+}
+
+#[test]
+fn sigterm_with_nothing_received_exits_1_and_leaves() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let rx = start(h, &["recv", "ff15::9:5", "7777", "-i", IFACE, "--json"]);
+    assert!(h.holds("ff15::9:5".parse::<IpAddr>().unwrap()));
+    rx.signal(Signal::SIGTERM);
+    let out = rx.wait(WAIT);
+    assert_eq!(out.status.code(), Some(1));
+    let events = json_lines(&out);
+    assert_eq!(events.last().unwrap()["packets"], 0);
+    assert!(
+        stderr(&out).contains("stopped and no datagram arrived"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!h.holds("ff15::9:5".parse::<IpAddr>().unwrap()));
+}
+
+#[test]
+fn join_holds_groups_shows_the_kernel_table_and_leaves() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let source = h.v4.to_string();
+    let j = start(
+        h,
+        &[
+            "join",
+            "239.9.1.1",
+            "232.9.1.1",
+            "ff15::9:1",
+            "-i",
+            IFACE,
+            "--source",
+            &source,
+            "-d",
+            "1s",
+            "--json",
+        ],
+    );
+    // 232.9.1.1 gets the IPv4 source; the IPv6 group has no source of its family and is any-source.
+    assert!(h.holds("ff15::9:1".parse::<IpAddr>().unwrap()));
+    let out = j.wait(WAIT);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = json_lines(&out);
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "joined",
+            "joined",
+            "joined",
+            "memberships",
+            "left",
+            "left",
+            "left"
+        ]
+    );
+    let held = events[3]["groups"].as_array().unwrap();
+    let ssm = held
+        .iter()
+        .find(|g| g["group"] == "232.9.1.1")
+        .expect("232.9.1.1 held");
+    assert_eq!(ssm["mode"], "include");
+    assert_eq!(ssm["sources"][0], source.as_str());
+    for g in ["239.9.1.1", "232.9.1.1", "ff15::9:1"] {
+        assert!(
+            !h.holds(g.parse().unwrap()),
+            "{g} still held after join ended"
+        );
+    }
+}
+
+#[test]
+fn bad_input_gets_one_line_and_status_2() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let cases: &[(&[&str], &str)] = &[
+        (&["send", "234.2.3", "7777", "x"], "'234.2.3'"),
+        (&["send", "239.1.1.1", "70000", "x"], "0 to 65535"),
+        (
+            &["send", "239.1.1.1", "nosuchservice", "x"],
+            "no UDP service",
+        ),
+        (
+            &["send", "239.1.1.1", "7777", "-i", "nosuch0", "x"],
+            "known interfaces",
+        ),
+        (&["send", "ff02::1", "7777", "x"], "%IFACE"),
+        (&["recv", "ff02::1234", "7777"], "%IFACE"),
+        (
+            &["recv", "239.1.1.1", "7777", "--source", "2001:db8::1"],
+            "different families",
+        ),
+        (
+            &["recv", "192.0.2.1", "7777", "--source", "192.0.2.2"],
+            "needs a multicast group",
+        ),
+        (
+            &["send", "239.1.1.1", "7777", "--ttl", "256", "x"],
+            "0..=255",
+        ),
+        (&["send", "239.1.1.1", "7777", "--prec", "8", "x"], "0..=7"),
+        (
+            &["send", "239.1.1.1", "7777", &"x".repeat(65508)],
+            "larger than one datagram",
+        ),
+        (
+            &["send", "239.1.1.1", "7777", "--rate", "fast"],
+            "'fast' is not a rate",
+        ),
+        (
+            &["recv", "239.1.1.1", "7777", "-t", "10"],
+            "'10' is not a duration",
+        ),
+        (&["recv", "239.1.1.1", "7777", "-c", "0"], "'0'"),
+        (&["send", "239.1.1.1", "7777", "--size", "10"], "32.."),
+        (&["join", "10.1.2.3"], "not a multicast group"),
+    ];
+    for (args, words) in cases {
+        let out = run(h, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("mcast: ") && err.contains(words),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: more than one line: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            stdout(&out).is_empty(),
+            "{args:?} printed data: {}",
+            stdout(&out)
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! Running the `mcast` binary inside lab hosts, as a user would, with every wait bounded.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::lab::Host;
+
+pub const MCAST: &str = env!("CARGO_BIN_EXE_mcast");
+
+/// The command line for `mcast ARGS` inside `host`.
+fn command(host: &Host, args: &[&str]) -> Command {
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &host.ns, MCAST]).args(args);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs `mcast ARGS` in `host` to its end (killed after 20 s, which fails the test).
+pub fn run(host: &Host, args: &[&str]) -> Output {
+    let child = command(host, args).spawn().expect("start mcast");
+    finish(child, Duration::from_secs(20))
+}
+
+/// Runs `mcast ARGS` in `host` with `input` on its standard input.
+pub fn run_with_input(host: &Host, args: &[&str], input: &str) -> Output {
+    let mut cmd = command(host, args);
+    cmd.stdin(Stdio::piped());
+    let mut child = cmd.spawn().expect("start mcast");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    finish(child, Duration::from_secs(20))
+}
+
+/// A running `mcast` in the background.
+pub struct Running {
+    pub child: Child,
+    pub stdout: BufReader<ChildStdout>,
+    pub lines: Vec<String>,
+}
+
+/// Starts `mcast ARGS` in `host` and waits until it printed its first line (the join).
+pub fn start(host: &Host, args: &[&str]) -> Running {
+    let mut child = command(host, args).spawn().expect("start mcast");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    // The first line is the join; a process that dies first gives an empty line here.
+    stdout
+        .read_line(&mut first)
+        .expect("read mcast's first line");
+    Running {
+        child,
+        stdout,
+        lines: vec![first.trim_end().to_string()],
+    }
+}
+
+impl Running {
+    /// Waits for the end (at most `limit`), and returns all it printed.
+    pub fn wait(mut self, limit: Duration) -> Output {
+        let mut rest = String::new();
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let mut out = finish(self.child, Duration::from_millis(100));
+        std::io::Read::read_to_string(&mut self.stdout, &mut rest).unwrap();
+        let mut all = self.lines.join("\n");
+        all.push('\n');
+        all.push_str(&rest);
+        out.stdout = all.into_bytes();
+        out
+    }
+
+    /// Sends a signal to the running mcast (a process this test started).
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, sig).expect("signal mcast");
+    }
+}
+
+/// Waits for `child` at most `limit`, then kills it (by its own id) and fails the test.
+fn finish(mut child: Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait().expect("wait for mcast") {
+            Some(_) => break,
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "mcast did not end within {limit:?}; stderr: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    child.wait_with_output().expect("collect mcast's output")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The JSON Lines mcast printed, parsed.
+pub fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
