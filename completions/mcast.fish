@@ -24,7 +24,7 @@ function __fish_mcast_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mcast -n "__fish_mcast_needs_command" -s h -l help -d 'Print help'
+complete -c mcast -n "__fish_mcast_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_needs_command" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
@@ -45,7 +45,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand send" -l bind -d 'Source add
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l loop -d 'Deliver to receivers on this host too'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l no-loop -d 'Do not deliver to receivers on this host'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l json -d 'Print JSON Lines instead of text'
-complete -c mcast -n "__fish_mcast_using_subcommand send" -s h -l help -d 'Print help'
+complete -c mcast -n "__fish_mcast_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s i -l interface -d 'Interface to join on: name, index or address' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l source -d 'Receive only from this source (source-specific join); repeat for several' -r
@@ -54,7 +54,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand recv" -s t -l timeout -d 'St
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s d -l duration -d 'Stop after this long in all (e.g. 1m)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s q -l quiet -d 'No line per datagram: the summary only'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l json -d 'Print JSON Lines instead of text'
-complete -c mcast -n "__fish_mcast_using_subcommand recv" -s h -l help -d 'Print help'
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s i -l interface -d 'Interface to join on: name, index or address' -r
 complete -c mcast -n "__fish_mcast_using_subcommand join" -l source -d 'Join only this source (source-specific); repeat for several' -r

@@ -338,7 +338,10 @@ impl McastSocket {
             self.mode != IpMode::V4,
         )
         .map_err(|f| {
-            if f.error.raw_os_error() == Some(libc::ENOBUFS) {
+            // IPv4 counts groups (ENOBUFS past igmp_max_memberships); Linux bounds IPv6
+            // joins by socket option memory instead, and says ENOMEM past optmem_max.
+            let code = f.error.raw_os_error();
+            if code == Some(libc::ENOBUFS) || (group.ip.is_ipv6() && code == Some(libc::ENOMEM)) {
                 let (setting, limit) = sys::membership_limit(group.ip.is_ipv4());
                 Error::membership_limit(&context, setting, limit, f.error)
             } else {

@@ -365,18 +365,31 @@ fn the_ipv4_membership_limit_is_named() {
 }
 
 #[test]
-fn ipv6_joins_are_bounded_by_socket_memory_not_a_count() {
-    // Linux has no IPv6 twin of igmp_max_memberships: 21 groups are fine; the limit that does
-    // exist (net.core.optmem_max) is named if it is ever reached.
+fn the_ipv6_membership_limit_is_named() {
+    // Linux has no IPv6 twin of igmp_max_memberships: IPv6 joins are bounded by the socket's
+    // option memory, net.core.optmem_max (per namespace). Lower it in the lab host so that
+    // 21 groups do not fit, and the failing join must name it.
     let lab = Lab::new(1);
     lab.host(1).enter();
+    std::fs::write("/proc/sys/net/core/optmem_max", "1000").unwrap();
     let mut sock = receiver(IpMode::V6);
-    for i in 1..=21 {
+    let failed = (1..=21).find_map(|i| {
         sock.join(&group(&format!("ff15::3:{i}")), Some(&eth0()), None)
-            .unwrap_or_else(|e| panic!("join {i} of 21: {e}"));
-    }
-    assert_eq!(sock.memberships().len(), 21);
-    assert_eq!(sock.leave_all().unwrap(), 21);
+            .err()
+            .map(|e| (i, e))
+    });
+    let (i, err) = failed.expect("21 IPv6 groups fit in 1000 bytes of option memory");
+    assert!(matches!(
+        err.kind(),
+        mcast::ErrorKind::MembershipLimit { .. }
+    ));
+    let text = err.to_string();
+    assert!(text.contains("net.core.optmem_max = 1000"), "{text}");
+    assert!(
+        text.starts_with(&format!("join ff15::3:{i} on eth0")),
+        "{text}"
+    );
+    assert_eq!(sock.memberships().len(), i - 1);
 }
 
 fn unicast_works_and_mcast_only_refuses_it(f: Family) {

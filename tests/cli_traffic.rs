@@ -430,3 +430,103 @@ fn bad_input_gets_one_line_and_status_2() {
         );
     }
 }
+
+#[test]
+fn ttl_precedence_and_bind_reach_the_receiver() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(
+        h1,
+        &["recv", "239.9.2.1", "7777", "-c", "1", "-t", "3s", "--json"],
+    );
+    let from = h2.v4.to_string();
+    let sent = run(
+        h2,
+        &[
+            "send",
+            "239.9.2.1",
+            "7777",
+            "--ttl",
+            "9",
+            "--prec",
+            "6",
+            "--bind",
+            &from,
+            "marked",
+        ],
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let events = json_lines(&rx.wait(WAIT));
+    let p = events
+        .iter()
+        .find(|e| e["type"] == "packet")
+        .expect("packet");
+    assert_eq!(
+        (p["ttl"].as_u64(), p["tos"].as_u64()),
+        (Some(9), Some(6 << 5))
+    );
+    assert_eq!(p["source"], from.as_str());
+}
+
+#[test]
+fn rate_and_duration_bound_a_probe_run() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(
+        h1,
+        &["recv", "239.9.2.2", "7777", "-t", "1s", "-q", "--json"],
+    );
+    let began = Instant::now();
+    let sent = run(
+        h2,
+        &[
+            "send",
+            "239.9.2.2",
+            "7777",
+            "--rate",
+            "50",
+            "-d",
+            "1s",
+            "--json",
+        ],
+    );
+    let took = began.elapsed();
+    let summary = &json_lines(&sent)[0];
+    // 50/s for 1 s with absolute deadlines: departures at 0, 20, ..., 980 ms.
+    assert_eq!(summary["packets"], 50, "{summary}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let got = json_lines(&rx.wait(WAIT));
+    let s = got.last().unwrap();
+    assert_eq!(s["packets"], 50);
+    assert_eq!(s["lost"], 0);
+    assert_eq!(
+        s["senders"][0]["planned"], 0,
+        "a run bounded by time plans no count"
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_recv_quietly() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let mut rx = start(h1, &["recv", "239.9.2.3", "7777", "-t", "5s"]);
+    rx.close_stdout();
+    let began = Instant::now();
+    for _ in 0..3 {
+        assert!(
+            run(h2, &["send", "239.9.2.3", "7777", "after the reader left"])
+                .status
+                .success()
+        );
+    }
+    let out = rx.wait(WAIT);
+    // It ended on the broken pipe, long before its 5 s timeout would have.
+    assert!(
+        began.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    assert!(!h1.holds("239.9.2.3".parse::<IpAddr>().unwrap()));
+}

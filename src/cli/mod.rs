@@ -5,6 +5,7 @@ mod escape;
 mod events;
 mod exit;
 mod groups;
+mod help;
 mod ifaces;
 mod join;
 mod output;
@@ -22,10 +23,7 @@ use exit::Exit;
 /// interfaces and group memberships the kernel holds.
 #[derive(Parser, Debug)]
 #[command(name = "mcast", version, propagate_version = true)]
-#[command(
-    after_help = "Exit status: 0 success; 1 recv heard nothing (or fewer than --count) \
-before its timeout or duration; 2 bad input or failure."
-)]
+#[command(after_long_help = help::MAIN)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -22,6 +22,7 @@ use super::parse;
 const BUFFER: usize = 65536;
 
 #[derive(Args, Debug)]
+#[command(after_long_help = super::help::SEND_RECV)]
 pub struct RecvArgs {
     /// Group to join (234.2.3.4, ff02::1234%eth0), or a local unicast address
     #[arg(value_name = "GROUP")]
@@ -194,6 +195,9 @@ fn receive(
         let r = match sock.recv_from(&mut buf) {
             Ok(r) => r,
             Err(e) if would_block(&e) => {
+                // Caught up: show what is buffered before waiting, so a pipe reader sees
+                // datagrams promptly at low rates and in large writes at high ones.
+                out.flush()?;
                 let quiet_end = args.timeout.map(|t| last + t);
                 let deadline = [end, quiet_end].into_iter().flatten().min();
                 let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));

@@ -20,6 +20,7 @@ const MAX_PAYLOAD_V4: usize = 65507;
 const MAX_PAYLOAD_V6: usize = 65527;
 
 #[derive(Args, Debug)]
+#[command(after_long_help = super::help::SEND_RECV)]
 pub struct SendArgs {
     /// Group (234.2.3.4, ff02::1234%eth0) or unicast address to send to
     #[arg(value_name = "GROUP")]

@@ -43,7 +43,7 @@ pub fn run_with_input(host: &Host, args: &[&str], input: &str) -> Output {
 /// A running `mcast` in the background.
 pub struct Running {
     pub child: Child,
-    pub stdout: BufReader<ChildStdout>,
+    stdout: Option<BufReader<ChildStdout>>,
     pub lines: Vec<String>,
 }
 
@@ -58,7 +58,7 @@ pub fn start(host: &Host, args: &[&str]) -> Running {
         .expect("read mcast's first line");
     Running {
         child,
-        stdout,
+        stdout: Some(stdout),
         lines: vec![first.trim_end().to_string()],
     }
 }
@@ -75,12 +75,19 @@ impl Running {
             std::thread::sleep(Duration::from_millis(10));
         }
         let mut out = finish(self.child, Duration::from_millis(100));
-        std::io::Read::read_to_string(&mut self.stdout, &mut rest).unwrap();
+        if let Some(stdout) = self.stdout.as_mut() {
+            std::io::Read::read_to_string(stdout, &mut rest).unwrap();
+        }
         let mut all = self.lines.join("\n");
         all.push('\n');
         all.push_str(&rest);
         out.stdout = all.into_bytes();
         out
+    }
+
+    /// Closes the reading end of mcast's stdout, as `| head -1` does after one line.
+    pub fn close_stdout(&mut self) {
+        self.stdout = None;
     }
 
     /// Sends a signal to the running mcast (a process this test started).
