@@ -169,6 +169,8 @@ pub fn interfaces() -> Result<Vec<Interface>> {
         };
         if let Some(link) = address.as_link_addr() {
             iface.mac = link.addr().or(iface.mac);
+            // The link-layer entry carries the index: no if_nametoindex call needed.
+            iface.index = u32::try_from(link.ifindex()).unwrap_or(0);
             continue;
         }
         let ip = match (address.as_sockaddr_in(), address.as_sockaddr_in6()) {
@@ -196,9 +198,12 @@ pub fn interfaces() -> Result<Vec<Interface>> {
         });
     }
     let mut list: Vec<Interface> = by_name.into_values().collect();
+    let mtus = sys::MtuReader::new();
     for iface in &mut list {
-        iface.index = nix::net::if_::if_nametoindex(iface.name.as_str()).unwrap_or(0);
-        iface.mtu = sys::mtu(&iface.name);
+        if iface.index == 0 {
+            iface.index = nix::net::if_::if_nametoindex(iface.name.as_str()).unwrap_or(0);
+        }
+        iface.mtu = mtus.as_ref().and_then(|r| r.mtu(&iface.name));
     }
     list.retain(|i| i.index != 0);
     list.sort_by_key(|i| i.index);

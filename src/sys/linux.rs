@@ -11,6 +11,9 @@ use socket2::Socket;
 
 use super::{Change, OsFailure, Received, canonical, setsockopt_struct, storage_of};
 
+/// SIOCGIFMTU, as libc exports it for Linux.
+pub const SIOCGIFMTU: libc::c_ulong = libc::SIOCGIFMTU;
+
 /// Adds or drops a membership with MCAST_{JOIN,LEAVE}[_SOURCE]_GROUP.
 ///
 /// The level follows the group's family, not the socket's: Linux hands IPPROTO_IP options on an
@@ -197,28 +200,6 @@ pub fn bind_device(sock: &Socket, name: &str, _index: u32, _v6: bool) -> Result<
         })
 }
 
-/// The interface's MTU from SIOCGIFMTU, or None where it cannot be read.
-pub fn mtu(name: &str) -> Option<u32> {
-    let sock = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).ok()?;
-    // SAFETY: ifreq is plain old data; all-zero is a valid value.
-    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    let bytes = name.as_bytes();
-    if bytes.len() >= req.ifr_name.len() {
-        return None;
-    }
-    for (dst, src) in req.ifr_name.iter_mut().zip(bytes) {
-        *dst = *src as libc::c_char;
-    }
-    // SAFETY: SIOCGIFMTU reads the NUL-terminated name and writes ifru_mtu inside `req`,
-    // which lives for the whole call.
-    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFMTU, &mut req) };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: on success the kernel filled the mtu member of the union.
-    Some(unsafe { req.ifr_ifru.ifru_mtu } as u32)
-}
-
 /// The setting that bounds how many groups one socket may join, and its value here.
 pub fn membership_limit(ipv4: bool) -> (&'static str, Option<u64>) {
     // /proc/sys/net is per network namespace, and read here by this thread's namespace.
@@ -242,33 +223,24 @@ pub fn membership_limit(ipv4: bool) -> (&'static str, Option<u64>) {
 /// must see that namespace's tables, and /proc/self follows the process's main thread.
 pub fn memberships() -> crate::Result<Vec<crate::membership::GroupMembership>> {
     use crate::membership::{combine, parse_igmp, parse_igmp6, parse_mcfilter};
-    let read = |name: &str| {
-        let path = format!("/proc/thread-self/net/{name}");
-        std::fs::read_to_string(&path).map_err(|e| {
-            crate::Error::os(
-                "list memberships",
-                match name {
-                    "igmp" => "read(/proc/net/igmp)",
-                    "igmp6" => "read(/proc/net/igmp6)",
-                    "mcfilter" => "read(/proc/net/mcfilter)",
-                    _ => "read(/proc/net/mcfilter6)",
-                },
-                e,
-            )
-        })
+    let read = |name: &str, call: &'static str| {
+        std::fs::read_to_string(format!("/proc/thread-self/net/{name}"))
+            .map_err(|e| crate::Error::os("list memberships", call, e))
     };
     // A kernel without IPv6 has no igmp6 files: that is no IPv6 groups, not an error.
-    let optional = |name: &str| read(name).or_else(|_| Ok::<_, crate::Error>(String::new()));
-    let mut all = combine(
-        &parse_igmp(&read("igmp")?)?,
-        &parse_mcfilter(&read("mcfilter")?, false)?,
-    );
+    let optional = |name: &str| read(name, "read").unwrap_or_default();
+    let igmp = read("igmp", "read(/proc/net/igmp)")?;
+    let mcfilter = read("mcfilter", "read(/proc/net/mcfilter)")?;
+    let mut all = combine(&parse_igmp(&igmp)?, &parse_mcfilter(&mcfilter, false)?);
     let mut v6 = combine(
-        &parse_igmp6(&optional("igmp6")?)?,
-        &parse_mcfilter(&optional("mcfilter6")?, true)?,
+        &parse_igmp6(&optional("igmp6"))?,
+        &parse_mcfilter(&optional("mcfilter6"), true)?,
     );
+    let mut forced: std::collections::HashMap<String, Option<u8>> = Default::default();
     for m in &mut v6 {
-        m.forced_mld_version = forced_mld_version(&m.interface);
+        m.forced_mld_version = *forced
+            .entry(m.interface.clone())
+            .or_insert_with(|| forced_mld_version(&m.interface));
     }
     all.append(&mut v6);
     Ok(all)

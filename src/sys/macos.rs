@@ -13,7 +13,7 @@ use socket2::Socket;
 use super::{Change, OsFailure, Received, canonical, setsockopt_struct, storage_of};
 
 /// SIOCGIFMTU, _IOWR('i', 51, struct ifreq); libc does not export it for Apple targets.
-const SIOCGIFMTU: libc::c_ulong = 0xc020_6933;
+pub const SIOCGIFMTU: libc::c_ulong = 0xc020_6933;
 
 /// Adds or drops a membership.
 ///
@@ -249,28 +249,6 @@ pub fn bind_device(sock: &Socket, _name: &str, index: u32, v6: bool) -> Result<(
                 error,
             })
     }
-}
-
-/// The interface's MTU from SIOCGIFMTU, or None where it cannot be read.
-pub fn mtu(name: &str) -> Option<u32> {
-    let sock = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).ok()?;
-    // SAFETY: ifreq is plain old data; all-zero is a valid value.
-    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    let bytes = name.as_bytes();
-    if bytes.len() >= req.ifr_name.len() {
-        return None;
-    }
-    for (dst, src) in req.ifr_name.iter_mut().zip(bytes) {
-        *dst = *src as libc::c_char;
-    }
-    // SAFETY: SIOCGIFMTU reads the NUL-terminated name and writes ifru_mtu inside `req`,
-    // which lives for the whole call.
-    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), SIOCGIFMTU, &mut req) };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: on success the kernel filled the mtu member of the union.
-    Some(unsafe { req.ifr_ifru.ifru_mtu } as u32)
 }
 
 /// macOS bounds groups per socket by IP_MAX_MEMBERSHIPS, a compile-time constant of XNU.

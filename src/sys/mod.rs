@@ -139,3 +139,39 @@ pub fn install_stop_handler() -> io::Result<()> {
 pub fn stop_requested() -> bool {
     STOP.load(std::sync::atomic::Ordering::SeqCst)
 }
+
+/// Reads interface MTUs with SIOCGIFMTU through one socket opened for all of them.
+pub struct MtuReader {
+    sock: socket2::Socket,
+}
+
+impl MtuReader {
+    /// None when no socket can be had; MTUs are then simply not shown.
+    pub fn new() -> Option<Self> {
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)
+            .ok()
+            .map(|sock| MtuReader { sock })
+    }
+
+    /// The MTU of the interface called `name`, or None where it cannot be read.
+    pub fn mtu(&self, name: &str) -> Option<u32> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: ifreq is plain old data; all-zero is a valid value.
+        let mut req: libc::ifreq = unsafe { mem::zeroed() };
+        let bytes = name.as_bytes();
+        if bytes.len() >= req.ifr_name.len() {
+            return None;
+        }
+        for (dst, src) in req.ifr_name.iter_mut().zip(bytes) {
+            *dst = *src as libc::c_char;
+        }
+        // SAFETY: SIOCGIFMTU reads the NUL-terminated name and writes the mtu member of
+        // `req`, which lives for the whole call.
+        let rc = unsafe { libc::ioctl(self.sock.as_raw_fd(), SIOCGIFMTU, &mut req) };
+        if rc != 0 {
+            return None;
+        }
+        // SAFETY: on success the kernel filled the mtu member of the union.
+        u32::try_from(unsafe { req.ifr_ifru.ifru_mtu }).ok()
+    }
+}
