@@ -275,7 +275,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__recv)
-            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --json --help --version"
+            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --rcvbuf --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,6 +314,10 @@ _mcast() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rcvbuf)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

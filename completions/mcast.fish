@@ -52,6 +52,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand recv" -l source -d 'Receive 
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s c -l count -d 'Stop after this many datagrams' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s t -l timeout -d 'Stop when nothing has arrived for this long (e.g. 5s)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s d -l duration -d 'Stop after this long in all (e.g. 1m)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l rcvbuf -d 'Socket receive buffer in bytes (e.g. 8388608); beyond net.core.rmem_max needs root' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s q -l quiet -d 'No line per datagram: the summary only'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s h -l help -d 'Print help (see more with \'--help\')'

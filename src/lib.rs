@@ -12,9 +12,11 @@
 #![warn(missing_docs)]
 
 pub mod addr;
+pub mod batch;
 pub mod error;
 pub mod iface;
 pub mod membership;
+pub mod pace;
 pub mod probe;
 pub mod service;
 pub mod simple;
@@ -24,6 +26,7 @@ pub mod stop;
 mod sys;
 
 pub use addr::{IfaceSpec, ScopedAddr, Zone};
+pub use batch::{RecvBatch, SendPath};
 pub use error::{Error, ErrorKind, Result};
 pub use service::Service;
 pub use simple::{ReceiverMcastSocket, SenderMcastSocket};

@@ -68,6 +68,14 @@ pub struct Destination {
 }
 
 impl Destination {
+    pub(crate) fn sockaddr(&self) -> &SockAddr {
+        &self.addr
+    }
+
+    pub(crate) fn shown(&self) -> &str {
+        &self.shown
+    }
+
     /// The destination as a socket address (IPv4 shown as IPv4 even on a dual-stack socket).
     pub fn socket_addr(&self) -> Option<SocketAddr> {
         self.addr
@@ -81,12 +89,13 @@ impl Destination {
 /// Dropping it leaves every group it joined.
 #[derive(Debug)]
 pub struct McastSocket {
-    socket: Socket,
+    pub(crate) socket: Socket,
     mode: IpMode,
     mcast_only: bool,
     memberships: Vec<Membership>,
     send_ifindex: Option<u32>,
     cmsg: Vec<u8>,
+    pub(crate) gso: crate::batch::Gso,
 }
 
 fn os(context: impl Into<String>) -> impl FnOnce(OsFailure) -> Error {
@@ -126,6 +135,7 @@ impl McastSocket {
             memberships: Vec::new(),
             send_ifindex: None,
             cmsg: sys::cmsg_buffer(),
+            gso: Default::default(),
         })
     }
 

@@ -499,6 +499,12 @@ fn rate_and_duration_bound_a_probe_run() {
     let s = got.last().unwrap();
     assert_eq!(s["packets"], 50);
     assert_eq!(s["lost"], 0);
+    assert_eq!(s["kernel_drops"], 0);
+    let rate = s["rate_pps"].as_f64().unwrap();
+    assert!(
+        (45.0..55.0).contains(&rate),
+        "receiver saw {rate}/s for 50/s"
+    );
     assert_eq!(
         s["senders"][0]["planned"], 0,
         "a run bounded by time plans no count"

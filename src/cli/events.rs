@@ -75,6 +75,10 @@ pub struct RecvSummary {
     pub duplicates: u64,
     pub reordered: u64,
     pub untracked_senders: u64,
+    /// Datagrams the kernel dropped for want of receive buffer (Linux), as last reported.
+    pub kernel_drops: Option<u64>,
+    /// The receive buffer the kernel granted for --rcvbuf.
+    pub rcvbuf: Option<usize>,
     pub senders: Vec<SenderSummary>,
 }
 
@@ -101,6 +105,10 @@ pub struct SendSummary {
     pub rate_pps: f64,
     pub errors: u64,
     pub path: &'static str,
+    /// Median gap between departures, in µs (0 inside a batch sent in one call).
+    pub gap_p50_us: Option<f64>,
+    /// 99th percentile gap between departures, in µs.
+    pub gap_p99_us: Option<f64>,
 }
 
 /// RFC 3339 with microseconds, in UTC: sortable and unambiguous.
@@ -171,12 +179,19 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
         s.elapsed_ms / 1000.0,
     )?;
     if s.packets > 1 {
-        write!(out, " ({:.1}/s)", s.rate_pps)?;
+        write!(out, " ({:.1}/s while arriving)", s.rate_pps)?;
     }
     if let Some(f) = s.first_after_ms {
         write!(out, "; first {f:.1} ms after joining")?;
     }
     writeln!(out)?;
+    if let Some(d) = s.kernel_drops.filter(|d| *d > 0) {
+        writeln!(
+            out,
+            "{} dropped by this host's kernel (receive buffer full; try --rcvbuf)",
+            count(d, "datagram")
+        )?;
+    }
     if s.truncated > 0 {
         writeln!(
             out,
@@ -231,5 +246,9 @@ pub fn send_summary_text(out: &mut impl Write, s: &SendSummary) -> io::Result<()
     if s.packets > 1 {
         write!(out, " ({:.1}/s)", s.rate_pps)?;
     }
-    writeln!(out, ", {}, via {}", count(s.errors, "send error"), s.path)
+    write!(out, ", {}, via {}", count(s.errors, "send error"), s.path)?;
+    if let (Some(p50), Some(p99)) = (s.gap_p50_us, s.gap_p99_us) {
+        write!(out, "; gaps p50 {p50:.1} µs, p99 {p99:.1} µs")?;
+    }
+    writeln!(out)
 }

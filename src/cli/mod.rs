@@ -12,6 +12,7 @@ mod output;
 mod parse;
 mod recv;
 mod send;
+mod send_loop;
 
 use std::process::ExitCode;
 

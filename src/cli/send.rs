@@ -1,19 +1,20 @@
 //! `mcast send`: a message, lines of standard input, or paced numbered probes to a group.
 
 use std::hash::{BuildHasher, RandomState};
-use std::io::{self, BufRead, IsTerminal, Write};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::io::Write;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use clap::Args;
 
-use mcast::probe::{HEADER_LEN, Probe};
+use mcast::probe::HEADER_LEN;
 use mcast::{Destination, IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, iface, stop};
 
 use super::events::{self, Event, SendSummary};
 use super::exit::Exit;
 use super::output::Stdout;
 use super::parse::{self, Rate};
+use super::send_loop::{self, Limits, Source, Template};
 
 /// The largest UDP payload over IPv4 (65535 - 20 - 8) and IPv6 (65535 - 8).
 const MAX_PAYLOAD_V4: usize = 65507;
@@ -76,14 +77,6 @@ enum Payload {
     Probes { size: usize },
 }
 
-/// Counts as the run goes.
-#[derive(Default)]
-struct Tally {
-    packets: u64,
-    bytes: u64,
-    errors: u64,
-}
-
 fn max_payload(group: &ScopedAddr) -> usize {
     if group.ip.is_ipv4() {
         MAX_PAYLOAD_V4
@@ -114,19 +107,6 @@ fn payload(args: &SendArgs) -> Result<Payload> {
     })
 }
 
-/// The time between datagrams; None for as fast as possible.
-fn interval(args: &SendArgs, payload: &Payload) -> Option<Duration> {
-    match (args.rate, args.interval) {
-        (Some(Rate::Max), _) => None,
-        (Some(Rate::PerSecond(r)), _) => Some(Duration::from_secs_f64(1.0 / r)),
-        (None, Some(i)) => Some(i),
-        (None, None) => match payload {
-            Payload::Stdin => None,
-            _ => Some(Duration::from_secs(1)),
-        },
-    }
-}
-
 fn setup(args: &SendArgs) -> Result<(McastSocket, Destination)> {
     if let (Some(spec), Some(zone)) = (&args.interface, &args.group.zone) {
         let (a, b) = (iface::resolve(spec)?, iface::resolve_zone(zone)?);
@@ -155,95 +135,69 @@ fn setup(args: &SendArgs) -> Result<(McastSocket, Destination)> {
 
 pub fn run(args: SendArgs) -> Result<Exit> {
     let payload = payload(&args)?;
-    let (sock, dest) = setup(&args)?;
+    let (mut sock, dest) = setup(&args)?;
     stop::install()?;
     let count = args.count.or(match payload {
         Payload::Message(_) => Some(1),
         _ => None,
     });
-    let gap = interval(&args, &payload);
+    let rate = match (args.rate, args.interval) {
+        (Some(Rate::Max), _) => None,
+        (Some(Rate::PerSecond(r)), _) => Some(r),
+        (None, Some(i)) => Some(1.0 / i.as_secs_f64()),
+        (None, None) => match payload {
+            Payload::Stdin => None,
+            _ => Some(1.0),
+        },
+    };
     let start = Instant::now();
-    let end = args.duration.map(|d| start + d);
-    let mut tally = Tally::default();
-    let mut status = Status::new();
-    let mut stdin = io::stdin().lock();
-    let mut line = String::new();
-    let mut buf = match &payload {
-        Payload::Message(m) => m.clone(),
-        Payload::Probes { size } => vec![0u8; *size],
-        Payload::Stdin => Vec::new(),
+    let limits = Limits {
+        count,
+        rate,
+        end: args.duration.map(|d| start + d),
     };
-    let sender = RandomState::new().hash_one(std::process::id()) as u32;
-    let planned = match (count, args.duration) {
-        (Some(n), None) => u32::try_from(n).unwrap_or(0),
-        _ => 0,
-    };
-    let mut seq: u64 = 0;
-    while count.is_none_or(|c| seq < c) && !stop::requested() {
-        if let Some(gap) = gap {
-            let due = start + gap.mul_f64(seq as f64);
-            if end.is_some_and(|e| due >= e) || !sleep_until(due) {
-                break;
-            }
-        } else if end.is_some_and(|e| Instant::now() >= e) {
-            break;
-        }
-        match &payload {
-            Payload::Stdin => {
-                line.clear();
-                if stdin.read_line(&mut line)? == 0 {
-                    break;
-                }
-                let text = line.strip_suffix('\n').unwrap_or(&line);
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                if text.len() > max_payload(&args.group) {
-                    bail!(
-                        "line {} of standard input is {} bytes, more than one datagram carries",
-                        seq + 1,
-                        text.len()
-                    );
-                }
-                buf.clear();
-                buf.extend_from_slice(text.as_bytes());
-            }
-            Payload::Probes { .. } => {
-                let sent_ns = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64);
-                Probe {
-                    sender,
-                    seq,
-                    sent_ns,
-                    planned,
-                }
-                .encode(&mut buf);
-            }
-            Payload::Message(_) => {}
-        }
-        seq += 1;
-        match sock.send_dest(&buf, &dest) {
-            Ok(n) => {
-                tally.packets += 1;
-                tally.bytes += n as u64;
-            }
-            Err(e) if tally.packets > 0 && transient(&e) => tally.errors += 1,
-            Err(e) => return Err(e.into()),
-        }
-        status.tick(&tally, start);
+    if rate.is_none() {
+        // Flat out, a deep send queue keeps the kernel busy between our calls.
+        let _ = sock.set_send_buffer(4 << 20);
     }
-    status.clear();
+    let run = match payload {
+        Payload::Stdin => {
+            let max = max_payload(&args.group);
+            send_loop::one_at_a_time(&mut sock, &dest, &limits, Source::Stdin { max })?
+        }
+        Payload::Message(m) if m.is_empty() => {
+            send_loop::one_at_a_time(&mut sock, &dest, &limits, Source::Fixed(&m))?
+        }
+        Payload::Message(m) => send_loop::blast(&mut sock, &dest, &Template::Message(m), &limits)?,
+        Payload::Probes { size } => {
+            let planned = match (count, args.duration) {
+                (Some(n), None) => u32::try_from(n).unwrap_or(0),
+                _ => 0,
+            };
+            let sender = RandomState::new().hash_one(std::process::id()) as u32;
+            let template = Template::Probe {
+                size,
+                sender,
+                planned,
+            };
+            send_loop::blast(&mut sock, &dest, &template, &limits)?
+        }
+    };
     let elapsed = start.elapsed().as_secs_f64();
+    let us = |p: f64| run.gaps.percentile(p).map(|d| d.as_secs_f64() * 1e6);
     let summary = SendSummary {
-        packets: tally.packets,
-        bytes: tally.bytes,
+        packets: run.packets,
+        bytes: run.bytes,
         elapsed_ms: elapsed * 1000.0,
         rate_pps: if elapsed > 0.0 {
-            tally.packets as f64 / elapsed
+            run.packets as f64 / elapsed
         } else {
             0.0
         },
-        errors: tally.errors,
-        path: "sendto",
+        errors: run.errors,
+        path: run.path.name(),
+        gap_p50_us: us(0.5),
+        gap_p99_us: us(0.99),
     };
     let mut out = Stdout::new();
     if args.json {
@@ -253,70 +207,4 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     }
     out.flush()?;
     Ok(Exit::Success)
-}
-
-/// Errors a busy or flapping network causes, counted rather than fatal once sending worked.
-fn transient(e: &mcast::Error) -> bool {
-    e.os_error()
-        .and_then(io::Error::raw_os_error)
-        .is_some_and(|code| {
-            [
-                libc::ENOBUFS,
-                libc::EAGAIN,
-                libc::EINTR,
-                libc::ENETDOWN,
-                libc::ENETUNREACH,
-                libc::EHOSTUNREACH,
-                libc::ECONNREFUSED,
-            ]
-            .contains(&code)
-        })
-}
-
-/// Sleeps until `due` in short steps, so Ctrl-C is noticed; false when stopped.
-fn sleep_until(due: Instant) -> bool {
-    loop {
-        if stop::requested() {
-            return false;
-        }
-        let now = Instant::now();
-        if now >= due {
-            return true;
-        }
-        std::thread::sleep((due - now).min(Duration::from_millis(100)));
-    }
-}
-
-/// The one-line live status on a terminal's stderr.
-struct Status {
-    on: bool,
-    next: Instant,
-}
-
-impl Status {
-    fn new() -> Self {
-        Status {
-            on: io::stderr().is_terminal(),
-            next: Instant::now() + Duration::from_secs(1),
-        }
-    }
-
-    fn tick(&mut self, t: &Tally, start: Instant) {
-        if !self.on || Instant::now() < self.next {
-            return;
-        }
-        self.next += Duration::from_secs(1);
-        let rate = t.packets as f64 / start.elapsed().as_secs_f64().max(1e-9);
-        let _ = write!(
-            io::stderr(),
-            "\r\x1b[Kmcast: sent {} ({rate:.1}/s)",
-            t.packets
-        );
-    }
-
-    fn clear(&self) {
-        if self.on {
-            let _ = write!(io::stderr(), "\r\x1b[K");
-        }
-    }
 }

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 
 use nix::sys::socket::{
-    ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, setsockopt, sockopt,
+    ControlMessageOwned, MsgFlags, RecvMsg, SockaddrStorage, recvmsg, setsockopt, sockopt,
 };
 use socket2::Socket;
 
@@ -122,11 +122,12 @@ pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailu
     Ok(())
 }
 
-/// Room for every control message `enable_recv_info` asks for, allocated once per socket.
+/// Room for every control message `enable_recv_info` and the batch options ask for.
 pub fn cmsg_buffer() -> Vec<u8> {
     nix::cmsg_space!(
         libc::in_pktinfo,
         libc::in6_pktinfo,
+        libc::c_int,
         libc::c_int,
         libc::c_int,
         libc::c_int,
@@ -142,6 +143,14 @@ pub fn recv(sock: &Socket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Receiv
     let mut iov = [IoSliceMut::new(buf)];
     let msg =
         recvmsg::<SockaddrStorage>(sock.as_raw_fd(), &mut iov, Some(cmsg), MsgFlags::MSG_TRUNC)?;
+    received(&msg, buf_len)
+}
+
+/// What one recvmsg result says, control messages decoded.
+pub(super) fn received(
+    msg: &RecvMsg<'_, '_, SockaddrStorage>,
+    buf_len: usize,
+) -> io::Result<Received> {
     let source = msg
         .address
         .and_then(|a| {
@@ -161,10 +170,7 @@ pub fn recv(sock: &Socket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Receiv
         wire_len: msg.bytes,
         truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
         source,
-        destination: None,
-        ifindex: None,
-        ttl: None,
-        tos: None,
+        ..Received::EMPTY
     };
     // A truncated control buffer only loses metadata; the datagram itself is still good.
     if let Ok(cmsgs) = msg.cmsgs() {
@@ -184,10 +190,15 @@ pub fn recv(sock: &Socket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Receiv
                 ControlMessageOwned::Ipv6HopLimit(h) => meta.ttl = u8::try_from(h).ok(),
                 ControlMessageOwned::Ipv4Tos(t) => meta.tos = Some(t),
                 ControlMessageOwned::Ipv6TClass(t) => meta.tos = u8::try_from(t).ok(),
+                ControlMessageOwned::UdpGroSegments(n) => {
+                    meta.segment_size = usize::try_from(n).ok()
+                }
+                ControlMessageOwned::RxqOvfl(n) => meta.kernel_drops = Some(n),
                 _ => {}
             }
         }
     }
+    // With GRO the length is the whole coalesced buffer; MSG_TRUNC applies to it as one.
     Ok(meta)
 }
 

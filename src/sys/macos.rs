@@ -164,10 +164,18 @@ pub fn cmsg_buffer() -> Vec<u8> {
 
 /// Receives one datagram into `buf`; macOS reports truncation by flag only.
 pub fn recv(sock: &Socket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Received> {
+    recv_with(sock, buf, cmsg, MsgFlags::empty())
+}
+
+fn recv_with(
+    sock: &Socket,
+    buf: &mut [u8],
+    cmsg: &mut [u8],
+    flags: MsgFlags,
+) -> io::Result<Received> {
     let buf_len = buf.len();
     let mut iov = [IoSliceMut::new(buf)];
-    let msg =
-        recvmsg::<SockaddrStorage>(sock.as_raw_fd(), &mut iov, Some(cmsg), MsgFlags::empty())?;
+    let msg = recvmsg::<SockaddrStorage>(sock.as_raw_fd(), &mut iov, Some(cmsg), flags)?;
     let source = msg
         .address
         .and_then(|a| {
@@ -187,10 +195,7 @@ pub fn recv(sock: &Socket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Receiv
         wire_len: msg.bytes,
         truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
         source,
-        destination: None,
-        ifindex: None,
-        ttl: None,
-        tos: None,
+        ..Received::EMPTY
     };
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
@@ -257,4 +262,74 @@ pub fn membership_limit(_ipv4: bool) -> (&'static str, Option<u64>) {
         "IP_MAX_MEMBERSHIPS (kern.ipc; fixed in the kernel)",
         Some(4095),
     )
+}
+
+/// macOS has neither sendmmsg nor UDP GSO.
+pub const HAS_GSO: bool = false;
+
+/// The most datagrams one batch call handles here.
+pub const MAX_MESSAGES: usize = 64;
+
+/// macOS has neither sendmmsg nor GSO: one sendto per datagram.
+pub fn send_batch(
+    sock: &Socket,
+    dest: &socket2::SockAddr,
+    buf: &[u8],
+    size: usize,
+    _gso_segments: usize,
+) -> io::Result<usize> {
+    let mut sent = 0;
+    for datagram in buf.chunks(size.max(1)) {
+        match sock.send_to(datagram, dest) {
+            Ok(_) => sent += 1,
+            Err(_) if sent > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
+/// macOS has no UDP GRO.
+pub fn enable_gro(_sock: &Socket) -> io::Result<bool> {
+    Ok(false)
+}
+
+/// macOS has no SO_RXQ_OVFL.
+pub fn enable_drop_counter(_sock: &Socket) -> io::Result<bool> {
+    Ok(false)
+}
+
+/// The per-socket state of a batch receive: one control buffer.
+#[derive(Debug)]
+pub struct BatchHeaders {
+    cmsg: Vec<u8>,
+}
+
+impl BatchHeaders {
+    /// State for a batch; macOS receives one datagram a call whatever the slots.
+    pub fn new(_slots: usize) -> Self {
+        BatchHeaders {
+            cmsg: cmsg_buffer(),
+        }
+    }
+}
+
+/// Receives one datagram without blocking into the first slot; WouldBlock when none waits.
+pub fn recv_batch(
+    sock: &Socket,
+    state: &mut BatchHeaders,
+    buf: &mut [u8],
+    slot: usize,
+    out: &mut [Received],
+) -> io::Result<usize> {
+    let (Some(first), Some(room)) = (out.first_mut(), buf.get_mut(..slot)) else {
+        return Ok(0);
+    };
+    *first = recv_with(sock, room, &mut state.cmsg, MsgFlags::MSG_DONTWAIT)?;
+    Ok(1)
+}
+
+/// macOS has no way past kern.ipc.maxsockbuf from a socket option.
+pub fn force_recv_buffer(_sock: &Socket, _bytes: usize) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
 }

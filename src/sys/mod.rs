@@ -11,6 +11,10 @@ use std::net::{IpAddr, SocketAddr};
 mod linux;
 #[cfg(target_os = "linux")]
 pub use linux::*;
+#[cfg(target_os = "linux")]
+mod linux_batch;
+#[cfg(target_os = "linux")]
+pub use linux_batch::*;
 
 #[cfg(target_os = "macos")]
 mod macos;
@@ -58,6 +62,41 @@ pub struct Received {
     pub ttl: Option<u8>,
     /// The TOS byte or traffic class it arrived with.
     pub tos: Option<u8>,
+    /// With UDP GRO on (Linux), the size of each datagram the kernel coalesced into this
+    /// buffer; every `segment_size` bytes is one datagram, the last one possibly shorter.
+    pub segment_size: Option<usize>,
+    /// The socket's running count of datagrams the kernel dropped for want of receive
+    /// buffer (SO_RXQ_OVFL, Linux), as of this datagram.
+    pub kernel_drops: Option<u32>,
+}
+
+impl Received {
+    /// A placeholder for buffers that have not received anything yet.
+    pub const EMPTY: Received = Received {
+        len: 0,
+        wire_len: 0,
+        truncated: false,
+        source: SocketAddr::V4(std::net::SocketAddrV4::new(
+            std::net::Ipv4Addr::UNSPECIFIED,
+            0,
+        )),
+        destination: None,
+        ifindex: None,
+        ttl: None,
+        tos: None,
+        segment_size: None,
+        kernel_drops: None,
+    };
+
+    /// The datagrams in this buffer: one, or several when GRO coalesced them.
+    pub fn segments<'a>(&self, data: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let data = &data[..self.len.min(data.len())];
+        let size = self
+            .segment_size
+            .filter(|s| *s > 0)
+            .unwrap_or(data.len().max(1));
+        data.chunks(size)
+    }
 }
 
 /// An IP address as a `sockaddr_storage`, the form the RFC 3678 membership structs carry.

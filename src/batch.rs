@@ -1,0 +1,218 @@
+//! Many datagrams per system call: UDP GSO and sendmmsg out, UDP GRO and recvmmsg in (Linux),
+//! one datagram per call elsewhere. The hot paths allocate nothing.
+
+use std::io;
+
+use crate::error::{Error, Result};
+use crate::socket::{Destination, McastSocket, Received};
+use crate::sys;
+
+/// Datagrams one GSO message carries: the kernel allows up to 64 (128 on newer kernels).
+const GSO_SEGMENTS: usize = 32;
+/// Largest payload one GSO message may hold (65535 less IPv6 and UDP headers, with room).
+const GSO_MAX_BYTES: usize = 65_000;
+
+/// How `send_many` hands datagrams to the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendPath {
+    /// UDP GSO segments inside sendmmsg messages (Linux).
+    Gso,
+    /// One datagram per sendmmsg message (Linux, where GSO was refused).
+    Sendmmsg,
+    /// One sendto call per datagram.
+    Sendto,
+}
+
+impl SendPath {
+    /// The path's name as the summaries print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SendPath::Gso => "gso+sendmmsg",
+            SendPath::Sendmmsg => "sendmmsg",
+            SendPath::Sendto => "sendto",
+        }
+    }
+}
+
+/// Whether UDP GSO has been tried on a socket and how it went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Gso {
+    #[default]
+    Untried,
+    Works,
+    Refused,
+}
+
+/// Receive buffers for `recv_batch`: `slots` datagrams (or GRO buffers) of `slot_size` bytes.
+#[derive(Debug)]
+pub struct RecvBatch {
+    buf: Box<[u8]>,
+    slot: usize,
+    meta: Box<[Received]>,
+    filled: usize,
+    state: sys::BatchHeaders,
+}
+
+impl RecvBatch {
+    /// Buffers for up to `slots` messages (at most 64) of `slot_size` bytes each. With GRO on,
+    /// make slots 65536 bytes: one slot can hold many coalesced datagrams.
+    pub fn new(slots: usize, slot_size: usize) -> Self {
+        let slots = slots.clamp(1, sys::MAX_MESSAGES);
+        let slot = slot_size.max(1);
+        RecvBatch {
+            buf: vec![0u8; slots * slot].into_boxed_slice(),
+            slot,
+            meta: vec![Received::EMPTY; slots].into_boxed_slice(),
+            filled: 0,
+            state: sys::BatchHeaders::new(slots),
+        }
+    }
+
+    /// The messages the last `recv_batch` filled: what recvmsg said, and the bytes.
+    /// Use `Received::segments` to split a GRO buffer into its datagrams.
+    pub fn iter(&self) -> impl Iterator<Item = (&Received, &[u8])> {
+        self.meta[..self.filled]
+            .iter()
+            .zip(self.buf.chunks(self.slot))
+            .map(|(m, b)| (m, &b[..m.len.min(b.len())]))
+    }
+}
+
+impl McastSocket {
+    /// How many datagrams of `size` bytes one `send_many` call takes at most.
+    pub fn batch_capacity(&self, size: usize) -> usize {
+        sys::MAX_MESSAGES * self.gso_segments(size).max(1)
+    }
+
+    fn gso_segments(&self, size: usize) -> usize {
+        if self.gso == Gso::Refused || size == 0 || !cfg_gso() {
+            return 0;
+        }
+        let segments = (GSO_MAX_BYTES / size).min(GSO_SEGMENTS);
+        if segments >= 2 { segments } else { 0 }
+    }
+
+    /// How `send_many` sends datagrams of `size` bytes now.
+    pub fn send_path(&self, size: usize) -> SendPath {
+        match (self.gso_segments(size), cfg_gso()) {
+            (0, false) => SendPath::Sendto,
+            (0, true) => SendPath::Sendmmsg,
+            _ => SendPath::Gso,
+        }
+    }
+
+    /// Sends the datagrams laid end to end in `buf`, each `size` bytes (the last may be
+    /// shorter), to `dest` in as few system calls as the OS allows: on Linux UDP GSO inside
+    /// sendmmsg, falling back to plain sendmmsg for good if the kernel refuses GSO.
+    /// `buf` may hold at most `batch_capacity(size)` datagrams. Returns how many were sent;
+    /// fewer than asked when the kernel took only part (send the rest again).
+    pub fn send_many(&mut self, buf: &[u8], size: usize, dest: &Destination) -> Result<usize> {
+        let segments = self.gso_segments(size);
+        match sys::send_batch(&self.socket, dest.sockaddr(), buf, size, segments) {
+            Ok(n) => {
+                if segments > 0 {
+                    self.gso = Gso::Works;
+                }
+                Ok(n)
+            }
+            Err(e) if segments > 0 && self.gso == Gso::Untried && gso_refused(&e) => {
+                self.gso = Gso::Refused;
+                self.send_many(buf, size, dest)
+            }
+            Err(e) => Err(Error::os(
+                format!(
+                    "send {} datagrams to {}",
+                    buf.len().div_ceil(size.max(1)),
+                    dest.shown()
+                ),
+                "sendmmsg",
+                e,
+            )),
+        }
+    }
+
+    /// Asks the kernel to coalesce arriving datagrams (UDP GRO, Linux); false where the OS
+    /// has no such thing. `recv_batch` then reports each buffer's segment size.
+    pub fn enable_gro(&self) -> Result<bool> {
+        sys::enable_gro(&self.socket)
+            .map_err(|e| Error::os("turn on UDP GRO", "setsockopt(UDP_GRO)", e))
+    }
+
+    /// Asks the kernel to report how many datagrams it dropped for want of buffer
+    /// (SO_RXQ_OVFL, Linux); false where the OS cannot.
+    pub fn enable_kernel_drop_count(&self) -> Result<bool> {
+        sys::enable_drop_counter(&self.socket)
+            .map_err(|e| Error::os("count kernel drops", "setsockopt(SO_RXQ_OVFL)", e))
+    }
+
+    /// Sets the socket receive buffer; returns the size the kernel granted (Linux doubles
+    /// the request and caps it at net.core.rmem_max, which a privileged process may pass
+    /// with SO_RCVBUFFORCE; that is tried when the cap bit).
+    pub fn set_recv_buffer(&self, bytes: usize) -> Result<usize> {
+        let context = format!("set the receive buffer to {bytes} bytes");
+        let granted = || {
+            self.socket
+                .recv_buffer_size()
+                .map_err(|e| Error::os(&context, "getsockopt(SO_RCVBUF)", e))
+        };
+        self.socket
+            .set_recv_buffer_size(bytes)
+            .map_err(|e| Error::os(&context, "setsockopt(SO_RCVBUF)", e))?;
+        if granted()? < bytes {
+            // Without the privilege this fails, and the capped size stands.
+            let _ = sys::force_recv_buffer(&self.socket, bytes);
+        }
+        granted()
+    }
+
+    /// Sets the socket send buffer; returns the size the kernel granted.
+    pub fn set_send_buffer(&self, bytes: usize) -> Result<usize> {
+        let context = format!("set the send buffer to {bytes} bytes");
+        self.socket
+            .set_send_buffer_size(bytes)
+            .map_err(|e| Error::os(&context, "setsockopt(SO_SNDBUF)", e))?;
+        self.socket
+            .send_buffer_size()
+            .map_err(|e| Error::os(&context, "getsockopt(SO_SNDBUF)", e))
+    }
+
+    /// Receives every datagram waiting, up to the batch's slots, without blocking: one
+    /// recvmmsg call on Linux. Returns how many messages were filled; 0 when none waited.
+    pub fn recv_batch(&mut self, batch: &mut RecvBatch) -> Result<usize> {
+        batch.filled = 0;
+        match sys::recv_batch(
+            &self.socket,
+            &mut batch.state,
+            &mut batch.buf,
+            batch.slot,
+            &mut batch.meta,
+        ) {
+            Ok(n) => {
+                batch.filled = n;
+                Ok(n)
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(0)
+            }
+            Err(e) => Err(Error::os("receive datagrams", "recvmmsg", e)),
+        }
+    }
+}
+
+/// Errors that mean "this kernel or device does not do UDP GSO", not "the network is busy".
+fn gso_refused(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EIO | libc::EINVAL | libc::ENOPROTOOPT | libc::EOPNOTSUPP)
+    )
+}
+
+/// Whether this OS has sendmmsg and UDP GSO at all.
+fn cfg_gso() -> bool {
+    sys::HAS_GSO
+}
