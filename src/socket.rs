@@ -94,7 +94,7 @@ pub struct McastSocket {
     mcast_only: bool,
     memberships: Vec<Membership>,
     send_ifindex: Option<u32>,
-    cmsg: Vec<u8>,
+    recv_state: sys::BatchHeaders,
     pub(crate) gso: crate::batch::Gso,
 }
 
@@ -134,7 +134,7 @@ impl McastSocket {
             mcast_only,
             memberships: Vec::new(),
             send_ifindex: None,
-            cmsg: sys::cmsg_buffer(),
+            recv_state: sys::BatchHeaders::new(1),
             gso: Default::default(),
         })
     }
@@ -300,7 +300,7 @@ impl McastSocket {
     /// Blocks unless the socket was made non-blocking or given a read timeout; a timeout
     /// is reported as an error whose OS error is `WouldBlock` or `TimedOut`.
     pub fn recv_from(&mut self, buf: &mut [u8]) -> Result<Received> {
-        sys::recv(&self.socket, buf, &mut self.cmsg)
+        sys::recv(&self.socket, buf, &mut self.recv_state)
             .map_err(os_call("receive a datagram", "recvmsg"))
     }
 

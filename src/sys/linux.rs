@@ -1,15 +1,12 @@
 //! Linux: RFC 3678 membership calls at the group's own protocol level, /proc and ioctl look-ups.
 
-use std::io::{self, IoSliceMut};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsRawFd;
 
-use nix::sys::socket::{
-    ControlMessageOwned, MsgFlags, RecvMsg, SockaddrStorage, recvmsg, setsockopt, sockopt,
-};
+use nix::sys::socket::{setsockopt, sockopt};
 use socket2::Socket;
 
-use super::{Change, OsFailure, Received, canonical, setsockopt_struct, storage_of};
+use super::{Change, OsFailure, setsockopt_struct, storage_of};
 
 /// SIOCGIFMTU, as libc exports it for Linux.
 pub const SIOCGIFMTU: libc::c_ulong = libc::SIOCGIFMTU;
@@ -120,86 +117,6 @@ pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailu
             .map_err(fail("setsockopt(IPV6_RECVTCLASS)"))?;
     }
     Ok(())
-}
-
-/// Room for every control message `enable_recv_info` and the batch options ask for.
-pub fn cmsg_buffer() -> Vec<u8> {
-    nix::cmsg_space!(
-        libc::in_pktinfo,
-        libc::in6_pktinfo,
-        libc::c_int,
-        libc::c_int,
-        libc::c_int,
-        libc::c_int,
-        libc::c_int,
-        u32
-    )
-}
-
-/// Receives one datagram into `buf`. MSG_TRUNC makes Linux return the datagram's real length,
-/// so a cut datagram is reported with its size rather than silently shortened.
-pub fn recv(sock: &Socket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Received> {
-    let buf_len = buf.len();
-    let mut iov = [IoSliceMut::new(buf)];
-    let msg =
-        recvmsg::<SockaddrStorage>(sock.as_raw_fd(), &mut iov, Some(cmsg), MsgFlags::MSG_TRUNC)?;
-    received(&msg, buf_len)
-}
-
-/// What one recvmsg result says, control messages decoded.
-pub(super) fn received(
-    msg: &RecvMsg<'_, '_, SockaddrStorage>,
-    buf_len: usize,
-) -> io::Result<Received> {
-    let source = msg
-        .address
-        .and_then(|a| {
-            a.as_sockaddr_in()
-                .map(|v4| SocketAddr::V4((*v4).into()))
-                .or_else(|| a.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into())))
-        })
-        .map(canonical)
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                "datagram without a sender address",
-            )
-        })?;
-    let mut meta = Received {
-        len: msg.bytes.min(buf_len),
-        wire_len: msg.bytes,
-        truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
-        source,
-        ..Received::EMPTY
-    };
-    // A truncated control buffer only loses metadata; the datagram itself is still good.
-    if let Ok(cmsgs) = msg.cmsgs() {
-        for c in cmsgs {
-            match c {
-                ControlMessageOwned::Ipv4PacketInfo(p) => {
-                    meta.destination =
-                        Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(p.ipi_addr.s_addr))));
-                    meta.ifindex = Some(p.ipi_ifindex as u32);
-                }
-                ControlMessageOwned::Ipv6PacketInfo(p) => {
-                    let ip = IpAddr::V6(p.ipi6_addr.s6_addr.into());
-                    meta.destination = Some(ip.to_canonical());
-                    meta.ifindex = Some(p.ipi6_ifindex);
-                }
-                ControlMessageOwned::Ipv4Ttl(t) => meta.ttl = u8::try_from(t).ok(),
-                ControlMessageOwned::Ipv6HopLimit(h) => meta.ttl = u8::try_from(h).ok(),
-                ControlMessageOwned::Ipv4Tos(t) => meta.tos = Some(t),
-                ControlMessageOwned::Ipv6TClass(t) => meta.tos = u8::try_from(t).ok(),
-                ControlMessageOwned::UdpGroSegments(n) => {
-                    meta.segment_size = usize::try_from(n).ok()
-                }
-                ControlMessageOwned::RxqOvfl(n) => meta.kernel_drops = Some(n),
-                _ => {}
-            }
-        }
-    }
-    // With GRO the length is the whole coalesced buffer; MSG_TRUNC applies to it as one.
-    Ok(meta)
 }
 
 /// Restricts the socket to one interface (SO_BINDTODEVICE).

@@ -1,14 +1,15 @@
 //! Linux's many-datagrams-per-call paths: UDP GSO with sendmmsg out, UDP GRO with recvmmsg in.
 
-use std::io::{self, IoSliceMut};
+use std::io;
 use std::mem;
 use std::os::fd::AsRawFd;
 
-use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, setsockopt, sockopt};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+
+use nix::sys::socket::{setsockopt, sockopt};
 use socket2::{SockAddr, Socket};
 
-use super::Received;
-use super::linux::{cmsg_buffer, received};
+use super::{Received, canonical};
 
 /// Linux has sendmmsg and UDP GSO.
 pub const HAS_GSO: bool = true;
@@ -102,52 +103,182 @@ pub fn enable_drop_counter(sock: &Socket) -> io::Result<bool> {
     Ok(true)
 }
 
-/// The per-socket state recvmmsg needs, allocated once.
-pub struct BatchHeaders {
-    headers: MultiHeaders<SockaddrStorage>,
-}
-
-impl std::fmt::Debug for BatchHeaders {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BatchHeaders")
-    }
-}
+/// The per-socket state of a batch receive: none on Linux, where the headers are rebuilt
+/// on the stack for every call (reusing them would carry over the kernel's shrunken
+/// msg_controllen from the last call, and truncate the next message's control data).
+#[derive(Debug)]
+pub struct BatchHeaders;
 
 impl BatchHeaders {
-    /// Headers for `slots` messages.
-    pub fn new(slots: usize) -> Self {
-        BatchHeaders {
-            headers: MultiHeaders::preallocate(slots.min(MAX_MESSAGES), Some(cmsg_buffer())),
-        }
+    /// State for `slots` messages.
+    pub fn new(_slots: usize) -> Self {
+        BatchHeaders
     }
 }
+
+/// Room for the control messages of one datagram: pktinfo, TTL, TOS, GRO size, drop count.
+type Control = [u64; 32];
 
 /// Receives up to `out.len()` datagrams without blocking, the i-th into the i-th `slot`-byte
 /// part of `buf`. Returns how many arrived; WouldBlock when none was waiting.
 pub fn recv_batch(
     sock: &Socket,
-    state: &mut BatchHeaders,
+    _state: &mut BatchHeaders,
     buf: &mut [u8],
     slot: usize,
     out: &mut [Received],
 ) -> io::Result<usize> {
-    let slots = out.len().min(MAX_MESSAGES).min(buf.len() / slot.max(1));
-    let mut chunks = buf.chunks_mut(slot.max(1));
-    let mut iovs: [[IoSliceMut<'_>; 1]; MAX_MESSAGES] =
-        std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or_default())]);
-    let results = recvmmsg(
-        sock.as_raw_fd(),
-        &mut state.headers,
-        iovs[..slots].iter_mut(),
-        MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_TRUNC,
-        None,
+    recv_many(sock, buf, slot, out, libc::MSG_DONTWAIT | libc::MSG_TRUNC)
+}
+
+/// Receives one datagram into `buf`, blocking unless the socket is non-blocking. MSG_TRUNC
+/// makes Linux return a cut datagram's real length, so truncation is reported, not hidden.
+pub fn recv(sock: &Socket, buf: &mut [u8], _state: &mut BatchHeaders) -> io::Result<Received> {
+    let slot = buf.len().max(1);
+    let mut out = Received::EMPTY;
+    recv_many(
+        sock,
+        buf,
+        slot,
+        std::slice::from_mut(&mut out),
+        libc::MSG_TRUNC,
     )?;
-    let mut n = 0;
-    for (msg, meta) in results.zip(out.iter_mut()) {
-        *meta = received(&msg, slot)?;
-        n += 1;
+    Ok(out)
+}
+
+fn recv_many(
+    sock: &Socket,
+    buf: &mut [u8],
+    slot: usize,
+    out: &mut [Received],
+    flags: libc::c_int,
+) -> io::Result<usize> {
+    let slot = slot.max(1);
+    let slots = out
+        .len()
+        .min(MAX_MESSAGES)
+        .min(buf.len() / slot)
+        .max(usize::from(!buf.is_empty()));
+    // SAFETY: all four are plain old data for which zero is a valid value.
+    let mut iovs: [libc::iovec; MAX_MESSAGES] = unsafe { mem::zeroed() };
+    let mut headers: [libc::mmsghdr; MAX_MESSAGES] = unsafe { mem::zeroed() };
+    let mut names: [libc::sockaddr_storage; MAX_MESSAGES] = unsafe { mem::zeroed() };
+    let mut controls: [Control; MAX_MESSAGES] = [[0; 32]; MAX_MESSAGES];
+    for (i, part) in buf.chunks_mut(slot).take(slots).enumerate() {
+        iovs[i] = libc::iovec {
+            iov_base: part.as_mut_ptr().cast(),
+            iov_len: part.len(),
+        };
+        let h = &mut headers[i].msg_hdr;
+        h.msg_name = (&mut names[i] as *mut libc::sockaddr_storage).cast();
+        h.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as u32;
+        h.msg_iov = &mut iovs[i];
+        h.msg_iovlen = 1;
+        h.msg_control = controls[i].as_mut_ptr().cast();
+        h.msg_controllen = mem::size_of::<Control>();
     }
-    Ok(n)
+    // SAFETY: every header points at buffers above that outlive the call, with their sizes.
+    let n = unsafe {
+        libc::recvmmsg(
+            sock.as_raw_fd(),
+            headers.as_mut_ptr(),
+            slots as u32,
+            flags,
+            std::ptr::null_mut(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    for (i, meta) in out.iter_mut().enumerate().take(n as usize) {
+        let wire_len = headers[i].msg_len as usize;
+        let h = &headers[i].msg_hdr;
+        *meta = Received {
+            len: wire_len.min(iovs[i].iov_len),
+            wire_len,
+            truncated: h.msg_flags & libc::MSG_TRUNC != 0,
+            source: source_of(&names[i])?,
+            ..Received::EMPTY
+        };
+        // SAFETY: the kernel wrote `msg_controllen` bytes of control messages into our buffer.
+        unsafe { read_controls(h, meta) };
+    }
+    Ok(n as usize)
+}
+
+/// The sender in a received sockaddr; IPv4-mapped IPv6 turned back into IPv4.
+fn source_of(name: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
+    let addr = match i32::from(name.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: an AF_INET sockaddr_storage holds a sockaddr_in.
+            let sin =
+                unsafe { &*(name as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))),
+                u16::from_be(sin.sin_port),
+            )
+        }
+        libc::AF_INET6 => {
+            // SAFETY: an AF_INET6 sockaddr_storage holds a sockaddr_in6.
+            let sin6 =
+                unsafe { &*(name as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(sin6.sin6_port),
+                0,
+                sin6.sin6_scope_id,
+            ))
+        }
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "datagram without a sender address",
+            ));
+        }
+    };
+    Ok(canonical(addr))
+}
+
+/// Decodes the control messages of one received datagram into `meta`.
+///
+/// # Safety
+/// `h` must be a header recvmmsg filled, whose control buffer is still alive.
+unsafe fn read_controls(h: &libc::msghdr, meta: &mut Received) {
+    // SAFETY: per the contract, CMSG_FIRSTHDR/NXTHDR walk inside the filled control buffer,
+    // and each data pointer is read as the type the kernel wrote for that level and type.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(h);
+        while !c.is_null() {
+            let data = libc::CMSG_DATA(c);
+            let int = || std::ptr::read_unaligned(data.cast::<libc::c_int>());
+            match ((*c).cmsg_level, (*c).cmsg_type) {
+                (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+                    let p = std::ptr::read_unaligned(data.cast::<libc::in_pktinfo>());
+                    meta.destination =
+                        Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(p.ipi_addr.s_addr))));
+                    meta.ifindex = u32::try_from(p.ipi_ifindex).ok();
+                }
+                (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+                    let p = std::ptr::read_unaligned(data.cast::<libc::in6_pktinfo>());
+                    meta.destination =
+                        Some(IpAddr::V6(Ipv6Addr::from(p.ipi6_addr.s6_addr)).to_canonical());
+                    meta.ifindex = Some(p.ipi6_ifindex);
+                }
+                (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
+                    meta.ttl = u8::try_from(int()).ok();
+                }
+                (libc::IPPROTO_IP, libc::IP_TOS) => meta.tos = Some(*data),
+                (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => meta.tos = u8::try_from(int()).ok(),
+                (libc::SOL_UDP, libc::UDP_GRO) => meta.segment_size = usize::try_from(int()).ok(),
+                (libc::SOL_SOCKET, libc::SO_RXQ_OVFL) => {
+                    meta.kernel_drops = Some(std::ptr::read_unaligned(data.cast::<u32>()));
+                }
+                _ => {}
+            }
+            c = libc::CMSG_NXTHDR(h, c);
+        }
+    }
 }
 
 /// Sets the receive buffer past net.core.rmem_max (SO_RCVBUFFORCE, needs CAP_NET_ADMIN).

@@ -163,8 +163,8 @@ pub fn cmsg_buffer() -> Vec<u8> {
 }
 
 /// Receives one datagram into `buf`; macOS reports truncation by flag only.
-pub fn recv(sock: &Socket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Received> {
-    recv_with(sock, buf, cmsg, MsgFlags::empty())
+pub fn recv(sock: &Socket, buf: &mut [u8], state: &mut BatchHeaders) -> io::Result<Received> {
+    recv_with(sock, buf, &mut state.cmsg, MsgFlags::empty())
 }
 
 fn recv_with(

@@ -88,14 +88,16 @@ impl Received {
         kernel_drops: None,
     };
 
-    /// The datagrams in this buffer: one, or several when GRO coalesced them.
+    /// The datagrams in this buffer: one (possibly empty), or several when GRO coalesced them.
     pub fn segments<'a>(&self, data: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + use<'a> {
         let data = &data[..self.len.min(data.len())];
         let size = self
             .segment_size
             .filter(|s| *s > 0)
-            .unwrap_or(data.len().max(1));
-        data.chunks(size)
+            .unwrap_or(data.len())
+            .max(1);
+        let count = data.len().div_ceil(size).max(1);
+        (0..count).map(move |i| &data[(i * size).min(data.len())..((i + 1) * size).min(data.len())])
     }
 }
 
@@ -212,5 +214,33 @@ impl MtuReader {
         }
         // SAFETY: on success the kernel filled the mtu member of the union.
         u32::try_from(unsafe { req.ifr_ifru.ifru_mtu }).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gro_buffers_split_into_their_datagrams() {
+        let r = Received {
+            len: 150,
+            segment_size: Some(64),
+            ..Received::EMPTY
+        };
+        let data = [7u8; 200];
+        let sizes: Vec<usize> = r.segments(&data).map(<[u8]>::len).collect();
+        assert_eq!(sizes, [64, 64, 22]);
+        let plain = Received {
+            len: 10,
+            ..Received::EMPTY
+        };
+        assert_eq!(plain.segments(&data).count(), 1);
+        let empty = Received::EMPTY;
+        assert_eq!(
+            empty.segments(&data).count(),
+            1,
+            "an empty datagram is still one"
+        );
     }
 }

@@ -1,0 +1,308 @@
+//! One measurement each: who sends, who counts, and how the figures come back.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::IpAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::PORT;
+use crate::lab::{Host, IFACE};
+use crate::reference::{self, RecvKind, SendKind};
+
+pub const MCAST: &str = env!("CARGO_BIN_EXE_mcast");
+const RCVBUF: i32 = 16 << 20;
+const IDLE: Duration = Duration::from_millis(700);
+
+/// One run's figures, as the receiver counted them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sample {
+    pub sent: u64,
+    pub received: u64,
+    pub rate: f64,
+}
+
+impl Sample {
+    fn from(sent: u64, received: u64, span: Duration) -> Self {
+        let rate = if span.is_zero() || received < 2 {
+            0.0
+        } else {
+            (received - 1) as f64 / span.as_secs_f64()
+        };
+        Sample {
+            sent,
+            received,
+            rate,
+        }
+    }
+
+    /// "1234567 (0.12%)" in a fixed width.
+    pub fn cell(&self) -> String {
+        if self.sent == 0 {
+            return format!("{:>22}", "n/a");
+        }
+        let loss = 100.0 * self.sent.saturating_sub(self.received) as f64 / self.sent as f64;
+        format!("{:>22}", format!("{:.0} ({loss:.2}%)", self.rate))
+    }
+}
+
+/// The sample with the median rate.
+pub fn median(mut samples: Vec<Sample>) -> Sample {
+    samples.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    samples[samples.len() / 2]
+}
+
+fn spawn(host: &Host, args: &[&str]) -> Child {
+    Command::new("ip")
+        .args(["netns", "exec", &host.ns])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a process in the lab")
+}
+
+/// Waits for a child we started, with its stdout and peak RSS in KiB (from wait4).
+fn finish(mut child: Child) -> (String, u64) {
+    let mut out = String::new();
+    if let Some(mut s) = child.stdout.take() {
+        let _ = s.read_to_string(&mut out);
+    }
+    let mut status = 0;
+    // SAFETY: rusage is plain old data, written by wait4 for the child we spawned.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child by its id; `status` and `usage` are live.
+    unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    (out, usage.ru_maxrss as u64)
+}
+
+fn json_last(text: &str) -> serde_json::Value {
+    text.lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_default()
+}
+
+fn mcast_send(
+    tx: &Host,
+    group: IpAddr,
+    size: usize,
+    count: u64,
+    rate: Option<u64>,
+) -> (serde_json::Value, u64) {
+    let (g, c, s) = (group.to_string(), count.to_string(), size.to_string());
+    let r = rate.map_or("max".to_string(), |r| r.to_string());
+    let child = spawn(
+        tx,
+        &[
+            MCAST, "send", &g, "7777", "-i", IFACE, "--rate", &r, "-c", &c, "--size", &s, "--json",
+        ],
+    );
+    let (out, rss) = finish(child);
+    (json_last(&out), rss)
+}
+
+/// Starts `mcast recv` and waits for its join.
+fn mcast_recv(rx: &Host, group: IpAddr, count: u64) -> Child {
+    let (g, c) = (group.to_string(), count.to_string());
+    let rcvbuf = RCVBUF.to_string();
+    let mut child = spawn(
+        rx,
+        &[
+            MCAST, "recv", &g, "7777", "-i", IFACE, "-q", "--json", "--rcvbuf", &rcvbuf, "-c", &c,
+            "-t", "1s",
+        ],
+    );
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut joined = String::new();
+    stdout.read_line(&mut joined).unwrap();
+    assert!(
+        joined.contains("joined"),
+        "mcast recv did not join: {joined}"
+    );
+    child.stdout = Some(stdout.into_inner());
+    child
+}
+
+/// Starts a reference receiver in `rx` and returns once it has joined.
+fn ref_recv(
+    rx: &Host,
+    kind: RecvKind,
+    group: IpAddr,
+    expect: u64,
+) -> std::thread::JoinHandle<(u64, Duration)> {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let handle = rx.spawn(move || {
+        let r =
+            reference::Receiver::new(kind, group, PORT, IFACE, RCVBUF).expect("reference receiver");
+        ready_tx.send(()).unwrap();
+        r.count(expect, IDLE)
+    });
+    ready_rx.recv().expect("reference receiver ready");
+    handle
+}
+
+fn ref_send(tx: &Host, kind: SendKind, group: IpAddr, size: usize, count: u64) -> u64 {
+    tx.run(move || {
+        reference::send(kind, group, PORT, IFACE, size, count)
+            .expect("reference sender")
+            .0
+    })
+}
+
+pub fn mcast_to_ref(
+    rx: &Host,
+    tx: &Host,
+    group: IpAddr,
+    size: usize,
+    count: u64,
+    kind: RecvKind,
+) -> Sample {
+    let counter = ref_recv(rx, kind, group, count);
+    let (summary, _) = mcast_send(tx, group, size, count, None);
+    let (received, span) = counter.join().unwrap();
+    Sample::from(summary["packets"].as_u64().unwrap_or(0), received, span)
+}
+
+pub fn ref_to_ref(
+    rx: &Host,
+    tx: &Host,
+    group: IpAddr,
+    size: usize,
+    count: u64,
+    send: SendKind,
+    recv: RecvKind,
+) -> Sample {
+    let counter = ref_recv(rx, recv, group, count);
+    let sent = ref_send(tx, send, group, size, count);
+    let (received, span) = counter.join().unwrap();
+    Sample::from(sent, received, span)
+}
+
+fn recv_sample(child: Child, sent: u64) -> Sample {
+    let (out, _) = finish(child);
+    let s = json_last(&out);
+    Sample {
+        sent,
+        received: s["packets"].as_u64().unwrap_or(0),
+        rate: s["rate_pps"].as_f64().unwrap_or(0.0),
+    }
+}
+
+pub fn mcast_to_mcast(rx: &Host, tx: &Host, group: IpAddr, size: usize, count: u64) -> Sample {
+    let child = mcast_recv(rx, group, count);
+    let (summary, _) = mcast_send(tx, group, size, count, None);
+    recv_sample(child, summary["packets"].as_u64().unwrap_or(0))
+}
+
+pub fn ref_to_mcast(rx: &Host, tx: &Host, group: IpAddr, size: usize, count: u64) -> Sample {
+    let child = mcast_recv(rx, group, count);
+    let sent = ref_send(tx, SendKind::GsoMmsg, group, size, count);
+    recv_sample(child, sent)
+}
+
+/// iperf2 flat out for 2 s; figures from the server's Lost/Total line.
+pub fn iperf(rx: &Host, tx: &Host, group: IpAddr, size: usize) -> Sample {
+    if Command::new("iperf").arg("-v").output().is_err() {
+        return Sample::default();
+    }
+    let v6 = group.is_ipv6();
+    let bind = if v6 {
+        format!("{group}%{IFACE}")
+    } else {
+        group.to_string()
+    };
+    let len = size.to_string();
+    let mut server_args = vec!["timeout", "6", "iperf", "-s", "-u", "-B", &bind, "-l", &len];
+    let mut client_args = vec![
+        "iperf", "-c", &bind, "-u", "-l", &len, "-b", "100G", "-t", "2", "-T", "1",
+    ];
+    if v6 {
+        server_args.push("-V");
+        client_args.push("-V");
+    }
+    let server = spawn(rx, &server_args);
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = finish(spawn(tx, &client_args));
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let (out, _) = finish(server);
+    // "[  1] 0.0000-2.0001 sec  ...  0.004 ms 2792/132189 (2.1%)"
+    let Some(line) = out
+        .lines()
+        .rev()
+        .find(|l| l.contains(" sec ") && l.contains('/') && l.contains('('))
+    else {
+        return Sample::default();
+    };
+    let secs = line
+        .split_whitespace()
+        .find_map(|w| {
+            w.split_once('-')
+                .and_then(|(a, b)| Some(b.parse::<f64>().ok()? - a.parse::<f64>().ok()?))
+        })
+        .unwrap_or(0.0);
+    let pair = line
+        .split_whitespace()
+        .find(|w| w.contains('/') && !w.contains("sec"))
+        .unwrap_or("0/0");
+    let (lost, total) = pair.split_once('/').map_or((0, 0), |(a, b)| {
+        (a.parse().unwrap_or(0u64), b.parse().unwrap_or(0u64))
+    });
+    let received = total.saturating_sub(lost);
+    Sample {
+        sent: total,
+        received,
+        rate: if secs > 0.0 {
+            received as f64 / secs
+        } else {
+            0.0
+        },
+    }
+}
+
+pub struct Pacing {
+    pub achieved: f64,
+    pub gap_p50_us: f64,
+    pub gap_p99_us: f64,
+}
+
+pub fn pacing(rx: &Host, tx: &Host, group: IpAddr, rate: u64) -> Pacing {
+    let count = rate * 2;
+    let child = mcast_recv(rx, group, count);
+    let (summary, _) = mcast_send(tx, group, 64, count, Some(rate));
+    let got = recv_sample(child, count);
+    Pacing {
+        achieved: got.rate,
+        gap_p50_us: summary["gap_p50_us"].as_f64().unwrap_or(f64::NAN),
+        gap_p99_us: summary["gap_p99_us"].as_f64().unwrap_or(f64::NAN),
+    }
+}
+
+/// Peak RSS of mcast send and mcast recv, flat out with 1400-byte probes.
+pub fn peak_memory(rx: &Host, tx: &Host, group: IpAddr) -> (u64, u64) {
+    let child = mcast_recv(rx, group, 200_000);
+    let (_, send_kb) = mcast_send(tx, group, 1400, 200_000, None);
+    let (_, recv_kb) = finish(child);
+    (send_kb, recv_kb)
+}
+
+/// Mean wall time of running `argv` to completion `n` times inside `host`.
+pub fn startup(host: &Host, argv: &[&str], n: u32) -> Duration {
+    let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+    host.run(move || {
+        let start = Instant::now();
+        for _ in 0..n {
+            let ok = Command::new(&argv[0])
+                .args(&argv[1..])
+                .stdout(Stdio::null())
+                .status();
+            assert!(ok.is_ok_and(|s| s.success()), "{argv:?} failed");
+        }
+        start.elapsed() / n
+    })
+}
