@@ -487,3 +487,88 @@ fn the_simple_pair_talks() {
     assert_eq!(bytes, "give me €uros".as_bytes());
     assert_eq!(from.ip(), IpAddr::V4(lab.host(2).v4));
 }
+
+fn numbered(n: usize, size: usize) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| std::iter::repeat_n(i as u8, size))
+        .collect()
+}
+
+fn send_many_lands_as_separate_datagrams(f: Family) {
+    let lab = Lab::new(2);
+    lab.host(1).enter();
+    let mut plain = receiver(f.mode);
+    plain.join(&group(f.asm[0]), Some(&eth0()), None).unwrap();
+    lab.host(2).enter();
+    let mut tx = sender(f.mode);
+    let dest = tx.destination(&group(f.asm[0]), &PORT.into()).unwrap();
+    assert_eq!(tx.send_path(64), mcast::SendPath::Gso);
+    let sent = tx.send_many(&numbered(100, 64), 64, &dest).unwrap();
+    assert_eq!(sent, 100);
+    assert_eq!(
+        tx.send_path(64),
+        mcast::SendPath::Gso,
+        "the kernel refused GSO"
+    );
+    let got = collect(&mut plain);
+    assert_eq!(
+        got.len(),
+        100,
+        "a plain receiver sees each datagram on its own"
+    );
+    for (i, (text, r)) in got.iter().enumerate() {
+        assert_eq!((r.len, r.segment_size), (64, None));
+        assert_eq!(
+            text.as_bytes()[0],
+            i as u8,
+            "datagram {i} out of order or mixed"
+        );
+    }
+}
+
+#[test]
+fn send_many_lands_as_separate_datagrams_v4() {
+    send_many_lands_as_separate_datagrams(V4);
+}
+
+#[test]
+fn send_many_lands_as_separate_datagrams_v6() {
+    send_many_lands_as_separate_datagrams(V6);
+}
+
+#[test]
+fn a_gro_receiver_splits_coalesced_buffers_back_into_datagrams() {
+    let lab = Lab::new(2);
+    lab.host(1).enter();
+    let mut rx = receiver(IpMode::V4);
+    assert!(rx.enable_gro().unwrap());
+    assert!(rx.enable_kernel_drop_count().unwrap());
+    rx.join(&group("239.7.1.1"), Some(&eth0()), None).unwrap();
+    rx.socket().set_nonblocking(true).unwrap();
+    lab.host(2).enter();
+    let mut tx = sender(IpMode::V4);
+    let dest = tx.destination(&group("239.7.1.1"), &PORT.into()).unwrap();
+    // Batches of 1, 2 and 37: single datagrams carry no GRO size, the others do, and a
+    // receiver must split each by its own size.
+    for n in [1usize, 2, 37, 1, 2] {
+        assert_eq!(tx.send_many(&numbered(n, 100), 100, &dest).unwrap(), n);
+    }
+    let mut batch = mcast::RecvBatch::new(8, 65536);
+    let mut sizes = Vec::new();
+    let deadline = std::time::Instant::now() + QUIET;
+    while sizes.len() < 43 && std::time::Instant::now() < deadline {
+        if rx.recv_batch(&mut batch).unwrap() == 0 {
+            rx.wait_readable(Some(QUIET)).unwrap();
+            continue;
+        }
+        for (r, data) in batch.iter() {
+            assert_eq!(
+                r.destination,
+                Some("239.7.1.1".parse().unwrap()),
+                "control data lost"
+            );
+            sizes.extend(r.segments(data).map(<[u8]>::len));
+        }
+    }
+    assert_eq!(sizes, vec![100; 43]);
+}

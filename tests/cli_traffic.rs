@@ -536,3 +536,24 @@ fn a_closed_stdout_ends_recv_quietly() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     assert!(!h1.holds("239.9.2.3".parse::<IpAddr>().unwrap()));
 }
+
+#[test]
+fn paced_bursts_are_counted_datagram_by_datagram() {
+    // At 100,000/s the sender hands over one or a few datagrams at a time, some as GSO
+    // batches, some not; the receiver must count each datagram, whatever the kernel merged.
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let recv = "recv 239.9.3.1 7777 -c 10000 -t 2s -q --json --rcvbuf 4000000";
+    let rx = start(h1, &recv.split(' ').collect::<Vec<_>>());
+    let send = "send 239.9.3.1 7777 --rate 100000 -c 10000 --size 100 --json";
+    let sent = run(h2, &send.split(' ').collect::<Vec<_>>());
+    assert_eq!(json_lines(&sent)[0]["packets"], 10000);
+    let events = json_lines(&rx.wait(WAIT));
+    let s = events.last().unwrap();
+    let got = (s["packets"].as_u64(), s["bytes"].as_u64());
+    assert_eq!(got, (Some(10_000), Some(1_000_000)), "{s}");
+    assert_eq!(
+        (s["lost"].as_u64(), s["kernel_drops"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
