@@ -52,15 +52,19 @@ pub fn median(mut samples: Vec<Sample>) -> Sample {
     samples[samples.len() / 2]
 }
 
+/// Starts `args` inside `host`, forked from a thread in its namespace (not through
+/// `ip netns exec`, whose own memory would count in the child's peak RSS).
 fn spawn(host: &Host, args: &[&str]) -> Child {
-    Command::new("ip")
-        .args(["netns", "exec", &host.ns])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start a process in the lab")
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    host.run(move || {
+        Command::new(&args[0])
+            .args(&args[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start a process in the lab")
+    })
 }
 
 /// Waits for a child we started, with its stdout and peak RSS in KiB (from wait4).
