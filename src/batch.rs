@@ -165,6 +165,18 @@ impl McastSocket {
         granted()
     }
 
+    /// Makes sends fail with ENOBUFS when this host's own queues drop a datagram, instead of
+    /// dropping it unseen (IP_RECVERR on Linux). Returns false where the OS already does.
+    pub fn report_local_drops(&self) -> Result<bool> {
+        let (v4, v6) = match self.mode() {
+            crate::IpMode::V4 => (true, false),
+            crate::IpMode::V6 => (false, true),
+            crate::IpMode::Both => (true, true),
+        };
+        sys::report_send_errors(&self.socket, v4, v6)
+            .map_err(|e| Error::os("report local send drops", "setsockopt(IP_RECVERR)", e))
+    }
+
     /// Sets the socket send buffer; returns the size the kernel granted.
     pub fn set_send_buffer(&self, bytes: usize) -> Result<usize> {
         let context = format!("set the send buffer to {bytes} bytes");

@@ -468,6 +468,15 @@ impl McastSocket {
         if iface.is_none() && group.needs_interface() {
             return Err(needs_interface(group, &context));
         }
+        if let Some(i) = iface.as_ref().filter(|i| !i.flags.up) {
+            return Err(Error::invalid(
+                context,
+                format!(
+                    "interface {} is down; `ip link set {} up` brings it up",
+                    i.name, i.name
+                ),
+            ));
+        }
         if let Some(i) = iface.as_ref().filter(|i| !i.flags.multicast) {
             return Err(Error::invalid(
                 context,
@@ -518,6 +527,20 @@ impl McastSocket {
         if let Some(spec) = forward_interface {
             let context = format!("send through interface {spec}");
             let i = iface::resolve(spec)?;
+            if !i.flags.up || !i.flags.multicast {
+                let (what, fix) = if i.flags.up {
+                    ("has no MULTICAST flag", "multicast on")
+                } else {
+                    ("is down", "up")
+                };
+                return Err(Error::invalid(
+                    context,
+                    format!(
+                        "interface {} {what}; `ip link set {} {fix}` fixes that",
+                        i.name, i.name
+                    ),
+                ));
+            }
             if self.mode.v4() {
                 sys::set_multicast_if_v4(&self.socket, i.index, i.ipv4()).map_err(os(&context))?;
             }

@@ -17,6 +17,15 @@ pub enum Event<'a> {
     Joined(MembershipChange),
     /// A group was left.
     Left(MembershipChange),
+    /// The joined interface went down or came back.
+    Link {
+        /// When it was noticed.
+        time: String,
+        /// The interface.
+        interface: String,
+        /// `down` or `up`.
+        state: &'static str,
+    },
     /// What the kernel holds for the groups joined.
     Memberships {
         /// The kernel's entries for them.

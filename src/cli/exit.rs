@@ -47,7 +47,40 @@ pub fn report(err: &anyhow::Error) {
         line.push_str(&text);
         first = false;
     }
+    let code = err.chain().find_map(|c| {
+        c.downcast_ref::<mcast::Error>()
+            .and_then(mcast::Error::os_error)
+            .or_else(|| c.downcast_ref::<io::Error>())
+            .and_then(io::Error::raw_os_error)
+    });
+    if let Some(fix) = code.and_then(hint) {
+        line.push_str(" (");
+        line.push_str(fix);
+        line.push(')');
+    }
     let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// What to do about the OS errors people meet most, in a network engineer's words.
+fn hint(errno: i32) -> Option<&'static str> {
+    Some(match errno {
+        libc::ENETUNREACH => {
+            "no route to that group: name the interface with -i, or add a route such as \
+             `ip route add 224.0.0.0/4 dev eth0`"
+        }
+        libc::EHOSTUNREACH => "no route to that host: check addresses and routes (`ip route`)",
+        libc::EADDRNOTAVAIL => "that address is not on this host or interface: see `mcast ifaces`",
+        libc::EADDRINUSE => {
+            "another socket holds that port without sharing it: stop it, or pick another port"
+        }
+        libc::ENODEV => "no such interface: see `mcast ifaces`",
+        libc::ENETDOWN => "the interface is down: `ip link set IFACE up`",
+        libc::EACCES | libc::EPERM => {
+            "not permitted: a privileged port, a firewall rule, or a missing capability"
+        }
+        libc::ENOBUFS => "the host ran out of buffers: slow down with --rate, or retry",
+        _ => return None,
+    })
 }
 
 /// One line for a command-line usage error from clap, without its usage block.

@@ -17,6 +17,7 @@ use mcast::{
 use super::escape::escape_payload;
 use super::events::{self, Event, MembershipChange, Packet, ProbeInfo, RecvSummary, SenderSummary};
 use super::exit::Exit;
+use super::link_watch::{self, LinkWatch};
 use super::output::Stdout;
 use super::parse;
 
@@ -203,15 +204,23 @@ fn receive(
         ended_by: "stopped",
     };
     let mut last = joined_at;
+    let mut watch = sock
+        .memberships()
+        .first()
+        .and_then(|m| m.interface.clone())
+        .map(|(index, name)| LinkWatch::new(index, name));
     'receiving: while !stop::requested() {
         if sock.recv_batch(&mut batch)? == 0 {
             // Caught up: show what is buffered before waiting, so a pipe reader sees
             // datagrams promptly at low rates and in large writes at high ones.
             out.flush()?;
+            if let Some(change) = watch.as_mut().and_then(LinkWatch::poll) {
+                tell_link(out, args.json, &change)?;
+            }
             let quiet_end = args.timeout.map(|t| last + t);
             let deadline = [end, quiet_end].into_iter().flatten().min();
-            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if wait.is_some_and(|w| w.is_zero()) {
+            let now = Instant::now();
+            if deadline.is_some_and(|d| d <= now) {
                 counts.ended_by = if deadline == end {
                     "the duration ended"
                 } else {
@@ -219,7 +228,11 @@ fn receive(
                 };
                 break;
             }
-            sock.wait_readable(wait)?;
+            let wake = [deadline, watch.as_ref().map(LinkWatch::next)]
+                .into_iter()
+                .flatten()
+                .min();
+            sock.wait_readable(wake.map(|w| w.saturating_duration_since(now)))?;
             continue;
         }
         let arrival_ns = now_ns();
@@ -268,6 +281,26 @@ fn receive(
         }
     }
     Ok(counts)
+}
+
+/// Says on stderr (and as a JSON event) that the joined interface went down or came back.
+fn tell_link(out: &mut Stdout, json: bool, change: &link_watch::Change) -> Result<()> {
+    if change.up {
+        eprintln!("mcast: {} is up again; receiving goes on", change.interface);
+    } else {
+        eprintln!(
+            "mcast: {} went down; nothing can arrive until it is back (receiving goes on)",
+            change.interface
+        );
+    }
+    if json {
+        out.json_line(&Event::Link {
+            time: events::timestamp(SystemTime::now()),
+            interface: change.interface.to_string(),
+            state: if change.up { "up" } else { "down" },
+        })?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

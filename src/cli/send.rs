@@ -126,6 +126,8 @@ fn setup(args: &SendArgs) -> Result<(McastSocket, Destination)> {
         _ => None,
     };
     sock.set_send_options(args.interface.as_ref(), loopback, Some(args.ttl), args.prec)?;
+    // A datagram this host drops on its way out is an error to count, not a silent loss.
+    sock.report_local_drops()?;
     if let Some(addr) = &args.bind {
         sock.bind(Some(&IfaceSpec::Addr(addr.clone())), &Service::Port(0))?;
     }

@@ -293,3 +293,31 @@ pub fn force_recv_buffer(sock: &Socket, bytes: usize) -> io::Result<()> {
     )
     .map_err(|f| f.error)
 }
+
+/// Turns on IP_RECVERR (and IPV6_RECVERR): without it Linux hides datagrams its own queues
+/// dropped on send (ENOBUFS) and counts them nowhere the sender sees.
+pub fn report_send_errors(sock: &Socket, v4: bool, v6: bool) -> io::Result<bool> {
+    let on: libc::c_int = 1;
+    let fd = sock.as_raw_fd();
+    if v4 {
+        super::setsockopt_struct(
+            fd,
+            libc::IPPROTO_IP,
+            libc::IP_RECVERR,
+            &on,
+            "setsockopt(IP_RECVERR)",
+        )
+        .map_err(|f| f.error)?;
+    }
+    if v6 {
+        super::setsockopt_struct(
+            fd,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_RECVERR,
+            &on,
+            "setsockopt(IPV6_RECVERR)",
+        )
+        .map_err(|f| f.error)?;
+    }
+    Ok(true)
+}

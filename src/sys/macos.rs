@@ -333,3 +333,8 @@ pub fn recv_batch(
 pub fn force_recv_buffer(_sock: &Socket, _bytes: usize) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
+
+/// macOS reports a full send queue as ENOBUFS already.
+pub fn report_send_errors(_sock: &Socket, _v4: bool, _v6: bool) -> io::Result<bool> {
+    Ok(false)
+}
