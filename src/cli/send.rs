@@ -36,10 +36,10 @@ pub struct SendArgs {
     #[arg(short, long, value_name = "IFACE")]
     interface: Option<IfaceSpec>,
     /// How many datagrams to send (default: 1 for a message, unlimited for probes)
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
     count: Option<u64>,
     /// Datagrams per second, or 'max' for as fast as the system takes them
-    #[arg(short, long, value_name = "PPS", value_parser = parse::rate, conflicts_with = "interval")]
+    #[arg(short, long, value_name = "PPS", allow_negative_numbers = true, value_parser = parse::rate, conflicts_with = "interval")]
     rate: Option<Rate>,
     /// Time between datagrams (default 1s for probes and repeated messages)
     #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
@@ -52,7 +52,7 @@ pub struct SendArgs {
           value_parser = clap::value_parser!(u32).range(HEADER_LEN as i64..=MAX_PAYLOAD_V6 as i64))]
     size: Option<u32>,
     /// Time to live (IPv4) or hop limit (IPv6); 1 stays on the link
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=255))]
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=255))]
     ttl: u32,
     /// Deliver to receivers on this host too
     #[arg(long = "loop", overrides_with = "no_loop")]
@@ -61,7 +61,7 @@ pub struct SendArgs {
     #[arg(long)]
     no_loop: bool,
     /// IP precedence, the top three bits of the TOS byte or traffic class
-    #[arg(long, value_name = "0-7", value_parser = clap::value_parser!(u8).range(0..=7))]
+    #[arg(long, value_name = "0-7", allow_negative_numbers = true, value_parser = clap::value_parser!(u8).range(0..=7))]
     prec: Option<u8>,
     /// Source address to send from
     #[arg(long, value_name = "ADDR")]

@@ -1,0 +1,221 @@
+//! Bad command lines: each gets one line on stderr naming the value (and the fix), and exit 2.
+#![cfg(target_os = "linux")]
+
+mod common;
+mod lab;
+
+use common::{run, stderr, stdout};
+use lab::Lab;
+
+/// (command line, words the message must contain). Every one must exit with status 2.
+const CASES: &[(&str, &[&str])] = &[
+    // Addresses and zones
+    (
+        "send 234.2.3 7777 x",
+        &["'234.2.3'", "not an IPv4 or IPv6 address"],
+    ),
+    ("send 239.1.1.300 7777 x", &["'239.1.1.300'"]),
+    ("send ff02::zz 7777 x", &["'ff02::zz'"]),
+    ("send 239.1.1.1%eth0 7777 x", &["no %zone", "--interface"]),
+    (
+        "send ff02::1%nosuch0 7777 x",
+        &["'nosuch0'", "known interfaces"],
+    ),
+    ("send ff02::1%99 7777 x", &["'99'", "known interfaces"]),
+    ("send ff02::1% 7777 x", &["empty name"]),
+    ("send ff02::1 7777 x", &["%IFACE"]),
+    ("recv ff02::1234 7777", &["%IFACE"]),
+    ("recv ff01::1234 7777", &["%IFACE"]),
+    ("join ff02::1:2", &["%IFACE"]),
+    // Ports and services
+    ("send 239.1.1.1 70000 x", &["'70000'", "0 to 65535"]),
+    (
+        "send 239.1.1.1 nosuchservice x",
+        &["'nosuchservice'", "port number"],
+    ),
+    ("send 239.1.1.1 a/b x", &["'a/b'", "port number"]),
+    ("recv 239.1.1.1 99999999999", &["'99999999999'"]),
+    // Interfaces
+    (
+        "send 239.1.1.1 7777 -i nosuch0 x",
+        &["'nosuch0'", "known interfaces: lo, eth0"],
+    ),
+    ("recv 239.1.1.1 7777 -i 0", &["'0'", "start at 1"]),
+    (
+        "recv 239.1.1.1 7777 -i 4242",
+        &["'4242'", "known interfaces"],
+    ),
+    (
+        "recv 239.1.1.1 7777 -i averyveryverylongname",
+        &["at most 15 bytes"],
+    ),
+    (
+        "recv 239.1.1.1 7777 -i 203.0.113.9",
+        &["no interface has address 203.0.113.9"],
+    ),
+    (
+        "recv 239.1.1.1 7777 -i down0",
+        &["down0 is down", "ip link set down0 up"],
+    ),
+    (
+        "send 239.1.1.1 7777 -i down0 x",
+        &["down0 is down", "ip link set down0 up"],
+    ),
+    (
+        "recv 239.1.1.1 7777 -i nomc0",
+        &["no MULTICAST flag", "multicast on"],
+    ),
+    (
+        "send 239.1.1.1 7777 -i nomc0 x",
+        &["no MULTICAST flag", "multicast on"],
+    ),
+    (
+        "send ff02::1%eth0 7777 -i lo x",
+        &["zone names eth0", "--interface names lo"],
+    ),
+    ("ifaces wlan9", &["'wlan9'", "known interfaces"]),
+    ("groups -i wlan9", &["'wlan9'", "known interfaces"]),
+    // Sources
+    (
+        "recv 239.1.1.1 7777 --source 2001:db8::1",
+        &["different families"],
+    ),
+    (
+        "recv ff3e::1 7777 --source 192.0.2.2",
+        &["different families"],
+    ),
+    (
+        "recv 192.0.2.1 7777 --source 192.0.2.2",
+        &["needs a multicast group"],
+    ),
+    (
+        "recv 232.1.1.1 7777 --source 239.1.1.1",
+        &["must be a unicast address"],
+    ),
+    (
+        "recv 232.1.1.1 7777 --source 0.0.0.0",
+        &["must be a unicast address"],
+    ),
+    ("recv 232.1.1.1 7777 --source 10.0.0.999", &["'10.0.0.999'"]),
+    (
+        "join 239.1.1.1 --source 2001:db8::1",
+        &["no group of its family"],
+    ),
+    // Sizes, rates, durations, counts
+    ("send 239.1.1.1 7777 --size 10", &["'10'", "32.."]),
+    ("send 239.1.1.1 7777 --size 70000", &["'70000'"]),
+    ("send ff15::1 7777 -i eth0 --size 65528", &["'65528'"]),
+    (
+        "send 239.1.1.1 7777 --size 65520",
+        &["--size 65520", "larger than one datagram"],
+    ),
+    (
+        "send 239.1.1.1 7777 --size 100 hello",
+        &["--size", "cannot be used with"],
+    ),
+    ("send 239.1.1.1 7777 --rate fast", &["'fast' is not a rate"]),
+    ("send 239.1.1.1 7777 --rate 0", &["'0' is out of range"]),
+    ("send 239.1.1.1 7777 --rate -5", &["'-5' is out of range"]),
+    ("send 239.1.1.1 7777 --rate 1e12", &["out of range"]),
+    (
+        "send 239.1.1.1 7777 --rate 10 --interval 1s",
+        &["--rate", "cannot be used with"],
+    ),
+    ("send 239.1.1.1 7777 --interval 0s", &["above zero"]),
+    (
+        "recv 239.1.1.1 7777 -t 10",
+        &["'10' is not a duration", "10s"],
+    ),
+    ("recv 239.1.1.1 7777 -d soon", &["'soon' is not a duration"]),
+    ("recv 239.1.1.1 7777 -c 0", &["'0'"]),
+    ("recv 239.1.1.1 7777 -c many", &["'many'"]),
+    ("recv 239.1.1.1 7777 --rcvbuf 10", &["'10'"]),
+    // TTL and precedence
+    ("send 239.1.1.1 7777 --ttl 256 x", &["'256'", "0..=255"]),
+    ("send 239.1.1.1 7777 --ttl -1 x", &["'-1'", "0..=255"]),
+    ("recv 239.1.1.1 7777 -c -3", &["'-3'"]),
+    ("send 239.1.1.1 7777 --prec 8 x", &["'8'", "0..=7"]),
+    // Combinations and the rest
+    ("join 10.1.2.3", &["not a multicast group"]),
+    ("join", &["required", "<GROUP>"]),
+    ("send 239.1.1.1", &["required", "<PORT>"]),
+    (
+        "send 239.1.1.1 7777 --bind 198.51.100.7 x",
+        &["bind 198.51.100.7", "not on this host"],
+    ),
+    ("groups -4 -6", &["cannot be used with"]),
+    ("frobnicate", &["unrecognized subcommand"]),
+    ("recv 239.1.1.1 7777 --sauce 1", &["unexpected argument"]),
+];
+
+#[test]
+fn every_bad_command_line_gets_one_clear_line_and_status_2() {
+    assert!(CASES.len() >= 40);
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    // Test interfaces: a veth pair left down, and one up with its MULTICAST flag off.
+    let ip = |args: &str| {
+        let args: Vec<&str> = args.split(' ').collect();
+        assert!(h.exec("ip", &args).status.success(), "ip {args:?}");
+    };
+    ip("link add down0 type veth peer name down0p");
+    ip("link add nomc0 type veth peer name nomc0p");
+    ip("link set nomc0 multicast off");
+    ip("link set nomc0p up");
+    ip("link set nomc0 up");
+    let mut failures = Vec::new();
+    for (line, words) in CASES {
+        let args: Vec<&str> = line.split(' ').collect();
+        let out = run(h, &args);
+        let err = stderr(&out);
+        let problems: Vec<String> = [
+            (out.status.code() != Some(2)).then(|| format!("exit {:?}", out.status.code())),
+            (!err.starts_with("mcast: ")).then(|| "no 'mcast: ' prefix".to_string()),
+            (err.trim_end().lines().count() != 1).then(|| "not one line".to_string()),
+            (err.contains("panicked")).then(|| "panicked".to_string()),
+            (!stdout(&out).is_empty()).then(|| "printed data on stdout".to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(
+            words
+                .iter()
+                .filter(|w| !err.contains(*w))
+                .map(|w| format!("lacks {w:?}")),
+        )
+        .collect();
+        if !problems.is_empty() {
+            failures.push(format!(
+                "mcast {line}\n    {}\n    stderr: {}",
+                problems.join("; "),
+                err.trim_end()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn one_join_too_many_names_the_limit() {
+    let lab = Lab::new(1);
+    let groups: Vec<String> = (1..=21).map(|i| format!("239.8.0.{i}")).collect();
+    let mut args = vec!["join", "-i", "eth0", "-d", "1s"];
+    args.extend(groups.iter().map(String::as_str));
+    let out = run(lab.host(1), &args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("join 239.8.0.21") && err.contains("net.ipv4.igmp_max_memberships = 20"),
+        "{err}"
+    );
+    assert!(
+        !lab.host(1).holds("239.8.0.1".parse().unwrap()),
+        "the first 20 were not left"
+    );
+}
