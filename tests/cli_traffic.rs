@@ -447,8 +447,7 @@ fn rate_and_duration_bound_a_probe_run() {
 fn a_closed_stdout_ends_recv_quietly() {
     let lab = Lab::new(2);
     let (h1, h2) = (lab.host(1), lab.host(2));
-    let mut rx = start(h1, &["recv", "239.9.2.3", "7777", "-t", "5s"]);
-    rx.close_stdout();
+    let rx = common::start_then_close_stdout(h1, &["recv", "239.9.2.3", "7777", "-t", "5s"]);
     let began = Instant::now();
     for _ in 0..3 {
         assert!(

@@ -40,10 +40,10 @@ pub fn run_with_input(host: &Host, args: &[&str], input: &str) -> Output {
     finish(child, Duration::from_secs(20))
 }
 
-/// A running `mcast` in the background.
+/// A running `mcast` in the background; a thread drains its stdout so it never blocks.
 pub struct Running {
     pub child: Child,
-    stdout: Option<BufReader<ChildStdout>>,
+    reader: Option<std::thread::JoinHandle<String>>,
     pub lines: Vec<String>,
 }
 
@@ -58,15 +58,39 @@ pub fn start(host: &Host, args: &[&str]) -> Running {
         .expect("read mcast's first line");
     Running {
         child,
-        stdout: Some(stdout),
+        reader: Some(drain(stdout)),
         lines: vec![first.trim_end().to_string()],
     }
+}
+
+/// Starts `mcast ARGS` in `host`, waits for its first line, then closes our end of its
+/// stdout, as `mcast ... | head -1` does.
+pub fn start_then_close_stdout(host: &Host, args: &[&str]) -> Running {
+    let mut child = command(host, args).spawn().expect("start mcast");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout
+        .read_line(&mut first)
+        .expect("read mcast's first line");
+    drop(stdout);
+    Running {
+        child,
+        reader: None,
+        lines: vec![first.trim_end().to_string()],
+    }
+}
+
+fn drain(mut stdout: BufReader<ChildStdout>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
+        rest
+    })
 }
 
 impl Running {
     /// Waits for the end (at most `limit`), and returns all it printed.
     pub fn wait(mut self, limit: Duration) -> Output {
-        let mut rest = String::new();
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -74,20 +98,13 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        let mut out = finish(self.child, Duration::from_millis(100));
-        if let Some(stdout) = self.stdout.as_mut() {
-            std::io::Read::read_to_string(stdout, &mut rest).unwrap();
-        }
+        let mut out = finish(self.child, Duration::from_millis(500));
+        let rest = self.reader.map(|r| r.join().unwrap()).unwrap_or_default();
         let mut all = self.lines.join("\n");
         all.push('\n');
         all.push_str(&rest);
         out.stdout = all.into_bytes();
         out
-    }
-
-    /// Closes the reading end of mcast's stdout, as `| head -1` does after one line.
-    pub fn close_stdout(&mut self) {
-        self.stdout = None;
     }
 
     /// Sends a signal to the running mcast (a process this test started).

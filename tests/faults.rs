@@ -1,0 +1,270 @@
+//! Faults proven in the lab: a link that flaps, a flood past the receive buffer, a full send
+//! queue, and hostile datagrams. mcast keeps going, counts, and says what happened.
+#![cfg(target_os = "linux")]
+
+mod common;
+mod lab;
+
+use std::net::UdpSocket;
+use std::time::Duration;
+
+use common::{json_lines, run, start, stderr, stdout};
+use lab::{IFACE, Lab};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+#[test]
+fn recv_tells_of_a_link_going_down_and_up_and_counts_on() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(
+        h1,
+        &[
+            "recv",
+            "239.6.1.1",
+            "7777",
+            "-i",
+            IFACE,
+            "-c",
+            "6",
+            "-t",
+            "8s",
+            "--json",
+        ],
+    );
+    let send = |text: &str| {
+        assert!(
+            run(
+                h2,
+                &[
+                    "send",
+                    "239.6.1.1",
+                    "7777",
+                    "-c",
+                    "3",
+                    "--interval",
+                    "10ms",
+                    text
+                ]
+            )
+            .status
+            .success()
+        )
+    };
+    send("before");
+    assert!(
+        h1.exec("ip", &["link", "set", IFACE, "down"])
+            .status
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        h1.exec("ip", &["link", "set", IFACE, "up"])
+            .status
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    send("after");
+    let out = rx.wait(WAIT);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("eth0 went down") && err.contains("eth0 is up again"),
+        "{err}"
+    );
+    let events = json_lines(&out);
+    let states: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "link")
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["down", "up"]);
+    let texts: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "packet")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["before", "before", "before", "after", "after", "after"]
+    );
+}
+
+#[test]
+fn a_flood_past_the_receive_buffer_is_counted_as_kernel_drops_and_loss() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(
+        h1,
+        &[
+            "recv",
+            "239.6.2.1",
+            "7777",
+            "-q",
+            "--json",
+            "--rcvbuf",
+            "4096",
+            "-t",
+            "1s",
+        ],
+    );
+    let sent = run(
+        h2,
+        &[
+            "send",
+            "239.6.2.1",
+            "7777",
+            "--rate",
+            "max",
+            "-c",
+            "200000",
+            "--json",
+        ],
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let out = rx.wait(WAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = json_lines(&out).pop().unwrap();
+    let (packets, lost) = (s["packets"].as_u64().unwrap(), s["lost"].as_u64().unwrap());
+    assert!(
+        packets < 200_000,
+        "a 4 KiB buffer kept up with a flood? {s}"
+    );
+    assert_eq!(
+        packets + lost,
+        200_000,
+        "every probe is either counted or lost: {s}"
+    );
+    assert!(s["kernel_drops"].as_u64().unwrap() > 0, "{s}");
+}
+
+#[test]
+fn a_full_send_queue_is_retried_and_counted_not_fatal() {
+    let lab = Lab::new(2);
+    let h2 = lab.host(2);
+    // A 10 Mbit/s token bucket with a 3 kB queue on the sender's interface overflows at once
+    // when sending flat out, and the kernel refuses datagrams with ENOBUFS.
+    let tbf = "qdisc add dev eth0 root tbf rate 10mbit burst 2kb limit 3000";
+    let tc = h2.exec("tc", &tbf.split(' ').collect::<Vec<_>>());
+    assert!(
+        tc.status.success(),
+        "tc: {}",
+        String::from_utf8_lossy(&tc.stderr)
+    );
+    let send = "send 239.6.3.1 7777 --rate max -c 2000 --json";
+    let out = run(h2, &send.split(' ').collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = json_lines(&out).pop().unwrap();
+    assert_eq!(
+        s["packets"], 2000,
+        "every datagram goes out in the end: {s}"
+    );
+    assert!(s["errors"].as_u64().unwrap() > 0, "no ENOBUFS seen: {s}");
+}
+
+/// A small deterministic generator, so a failure can be replayed.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn probe(sender: u32, seq: u64, sent_ns: u64, planned: u32) -> Vec<u8> {
+    let mut b = vec![0u8; 40];
+    mcast::probe::Probe {
+        sender,
+        seq,
+        sent_ns,
+        planned,
+    }
+    .encode(&mut b);
+    b
+}
+
+/// Sends every hostile datagram there is from `h`, returning how many are not probes.
+fn hostile(h: &lab::Host, group: &'static str) -> (usize, usize) {
+    let from = h.v4;
+    h.run(move || {
+        let sock = UdpSocket::bind((from, 0)).unwrap();
+        let to = format!("{group}:7777");
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut foreign = 0;
+        let mut total = 0;
+        let mut send = |b: &[u8], is_probe: bool| {
+            sock.send_to(b, &to).unwrap();
+            total += 1;
+            foreign += usize::from(!is_probe);
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        for _ in 0..100 {
+            let len = (rng.next() % 1500) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            send(&bytes, mcast::probe::Probe::decode(&bytes).is_some());
+        }
+        send(
+            b"\x1b[2J\x1b]0;owned\x07\x9b31m\xe2\x80\xaeevil\xff\xfe",
+            false,
+        );
+        send(b"", false);
+        send(&probe(1, 0, 0, 0)[..20], false);
+        let mut long_header = probe(1, 0, 0, 0);
+        long_header[6..8].copy_from_slice(&0xffffu16.to_be_bytes());
+        send(&long_header, false);
+        for (seq, sent_ns, planned) in [
+            (u64::MAX, 0, u32::MAX),
+            (0, u64::MAX, 1),
+            (u64::MAX / 2, 1, 0),
+        ] {
+            send(&probe(7, seq, sent_ns, planned), true);
+        }
+        for sender in 0..300u32 {
+            send(&probe(1000 + sender, 0, 0, 1), true);
+        }
+        (total, foreign)
+    })
+}
+
+#[test]
+fn hostile_datagrams_are_counted_escaped_and_never_crash() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let text_rx = start(h1, &["recv", "239.6.4.1", "7777", "-t", "2s"]);
+    let json_rx = start(h1, &["recv", "239.6.4.1", "7777", "-t", "2s", "--json"]);
+    let (total, foreign) = hostile(h2, "239.6.4.1");
+
+    let out = text_rx.wait(WAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let raw = text
+        .chars()
+        .find(|c| (c.is_control() && *c != '\n') || mcast_unsafe(*c));
+    assert_eq!(raw, None, "a raw control character reached the output");
+    assert!(
+        text.contains("\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\u{202e}evil\\xff\\xfe"),
+        "{text}"
+    );
+    assert!(text.contains("beyond the 256 followed"), "{text}");
+
+    let out = json_rx.wait(WAIT);
+    let events = json_lines(&out);
+    let s = events.last().unwrap();
+    assert_eq!(s["packets"].as_u64(), Some(total as u64));
+    assert_eq!(s["foreign"].as_u64(), Some(foreign as u64));
+    assert!(s["untracked_senders"].as_u64().unwrap() > 0, "{s}");
+    assert!(s["senders"].as_array().unwrap().len() <= 256);
+    assert!(
+        !stdout(&out).chars().any(mcast_unsafe),
+        "JSON carried a raw unsafe character"
+    );
+}
+
+/// The characters a terminal acts on: controls other than newline, and bidi/zero-width ones.
+fn mcast_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
