@@ -64,6 +64,26 @@ mod tests {
         assert!(duration("-1s").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_a_value_or_an_error(s in "\\PC*") {
+            let _ = duration(&s);
+            let _ = rate(&s);
+        }
+
+        #[test]
+        fn formatted_durations_parse_back(ms in 1u64..10_000_000_000) {
+            let d = Duration::from_millis(ms);
+            let shown = humantime::format_duration(d).to_string();
+            proptest::prop_assert_eq!(duration(&shown), Ok(d));
+        }
+
+        #[test]
+        fn rates_parse_back(r in 0.001f64..10_000_000.0) {
+            proptest::prop_assert_eq!(rate(&r.to_string()), Ok(Rate::PerSecond(r)));
+        }
+    }
+
     #[test]
     fn rates() {
         assert_eq!(rate("max"), Ok(Rate::Max));

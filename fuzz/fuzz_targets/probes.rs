@@ -1,0 +1,19 @@
+//! Fuzzes the probe decoder and the statistics it feeds, with hostile sequences and times.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mcast::probe::{HEADER_LEN, Probe};
+use mcast::stats::ProbeStats;
+
+fuzz_target!(|data: &[u8]| {
+    let mut stats = ProbeStats::default();
+    let source = std::net::IpAddr::from([192, 0, 2, 1]);
+    for (i, chunk) in data.chunks(HEADER_LEN + 8).enumerate() {
+        if let Some(p) = Probe::decode(chunk) {
+            stats.record(&p, source, (i as u64).wrapping_mul(1_000_003));
+        }
+    }
+    for s in stats.senders() {
+        let _ = (s.lost(), s.expected(), s.delay_ms(), s.jitter_ms());
+    }
+});
