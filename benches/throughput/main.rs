@@ -23,17 +23,35 @@ const PORT: u16 = 7777;
 
 #[cfg(target_os = "linux")]
 fn main() {
-    use lab::Lab;
-    use reference::{RecvKind, SendKind};
-    use run::{Sample, median};
-    use std::net::IpAddr;
-
     if !nix::unistd::geteuid().is_root() {
         eprintln!("bench: needs root to build its namespace lab (see README)");
         std::process::exit(1);
     }
-    let lab = Lab::new(2);
+    // MCAST_BENCH=throughput|pacing|memory|startup runs one part; unset runs all.
+    let only = std::env::var("MCAST_BENCH").ok();
+    let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let lab = lab::Lab::new(2);
     let (rx, tx) = (lab.host(1), lab.host(2));
+    if part("throughput") {
+        throughput(rx, tx);
+    }
+    if part("pacing") {
+        pacing(rx, tx);
+    }
+    if part("memory") {
+        memory(rx, tx);
+    }
+    if part("startup") {
+        startup(rx);
+    }
+}
+
+/// Flat-out datagrams/s for every sender and receiver pairing, and mcast's ratios.
+#[cfg(target_os = "linux")]
+fn throughput(rx: &lab::Host, tx: &lab::Host) {
+    use reference::{RecvKind, SendKind};
+    use run::{Sample, median};
+    use std::net::IpAddr;
     println!(
         "mcast throughput, datagrams/s (median of {REPS}), counted by the receiver; loss in %"
     );
@@ -123,6 +141,13 @@ fn main() {
         );
     }
     println!();
+    println!();
+}
+
+/// Asked against achieved rates, as the receiver measured them.
+#[cfg(target_os = "linux")]
+fn pacing(rx: &lab::Host, tx: &lab::Host) {
+    use std::net::IpAddr;
     println!("pacing: mcast send --rate R for 2 s, rate measured by mcast recv");
     println!(
         "{:>8} {:>12} {:>8} {:>10} {:>10}",
@@ -140,11 +165,21 @@ fn main() {
         );
     }
     println!();
+}
+
+/// Peak resident memory of send and recv, flat out.
+#[cfg(target_os = "linux")]
+fn memory(rx: &lab::Host, tx: &lab::Host) {
     let (send_kb, recv_kb) = run::peak_memory(rx, tx, "239.77.0.3".parse().unwrap());
     println!(
         "peak resident memory: mcast send {send_kb} KiB, mcast recv {recv_kb} KiB (flat out, 1400-byte probes)"
     );
     println!();
+}
+
+/// Start-up time of ifaces and groups against iproute2.
+#[cfg(target_os = "linux")]
+fn startup(rx: &lab::Host) {
     println!("start-up, mean of 200 runs inside a lab host:");
     for (ours, theirs) in [
         (

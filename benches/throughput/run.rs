@@ -67,18 +67,34 @@ fn spawn(host: &Host, args: &[&str]) -> Child {
     })
 }
 
-/// Waits for a child we started, with its stdout and peak RSS in KiB (from wait4).
-fn finish(mut child: Child) -> (String, u64) {
+/// Waits for a child we started; returns its stdout.
+fn finish(mut child: Child) -> String {
     let mut out = String::new();
     if let Some(mut s) = child.stdout.take() {
         let _ = s.read_to_string(&mut out);
     }
-    let mut status = 0;
-    // SAFETY: rusage is plain old data, written by wait4 for the child we spawned.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for our own child by its id; `status` and `usage` are live.
-    unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    (out, usage.ru_maxrss as u64)
+    let _ = child.wait();
+    out
+}
+
+/// Follows a running process's peak resident memory (VmHWM, in KiB) until it exits.
+/// (wait4's ru_maxrss would not do: it counts the parent's memory copied at fork.)
+fn watch_peak(pid: u32) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut peak = 0;
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            else {
+                break; // a zombie has no memory left to read
+            };
+            peak = kb;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        peak
+    })
 }
 
 fn json_last(text: &str) -> serde_json::Value {
@@ -103,8 +119,9 @@ fn mcast_send(
             MCAST, "send", &g, "7777", "-i", IFACE, "--rate", &r, "-c", &c, "--size", &s, "--json",
         ],
     );
-    let (out, rss) = finish(child);
-    (json_last(&out), rss)
+    let peak = watch_peak(child.id());
+    let out = finish(child);
+    (json_last(&out), peak.join().unwrap_or(0))
 }
 
 /// Starts `mcast recv` and waits for its join.
@@ -185,7 +202,7 @@ pub fn ref_to_ref(
 }
 
 fn recv_sample(child: Child, sent: u64) -> Sample {
-    let (out, _) = finish(child);
+    let out = finish(child);
     let s = json_last(&out);
     Sample {
         sent,
@@ -228,13 +245,13 @@ pub fn iperf(rx: &Host, tx: &Host, group: IpAddr, size: usize) -> Sample {
     }
     let server = spawn(rx, &server_args);
     std::thread::sleep(Duration::from_millis(300));
-    let _ = finish(spawn(tx, &client_args));
+    finish(spawn(tx, &client_args));
     std::thread::sleep(Duration::from_millis(300));
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(server.id() as i32),
         nix::sys::signal::Signal::SIGINT,
     );
-    let (out, _) = finish(server);
+    let out = finish(server);
     // "[  1] 0.0000-2.0001 sec  ...  0.004 ms 2792/132189 (2.1%)"
     let Some(line) = out
         .lines()
@@ -290,9 +307,10 @@ pub fn pacing(rx: &Host, tx: &Host, group: IpAddr, rate: u64) -> Pacing {
 /// Peak RSS of mcast send and mcast recv, flat out with 1400-byte probes.
 pub fn peak_memory(rx: &Host, tx: &Host, group: IpAddr) -> (u64, u64) {
     let child = mcast_recv(rx, group, 200_000);
+    let recv_peak = watch_peak(child.id());
     let (_, send_kb) = mcast_send(tx, group, 1400, 200_000, None);
-    let (_, recv_kb) = finish(child);
-    (send_kb, recv_kb)
+    finish(child);
+    (send_kb, recv_peak.join().unwrap_or(0))
 }
 
 /// Mean wall time of running `argv` to completion `n` times inside `host`.
