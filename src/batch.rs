@@ -119,15 +119,19 @@ impl McastSocket {
                 self.gso = Gso::Refused;
                 self.send_many(buf, size, dest)
             }
-            Err(e) => Err(Error::os(
-                format!(
-                    "send {} datagrams to {}",
-                    buf.len().div_ceil(size.max(1)),
-                    dest.shown()
-                ),
-                "sendmmsg",
-                e,
-            )),
+            Err(e) => {
+                let n = buf.len().div_ceil(size.max(1));
+                let what = if n == 1 {
+                    "1 datagram".to_string()
+                } else {
+                    format!("{n} datagrams")
+                };
+                Err(Error::os(
+                    format!("send {what} to {}", dest.shown()),
+                    "sendmmsg",
+                    e,
+                ))
+            }
         }
     }
 

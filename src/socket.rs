@@ -351,7 +351,15 @@ impl McastSocket {
             // IPv4 counts groups (ENOBUFS past igmp_max_memberships); Linux bounds IPv6
             // joins by socket option memory instead, and says ENOMEM past optmem_max.
             let code = f.error.raw_os_error();
-            if code == Some(libc::ENOBUFS) || (group.ip.is_ipv6() && code == Some(libc::ENOMEM)) {
+            if ifindex == 0 && code == Some(libc::ENODEV) {
+                Error::invalid(
+                    &context,
+                    "no interface was given and no route picks one for this group: give an \
+                     interface, or add a multicast route (ip route add 224.0.0.0/4 dev IFACE)",
+                )
+            } else if code == Some(libc::ENOBUFS)
+                || (group.ip.is_ipv6() && code == Some(libc::ENOMEM))
+            {
                 let (setting, limit) = sys::membership_limit(group.ip.is_ipv4());
                 Error::membership_limit(&context, setting, limit, f.error)
             } else {

@@ -219,3 +219,35 @@ fn one_join_too_many_names_the_limit() {
         "the first 20 were not left"
     );
 }
+
+#[test]
+fn no_route_to_the_group_says_how_to_fix_it() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    assert!(
+        h.exec("ip", &["route", "del", "224.0.0.0/4"])
+            .status
+            .success()
+    );
+    for (args, words) in [
+        (
+            &["send", "239.1.1.1", "7777", "hi"][..],
+            "Network is unreachable",
+        ),
+        (
+            &["recv", "239.1.1.1", "7777", "-t", "1s"][..],
+            "no route picks one",
+        ),
+    ] {
+        let out = run(h, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(words) && err.contains("ip route add 224.0.0.0/4"),
+            "{err}"
+        );
+    }
+    // With the interface named, no route is needed.
+    let out = run(h, &["send", "239.1.1.1", "7777", "-i", "eth0", "hi"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
