@@ -21,6 +21,18 @@ pub struct Run {
     pub path: SendPath,
 }
 
+impl Run {
+    fn new(path: SendPath) -> Self {
+        Run {
+            packets: 0,
+            bytes: 0,
+            errors: 0,
+            gaps: GapHistogram::default(),
+            path,
+        }
+    }
+}
+
 /// What each datagram carries.
 pub enum Template {
     /// The same bytes every time.
@@ -63,13 +75,7 @@ pub fn blast(
         Template::Probe { .. } => vec![0u8; capacity * size],
     };
     let pacer = Pacer::new(limits.rate);
-    let mut run = Run {
-        packets: 0,
-        bytes: 0,
-        errors: 0,
-        gaps: GapHistogram::default(),
-        path: sock.send_path(size),
-    };
+    let mut run = Run::new(sock.send_path(size));
     let mut status = Status::new();
     loop {
         let left = limits.count.map_or(u64::MAX, |c| c - run.packets);
@@ -136,13 +142,7 @@ pub fn one_at_a_time(
     source: Source,
 ) -> Result<Run> {
     let pacer = Pacer::new(limits.rate);
-    let mut run = Run {
-        packets: 0,
-        bytes: 0,
-        errors: 0,
-        gaps: GapHistogram::default(),
-        path: SendPath::Sendto,
-    };
+    let mut run = Run::new(SendPath::Sendto);
     let mut stdin = io::stdin().lock();
     let mut line = String::new();
     while limits.count.is_none_or(|c| run.packets < c) && !stop::requested() {

@@ -6,7 +6,7 @@ use std::os::fd::AsRawFd;
 use nix::sys::socket::{setsockopt, sockopt};
 use socket2::Socket;
 
-use super::{Change, OsFailure, setsockopt_struct, storage_of};
+use super::{Change, OsFailure, rfc3678, setsockopt_struct};
 
 /// SIOCGIFMTU, as libc exports it for Linux.
 pub const SIOCGIFMTU: libc::c_ulong = libc::SIOCGIFMTU;
@@ -28,38 +28,7 @@ pub fn change_membership(
         IpAddr::V4(_) => libc::IPPROTO_IP,
         IpAddr::V6(_) => libc::IPPROTO_IPV6,
     };
-    let fd = sock.as_raw_fd();
-    match (change, source) {
-        (change, None) => {
-            let req = libc::group_req {
-                gr_interface: ifindex,
-                gr_group: storage_of(group),
-            };
-            let (name, call) = match change {
-                Change::Join => (libc::MCAST_JOIN_GROUP, "setsockopt(MCAST_JOIN_GROUP)"),
-                Change::Leave => (libc::MCAST_LEAVE_GROUP, "setsockopt(MCAST_LEAVE_GROUP)"),
-            };
-            setsockopt_struct(fd, level, name, &req, call)
-        }
-        (change, Some(source)) => {
-            let req = libc::group_source_req {
-                gsr_interface: ifindex,
-                gsr_group: storage_of(group),
-                gsr_source: storage_of(source),
-            };
-            let (name, call) = match change {
-                Change::Join => (
-                    libc::MCAST_JOIN_SOURCE_GROUP,
-                    "setsockopt(MCAST_JOIN_SOURCE_GROUP)",
-                ),
-                Change::Leave => (
-                    libc::MCAST_LEAVE_SOURCE_GROUP,
-                    "setsockopt(MCAST_LEAVE_SOURCE_GROUP)",
-                ),
-            };
-            setsockopt_struct(fd, level, name, &req, call)
-        }
-    }
+    rfc3678(sock.as_raw_fd(), level, change, group, ifindex, source)
 }
 
 /// Turns IP_MULTICAST_ALL (and IPV6_MULTICAST_ALL) off, so the socket hears only its own joins.

@@ -10,7 +10,7 @@ use nix::sys::socket::{
 };
 use socket2::Socket;
 
-use super::{Change, OsFailure, Received, canonical, setsockopt_struct, storage_of};
+use super::{Change, OsFailure, Received, canonical, rfc3678, setsockopt_struct};
 
 /// SIOCGIFMTU, _IOWR('i', 51, struct ifreq); libc does not export it for Apple targets.
 pub const SIOCGIFMTU: libc::c_ulong = 0xc020_6933;
@@ -54,37 +54,7 @@ pub fn change_membership(
         IpAddr::V4(_) => libc::IPPROTO_IP,
         IpAddr::V6(_) => libc::IPPROTO_IPV6,
     };
-    match source {
-        None => {
-            let req = libc::group_req {
-                gr_interface: ifindex,
-                gr_group: storage_of(group),
-            };
-            let (name, call) = match change {
-                Change::Join => (libc::MCAST_JOIN_GROUP, "setsockopt(MCAST_JOIN_GROUP)"),
-                Change::Leave => (libc::MCAST_LEAVE_GROUP, "setsockopt(MCAST_LEAVE_GROUP)"),
-            };
-            setsockopt_struct(fd, level, name, &req, call)
-        }
-        Some(source) => {
-            let req = libc::group_source_req {
-                gsr_interface: ifindex,
-                gsr_group: storage_of(group),
-                gsr_source: storage_of(source),
-            };
-            let (name, call) = match change {
-                Change::Join => (
-                    libc::MCAST_JOIN_SOURCE_GROUP,
-                    "setsockopt(MCAST_JOIN_SOURCE_GROUP)",
-                ),
-                Change::Leave => (
-                    libc::MCAST_LEAVE_SOURCE_GROUP,
-                    "setsockopt(MCAST_LEAVE_SOURCE_GROUP)",
-                ),
-            };
-            setsockopt_struct(fd, level, name, &req, call)
-        }
-    }
+    rfc3678(fd, level, change, group, ifindex, source)
 }
 
 /// macOS delivers only joined groups already: there is no IP_MULTICAST_ALL to turn off.

@@ -118,6 +118,49 @@ fn storage_of(ip: IpAddr) -> libc::sockaddr_storage {
     storage
 }
 
+/// Adds or drops a membership with the protocol-independent RFC 3678 calls,
+/// MCAST_{JOIN,LEAVE}[_SOURCE]_GROUP, at `level` (IPPROTO_IP or IPPROTO_IPV6).
+fn rfc3678(
+    fd: std::os::fd::RawFd,
+    level: libc::c_int,
+    change: Change,
+    group: IpAddr,
+    ifindex: u32,
+    source: Option<IpAddr>,
+) -> Result<(), OsFailure> {
+    match source {
+        None => {
+            let req = libc::group_req {
+                gr_interface: ifindex,
+                gr_group: storage_of(group),
+            };
+            let (name, call) = match change {
+                Change::Join => (libc::MCAST_JOIN_GROUP, "setsockopt(MCAST_JOIN_GROUP)"),
+                Change::Leave => (libc::MCAST_LEAVE_GROUP, "setsockopt(MCAST_LEAVE_GROUP)"),
+            };
+            setsockopt_struct(fd, level, name, &req, call)
+        }
+        Some(source) => {
+            let req = libc::group_source_req {
+                gsr_interface: ifindex,
+                gsr_group: storage_of(group),
+                gsr_source: storage_of(source),
+            };
+            let (name, call) = match change {
+                Change::Join => (
+                    libc::MCAST_JOIN_SOURCE_GROUP,
+                    "setsockopt(MCAST_JOIN_SOURCE_GROUP)",
+                ),
+                Change::Leave => (
+                    libc::MCAST_LEAVE_SOURCE_GROUP,
+                    "setsockopt(MCAST_LEAVE_SOURCE_GROUP)",
+                ),
+            };
+            setsockopt_struct(fd, level, name, &req, call)
+        }
+    }
+}
+
 /// setsockopt with a struct value, mapping failure to the named call.
 fn setsockopt_struct<T>(
     fd: std::os::fd::RawFd,

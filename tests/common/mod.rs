@@ -49,35 +49,35 @@ pub struct Running {
 
 /// Starts `mcast ARGS` in `host` and waits until it printed its first line (the join).
 pub fn start(host: &Host, args: &[&str]) -> Running {
-    let mut child = command(host, args).spawn().expect("start mcast");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    // The first line is the join; a process that dies first gives an empty line here.
-    stdout
-        .read_line(&mut first)
-        .expect("read mcast's first line");
+    let (child, stdout, first) = spawn_until_first_line(host, args);
     Running {
         child,
         reader: Some(drain(stdout)),
-        lines: vec![first.trim_end().to_string()],
+        lines: vec![first],
     }
 }
 
 /// Starts `mcast ARGS` in `host`, waits for its first line, then closes our end of its
 /// stdout, as `mcast ... | head -1` does.
 pub fn start_then_close_stdout(host: &Host, args: &[&str]) -> Running {
+    let (child, stdout, first) = spawn_until_first_line(host, args);
+    drop(stdout);
+    Running {
+        child,
+        reader: None,
+        lines: vec![first],
+    }
+}
+
+/// The first line is the join; a process that dies first gives an empty line here.
+fn spawn_until_first_line(host: &Host, args: &[&str]) -> (Child, BufReader<ChildStdout>, String) {
     let mut child = command(host, args).spawn().expect("start mcast");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout
         .read_line(&mut first)
         .expect("read mcast's first line");
-    drop(stdout);
-    Running {
-        child,
-        reader: None,
-        lines: vec![first.trim_end().to_string()],
-    }
+    (child, stdout, first.trim_end().to_string())
 }
 
 fn drain(mut stdout: BufReader<ChildStdout>) -> std::thread::JoinHandle<String> {
