@@ -45,6 +45,7 @@ pub fn send_batch(
     }
     // SAFETY: iovec, mmsghdr and the cmsg space are plain old data; zero is valid for all.
     let mut iovs: [libc::iovec; MAX_MESSAGES] = unsafe { mem::zeroed() };
+    // SAFETY: plain old data, for which all-zero bytes are a valid value.
     let mut headers: [libc::mmsghdr; MAX_MESSAGES] = unsafe { mem::zeroed() };
     let mut controls: [SegmentCmsg; MAX_MESSAGES] = [[0; 4]; MAX_MESSAGES];
     let segment = u16::try_from(size).unwrap_or(u16::MAX);
@@ -161,7 +162,9 @@ fn recv_many(
         .max(usize::from(!buf.is_empty()));
     // SAFETY: all four are plain old data for which zero is a valid value.
     let mut iovs: [libc::iovec; MAX_MESSAGES] = unsafe { mem::zeroed() };
+    // SAFETY: plain old data, for which all-zero bytes are a valid value.
     let mut headers: [libc::mmsghdr; MAX_MESSAGES] = unsafe { mem::zeroed() };
+    // SAFETY: plain old data, for which all-zero bytes are a valid value.
     let mut names: [libc::sockaddr_storage; MAX_MESSAGES] = unsafe { mem::zeroed() };
     let mut controls: [Control; MAX_MESSAGES] = [[0; 32]; MAX_MESSAGES];
     for (i, part) in buf.chunks_mut(slot).take(slots).enumerate() {

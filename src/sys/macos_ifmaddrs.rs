@@ -13,6 +13,7 @@ struct ifmaddrs {
     ifma_lladdr: *mut libc::sockaddr,
 }
 
+// SAFETY: the signatures match getifmaddrs(3) and freeifmaddrs(3) of macOS libc.
 unsafe extern "C" {
     fn getifmaddrs(list: *mut *mut ifmaddrs) -> libc::c_int;
     fn freeifmaddrs(list: *mut ifmaddrs);
