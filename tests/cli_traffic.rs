@@ -488,3 +488,35 @@ fn paced_bursts_are_counted_datagram_by_datagram() {
         (Some(0), Some(0))
     );
 }
+
+#[test]
+fn send_shows_a_live_status_line_on_a_terminal_only() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let send = format!(
+        "{} send 239.9.4.1 7777 -c 3 --interval 700ms",
+        common::MCAST
+    );
+    // `script` gives mcast a terminal, as a person at a shell would have.
+    let tty = h.exec("script", &["-q", "-c", &send, "/dev/null"]);
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(screen.contains("\r\x1b[Kmcast: sent "), "{screen:?}");
+    assert!(screen.contains("sent 3 datagrams"), "{screen:?}");
+    let piped = run(
+        h,
+        &[
+            "send",
+            "239.9.4.1",
+            "7777",
+            "-c",
+            "3",
+            "--interval",
+            "700ms",
+        ],
+    );
+    assert!(
+        stderr(&piped).is_empty(),
+        "status line without a terminal: {}",
+        stderr(&piped)
+    );
+}
