@@ -149,6 +149,13 @@ impl McastSocket {
             .map_err(|e| Error::os("count kernel drops", "setsockopt(SO_RXQ_OVFL)", e))
     }
 
+    /// How many datagrams the kernel has dropped on this socket for want of receive buffer,
+    /// counted up to now (SO_MEMINFO, Linux); None where the OS does not say.
+    pub fn kernel_drops(&self) -> Result<Option<u64>> {
+        sys::drops_now(&self.socket)
+            .map_err(|e| Error::os("read kernel drops", "getsockopt(SO_MEMINFO)", e))
+    }
+
     /// Sets the socket receive buffer; returns the size the kernel granted (Linux doubles
     /// the request and caps it at net.core.rmem_max, which a privileged process may pass
     /// with SO_RCVBUFFORCE; that is tried when the cap bit).

@@ -27,7 +27,7 @@ fn main() {
         eprintln!("bench: needs root to build its namespace lab (see README)");
         std::process::exit(1);
     }
-    // MCAST_BENCH=throughput|pacing|memory|startup runs one part; unset runs all.
+    // MCAST_BENCH=throughput|pacing|json|memory|startup runs one part; unset runs all.
     let only = std::env::var("MCAST_BENCH").ok();
     let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let lab = lab::Lab::new(2);
@@ -37,6 +37,9 @@ fn main() {
     }
     if part("pacing") {
         pacing(rx, tx);
+    }
+    if part("json") {
+        json_output(rx, tx);
     }
     if part("memory") {
         memory(rx, tx);
@@ -164,6 +167,34 @@ fn pacing(rx: &lab::Host, tx: &lab::Host) {
             p.gap_p99_us
         );
     }
+    println!();
+}
+
+/// What a JSON line per datagram (into a pipe) costs against `-q`, with the GSO yardstick
+/// sending flat out.
+#[cfg(target_os = "linux")]
+fn json_output(rx: &lab::Host, tx: &lab::Host) {
+    let group: std::net::IpAddr = "239.77.0.4".parse().unwrap();
+    let count = 1_000_000;
+    let quiet = run::median(
+        (0..REPS)
+            .map(|_| run::ref_to_mcast_with(rx, tx, group, 64, count, true))
+            .collect(),
+    );
+    let json = run::median(
+        (0..REPS)
+            .map(|_| run::ref_to_mcast_with(rx, tx, group, 64, count, false))
+            .collect(),
+    );
+    println!("per-datagram JSON into a pipe, 64-byte probes flat out (median of {REPS}):");
+    println!(
+        "  quiet {:.0}/s counted {:.1} %, json {:.0}/s counted {:.1} %, ratio {:.2}",
+        quiet.rate,
+        100.0 * quiet.received as f64 / quiet.sent.max(1) as f64,
+        json.rate,
+        100.0 * json.received as f64 / json.sent.max(1) as f64,
+        json.received as f64 / quiet.received.max(1) as f64,
+    );
     println!();
 }
 

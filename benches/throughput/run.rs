@@ -67,14 +67,30 @@ fn spawn(host: &Host, args: &[&str]) -> Child {
     })
 }
 
-/// Waits for a child we started; returns its stdout.
+/// Waits for a child we started; returns the end of its stdout (the last 64 KiB, which
+/// holds every summary read here), draining the rest as fast as it comes.
 fn finish(mut child: Child) -> String {
-    let mut out = String::new();
+    const KEEP: usize = 64 * 1024;
+    let mut tail: Vec<u8> = Vec::with_capacity(2 * KEEP);
     if let Some(mut s) = child.stdout.take() {
-        let _ = s.read_to_string(&mut out);
+        let mut chunk = vec![0u8; 256 * 1024];
+        while let Ok(n) = s.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            tail.extend_from_slice(&chunk[..n]);
+            if tail.len() > 2 * KEEP {
+                tail.drain(..tail.len() - KEEP);
+            }
+        }
     }
     let _ = child.wait();
-    out
+    let text = String::from_utf8_lossy(&tail);
+    // Start at a whole line.
+    match text.find('\n') {
+        Some(i) if tail.len() >= KEEP => text[i + 1..].to_string(),
+        _ => text.into_owned(),
+    }
 }
 
 /// Follows a running process's peak resident memory (VmHWM, in KiB) until it exits.
@@ -124,17 +140,23 @@ fn mcast_send(
     (json_last(&out), peak.join().unwrap_or(0))
 }
 
-/// Starts `mcast recv` and waits for its join.
+/// Starts `mcast recv -q` and waits for its join.
 fn mcast_recv(rx: &Host, group: IpAddr, count: u64) -> Child {
+    mcast_recv_with(rx, group, count, true)
+}
+
+/// Starts `mcast recv`, quiet or printing a JSON line per datagram, and waits for its join.
+fn mcast_recv_with(rx: &Host, group: IpAddr, count: u64, quiet: bool) -> Child {
     let (g, c) = (group.to_string(), count.to_string());
     let rcvbuf = RCVBUF.to_string();
-    let mut child = spawn(
-        rx,
-        &[
-            MCAST, "recv", &g, "7777", "-i", IFACE, "-q", "--json", "--rcvbuf", &rcvbuf, "-c", &c,
-            "-t", "1s",
-        ],
-    );
+    let mut args = vec![
+        MCAST, "recv", &g, "7777", "-i", IFACE, "--json", "--rcvbuf", &rcvbuf,
+    ];
+    args.extend(["-c", &c, "-t", "1s"]);
+    if quiet {
+        args.push("-q");
+    }
+    let mut child = spawn(rx, &args);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut joined = String::new();
     stdout.read_line(&mut joined).unwrap();
@@ -218,7 +240,20 @@ pub fn mcast_to_mcast(rx: &Host, tx: &Host, group: IpAddr, size: usize, count: u
 }
 
 pub fn ref_to_mcast(rx: &Host, tx: &Host, group: IpAddr, size: usize, count: u64) -> Sample {
-    let child = mcast_recv(rx, group, count);
+    ref_to_mcast_with(rx, tx, group, size, count, true)
+}
+
+/// The GSO yardstick into `mcast recv`, quiet or writing a JSON line per datagram (read
+/// from its pipe by the bench as fast as it comes).
+pub fn ref_to_mcast_with(
+    rx: &Host,
+    tx: &Host,
+    group: IpAddr,
+    size: usize,
+    count: u64,
+    quiet: bool,
+) -> Sample {
+    let child = mcast_recv_with(rx, group, count, quiet);
     let sent = ref_send(tx, SendKind::GsoMmsg, group, size, count);
     recv_sample(child, sent)
 }

@@ -12,6 +12,11 @@ pub fn is_unsafe(c: char) -> bool {
             | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// True when `s` is printable ASCII only: nothing a terminal acts on, nothing to escape.
+pub fn is_plain(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 /// A payload as text a person can read and a terminal cannot act on: valid UTF-8 shows as
 /// itself, everything else as `\n`, `\t`, `\\`, `\u{202e}` or `\xff`.
 pub fn escape_payload(bytes: &[u8]) -> String {
@@ -49,6 +54,10 @@ impl serde_json::ser::Formatter for SafeFormatter {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Nearly every string is plain printable ASCII: write it at once.
+        if is_plain(fragment) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             if is_unsafe(c) {

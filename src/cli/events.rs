@@ -38,12 +38,13 @@ pub enum Event<'a> {
     SendSummary(SendSummary),
 }
 
+/// One datagram, with every string borrowed so that a busy receiver allocates nothing per line.
 #[derive(Serialize)]
 pub struct Packet<'a> {
-    pub time: String,
-    pub source: String,
+    pub time: &'a str,
+    pub source: &'a str,
     pub source_port: u16,
-    pub group: String,
+    pub group: &'a str,
     pub port: u16,
     pub interface: Option<&'a str>,
     pub size: usize,
@@ -51,13 +52,13 @@ pub struct Packet<'a> {
     pub ttl: Option<u8>,
     pub tos: Option<u8>,
     /// The payload when it is UTF-8 text and not a probe.
-    pub text: Option<String>,
-    pub probe: Option<ProbeInfo>,
+    pub text: Option<&'a str>,
+    pub probe: Option<ProbeInfo<'a>>,
 }
 
 #[derive(Serialize)]
-pub struct ProbeInfo {
-    pub sender: String,
+pub struct ProbeInfo<'a> {
+    pub sender: &'a str,
     pub seq: u64,
     pub delay_ms: f64,
 }

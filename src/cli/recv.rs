@@ -14,9 +14,10 @@ use mcast::{
     IfaceSpec, IpMode, McastSocket, Received, RecvBatch, ScopedAddr, Service, Zone, iface, stop,
 };
 
-use super::escape::escape_payload;
+use super::escape::{escape_payload, is_plain};
 use super::events::{self, Event, MembershipChange, Packet, ProbeInfo, RecvSummary, SenderSummary};
 use super::exit::Exit;
+use super::labels::Labels;
 use super::link_watch::{self, LinkWatch};
 use super::output::Stdout;
 use super::parse;
@@ -140,7 +141,12 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
         out.flush()?;
     }
     let joined_at = Instant::now();
-    let counts = receive(&mut sock, &args, &mut out, joined_at, port, drops_counted)?;
+    let mut counts = receive(&mut sock, &args, &mut out, joined_at, port, drops_counted)?;
+    // Drops after the last datagram received reach no control message: read the total.
+    if let Some(now) = sock.kernel_drops()? {
+        let seen = counts.kernel_drops.map_or(0, u64::from);
+        counts.kernel_drops = Some(u32::try_from(now.max(seen)).unwrap_or(u32::MAX));
+    }
     if !sock.memberships().is_empty() {
         let change = change(&sock);
         sock.leave_all()?;
@@ -204,6 +210,7 @@ fn receive(
         ended_by: "stopped",
     };
     let mut last = joined_at;
+    let mut labels = Labels::default();
     let mut watch = sock
         .memberships()
         .first()
@@ -272,8 +279,16 @@ fn receive(
                         names.insert(i, found.name);
                     }
                 }
-                let name = r.ifindex.and_then(|i| names.get(&i)).map(String::as_str);
-                print_packet(out, args.json, r, datagram, probe, arrival_ns, name, port)?;
+                let interface = r.ifindex.and_then(|i| names.get(&i)).map(String::as_str);
+                let d = Datagram {
+                    r,
+                    data: datagram,
+                    probe,
+                    arrival_ns,
+                    interface,
+                    port,
+                };
+                print_packet(out, args.json, &mut labels, d)?;
             }
         }
         if args.count.is_some_and(|c| counts.packets >= c) {
@@ -303,47 +318,56 @@ fn tell_link(out: &mut Stdout, json: bool, change: &link_watch::Change) -> Resul
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn print_packet(
-    out: &mut Stdout,
-    json: bool,
-    r: &Received,
-    data: &[u8],
+/// What one datagram's line needs besides the shared labels.
+struct Datagram<'a> {
+    r: &'a Received,
+    data: &'a [u8],
     probe: Option<Probe>,
     arrival_ns: u64,
-    interface: Option<&str>,
+    interface: Option<&'a str>,
     port: u16,
-) -> Result<()> {
+}
+
+fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagram) -> Result<()> {
+    labels.update(d.arrival_ns, d.r, d.probe.as_ref());
     let packet = Packet {
-        time: events::timestamp(UNIX_EPOCH + Duration::from_nanos(arrival_ns)),
-        source: r.source.ip().to_string(),
-        source_port: r.source.port(),
-        group: r
-            .destination
-            .map_or_else(|| "?".to_string(), |d| d.to_string()),
-        port,
-        interface,
-        size: if r.truncated { r.wire_len } else { data.len() },
-        truncated: r.truncated,
-        ttl: r.ttl,
-        tos: r.tos,
-        text: match probe {
-            Some(_) => None,
-            None => std::str::from_utf8(data).ok().map(str::to_string),
+        time: &labels.time,
+        source: &labels.source,
+        source_port: d.r.source.port(),
+        group: &labels.group,
+        port: d.port,
+        interface: d.interface,
+        size: if d.r.truncated {
+            d.r.wire_len
+        } else {
+            d.data.len()
         },
-        probe: probe.map(|p| ProbeInfo {
-            sender: events::sender_id(p.sender),
+        truncated: d.r.truncated,
+        ttl: d.r.ttl,
+        tos: d.r.tos,
+        text: match d.probe {
+            Some(_) => None,
+            None => std::str::from_utf8(d.data).ok(),
+        },
+        probe: d.probe.map(|p| ProbeInfo {
+            sender: &labels.sender,
             seq: p.seq,
-            delay_ms: (arrival_ns as f64 - p.sent_ns as f64) / 1e6,
+            delay_ms: (d.arrival_ns as f64 - p.sent_ns as f64) / 1e6,
         }),
     };
     if json {
-        out.json_line(&Event::Packet(packet))?;
+        // The labels are ours; only the payload and the interface name can carry bytes a
+        // terminal acts on. Most lines need no more than serde_json's own escaping.
+        if packet.text.is_none_or(is_plain) && packet.interface.is_none_or(is_plain) {
+            out.json_line_plain(&Event::Packet(packet))?;
+        } else {
+            out.json_line(&Event::Packet(packet))?;
+        }
     } else {
-        let shown = if probe.is_some() {
+        let shown = if d.probe.is_some() {
             String::new()
         } else {
-            escape_payload(data)
+            escape_payload(d.data)
         };
         events::packet_text(out, &packet, &shown)?;
     }

@@ -324,3 +324,27 @@ pub fn report_send_errors(sock: &Socket, v4: bool, v6: bool) -> io::Result<bool>
     }
     Ok(true)
 }
+
+/// The socket's count of datagrams dropped for want of receive buffer, read now with
+/// SO_MEMINFO; unlike SO_RXQ_OVFL it includes drops after the last datagram received.
+pub fn drops_now(sock: &Socket) -> io::Result<Option<u64>> {
+    // SK_MEMINFO_VARS is 9 on every kernel that has SO_MEMINFO (4.12 and later).
+    let mut info = [0u32; 9];
+    let mut len = mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: `info` and `len` are live and `len` is the buffer's size in bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(info
+        .get(libc::SK_MEMINFO_DROPS as usize)
+        .map(|d| u64::from(*d)))
+}

@@ -308,3 +308,8 @@ pub fn force_recv_buffer(_sock: &Socket, _bytes: usize) -> io::Result<()> {
 pub fn report_send_errors(_sock: &Socket, _v4: bool, _v6: bool) -> io::Result<bool> {
     Ok(false)
 }
+
+/// macOS does not tell a socket's receive drops.
+pub fn drops_now(_sock: &Socket) -> io::Result<Option<u64>> {
+    Ok(None)
+}
