@@ -8,9 +8,9 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::addr::{IfaceSpec, ScopedAddr};
 use crate::error::{Error, Result};
-use crate::iface::{self, Interface};
+use crate::iface;
 use crate::service::Service;
-use crate::sys::{self, Change, OsFailure};
+use crate::sys::{self, OsFailure};
 
 pub use crate::sys::Received;
 
@@ -40,11 +40,11 @@ impl IpMode {
         }
     }
 
-    fn v4(self) -> bool {
+    pub(crate) fn v4(self) -> bool {
         self != IpMode::V6
     }
 
-    fn v6(self) -> bool {
+    pub(crate) fn v6(self) -> bool {
         self != IpMode::V4
     }
 }
@@ -90,19 +90,22 @@ impl Destination {
 #[derive(Debug)]
 pub struct McastSocket {
     pub(crate) socket: Socket,
-    mode: IpMode,
+    pub(crate) mode: IpMode,
     mcast_only: bool,
-    memberships: Vec<Membership>,
-    send_ifindex: Option<u32>,
+    pub(crate) memberships: Vec<Membership>,
+    pub(crate) send_ifindex: Option<u32>,
     recv_state: sys::BatchHeaders,
     pub(crate) gso: crate::batch::Gso,
 }
 
-fn os(context: impl Into<String>) -> impl FnOnce(OsFailure) -> Error {
+pub(crate) fn os(context: impl Into<String>) -> impl FnOnce(OsFailure) -> Error {
     move |f| Error::os(context, f.call, f.error)
 }
 
-fn os_call(context: impl Into<String>, call: &'static str) -> impl FnOnce(io::Error) -> Error {
+pub(crate) fn os_call(
+    context: impl Into<String>,
+    call: &'static str,
+) -> impl FnOnce(io::Error) -> Error {
     move |e| Error::os(context, call, e)
 }
 
@@ -165,7 +168,7 @@ impl McastSocket {
             .ok_or_else(|| Error::invalid("read local address", "not an IP socket"))
     }
 
-    fn check_family(&self, ip: IpAddr, context: &str) -> Result<()> {
+    pub(crate) fn check_family(&self, ip: IpAddr, context: &str) -> Result<()> {
         if self.mode.carries(ip) {
             return Ok(());
         }
@@ -322,300 +325,6 @@ impl McastSocket {
             Err(e) => Err(Error::os("wait for a datagram", "poll", e.into())),
         }
     }
-
-    /// Joins `group`, from any source or from `source` only (SSM).
-    ///
-    /// The interface is `ifaddr` (a name, index, or one of its addresses), or else the
-    /// group's zone (`ff02::1%eth0`); with neither, the kernel chooses by route, which
-    /// link-local and interface-local IPv6 groups do not allow.
-    pub fn join(
-        &mut self,
-        group: &ScopedAddr,
-        ifaddr: Option<&IfaceSpec>,
-        source: Option<IpAddr>,
-    ) -> Result<()> {
-        let (membership, context) = self.membership(group, ifaddr, source, "join")?;
-        if self.memberships.contains(&membership) {
-            return Err(Error::invalid(context, "this socket has already joined it"));
-        }
-        let ifindex = membership.interface.as_ref().map_or(0, |i| i.0);
-        sys::change_membership(
-            &self.socket,
-            Change::Join,
-            group.ip,
-            ifindex,
-            source,
-            self.mode != IpMode::V4,
-        )
-        .map_err(|f| {
-            // IPv4 counts groups (ENOBUFS past igmp_max_memberships); Linux bounds IPv6
-            // joins by socket option memory instead, and says ENOMEM past optmem_max.
-            let code = f.error.raw_os_error();
-            if ifindex == 0 && code == Some(libc::ENODEV) {
-                Error::invalid(
-                    &context,
-                    "no interface was given and no route picks one for this group: give an \
-                     interface, or add a multicast route (ip route add 224.0.0.0/4 dev IFACE)",
-                )
-            } else if code == Some(libc::ENOBUFS)
-                || (group.ip.is_ipv6() && code == Some(libc::ENOMEM))
-            {
-                let (setting, limit) = sys::membership_limit(group.ip.is_ipv4());
-                Error::membership_limit(&context, setting, limit, f.error)
-            } else {
-                os(&context)(f)
-            }
-        })?;
-        self.memberships.push(membership);
-        Ok(())
-    }
-
-    /// Leaves a group joined before with the same group, interface and source.
-    pub fn leave(
-        &mut self,
-        group: &ScopedAddr,
-        ifaddr: Option<&IfaceSpec>,
-        source: Option<IpAddr>,
-    ) -> Result<()> {
-        let (wanted, context) = self.membership(group, ifaddr, source, "leave")?;
-        let explicit = ifaddr.is_some() || group.zone.is_some();
-        let found = self.memberships.iter().position(|m| {
-            m.group == wanted.group
-                && m.source == wanted.source
-                && (!explicit || m.interface == wanted.interface)
-        });
-        let Some(at) = found else {
-            return Err(Error::invalid(context, "this socket has not joined it"));
-        };
-        let m = self.memberships.remove(at);
-        self.drop_membership(&m)
-    }
-
-    /// Leaves every group this socket joined; returns how many. All are tried even when one
-    /// fails; the first failure is returned.
-    pub fn leave_all(&mut self) -> Result<usize> {
-        let all = std::mem::take(&mut self.memberships);
-        let mut first_error = None;
-        for m in &all {
-            if let Err(e) = self.drop_membership(m) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error.map_or(Ok(all.len()), Err)
-    }
-
-    fn drop_membership(&self, m: &Membership) -> Result<()> {
-        let ifindex = m.interface.as_ref().map_or(0, |i| i.0);
-        sys::change_membership(
-            &self.socket,
-            Change::Leave,
-            m.group,
-            ifindex,
-            m.source,
-            self.mode != IpMode::V4,
-        )
-        .map_err(os(describe("leave", m)))
-    }
-
-    /// Checks a join or leave request and resolves its interface.
-    fn membership(
-        &self,
-        group: &ScopedAddr,
-        ifaddr: Option<&IfaceSpec>,
-        source: Option<IpAddr>,
-        verb: &str,
-    ) -> Result<(Membership, String)> {
-        let mut context = format!("{verb} {group}");
-        if let Some(s) = source {
-            context.push_str(&format!(" from {s}"));
-        }
-        if let Some(i) = ifaddr {
-            context.push_str(&format!(" on {i}"));
-        }
-        if !group.ip.is_multicast() {
-            return Err(Error::invalid(
-                context,
-                format!(
-                    "{} is not a multicast group (IPv4 224.0.0.0/4, IPv6 ff00::/8)",
-                    group.ip
-                ),
-            ));
-        }
-        self.check_family(group.ip, &context)?;
-        if let Some(s) = source {
-            if s.is_ipv4() != group.ip.is_ipv4() {
-                return Err(Error::invalid(
-                    context,
-                    format!(
-                        "source {s} and group {} are of different families",
-                        group.ip
-                    ),
-                ));
-            }
-            if s.is_multicast() || s.is_unspecified() {
-                return Err(Error::invalid(
-                    context,
-                    format!("source {s} must be a unicast address of a sender"),
-                ));
-            }
-        }
-        let from_zone = group.zone.as_ref().map(iface::resolve_zone).transpose()?;
-        let from_spec = ifaddr.map(iface::resolve).transpose()?;
-        let iface: Option<Interface> = match (from_zone, from_spec) {
-            (Some(z), Some(s)) if z.index != s.index => {
-                return Err(Error::invalid(
-                    context,
-                    format!(
-                        "the group's zone names {} but the interface given is {}; give one",
-                        z.name, s.name
-                    ),
-                ));
-            }
-            (z, s) => s.or(z),
-        };
-        if iface.is_none() && group.needs_interface() {
-            return Err(needs_interface(group, &context));
-        }
-        if let Some(i) = iface.as_ref().filter(|i| !i.flags.up) {
-            return Err(Error::invalid(
-                context,
-                format!(
-                    "interface {} is down; `ip link set {} up` brings it up",
-                    i.name, i.name
-                ),
-            ));
-        }
-        if let Some(i) = iface.as_ref().filter(|i| !i.flags.multicast) {
-            return Err(Error::invalid(
-                context,
-                format!(
-                    "interface {} has no MULTICAST flag; `ip link set {} multicast on` enables it",
-                    i.name, i.name
-                ),
-            ));
-        }
-        let membership = Membership {
-            group: group.ip,
-            interface: iface.map(|i| (i.index, i.name)),
-            source,
-        };
-        Ok((membership, context))
-    }
-
-    /// Sets the options a receiver sharing a group and port with others needs.
-    /// None leaves the system's value.
-    pub fn set_recv_options(
-        &self,
-        reuse_address: Option<bool>,
-        reuse_port: Option<bool>,
-    ) -> Result<()> {
-        if let Some(on) = reuse_address {
-            self.socket
-                .set_reuse_address(on)
-                .map_err(os_call("set receive options", "setsockopt(SO_REUSEADDR)"))?;
-        }
-        if let Some(on) = reuse_port {
-            self.socket
-                .set_reuse_port(on)
-                .map_err(os_call("set receive options", "setsockopt(SO_REUSEPORT)"))?;
-        }
-        Ok(())
-    }
-
-    /// Sets how datagrams leave: through which interface (`forward_interface`), whether they
-    /// loop back to this host, their TTL (IPv4) and hop limit (IPv6), and their IP precedence
-    /// (0-7, the top three bits of the TOS byte or traffic class). None leaves the system's value.
-    pub fn set_send_options(
-        &mut self,
-        forward_interface: Option<&IfaceSpec>,
-        loopback: Option<bool>,
-        ttl: Option<u32>,
-        precedence: Option<u8>,
-    ) -> Result<()> {
-        if let Some(spec) = forward_interface {
-            let context = format!("send through interface {spec}");
-            let i = iface::resolve(spec)?;
-            if !i.flags.up || !i.flags.multicast {
-                let (what, fix) = if i.flags.up {
-                    ("has no MULTICAST flag", "multicast on")
-                } else {
-                    ("is down", "up")
-                };
-                return Err(Error::invalid(
-                    context,
-                    format!(
-                        "interface {} {what}; `ip link set {} {fix}` fixes that",
-                        i.name, i.name
-                    ),
-                ));
-            }
-            if self.mode.v4() {
-                sys::set_multicast_if_v4(&self.socket, i.index, i.ipv4()).map_err(os(&context))?;
-            }
-            if self.mode.v6() {
-                self.socket
-                    .set_multicast_if_v6(i.index)
-                    .map_err(os_call(&context, "setsockopt(IPV6_MULTICAST_IF)"))?;
-            }
-            self.send_ifindex = Some(i.index);
-        }
-        if let Some(on) = loopback {
-            let context = format!("turn multicast loop {}", if on { "on" } else { "off" });
-            if self.mode.v4() {
-                self.socket
-                    .set_multicast_loop_v4(on)
-                    .map_err(os_call(&context, "setsockopt(IP_MULTICAST_LOOP)"))?;
-            }
-            if self.mode.v6() {
-                self.socket
-                    .set_multicast_loop_v6(on)
-                    .map_err(os_call(&context, "setsockopt(IPV6_MULTICAST_LOOP)"))?;
-            }
-        }
-        if let Some(ttl) = ttl {
-            let context = format!("set TTL {ttl}");
-            if ttl > 255 {
-                return Err(Error::invalid(
-                    context,
-                    "TTL runs from 0 to 255 (1 stays on the link)",
-                ));
-            }
-            if self.mode.v4() {
-                self.socket
-                    .set_multicast_ttl_v4(ttl)
-                    .map_err(os_call(&context, "setsockopt(IP_MULTICAST_TTL)"))?;
-                self.socket
-                    .set_ttl_v4(ttl)
-                    .map_err(os_call(&context, "setsockopt(IP_TTL)"))?;
-            }
-            if self.mode.v6() {
-                self.socket
-                    .set_multicast_hops_v6(ttl)
-                    .map_err(os_call(&context, "setsockopt(IPV6_MULTICAST_HOPS)"))?;
-                self.socket
-                    .set_unicast_hops_v6(ttl)
-                    .map_err(os_call(&context, "setsockopt(IPV6_UNICAST_HOPS)"))?;
-            }
-        }
-        if let Some(prec) = precedence {
-            let context = format!("set IP precedence {prec}");
-            if prec > 7 {
-                return Err(Error::invalid(context, "precedence runs from 0 to 7"));
-            }
-            let tos = u32::from(prec) << 5;
-            if self.mode.v4() {
-                self.socket
-                    .set_tos_v4(tos)
-                    .map_err(os_call(&context, "setsockopt(IP_TOS)"))?;
-            }
-            if self.mode.v6() {
-                self.socket
-                    .set_tclass_v6(tos)
-                    .map_err(os_call(&context, "setsockopt(IPV6_TCLASS)"))?;
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Drop for McastSocket {
@@ -636,7 +345,7 @@ fn zone_index(a: &ScopedAddr, context: &str) -> Result<u32> {
     }
 }
 
-fn needs_interface(group: &ScopedAddr, context: &str) -> Error {
+pub(crate) fn needs_interface(group: &ScopedAddr, context: &str) -> Error {
     Error::invalid(
         context,
         format!(
@@ -644,15 +353,4 @@ fn needs_interface(group: &ScopedAddr, context: &str) -> Error {
             group.ip, group.ip
         ),
     )
-}
-
-fn describe(verb: &str, m: &Membership) -> String {
-    let mut s = format!("{verb} {}", m.group);
-    if let Some(src) = m.source {
-        s.push_str(&format!(" from {src}"));
-    }
-    if let Some((_, name)) = &m.interface {
-        s.push_str(&format!(" on {name}"));
-    }
-    s
 }

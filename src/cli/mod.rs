@@ -13,6 +13,7 @@ mod link_watch;
 mod output;
 mod parse;
 mod recv;
+mod recv_print;
 mod send;
 mod send_loop;
 

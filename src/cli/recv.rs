@@ -10,17 +10,15 @@ use clap::Args;
 
 use mcast::probe::Probe;
 use mcast::stats::ProbeStats;
-use mcast::{
-    IfaceSpec, IpMode, McastSocket, Received, RecvBatch, ScopedAddr, Service, Zone, iface, stop,
-};
+use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone, iface, stop};
 
-use super::escape::{escape_payload, is_plain};
-use super::events::{self, Event, MembershipChange, Packet, ProbeInfo, RecvSummary, SenderSummary};
+use super::events::{self, Event, MembershipChange, RecvSummary, SenderSummary};
 use super::exit::Exit;
 use super::labels::Labels;
-use super::link_watch::{self, LinkWatch};
+use super::link_watch::LinkWatch;
 use super::output::Stdout;
 use super::parse;
+use super::recv_print::{Datagram, print_packet, tell_link};
 
 /// Large enough for any UDP datagram, and for a full GRO buffer of coalesced ones.
 const BUFFER: usize = 65536;
@@ -296,82 +294,6 @@ fn receive(
         }
     }
     Ok(counts)
-}
-
-/// Says on stderr (and as a JSON event) that the joined interface went down or came back.
-fn tell_link(out: &mut Stdout, json: bool, change: &link_watch::Change) -> Result<()> {
-    if change.up {
-        eprintln!("mcast: {} is up again; receiving goes on", change.interface);
-    } else {
-        eprintln!(
-            "mcast: {} went down; nothing can arrive until it is back (receiving goes on)",
-            change.interface
-        );
-    }
-    if json {
-        out.json_line(&Event::Link {
-            time: events::timestamp(SystemTime::now()),
-            interface: change.interface.to_string(),
-            state: if change.up { "up" } else { "down" },
-        })?;
-    }
-    Ok(())
-}
-
-/// What one datagram's line needs besides the shared labels.
-struct Datagram<'a> {
-    r: &'a Received,
-    data: &'a [u8],
-    probe: Option<Probe>,
-    arrival_ns: u64,
-    interface: Option<&'a str>,
-    port: u16,
-}
-
-fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagram) -> Result<()> {
-    labels.update(d.arrival_ns, d.r, d.probe.as_ref());
-    let packet = Packet {
-        time: &labels.time,
-        source: &labels.source,
-        source_port: d.r.source.port(),
-        group: &labels.group,
-        port: d.port,
-        interface: d.interface,
-        size: if d.r.truncated {
-            d.r.wire_len
-        } else {
-            d.data.len()
-        },
-        truncated: d.r.truncated,
-        ttl: d.r.ttl,
-        tos: d.r.tos,
-        text: match d.probe {
-            Some(_) => None,
-            None => std::str::from_utf8(d.data).ok(),
-        },
-        probe: d.probe.map(|p| ProbeInfo {
-            sender: &labels.sender,
-            seq: p.seq,
-            delay_ms: (d.arrival_ns as f64 - p.sent_ns as f64) / 1e6,
-        }),
-    };
-    if json {
-        // The labels are ours; only the payload and the interface name can carry bytes a
-        // terminal acts on. Most lines need no more than serde_json's own escaping.
-        if packet.text.is_none_or(is_plain) && packet.interface.is_none_or(is_plain) {
-            out.json_line_plain(&Event::Packet(packet))?;
-        } else {
-            out.json_line(&Event::Packet(packet))?;
-        }
-    } else {
-        let shown = if d.probe.is_some() {
-            String::new()
-        } else {
-            escape_payload(d.data)
-        };
-        events::packet_text(out, &packet, &shown)?;
-    }
-    Ok(())
 }
 
 fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {

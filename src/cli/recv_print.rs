@@ -1,0 +1,90 @@
+//! How `mcast recv` shows one datagram, and a link that went down or came back.
+
+use std::time::SystemTime;
+
+use anyhow::Result;
+
+use mcast::Received;
+use mcast::probe::Probe;
+
+use super::escape::{escape_payload, is_plain};
+use super::events::{self, Event, Packet, ProbeInfo};
+use super::labels::Labels;
+use super::link_watch;
+use super::output::Stdout;
+
+/// Says on stderr (and as a JSON event) that the joined interface went down or came back.
+pub fn tell_link(out: &mut Stdout, json: bool, change: &link_watch::Change) -> Result<()> {
+    if change.up {
+        eprintln!("mcast: {} is up again; receiving goes on", change.interface);
+    } else {
+        eprintln!(
+            "mcast: {} went down; nothing can arrive until it is back (receiving goes on)",
+            change.interface
+        );
+    }
+    if json {
+        out.json_line(&Event::Link {
+            time: events::timestamp(SystemTime::now()),
+            interface: change.interface.to_string(),
+            state: if change.up { "up" } else { "down" },
+        })?;
+    }
+    Ok(())
+}
+
+/// What one datagram's line needs besides the shared labels.
+pub struct Datagram<'a> {
+    pub r: &'a Received,
+    pub data: &'a [u8],
+    pub probe: Option<Probe>,
+    pub arrival_ns: u64,
+    pub interface: Option<&'a str>,
+    pub port: u16,
+}
+
+pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagram) -> Result<()> {
+    labels.update(d.arrival_ns, d.r, d.probe.as_ref());
+    let packet = Packet {
+        time: &labels.time,
+        source: &labels.source,
+        source_port: d.r.source.port(),
+        group: &labels.group,
+        port: d.port,
+        interface: d.interface,
+        size: if d.r.truncated {
+            d.r.wire_len
+        } else {
+            d.data.len()
+        },
+        truncated: d.r.truncated,
+        ttl: d.r.ttl,
+        tos: d.r.tos,
+        text: match d.probe {
+            Some(_) => None,
+            None => std::str::from_utf8(d.data).ok(),
+        },
+        probe: d.probe.map(|p| ProbeInfo {
+            sender: &labels.sender,
+            seq: p.seq,
+            delay_ms: (d.arrival_ns as f64 - p.sent_ns as f64) / 1e6,
+        }),
+    };
+    if json {
+        // The labels are ours; only the payload and the interface name can carry bytes a
+        // terminal acts on. Most lines need no more than serde_json's own escaping.
+        if packet.text.is_none_or(is_plain) && packet.interface.is_none_or(is_plain) {
+            out.json_line_plain(&Event::Packet(packet))?;
+        } else {
+            out.json_line(&Event::Packet(packet))?;
+        }
+    } else {
+        let shown = if d.probe.is_some() {
+            String::new()
+        } else {
+            escape_payload(d.data)
+        };
+        events::packet_text(out, &packet, &shown)?;
+    }
+    Ok(())
+}
