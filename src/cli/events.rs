@@ -198,8 +198,9 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
     if let Some(d) = s.kernel_drops.filter(|d| *d > 0) {
         writeln!(
             out,
-            "{} dropped by this host's kernel (receive buffer full; try --rcvbuf)",
-            count(d, "datagram")
+            "{} by this host's kernel: the receive buffer was full (with GRO one drop may \
+             hold many datagrams; see lost above); try --rcvbuf",
+            count(d, "drop")
         )?;
     }
     if s.truncated > 0 {
