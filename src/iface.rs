@@ -243,7 +243,11 @@ pub fn find<'a>(list: &'a [Interface], spec: &IfaceSpec) -> Option<&'a Interface
 }
 
 fn unknown_interface(spec: &IfaceSpec, list: &[Interface]) -> Error {
-    let known: Vec<&str> = list.iter().map(|i| i.name.as_str()).collect();
+    // Names come from the kernel, but root may put control bytes in one: keep them inert.
+    let known: Vec<String> = list
+        .iter()
+        .map(|i| i.name.escape_debug().to_string())
+        .collect();
     let what = match spec {
         IfaceSpec::Addr(a) => format!("no interface has address {a}"),
         _ => "no such interface".to_string(),

@@ -268,3 +268,30 @@ fn mcast_unsafe(c: char) -> bool {
     (c.is_control() && c != '\n')
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
+
+#[test]
+fn a_hostile_interface_name_is_shown_escaped() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let name = "ev\x1b[2Jx";
+    assert!(
+        h.exec(
+            "ip",
+            &["link", "add", name, "type", "veth", "peer", "name", "evp"]
+        )
+        .status
+        .success()
+    );
+    let text = stdout(&run(h, &["ifaces"]));
+    assert!(text.contains("ev\\x1b[2Jx"), "{text}");
+    let json = stdout(&run(h, &["ifaces", "--json"]));
+    assert!(json.contains("ev\\u001b[2Jx"), "{json}");
+    let err = stderr(&run(h, &["ifaces", "nosuch0"]));
+    assert!(err.contains("ev\\u{1b}[2Jx"), "{err}");
+    for out in [&text, &json, &err] {
+        assert!(
+            !out.contains('\x1b'),
+            "a raw escape byte was printed: {out:?}"
+        );
+    }
+}

@@ -139,7 +139,7 @@ pub fn packet_text(out: &mut impl Write, p: &Packet, payload_shown: &str) -> io:
         p.time, p.source, p.source_port, p.group
     )?;
     if let Some(i) = p.interface {
-        write!(out, " on {i}")?;
+        write!(out, " on {}", super::escape::escape_payload(i.as_bytes()))?;
     }
     write!(out, "  {} bytes", p.size)?;
     if p.truncated {

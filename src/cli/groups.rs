@@ -10,6 +10,7 @@ use mcast::IfaceSpec;
 use mcast::iface;
 use mcast::membership::{FilterMode, GroupMembership, memberships};
 
+use super::escape::escape_payload;
 use super::exit::Exit;
 use super::output::Stdout;
 
@@ -105,7 +106,13 @@ pub fn write_text(out: &mut impl Write, list: &[GroupMembership]) -> std::io::Re
         let key = (m.index, m.group.is_ipv4());
         if block != Some(key) {
             block = Some(key);
-            write!(out, "{} (index {})", m.interface, m.index)?;
+            // Interface names are the kernel's, but root can put any byte but '/' in one.
+            write!(
+                out,
+                "{} (index {})",
+                escape_payload(m.interface.as_bytes()),
+                m.index
+            )?;
             match (&m.querier_version, m.forced_mld_version, m.group.is_ipv4()) {
                 (Some(v), _, true) => write!(out, ", IGMP querier {v}")?,
                 (_, Some(v), false) => write!(out, ", MLDv{v} forced")?,
