@@ -3,7 +3,7 @@
 use crate::addr::IfaceSpec;
 use crate::error::{Error, Result};
 use crate::iface;
-use crate::socket::{McastSocket, os, os_call};
+use crate::socket::{IpMode, McastSocket, os, os_call};
 use crate::sys;
 
 impl McastSocket {
@@ -55,7 +55,8 @@ impl McastSocket {
                 ));
             }
             if self.mode.v4() {
-                sys::set_multicast_if_v4(&self.socket, i.index, i.ipv4()).map_err(os(&context))?;
+                let r = sys::set_multicast_if_v4(&self.socket, i.index, i.ipv4());
+                self.v4_level(r.map_err(os(&context)))?;
             }
             if self.mode.v6() {
                 self.socket
@@ -67,9 +68,8 @@ impl McastSocket {
         if let Some(on) = loopback {
             let context = format!("turn multicast loop {}", if on { "on" } else { "off" });
             if self.mode.v4() {
-                self.socket
-                    .set_multicast_loop_v4(on)
-                    .map_err(os_call(&context, "setsockopt(IP_MULTICAST_LOOP)"))?;
+                let r = self.socket.set_multicast_loop_v4(on);
+                self.v4_level(r.map_err(os_call(&context, "setsockopt(IP_MULTICAST_LOOP)")))?;
             }
             if self.mode.v6() {
                 self.socket
@@ -86,12 +86,10 @@ impl McastSocket {
                 ));
             }
             if self.mode.v4() {
-                self.socket
-                    .set_multicast_ttl_v4(ttl)
-                    .map_err(os_call(&context, "setsockopt(IP_MULTICAST_TTL)"))?;
-                self.socket
-                    .set_ttl_v4(ttl)
-                    .map_err(os_call(&context, "setsockopt(IP_TTL)"))?;
+                let r = self.socket.set_multicast_ttl_v4(ttl);
+                self.v4_level(r.map_err(os_call(&context, "setsockopt(IP_MULTICAST_TTL)")))?;
+                let r = self.socket.set_ttl_v4(ttl);
+                self.v4_level(r.map_err(os_call(&context, "setsockopt(IP_TTL)")))?;
             }
             if self.mode.v6() {
                 self.socket
@@ -109,9 +107,8 @@ impl McastSocket {
             }
             let tos = u32::from(prec) << 5;
             if self.mode.v4() {
-                self.socket
-                    .set_tos_v4(tos)
-                    .map_err(os_call(&context, "setsockopt(IP_TOS)"))?;
+                let r = self.socket.set_tos_v4(tos);
+                self.v4_level(r.map_err(os_call(&context, "setsockopt(IP_TOS)")))?;
             }
             if self.mode.v6() {
                 self.socket
@@ -120,5 +117,14 @@ impl McastSocket {
             }
         }
         Ok(())
+    }
+
+    /// An IPv4-level option's outcome. On a dual-stack socket where the OS may not take
+    /// IPv4-level options (macOS), a refusal is not fatal: IPv6 still works.
+    fn v4_level(&self, r: Result<()>) -> Result<()> {
+        match r {
+            Err(_) if self.mode == IpMode::Both && sys::V4_OPTIONS_ON_V6_OPTIONAL => Ok(()),
+            r => r,
+        }
     }
 }

@@ -8,6 +8,9 @@ use socket2::Socket;
 
 use super::{Change, OsFailure, rfc3678, setsockopt_struct};
 
+/// Linux takes IPv4-level options on an IPv6 socket for its IPv4-mapped traffic.
+pub const V4_OPTIONS_ON_V6_OPTIONAL: bool = false;
+
 /// SIOCGIFMTU, as libc exports it for Linux.
 pub const SIOCGIFMTU: libc::c_ulong = libc::SIOCGIFMTU;
 

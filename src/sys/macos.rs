@@ -12,6 +12,10 @@ use socket2::Socket;
 
 use super::{Change, OsFailure, Received, canonical, rfc3678, setsockopt_struct};
 
+/// XNU may refuse IPv4-level options on an IPv6 socket; a dual-stack socket then keeps the
+/// system's IPv4 defaults rather than failing.
+pub const V4_OPTIONS_ON_V6_OPTIONAL: bool = true;
+
 /// SIOCGIFMTU, _IOWR('i', 51, struct ifreq); libc does not export it for Apple targets.
 pub const SIOCGIFMTU: libc::c_ulong = 0xc020_6933;
 
@@ -84,6 +88,12 @@ pub fn set_multicast_if_v4(
 
 /// Asks for the ancillary data `recv` reports: destination, interface, TTL and TOS.
 pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailure> {
+    // On a dual-stack socket the IPv4-level options are best effort (see
+    // V4_OPTIONS_ON_V6_OPTIONAL): IPv4 datagrams then arrive with less ancillary data.
+    if v4 && v6 {
+        let _ = enable_recv_info(sock, true, false);
+        return enable_recv_info(sock, false, true);
+    }
     let fail = |call| {
         move |e: nix::Error| OsFailure {
             call,
