@@ -199,7 +199,7 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
         writeln!(
             out,
             "{} by this host's kernel: the receive buffer was full (with GRO one drop may \
-             hold many datagrams; see lost above); try --rcvbuf",
+             hold many datagrams; the senders' lost counts are in datagrams); try --rcvbuf",
             count(d, "drop")
         )?;
     }
