@@ -257,6 +257,12 @@ impl McastSocket {
         let port = service.port()?;
         let shown = format!("{group} port {port}");
         let context = format!("send to {shown}");
+        if port == 0 {
+            return Err(Error::invalid(
+                context,
+                "port 0 means \"any\" only when binding; give the receivers' port",
+            ));
+        }
         self.check_family(group.ip, &context)?;
         self.check_unicast_allowed(group.ip, &context)?;
         let scope = zone_index(group, &context)?;

@@ -35,6 +35,7 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("send 239.1.1.1 a/b x", &["'a/b'", "port number"]),
     ("recv 239.1.1.1 99999999999", &["'99999999999'"]),
+    ("send 239.1.1.1 0 x", &["port 0", "receivers' port"]),
     // Interfaces
     (
         "send 239.1.1.1 7777 -i nosuch0 x",
