@@ -520,3 +520,43 @@ fn send_shows_a_live_status_line_on_a_terminal_only() {
         stderr(&piped)
     );
 }
+
+#[test]
+fn brief_example_verbatim_with_a_sender_at_10_0_0_5() {
+    // The brief's line exactly as written; the lab's host 2 also holds 10.0.0.5 (inside its
+    // own namespace) and sends from it.
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let add = h2.exec("ip", &["addr", "add", "10.0.0.5/24", "dev", IFACE]);
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let rx = start(
+        h1,
+        &[
+            "recv",
+            "234.2.3.4",
+            "7777",
+            "--source",
+            "10.0.0.5",
+            "-c",
+            "1",
+            "-t",
+            "5s",
+        ],
+    );
+    let sent = run(
+        h2,
+        &["send", "234.2.3.4", "7777", "--bind", "10.0.0.5", "hi"],
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let out = rx.wait(WAIT);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("10.0.0.5:") && text.contains("\"hi\""),
+        "{text}"
+    );
+}
