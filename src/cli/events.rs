@@ -179,15 +179,20 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// Writes the recv summary as text.
-pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()> {
+/// "3 datagrams, 130 bytes in 0.408 s", the opening of both summaries.
+fn totals(out: &mut impl Write, lead: &str, packets: u64, bytes: u64, ms: f64) -> io::Result<()> {
     write!(
         out,
-        "{}, {} in {:.3} s",
-        count(s.packets, "datagram"),
-        count(s.bytes, "byte"),
-        s.elapsed_ms / 1000.0,
-    )?;
+        "{lead}{}, {} in {:.3} s",
+        count(packets, "datagram"),
+        count(bytes, "byte"),
+        ms / 1000.0
+    )
+}
+
+/// Writes the recv summary as text.
+pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()> {
+    totals(out, "", s.packets, s.bytes, s.elapsed_ms)?;
     if s.packets > 1 {
         write!(out, " ({:.1}/s while arriving)", s.rate_pps)?;
     }
@@ -247,13 +252,7 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
 
 /// Writes the send summary as text.
 pub fn send_summary_text(out: &mut impl Write, s: &SendSummary) -> io::Result<()> {
-    write!(
-        out,
-        "sent {}, {} in {:.3} s",
-        count(s.packets, "datagram"),
-        count(s.bytes, "byte"),
-        s.elapsed_ms / 1000.0,
-    )?;
+    totals(out, "sent ", s.packets, s.bytes, s.elapsed_ms)?;
     if s.packets > 1 {
         write!(out, " ({:.1}/s)", s.rate_pps)?;
     }
