@@ -1,7 +1,8 @@
 //! One measurement each: who sends, who counts, and how the figures come back.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::net::IpAddr;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -55,12 +56,17 @@ pub fn median(mut samples: Vec<Sample>) -> Sample {
 /// Starts `args` inside `host`, forked from a thread in its namespace (not through
 /// `ip netns exec`, whose own memory would count in the child's peak RSS).
 fn spawn(host: &Host, args: &[&str]) -> Child {
+    spawn_into(host, args, Stdio::piped())
+}
+
+/// As `spawn`, with stdout going to `stdout`.
+fn spawn_into(host: &Host, args: &[&str], stdout: Stdio) -> Child {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     host.run(move || {
         Command::new(&args[0])
             .args(&args[1..])
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(stdout)
             .stderr(Stdio::piped())
             .spawn()
             .expect("start a process in the lab")
@@ -140,21 +146,38 @@ fn mcast_send(
     (json_last(&out), peak.join().unwrap_or(0))
 }
 
-/// Starts `mcast recv -q` and waits for its join.
-fn mcast_recv(rx: &Host, group: IpAddr, count: u64) -> Child {
-    mcast_recv_with(rx, group, count, true)
+/// Where `mcast recv` puts its per-datagram lines.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Output {
+    /// `-q`: no line per datagram, only the summary.
+    Quiet,
+    /// A JSON line per datagram into a pipe the bench reads as fast as it comes.
+    Pipe,
+    /// A JSON line per datagram into a file.
+    File,
 }
 
-/// Starts `mcast recv`, quiet or printing a JSON line per datagram, and waits for its join.
-fn mcast_recv_with(rx: &Host, group: IpAddr, count: u64, quiet: bool) -> Child {
+/// Starts `mcast recv` printing as `output` says (the file, when it is one, at `file`),
+/// and waits for its join.
+fn mcast_recv_with(rx: &Host, group: IpAddr, count: u64, output: Output, file: &Path) -> Child {
     let (g, c) = (group.to_string(), count.to_string());
     let rcvbuf = RCVBUF.to_string();
     let mut args = vec![
         MCAST, "recv", &g, "7777", "-i", IFACE, "--json", "--rcvbuf", &rcvbuf,
     ];
     args.extend(["-c", &c, "-t", "1s"]);
-    if quiet {
+    if output == Output::Quiet {
         args.push("-q");
+    }
+    if output == Output::File {
+        let f = std::fs::File::create(file).expect("create the bench's output file");
+        let child = spawn_into(rx, &args, f.into());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !std::fs::read_to_string(file).is_ok_and(|t| t.contains("joined")) {
+            assert!(Instant::now() < deadline, "mcast recv did not join");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        return child;
     }
     let mut child = spawn(rx, &args);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
@@ -166,6 +189,11 @@ fn mcast_recv_with(rx: &Host, group: IpAddr, count: u64, quiet: bool) -> Child {
     );
     child.stdout = Some(stdout.into_inner());
     child
+}
+
+/// Starts `mcast recv -q` and waits for its join.
+fn mcast_recv(rx: &Host, group: IpAddr, count: u64) -> Child {
+    mcast_recv_with(rx, group, count, Output::Quiet, Path::new(""))
 }
 
 /// Starts a reference receiver in `rx` and returns once it has joined.
@@ -223,8 +251,14 @@ pub fn ref_to_ref(
     Sample::from(sent, received, span)
 }
 
-fn recv_sample(child: Child, sent: u64) -> Sample {
-    let out = finish(child);
+/// Reads a receiver's stdout from now on, as a consumer that keeps up would (a pipe left
+/// unread would stall the receiver after 64 KiB and measure the pipe, not mcast).
+fn drain(child: Child) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || finish(child))
+}
+
+fn recv_sample(drained: std::thread::JoinHandle<String>, sent: u64) -> Sample {
+    let out = drained.join().unwrap_or_default();
     let s = json_last(&out);
     Sample {
         sent,
@@ -234,28 +268,51 @@ fn recv_sample(child: Child, sent: u64) -> Sample {
 }
 
 pub fn mcast_to_mcast(rx: &Host, tx: &Host, group: IpAddr, size: usize, count: u64) -> Sample {
-    let child = mcast_recv(rx, group, count);
+    let drained = drain(mcast_recv(rx, group, count));
     let (summary, _) = mcast_send(tx, group, size, count, None);
-    recv_sample(child, summary["packets"].as_u64().unwrap_or(0))
+    recv_sample(drained, summary["packets"].as_u64().unwrap_or(0))
 }
 
 pub fn ref_to_mcast(rx: &Host, tx: &Host, group: IpAddr, size: usize, count: u64) -> Sample {
-    ref_to_mcast_with(rx, tx, group, size, count, true)
+    ref_to_mcast_with(rx, tx, group, size, count, Output::Quiet)
 }
 
-/// The GSO yardstick into `mcast recv`, quiet or writing a JSON line per datagram (read
-/// from its pipe by the bench as fast as it comes).
+/// The GSO yardstick into `mcast recv`, quiet or writing a JSON line per datagram.
 pub fn ref_to_mcast_with(
     rx: &Host,
     tx: &Host,
     group: IpAddr,
     size: usize,
     count: u64,
-    quiet: bool,
+    output: Output,
 ) -> Sample {
-    let child = mcast_recv_with(rx, group, count, quiet);
+    let file = std::env::temp_dir().join(format!("mcast-bench-{}.jsonl", std::process::id()));
+    let child = mcast_recv_with(rx, group, count, output, &file);
+    if output != Output::File {
+        let drained = drain(child);
+        let sent = ref_send(tx, SendKind::GsoMmsg, group, size, count);
+        return recv_sample(drained, sent);
+    }
     let sent = ref_send(tx, SendKind::GsoMmsg, group, size, count);
-    recv_sample(child, sent)
+    let out = finish(child);
+    let summary = tail_of(&file);
+    let _ = std::fs::remove_file(&file);
+    recv_sample(std::thread::spawn(move || summary + &out), sent)
+}
+
+/// The last 64 KiB of a file, from its first whole line.
+fn tail_of(path: &Path) -> String {
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map_or(0, |m| m.len());
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)));
+    let mut text = String::new();
+    let _ = f.read_to_string(&mut text);
+    match text.find('\n') {
+        Some(i) if len > 64 * 1024 => text[i + 1..].to_string(),
+        _ => text,
+    }
 }
 
 /// iperf2 flat out for 2 s; figures from the server's Lost/Total line.
@@ -329,9 +386,9 @@ pub struct Pacing {
 
 pub fn pacing(rx: &Host, tx: &Host, group: IpAddr, rate: u64) -> Pacing {
     let count = rate * 2;
-    let child = mcast_recv(rx, group, count);
+    let drained = drain(mcast_recv(rx, group, count));
     let (summary, _) = mcast_send(tx, group, 64, count, Some(rate));
-    let got = recv_sample(child, count);
+    let got = recv_sample(drained, count);
     Pacing {
         achieved: got.rate,
         gap_p50_us: summary["gap_p50_us"].as_f64().unwrap_or(f64::NAN),

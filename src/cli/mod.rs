@@ -8,6 +8,7 @@ mod groups;
 mod help;
 mod ifaces;
 mod join;
+mod json_line;
 mod labels;
 mod link_watch;
 mod output;

@@ -1,59 +1,72 @@
 //! Standard output for data: line-buffered on a terminal, block-buffered into pipes and files.
 
-use std::io::{self, BufWriter, IsTerminal, LineWriter, Write};
+use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
-use super::escape::SafeFormatter;
+use super::json_line::write_json;
+
+/// How much goes to a pipe or file in one write.
+const BLOCK: usize = 256 * 1024;
 
 /// stdout, locked once for the whole run, buffered as suits where it goes.
-pub enum Stdout {
-    /// A terminal: each line is seen as soon as it is complete.
-    Terminal(LineWriter<io::StdoutLock<'static>>),
-    /// A pipe or file: written in blocks, flushed when the receiver catches up and at the end.
-    Other(BufWriter<io::StdoutLock<'static>>),
+pub struct Stdout {
+    out: io::StdoutLock<'static>,
+    /// A terminal sees each line as soon as it is complete; a pipe or file gets blocks,
+    /// flushed when the receiver catches up and at the end.
+    terminal: bool,
+    /// What is not written yet. JSON lines are built in place here: a line is dozens of
+    /// small pieces, and appending them to a Vec costs far less than any writer would.
+    pending: Vec<u8>,
 }
 
 impl Stdout {
     /// Opens stdout for data.
     pub fn new() -> Self {
         let out = io::stdout().lock();
-        if out.is_terminal() {
-            Stdout::Terminal(LineWriter::new(out))
-        } else {
-            Stdout::Other(BufWriter::with_capacity(256 * 1024, out))
+        Stdout {
+            terminal: out.is_terminal(),
+            out,
+            pending: Vec::with_capacity(BLOCK + 4096),
         }
     }
 
     /// Writes `value` as one line of JSON, with terminal-unsafe characters escaped.
     pub fn json_line<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
-        let mut ser = serde_json::Serializer::with_formatter(&mut *self, SafeFormatter);
-        value.serialize(&mut ser).map_err(io::Error::other)?;
-        self.write_all(b"\n")
+        let start = self.pending.len();
+        if let Err(e) = write_json(&mut self.pending, value) {
+            self.pending.truncate(start);
+            return Err(io::Error::other(e));
+        }
+        self.pending.push(b'\n');
+        self.written(true)
     }
-}
 
-impl Stdout {
-    /// Writes `value` as one line of JSON with serde_json's plain escaping: only for values
-    /// whose strings the caller has checked are printable ASCII (see `escape::is_plain`).
-    pub fn json_line_plain<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut *self, value).map_err(io::Error::other)?;
-        self.write_all(b"\n")
+    /// Passes on what is pending once a line ends on a terminal or a block is full.
+    fn written(&mut self, line_ended: bool) -> io::Result<()> {
+        if (self.terminal && line_ended) || self.pending.len() >= BLOCK {
+            self.write_pending()?;
+        }
+        Ok(())
+    }
+
+    fn write_pending(&mut self) -> io::Result<()> {
+        // Cleared even when the write fails: a closed pipe must not be retried at the end.
+        let done = self.out.write_all(&self.pending);
+        self.pending.clear();
+        done
     }
 }
 
 impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stdout::Terminal(w) => w.write(buf),
-            Stdout::Other(w) => w.write(buf),
-        }
+        self.pending.extend_from_slice(buf);
+        self.written(buf.contains(&b'\n'))?;
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Stdout::Terminal(w) => w.flush(),
-            Stdout::Other(w) => w.flush(),
-        }
+        self.write_pending()?;
+        self.out.flush()
     }
 }

@@ -1,6 +1,7 @@
 //! `mcast recv`: join a group, show what arrives and from whom, and measure probes.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::Write;
 use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -248,6 +249,12 @@ fn receive(
             if r.kernel_drops.is_some() {
                 counts.kernel_drops = r.kernel_drops;
             }
+            // Looked up once per buffer: a GRO buffer holds dozens of datagrams.
+            let interface = if args.quiet {
+                None
+            } else {
+                interface_name(&mut names, r.ifindex)
+            };
             for datagram in r.segments(data) {
                 if args.count.is_some_and(|c| counts.packets >= c) {
                     break 'receiving;
@@ -271,13 +278,6 @@ fn receive(
                 if args.quiet {
                     continue;
                 }
-                if let Some(i) = r.ifindex.filter(|i| !names.contains_key(i)) {
-                    // An interface that appeared since the start: learn its name once.
-                    if let Ok(found) = iface::resolve(&IfaceSpec::Index(i)) {
-                        names.insert(i, found.name);
-                    }
-                }
-                let interface = r.ifindex.and_then(|i| names.get(&i)).map(String::as_str);
                 let d = Datagram {
                     r,
                     data: datagram,
@@ -294,6 +294,19 @@ fn receive(
         }
     }
     Ok(counts)
+}
+
+/// The name of the interface a datagram came in on, learnt once for one that appeared
+/// since the start.
+fn interface_name(names: &mut HashMap<u32, String>, ifindex: Option<u32>) -> Option<&str> {
+    let name = match names.entry(ifindex?) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(new) => {
+            let found = iface::resolve(&IfaceSpec::Index(*new.key())).ok()?;
+            new.insert(found.name)
+        }
+    };
+    Some(name.as_str())
 }
 
 fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {

@@ -7,7 +7,7 @@ use anyhow::Result;
 use mcast::Received;
 use mcast::probe::Probe;
 
-use super::escape::{escape_payload, is_plain};
+use super::escape::escape_payload;
 use super::events::{self, Event, Packet, ProbeInfo};
 use super::labels::Labels;
 use super::link_watch;
@@ -71,13 +71,7 @@ pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagr
         }),
     };
     if json {
-        // The labels are ours; only the payload and the interface name can carry bytes a
-        // terminal acts on. Most lines need no more than serde_json's own escaping.
-        if packet.text.is_none_or(is_plain) && packet.interface.is_none_or(is_plain) {
-            out.json_line_plain(&Event::Packet(packet))?;
-        } else {
-            out.json_line(&Event::Packet(packet))?;
-        }
+        out.json_line(&Event::Packet(packet))?;
     } else {
         let shown = if d.probe.is_some() {
             String::new()
