@@ -19,6 +19,7 @@ mod join;
 pub mod membership;
 mod options;
 pub mod pace;
+pub mod pipe;
 pub mod probe;
 pub mod service;
 pub mod simple;

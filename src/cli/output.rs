@@ -9,6 +9,9 @@ use super::json_line::write_json;
 /// How much goes to a pipe or file in one write.
 const BLOCK: usize = 256 * 1024;
 
+/// What a pipe on stdout is asked to hold: the most Linux grants users by default.
+const PIPE: usize = 1 << 20;
+
 /// stdout, locked once for the whole run, buffered as suits where it goes.
 pub struct Stdout {
     out: io::StdoutLock<'static>,
@@ -24,6 +27,9 @@ impl Stdout {
     /// Opens stdout for data.
     pub fn new() -> Self {
         let out = io::stdout().lock();
+        // Into a pipe, a wider one lets a busy receiver write longer between waits on its
+        // reader. Anything else (a file, a terminal) refuses, which is fine.
+        let _ = mcast::pipe::widen(&out, PIPE);
         Stdout {
             terminal: out.is_terminal(),
             out,
