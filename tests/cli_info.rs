@@ -176,3 +176,28 @@ fn groups_json_lists_joins_with_mode_and_sources_then_not_after_leaving() {
         );
     }
 }
+
+/// Output into a pipe asks for a 1 MiB pipe, so a reader of per-datagram lines keeps up
+/// (what the kernel granted is read back from our end of the pipe).
+#[test]
+fn stdout_into_a_pipe_is_widened_to_1_mib() {
+    use nix::fcntl::{FcntlArg, fcntl};
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &h.ns, common::MCAST, "ifaces", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut text = String::new();
+    out.read_to_string(&mut text).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(text.contains(IFACE), "{text}");
+    let after = fcntl(&out, FcntlArg::F_GETPIPE_SZ).unwrap();
+    // Pipes start at 64 KiB; only mcast's own request makes this one bigger.
+    assert_eq!(after, 1024 * 1024);
+}
