@@ -18,7 +18,14 @@ fn main() {
     eprintln!("bench: needs Linux network namespaces; nothing measured");
 }
 
-const REPS: usize = 3;
+/// Rounds of each measurement: 3, or MCAST_BENCH_ROUNDS.
+fn round_count() -> usize {
+    std::env::var("MCAST_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(3)
+}
 const PORT: u16 = 7777;
 
 #[cfg(target_os = "linux")]
@@ -28,6 +35,7 @@ fn main() {
         std::process::exit(1);
     }
     // MCAST_BENCH=throughput|pacing|json|memory|startup runs one part; unset runs all.
+    // MCAST_BENCH_ROUNDS=N repeats each measurement N times (3 by default).
     let only = std::env::var("MCAST_BENCH").ok();
     let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let lab = lab::Lab::new(2);
@@ -56,7 +64,8 @@ fn throughput(rx: &lab::Host, tx: &lab::Host) {
     use run::{Sample, median};
     use std::net::IpAddr;
     println!(
-        "mcast throughput, datagrams/s (median of {REPS}), counted by the receiver; loss in %"
+        "mcast throughput, datagrams/s (median of {} rounds), counted by the receiver; loss in %",
+        round_count()
     );
     println!(
         "{:<5} {:>5}  {:>22} {:>22} {:>22} {:>22} {:>22} {:>22} {:>22}",
@@ -70,77 +79,73 @@ fn throughput(rx: &lab::Host, tx: &lab::Host) {
         "gso-ref->gro-ref",
         "iperf2"
     );
+    // A first run after the lab is built is slow (caches, neighbour entries): not counted.
+    run::mcast_to_ref(
+        rx,
+        tx,
+        "239.77.0.1".parse().unwrap(),
+        64,
+        100_000,
+        RecvKind::Mmsg,
+    );
     let mut ratios = Vec::new();
     for (family, group) in [("IPv4", "239.77.0.1"), ("IPv6", "ff15::77:1")] {
         let group: IpAddr = group.parse().unwrap();
         for size in [64usize, 1400] {
             let count: u64 = if size == 64 { 1_000_000 } else { 300_000 };
-            let m = |f: &dyn Fn() -> Sample| median((0..REPS).map(|_| f()).collect());
-            let mcast_plain = m(&|| run::mcast_to_ref(rx, tx, group, size, count, RecvKind::Mmsg));
-            let gso_plain = m(&|| {
-                run::ref_to_ref(
-                    rx,
-                    tx,
-                    group,
-                    size,
-                    count,
-                    SendKind::GsoMmsg,
-                    RecvKind::Mmsg,
-                )
-            });
-            let mmsg_plain =
-                m(&|| run::ref_to_ref(rx, tx, group, size, count, SendKind::Mmsg, RecvKind::Mmsg));
-            let mcast_mcast = m(&|| run::mcast_to_mcast(rx, tx, group, size, count));
-            let gso_mcast = m(&|| run::ref_to_mcast(rx, tx, group, size, count));
-            let gso_gro = m(&|| {
-                run::ref_to_ref(
-                    rx,
-                    tx,
-                    group,
-                    size,
-                    count,
-                    SendKind::GsoMmsg,
-                    RecvKind::GroMmsg,
-                )
-            });
-            let iperf = m(&|| run::iperf(rx, tx, group, size));
-            println!(
-                "{family:<5} {size:>5}  {} {} {} {} {} {} {}",
-                mcast_plain.cell(),
-                gso_plain.cell(),
-                mmsg_plain.cell(),
-                mcast_mcast.cell(),
-                gso_mcast.cell(),
-                gso_gro.cell(),
-                iperf.cell()
-            );
+            let pairing = |send, recv| run::ref_to_ref(rx, tx, group, size, count, send, recv);
+            let measures: [&dyn Fn() -> Sample; 7] = [
+                &|| run::mcast_to_ref(rx, tx, group, size, count, RecvKind::Mmsg),
+                &|| pairing(SendKind::GsoMmsg, RecvKind::Mmsg),
+                &|| pairing(SendKind::Mmsg, RecvKind::Mmsg),
+                &|| run::mcast_to_mcast(rx, tx, group, size, count),
+                &|| run::ref_to_mcast(rx, tx, group, size, count),
+                &|| pairing(SendKind::GsoMmsg, RecvKind::GroMmsg),
+                &|| run::iperf(rx, tx, group, size),
+            ];
+            // One round runs every pairing once, each round starting one further along, so
+            // drift on a shared machine falls on every column alike and each ratio compares
+            // runs made side by side.
+            let rounds: Vec<[Sample; 7]> = (0..round_count())
+                .map(|round| {
+                    let mut samples = [Sample::default(); 7];
+                    for k in 0..7 {
+                        let c = (round + k) % 7;
+                        samples[c] = measures[c]();
+                    }
+                    samples
+                })
+                .collect();
+            let column = |c: usize| median(rounds.iter().map(|r| r[c]).collect());
+            let cells: Vec<String> = (0..7).map(|c| column(c).cell()).collect();
+            println!("{family:<5} {size:>5}  {}", cells.join(" "));
+            // mcast send (column 0) against the GSO and sendmmsg senders and iperf2.
+            let ratio = |c: usize| {
+                let mut each: Vec<f64> = rounds.iter().map(|r| r[0].rate / r[c].rate).collect();
+                each.sort_by(f64::total_cmp);
+                each[each.len() / 2]
+            };
+            let recv = column(4);
             ratios.push((
                 family,
                 size,
-                mcast_plain,
-                gso_plain,
-                mmsg_plain,
-                gso_mcast,
-                iperf,
+                ratio(1),
+                ratio(2),
+                (column(6).rate > 0.0).then(|| ratio(6)),
+                100.0 * recv.received as f64 / recv.sent.max(1) as f64,
             ));
         }
     }
     println!();
     println!(
-        "ratios: mcast send vs the GSO and sendmmsg yardsticks and iperf2 (same plain receiver);"
+        "ratios: mcast send vs the GSO and sendmmsg yardsticks and iperf2 (same plain receiver,"
     );
+    println!("        median of the rounds' ratios);");
     println!("        mcast recv: share of what the GSO yardstick sent that it counted");
-    for (family, size, mcast, gso, mmsg, gso_mcast, iperf) in &ratios {
+    for (family, size, gso, mmsg, iperf, counted) in &ratios {
         println!(
-            "{family:<5} {size:>5}  send/gso {:.2}  send/mmsg {:.2}  send/iperf2 {}  recv counted {:.2} %",
-            mcast.rate / gso.rate,
-            mcast.rate / mmsg.rate,
-            if iperf.rate > 0.0 {
-                format!("{:.1}", mcast.rate / iperf.rate)
-            } else {
-                "n/a".into()
-            },
-            100.0 * gso_mcast.received as f64 / gso_mcast.sent.max(1) as f64,
+            "{family:<5} {size:>5}  send/gso {gso:.2}  send/mmsg {mmsg:.2}  send/iperf2 {}  recv counted {counted:.2} %",
+            iperf.map_or("n/a".into(), |r| format!("{r:.1}")),
         );
     }
     println!();
@@ -177,31 +182,36 @@ fn json_output(rx: &lab::Host, tx: &lab::Host) {
     use run::Output;
     let group: std::net::IpAddr = "239.77.0.4".parse().unwrap();
     let count = 1_000_000;
-    let sample = |output| {
-        run::median(
-            (0..REPS)
-                .map(|_| run::ref_to_mcast_with(rx, tx, group, 64, count, output))
-                .collect(),
-        )
-    };
-    let quiet = sample(Output::Quiet);
+    let sample = |output| run::ref_to_mcast_with(rx, tx, group, 64, count, output);
+    // Rounds of quiet, pipe, file side by side, as in the throughput table.
+    let outputs = [Output::Quiet, Output::Pipe, Output::File];
+    let rounds: Vec<Vec<run::Sample>> = (0..round_count())
+        .map(|_| outputs.iter().map(|&o| sample(o)).collect())
+        .collect();
+    let column = |c: usize| run::median(rounds.iter().map(|r| r[c]).collect());
     // The rate is the receiver's own (first to last datagram): with the sender flat out, a
     // JSON receiver is always behind, so its rate is what it can do. Counted is kinder: it
     // includes what the receive buffer held while the receiver fell behind.
-    println!("per-datagram JSON, 64-byte probes flat out (median of {REPS}), against -q:");
+    println!(
+        "per-datagram JSON, 64-byte probes flat out (median of {} rounds), against -q:",
+        round_count()
+    );
     let counted = |s: &run::Sample| 100.0 * s.received as f64 / s.sent.max(1) as f64;
+    let quiet = column(0);
     println!(
         "  quiet          {:>9.0}/s counted {:5.1} %",
         quiet.rate,
         counted(&quiet)
     );
-    for (name, output) in [("into a pipe", Output::Pipe), ("into a file", Output::File)] {
-        let json = sample(output);
+    for (c, name) in [(1, "into a pipe"), (2, "into a file")] {
+        let json = column(c);
+        let mut each: Vec<f64> = rounds.iter().map(|r| r[c].rate / r[0].rate).collect();
+        each.sort_by(f64::total_cmp);
         println!(
             "  {name:<14} {:>9.0}/s counted {:5.1} %   rate ratio {:.2}",
             json.rate,
             counted(&json),
-            json.rate / quiet.rate.max(1.0),
+            each[each.len() / 2],
         );
     }
     println!();
