@@ -138,8 +138,11 @@ pub fn packet_text(out: &mut impl Write, p: &Packet, payload_shown: &str) -> io:
         "{}  {}:{} > {}",
         p.time, p.source, p.source_port, p.group
     )?;
-    if let Some(i) = p.interface {
-        write!(out, " on {}", super::escape::escape_payload(i.as_bytes()))?;
+    match p.interface {
+        // Nearly always a plain name, which escaping leaves as it is: nothing built for it.
+        Some(i) if super::escape::is_plain(i) && !i.contains('\\') => write!(out, " on {i}")?,
+        Some(i) => write!(out, " on {}", super::escape::escape_payload(i.as_bytes()))?,
+        None => {}
     }
     write!(out, "  {} bytes", p.size)?;
     if p.truncated {
@@ -149,13 +152,27 @@ pub fn packet_text(out: &mut impl Write, p: &Packet, payload_shown: &str) -> io:
         write!(out, "  ttl {t}")?;
     }
     match &p.probe {
-        Some(pr) => writeln!(
-            out,
-            "  probe {} seq {} delay {:.3} ms",
-            pr.sender, pr.seq, pr.delay_ms
-        ),
+        Some(pr) => {
+            let (sign, ms, us) = milliseconds(pr.delay_ms);
+            writeln!(
+                out,
+                "  probe {} seq {} delay {sign}{ms}.{us:03} ms",
+                pr.sender, pr.seq
+            )
+        }
         None => writeln!(out, "  \"{payload_shown}\""),
     }
+}
+
+/// `ms` to three decimals as sign, whole and thousandths: the same figures `{:.3}` shows
+/// (up to rounding at exact halves, and no "-0.000"), from integers, as float formatting to a fixed number of
+/// places is slow enough to matter at a million lines a second.
+fn milliseconds(ms: f64) -> (&'static str, u64, u64) {
+    // Saturates for absurd values (a hostile probe's timestamp), which show as huge delays.
+    let us = (ms * 1000.0).round() as i64;
+    let sign = if us < 0 { "-" } else { "" };
+    let us = us.unsigned_abs();
+    (sign, us / 1000, us % 1000)
 }
 
 /// Writes a membership change as one text line.
@@ -261,4 +278,39 @@ pub fn send_summary_text(out: &mut impl Write, s: &SendSummary) -> io::Result<()
         write!(out, "; gaps p50 {p50:.1} µs, p99 {p99:.1} µs")?;
     }
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::milliseconds;
+
+    fn shown(ms: f64) -> String {
+        let (sign, whole, thousandths) = milliseconds(ms);
+        format!("{sign}{whole}.{thousandths:03}")
+    }
+
+    #[test]
+    fn delays_show_as_float_formatting_would() {
+        for ms in [
+            0.0, 0.086, 0.0004, 1.0, 12.3456, 999.9996, 123456.789, -0.25, -3.3333,
+        ] {
+            assert_eq!(shown(ms), format!("{ms:.3}"), "{ms}");
+        }
+        assert_eq!(shown(-0.0004), "0.000");
+        // Saturated rather than wrapped: a probe stamped in the far future or past.
+        assert_eq!(shown(1e300), format!("{}.807", i64::MAX as u64 / 1000));
+        assert!(shown(-1e300).starts_with('-'));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_delay_in_ns_shows_as_float_formatting_would(ns in -10_000_000_000_000i64..10_000_000_000_000) {
+            // Whole nanoseconds, as probes carry them: never an exact half of a thousandth.
+            let ms = ns as f64 / 1e6;
+            proptest::prop_assume!(ns % 1000 != 500 && ns % 1000 != -500);
+            // Float formatting shows "-0.000" for these; a delay that rounds to 0 is 0 here.
+            proptest::prop_assume!(!(-500..0).contains(&ns));
+            proptest::prop_assert_eq!(shown(ms), format!("{ms:.3}"));
+        }
+    }
 }

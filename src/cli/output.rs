@@ -48,6 +48,19 @@ impl Stdout {
         self.written(true)
     }
 
+    /// Writes one line of text, put together by `line` straight into the output buffer.
+    pub fn text_line(
+        &mut self,
+        line: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let start = self.pending.len();
+        if let Err(e) = line(&mut self.pending) {
+            self.pending.truncate(start);
+            return Err(e);
+        }
+        self.written(true)
+    }
+
     /// Passes on what is pending once a line ends on a terminal or a block is full.
     fn written(&mut self, line_ended: bool) -> io::Result<()> {
         if (self.terminal && line_ended) || self.pending.len() >= BLOCK {

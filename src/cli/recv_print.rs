@@ -78,7 +78,7 @@ pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagr
         } else {
             escape_payload(d.data)
         };
-        events::packet_text(out, &packet, &shown)?;
+        out.text_line(|line| events::packet_text(line, &packet, &shown))?;
     }
     Ok(())
 }
