@@ -13,8 +13,11 @@ const BLOCK: usize = 256 * 1024;
 const PIPE: usize = 1 << 20;
 
 /// stdout, locked once for the whole run, buffered as suits where it goes.
-pub struct Stdout {
-    out: io::StdoutLock<'static>,
+pub type Stdout = Output<io::StdoutLock<'static>>;
+
+/// Data output into `out`, buffered as suits where it goes.
+pub struct Output<W: Write> {
+    out: W,
     /// A terminal sees each line as soon as it is complete; a pipe or file gets blocks,
     /// flushed when the receiver catches up and at the end.
     terminal: bool,
@@ -30,9 +33,17 @@ impl Stdout {
         // Into a pipe, a wider one lets a busy receiver write longer between waits on its
         // reader. Anything else (a file, a terminal) refuses, which is fine.
         let _ = mcast::pipe::widen(&out, PIPE);
-        Stdout {
-            terminal: out.is_terminal(),
+        let terminal = out.is_terminal();
+        Output::over(out, terminal)
+    }
+}
+
+impl<W: Write> Output<W> {
+    /// Data output into `out`, a terminal when `terminal` says so.
+    fn over(out: W, terminal: bool) -> Self {
+        Output {
             out,
+            terminal,
             pending: Vec::with_capacity(BLOCK + 4096),
         }
     }
@@ -77,7 +88,7 @@ impl Stdout {
     }
 }
 
-impl Write for Stdout {
+impl<W: Write> Write for Output<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.pending.extend_from_slice(buf);
         self.written(buf.contains(&b'\n'))?;
@@ -87,5 +98,58 @@ impl Write for Stdout {
     fn flush(&mut self) -> io::Result<()> {
         self.write_pending()?;
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(n: usize) -> serde_json::Value {
+        serde_json::json!({"type": "packet", "seq": n})
+    }
+
+    #[test]
+    fn a_terminal_gets_every_line_at_once() {
+        let mut out = Output::over(Vec::new(), true);
+        out.json_line(&line(1)).unwrap();
+        let first = format!("{}\n", line(1));
+        assert_eq!(out.out, first.as_bytes());
+        write!(out, "half a ").unwrap();
+        assert_eq!(out.out.len(), first.len(), "nothing before the line ends");
+        writeln!(out, "line").unwrap();
+        assert!(out.out.ends_with(b"half a line\n"));
+    }
+
+    #[test]
+    fn a_pipe_or_file_gets_whole_blocks_and_the_rest_on_flush() {
+        let mut out = Output::over(Vec::new(), false);
+        let mut n = 0;
+        while out.out.is_empty() {
+            n += 1;
+            out.json_line(&line(n)).unwrap();
+        }
+        // One write of at least a block, ending with a whole line.
+        assert!(out.out.len() >= BLOCK && out.out.ends_with(b"}\n"));
+        let before = out.out.len();
+        out.text_line(|l| writeln!(l, "last")).unwrap();
+        assert_eq!(out.out.len(), before);
+        out.flush().unwrap();
+        assert!(out.out.ends_with(b"}\nlast\n"));
+        let lines = std::str::from_utf8(&out.out).unwrap().lines().count();
+        assert_eq!(lines, n + 1, "no line lost or doubled");
+    }
+
+    #[test]
+    fn a_line_that_fails_leaves_nothing_behind() {
+        let mut out = Output::over(Vec::new(), false);
+        out.text_line(|l| writeln!(l, "kept")).unwrap();
+        let failed = out.text_line(|l| {
+            write!(l, "half")?;
+            Err(io::Error::other("broken"))
+        });
+        assert!(failed.is_err());
+        out.flush().unwrap();
+        assert_eq!(out.out, b"kept\n");
     }
 }
