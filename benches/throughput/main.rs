@@ -30,6 +30,10 @@ const PORT: u16 = 7777;
 
 #[cfg(target_os = "linux")]
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(reference::SENDER_FLAG) {
+        reference::sender_process(&args[2..], PORT, lab::IFACE);
+    }
     if !nix::unistd::geteuid().is_root() {
         eprintln!("bench: needs root to build its namespace lab (see README)");
         std::process::exit(1);

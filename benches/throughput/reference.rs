@@ -14,6 +14,58 @@ pub enum SendKind {
     GsoMmsg,
 }
 
+impl SendKind {
+    fn name(self) -> &'static str {
+        match self {
+            SendKind::Mmsg => "mmsg",
+            SendKind::GsoMmsg => "gso",
+        }
+    }
+}
+
+/// The flag that makes the bench binary a reference sender: a process of its own, as mcast
+/// send and iperf2 are, so that no sender shares the receiver's address space.
+pub const SENDER_FLAG: &str = "--reference-sender";
+
+/// The arguments that run `kind` as a sender process (after `SENDER_FLAG`).
+pub fn sender_args(kind: SendKind, group: IpAddr, size: usize, count: u64) -> Vec<String> {
+    vec![
+        kind.name().to_string(),
+        group.to_string(),
+        size.to_string(),
+        count.to_string(),
+    ]
+}
+
+/// Runs as a sender process: sends to `group`, prints how many datagrams went, and exits.
+pub fn sender_process(args: &[String], port: u16, iface: &str) -> ! {
+    let parsed = match args {
+        [kind, group, size, count] => Some((
+            [SendKind::Mmsg, SendKind::GsoMmsg]
+                .into_iter()
+                .find(|k| k.name() == kind),
+            group.parse().ok(),
+            size.parse().ok(),
+            count.parse().ok(),
+        )),
+        _ => None,
+    };
+    let Some((Some(kind), Some(group), Some(size), Some(count))) = parsed else {
+        eprintln!("bench: {SENDER_FLAG} KIND GROUP SIZE COUNT, not {args:?}");
+        std::process::exit(2);
+    };
+    match send(kind, group, port, iface, size, count) {
+        Ok((sent, _)) => {
+            println!("{sent}");
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("bench: reference sender: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 /// How a reference receiver takes datagrams in.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum RecvKind {

@@ -214,12 +214,15 @@ fn ref_recv(
     handle
 }
 
+/// Runs a reference sender as a process of its own in `tx`; returns how many datagrams went.
 fn ref_send(tx: &Host, kind: SendKind, group: IpAddr, size: usize, count: u64) -> u64 {
-    tx.run(move || {
-        reference::send(kind, group, PORT, IFACE, size, count)
-            .expect("reference sender")
-            .0
-    })
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let exe = exe.to_str().expect("a UTF-8 path");
+    let rest = reference::sender_args(kind, group, size, count);
+    let mut args = vec![exe, reference::SENDER_FLAG];
+    args.extend(rest.iter().map(String::as_str));
+    let out = finish(spawn(tx, &args));
+    out.trim().parse().expect("the reference sender's count")
 }
 
 pub fn mcast_to_ref(
