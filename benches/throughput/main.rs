@@ -96,7 +96,8 @@ fn throughput(rx: &lab::Host, tx: &lab::Host) {
     for (family, group) in [("IPv4", "239.77.0.1"), ("IPv6", "ff15::77:1")] {
         let group: IpAddr = group.parse().unwrap();
         for size in [64usize, 1400] {
-            let count: u64 = if size == 64 { 1_000_000 } else { 300_000 };
+            // About a second of sending each: shorter runs are mostly start-up noise.
+            let count: u64 = 1_000_000;
             let pairing = |send, recv| run::ref_to_ref(rx, tx, group, size, count, send, recv);
             let measures: [&dyn Fn() -> Sample; 7] = [
                 &|| run::mcast_to_ref(rx, tx, group, size, count, RecvKind::Mmsg),
