@@ -1,5 +1,6 @@
 //! Making untrusted bytes safe for a terminal: escaped text, and JSON that escapes the same.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io;
 
@@ -18,8 +19,16 @@ pub fn is_plain(s: &str) -> bool {
 }
 
 /// A payload as text a person can read and a terminal cannot act on: valid UTF-8 shows as
-/// itself, everything else as `\n`, `\t`, `\\`, `\u{202e}` or `\xff`.
-pub fn escape_payload(bytes: &[u8]) -> String {
+/// itself, everything else as `\n`, `\t`, `\\`, `\u{202e}` or `\xff`. Borrowed when
+/// nothing needs escaping, as nearly always: printing a datagram then builds nothing.
+pub fn escape_payload(bytes: &[u8]) -> Cow<'_, str> {
+    let verbatim = bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\');
+    // Printable ASCII is UTF-8 as it is; the check cannot fail once `verbatim` holds.
+    if verbatim && let Ok(text) = std::str::from_utf8(bytes) {
+        return Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -41,7 +50,7 @@ pub fn escape_payload(bytes: &[u8]) -> String {
             let _ = write!(out, "\\x{b:02x}");
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// serde_json's compact output, but with every unsafe character written as `\uXXXX`, so
@@ -77,6 +86,7 @@ mod tests {
     #[test]
     fn hostile_payloads_come_out_inert() {
         assert_eq!(escape_payload(b"hi"), "hi");
+        assert!(matches!(escape_payload(b"eth0"), Cow::Borrowed("eth0")));
         assert_eq!(escape_payload("give me €uros".as_bytes()), "give me €uros");
         assert_eq!(escape_payload(b"\x1b[2Jgone\x07"), "\\x1b[2Jgone\\x07");
         assert_eq!(escape_payload(b"a\nb\\"), "a\\nb\\\\");

@@ -138,11 +138,8 @@ pub fn packet_text(out: &mut impl Write, p: &Packet, payload_shown: &str) -> io:
         "{}  {}:{} > {}",
         p.time, p.source, p.source_port, p.group
     )?;
-    match p.interface {
-        // Nearly always a plain name, which escaping leaves as it is: nothing built for it.
-        Some(i) if super::escape::is_plain(i) && !i.contains('\\') => write!(out, " on {i}")?,
-        Some(i) => write!(out, " on {}", super::escape::escape_payload(i.as_bytes()))?,
-        None => {}
+    if let Some(i) = p.interface {
+        write!(out, " on {}", super::escape::escape_payload(i.as_bytes()))?;
     }
     write!(out, "  {} bytes", p.size)?;
     if p.truncated {
@@ -164,9 +161,9 @@ pub fn packet_text(out: &mut impl Write, p: &Packet, payload_shown: &str) -> io:
     }
 }
 
-/// `ms` to three decimals as sign, whole and thousandths: the same figures `{:.3}` shows
-/// (up to rounding at exact halves, and no "-0.000"), from integers, as float formatting to a fixed number of
-/// places is slow enough to matter at a million lines a second.
+/// `ms` to three decimals as sign, whole and thousandths: the figures `{:.3}` shows (up to
+/// rounding at exact halves, and no "-0.000"), from integers, as float formatting to a fixed
+/// number of places is slow enough to matter at a million lines a second.
 fn milliseconds(ms: f64) -> (&'static str, u64, u64) {
     // Saturates for absurd values (a hostile probe's timestamp), which show as huge delays.
     let us = (ms * 1000.0).round() as i64;

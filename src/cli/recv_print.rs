@@ -1,5 +1,6 @@
 //! How `mcast recv` shows one datagram, and a link that went down or came back.
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use anyhow::Result;
@@ -74,7 +75,7 @@ pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagr
         out.json_line(&Event::Packet(packet))?;
     } else {
         let shown = if d.probe.is_some() {
-            String::new()
+            Cow::Borrowed("")
         } else {
             escape_payload(d.data)
         };
