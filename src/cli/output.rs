@@ -50,13 +50,11 @@ impl<W: Write> Output<W> {
 
     /// Writes `value` as one line of JSON, with terminal-unsafe characters escaped.
     pub fn json_line<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
-        let start = self.pending.len();
-        if let Err(e) = write_json(&mut self.pending, value) {
-            self.pending.truncate(start);
-            return Err(io::Error::other(e));
-        }
-        self.pending.push(b'\n');
-        self.written(true)
+        self.text_line(|line| {
+            write_json(line, value).map_err(io::Error::other)?;
+            line.push(b'\n');
+            Ok(())
+        })
     }
 
     /// Writes one line of text, put together by `line` straight into the output buffer.
