@@ -260,9 +260,9 @@ fn drain(child: Child) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || finish(child))
 }
 
-fn recv_sample(drained: std::thread::JoinHandle<String>, sent: u64) -> Sample {
-    let out = drained.join().unwrap_or_default();
-    let s = json_last(&out);
+/// The figures of a receiver whose output was `out`, for `sent` datagrams.
+fn recv_sample(out: &str, sent: u64) -> Sample {
+    let s = json_last(out);
     Sample {
         sent,
         received: s["packets"].as_u64().unwrap_or(0),
@@ -273,7 +273,8 @@ fn recv_sample(drained: std::thread::JoinHandle<String>, sent: u64) -> Sample {
 pub fn mcast_to_mcast(rx: &Host, tx: &Host, group: IpAddr, size: usize, count: u64) -> Sample {
     let drained = drain(mcast_recv(rx, group, count));
     let (summary, _) = mcast_send(tx, group, size, count, None);
-    recv_sample(drained, summary["packets"].as_u64().unwrap_or(0))
+    let out = drained.join().unwrap_or_default();
+    recv_sample(&out, summary["packets"].as_u64().unwrap_or(0))
 }
 
 pub fn ref_to_mcast(rx: &Host, tx: &Host, group: IpAddr, size: usize, count: u64) -> Sample {
@@ -294,13 +295,13 @@ pub fn ref_to_mcast_with(
     if output != Output::File {
         let drained = drain(child);
         let sent = ref_send(tx, SendKind::GsoMmsg, group, size, count);
-        return recv_sample(drained, sent);
+        return recv_sample(&drained.join().unwrap_or_default(), sent);
     }
     let sent = ref_send(tx, SendKind::GsoMmsg, group, size, count);
-    let out = finish(child);
+    finish(child); // its stdout is the file, where the summary is
     let summary = tail_of(&file);
     let _ = std::fs::remove_file(&file);
-    recv_sample(std::thread::spawn(move || summary + &out), sent)
+    recv_sample(&summary, sent)
 }
 
 /// The last 64 KiB of a file, from its first whole line.
@@ -391,7 +392,7 @@ pub fn pacing(rx: &Host, tx: &Host, group: IpAddr, rate: u64) -> Pacing {
     let count = rate * 2;
     let drained = drain(mcast_recv(rx, group, count));
     let (summary, _) = mcast_send(tx, group, 64, count, Some(rate));
-    let got = recv_sample(drained, count);
+    let got = recv_sample(&drained.join().unwrap_or_default(), count);
     Pacing {
         achieved: got.rate,
         gap_p50_us: summary["gap_p50_us"].as_f64().unwrap_or(f64::NAN),
