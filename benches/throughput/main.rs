@@ -51,7 +51,7 @@ fn main() {
         pacing(rx, tx);
     }
     if part("json") {
-        json_output(rx, tx);
+        line_output(rx, tx);
     }
     if part("memory") {
         memory(rx, tx);
@@ -183,22 +183,23 @@ fn pacing(rx: &lab::Host, tx: &lab::Host) {
 /// What a JSON line per datagram (into a pipe read as fast as it comes, and into a file)
 /// costs against `-q`, with the GSO yardstick sending flat out.
 #[cfg(target_os = "linux")]
-fn json_output(rx: &lab::Host, tx: &lab::Host) {
+fn line_output(rx: &lab::Host, tx: &lab::Host) {
     use run::Output;
     let group: std::net::IpAddr = "239.77.0.4".parse().unwrap();
     let count = 1_000_000;
     let sample = |output| run::ref_to_mcast_with(rx, tx, group, 64, count, output);
-    // Rounds of quiet, pipe, file side by side, as in the throughput table.
-    let outputs = [Output::Quiet, Output::Pipe, Output::File];
+    // Rounds of quiet, JSON into a pipe, JSON and text into a file, side by side, as in the
+    // throughput table.
+    let outputs = [Output::Quiet, Output::Pipe, Output::File, Output::TextFile];
     let rounds: Vec<Vec<run::Sample>> = (0..round_count())
         .map(|_| outputs.iter().map(|&o| sample(o)).collect())
         .collect();
     let column = |c: usize| run::median(rounds.iter().map(|r| r[c]).collect());
     // The rate is the receiver's own (first to last datagram): with the sender flat out, a
-    // JSON receiver is always behind, so its rate is what it can do. Counted is kinder: it
+    // receiver printing lines is always behind, so its rate is what it can do. Counted is kinder: it
     // includes what the receive buffer held while the receiver fell behind.
     println!(
-        "per-datagram JSON, 64-byte probes flat out (median of {} rounds), against -q:",
+        "a line per datagram, 64-byte probes flat out (median of {} rounds), against -q:",
         round_count()
     );
     let counted = |s: &run::Sample| 100.0 * s.received as f64 / s.sent.max(1) as f64;
@@ -208,14 +209,14 @@ fn json_output(rx: &lab::Host, tx: &lab::Host) {
         quiet.rate,
         counted(&quiet)
     );
-    for (c, name) in [(1, "into a pipe"), (2, "into a file")] {
-        let json = column(c);
+    for (c, name) in [(1, "json, pipe"), (2, "json, file"), (3, "text, file")] {
+        let lines = column(c);
         let mut each: Vec<f64> = rounds.iter().map(|r| r[c].rate / r[0].rate).collect();
         each.sort_by(f64::total_cmp);
         println!(
             "  {name:<14} {:>9.0}/s counted {:5.1} %   rate ratio {:.2}",
-            json.rate,
-            counted(&json),
+            lines.rate,
+            counted(&lines),
             each[each.len() / 2],
         );
     }

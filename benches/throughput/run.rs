@@ -155,6 +155,8 @@ pub enum Output {
     Pipe,
     /// A JSON line per datagram into a file.
     File,
+    /// A text line per datagram into a file.
+    TextFile,
 }
 
 /// Starts `mcast recv` printing as `output` says (the file, when it is one, at `file`),
@@ -162,14 +164,14 @@ pub enum Output {
 fn mcast_recv_with(rx: &Host, group: IpAddr, count: u64, output: Output, file: &Path) -> Child {
     let (g, c) = (group.to_string(), count.to_string());
     let rcvbuf = RCVBUF.to_string();
-    let mut args = vec![
-        MCAST, "recv", &g, "7777", "-i", IFACE, "--json", "--rcvbuf", &rcvbuf,
-    ];
+    let mut args = vec![MCAST, "recv", &g, "7777", "-i", IFACE, "--rcvbuf", &rcvbuf];
     args.extend(["-c", &c, "-t", "1s"]);
-    if output == Output::Quiet {
-        args.push("-q");
+    match output {
+        Output::Quiet => args.extend(["--json", "-q"]),
+        Output::Pipe | Output::File => args.push("--json"),
+        Output::TextFile => {}
     }
-    if output == Output::File {
+    if matches!(output, Output::File | Output::TextFile) {
         let f = std::fs::File::create(file).expect("create the bench's output file");
         let child = spawn_into(rx, &args, f.into());
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -260,14 +262,31 @@ fn drain(child: Child) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || finish(child))
 }
 
-/// The figures of a receiver whose output was `out`, for `sent` datagrams.
+/// The figures of a receiver whose output was `out` (JSON, or text without `--json`), for
+/// `sent` datagrams.
 fn recv_sample(out: &str, sent: u64) -> Sample {
     let s = json_last(out);
+    let (received, rate) = match s["packets"].as_u64() {
+        Some(packets) => (packets, s["rate_pps"].as_f64().unwrap_or(0.0)),
+        None => text_summary(out).unwrap_or((0, 0.0)),
+    };
     Sample {
         sent,
-        received: s["packets"].as_u64().unwrap_or(0),
-        rate: s["rate_pps"].as_f64().unwrap_or(0.0),
+        received,
+        rate,
     }
+}
+
+/// Datagrams and rate from a text summary: "N datagrams, B bytes in T s (R/s while arriving)".
+fn text_summary(out: &str) -> Option<(u64, f64)> {
+    let line = out
+        .lines()
+        .rev()
+        .find(|l| l.contains("/s while arriving)"))?;
+    let packets = line.split_whitespace().next()?.parse().ok()?;
+    let (_, rate) = line.split_once(" s (")?;
+    let rate = rate.split_once("/s while")?.0.parse().ok()?;
+    Some((packets, rate))
 }
 
 pub fn mcast_to_mcast(rx: &Host, tx: &Host, group: IpAddr, size: usize, count: u64) -> Sample {
@@ -292,7 +311,7 @@ pub fn ref_to_mcast_with(
 ) -> Sample {
     let file = std::env::temp_dir().join(format!("mcast-bench-{}.jsonl", std::process::id()));
     let child = mcast_recv_with(rx, group, count, output, &file);
-    if output != Output::File {
+    if matches!(output, Output::Quiet | Output::Pipe) {
         let drained = drain(child);
         let sent = ref_send(tx, SendKind::GsoMmsg, group, size, count);
         return recv_sample(&drained.join().unwrap_or_default(), sent);
