@@ -36,11 +36,30 @@ impl SendPath {
 
 /// Whether UDP GSO has been tried on a socket and how it went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Gso {
+pub(crate) enum GsoStatus {
     #[default]
     Untried,
     Works,
     Refused,
+}
+
+/// What a socket has learnt about UDP GSO: whether the kernel does it at all, and the
+/// smallest datagram size it refused as larger than the path's MTU (the kernel cannot
+/// segment a datagram that must be fragmented, so such sizes go one datagram per message,
+/// and the kernel fragments them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gso {
+    status: GsoStatus,
+    too_big_from: usize,
+}
+
+impl Default for Gso {
+    fn default() -> Self {
+        Gso {
+            status: GsoStatus::Untried,
+            too_big_from: usize::MAX,
+        }
+    }
 }
 
 /// Receive buffers for `recv_batch`: `slots` datagrams (or GRO buffers) of `slot_size` bytes.
@@ -85,7 +104,11 @@ impl McastSocket {
     }
 
     fn gso_segments(&self, size: usize) -> usize {
-        if self.gso == Gso::Refused || size == 0 || !cfg_gso() {
+        if self.gso.status == GsoStatus::Refused
+            || size == 0
+            || size >= self.gso.too_big_from
+            || !cfg_gso()
+        {
             return 0;
         }
         let segments = (GSO_MAX_BYTES / size).min(GSO_SEGMENTS);
@@ -103,7 +126,8 @@ impl McastSocket {
 
     /// Sends the datagrams laid end to end in `buf`, each `size` bytes (the last may be
     /// shorter), to `dest` in as few system calls as the OS allows: on Linux UDP GSO inside
-    /// sendmmsg, falling back to plain sendmmsg for good if the kernel refuses GSO.
+    /// sendmmsg, falling back to plain sendmmsg for good if the kernel refuses GSO, and for
+    /// datagrams of this size and larger if they do not fit the path's MTU unfragmented.
     /// `buf` may hold at most `batch_capacity(size)` datagrams. Returns how many were sent;
     /// fewer than asked when the kernel took only part (send the rest again).
     pub fn send_many(&mut self, buf: &[u8], size: usize, dest: &Destination) -> Result<usize> {
@@ -111,12 +135,16 @@ impl McastSocket {
         match sys::send_batch(&self.socket, dest.sockaddr(), buf, size, segments) {
             Ok(n) => {
                 if segments > 0 {
-                    self.gso = Gso::Works;
+                    self.gso.status = GsoStatus::Works;
                 }
                 Ok(n)
             }
-            Err(e) if segments > 0 && self.gso == Gso::Untried && gso_refused(&e) => {
-                self.gso = Gso::Refused;
+            Err(e) if segments > 0 && e.raw_os_error() == Some(libc::EMSGSIZE) => {
+                self.gso.too_big_from = size;
+                self.send_many(buf, size, dest)
+            }
+            Err(e) if segments > 0 && self.gso.status == GsoStatus::Untried && gso_refused(&e) => {
+                self.gso.status = GsoStatus::Refused;
                 self.send_many(buf, size, dest)
             }
             Err(e) => {
