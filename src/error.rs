@@ -99,6 +99,19 @@ impl Error {
     }
 }
 
+impl Error {
+    /// True when a leave failed because the kernel no longer holds the membership: its
+    /// interface was removed (ENODEV) or it was dropped already (EADDRNOTAVAIL). There is
+    /// nothing left to leave, so callers may take it as done.
+    pub fn is_not_held(&self) -> bool {
+        self.context.starts_with("leave ")
+            && self
+                .os_error()
+                .and_then(io::Error::raw_os_error)
+                .is_some_and(|c| c == libc::ENODEV || c == libc::EADDRNOTAVAIL)
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {

@@ -210,6 +210,31 @@ pub fn interfaces() -> Result<Vec<Interface>> {
     Ok(list)
 }
 
+/// The interface the routing table picks for sending to `group` when none is named, as the
+/// kernel picks it for a join without one: found through the source address a connect()
+/// chooses, which belongs to that interface. None when no route covers the group, or the
+/// interface has no address of the group's family.
+pub(crate) fn route_for(group: IpAddr) -> Option<Interface> {
+    use socket2::{Domain, Socket, Type};
+    let domain = if group.is_ipv4() {
+        Domain::IPV4
+    } else {
+        Domain::IPV6
+    };
+    let sock = Socket::new(domain, Type::DGRAM, None).ok()?;
+    sock.connect(&std::net::SocketAddr::new(group, 9).into())
+        .ok()?;
+    let local = sock.local_addr().ok()?.as_socket()?;
+    let list = interfaces().ok()?;
+    let found = match local {
+        std::net::SocketAddr::V6(v6) if v6.scope_id() != 0 => {
+            list.iter().find(|i| i.index == v6.scope_id())
+        }
+        other => list.iter().find(|i| i.has_ip(other.ip())),
+    };
+    found.cloned()
+}
+
 /// The interface a user means by `spec`, with an error listing the known ones when none matches.
 pub fn resolve(spec: &IfaceSpec) -> Result<Interface> {
     let list = interfaces()?;

@@ -20,7 +20,7 @@ impl McastSocket {
         ifaddr: Option<&IfaceSpec>,
         source: Option<IpAddr>,
     ) -> Result<()> {
-        let (membership, context) = self.membership(group, ifaddr, source, "join")?;
+        let (mut membership, context) = self.membership(group, ifaddr, source, "join")?;
         if self.memberships.contains(&membership) {
             return Err(Error::invalid(context, "this socket has already joined it"));
         }
@@ -52,6 +52,18 @@ impl McastSocket {
                 os(&context)(f)
             }
         })?;
+        if membership.interface.is_none() {
+            // Named from now on: leaving by name still works once the route is gone (a
+            // link that went down takes its routes with it), and the user can be told.
+            // Only an interface the kernel now lists the group on is taken.
+            let held = crate::membership::memberships().unwrap_or_default();
+            membership.interface = iface::route_for(group.ip)
+                .filter(|i| {
+                    held.iter()
+                        .any(|m| m.index == i.index && m.group == group.ip)
+                })
+                .map(|i| (i.index, i.name));
+        }
         self.memberships.push(membership);
         Ok(())
     }
@@ -80,14 +92,24 @@ impl McastSocket {
     /// Leaves every group this socket joined; returns how many. All are tried even when one
     /// fails; the first failure is returned.
     pub fn leave_all(&mut self) -> Result<usize> {
+        let results = self.leave_each();
+        let n = results.len();
+        results
+            .into_iter()
+            .find_map(|(_, r)| r.err())
+            .map_or(Ok(n), Err)
+    }
+
+    /// Leaves every group this socket joined, and says how each went. A membership whose
+    /// leave fails is forgotten all the same: the kernel drops what is left at close.
+    pub fn leave_each(&mut self) -> Vec<(Membership, Result<()>)> {
         let all = std::mem::take(&mut self.memberships);
-        let mut first_error = None;
-        for m in &all {
-            if let Err(e) = self.drop_membership(m) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error.map_or(Ok(all.len()), Err)
+        all.into_iter()
+            .map(|m| {
+                let done = self.drop_membership(&m);
+                (m, done)
+            })
+            .collect()
     }
 
     fn drop_membership(&self, m: &Membership) -> Result<()> {

@@ -44,7 +44,8 @@ impl Pacer {
         stop: impl Fn() -> bool,
     ) -> u64 {
         let Some(interval) = self.interval_ns else {
-            return most;
+            let over = stop() || deadline.is_some_and(|d| Instant::now() >= d);
+            return if over { 0 } else { most };
         };
         let due = self.due(sent);
         if deadline.is_some_and(|d| due >= d) {

@@ -54,7 +54,8 @@ impl IpMode {
 pub struct Membership {
     /// The group joined.
     pub group: IpAddr,
-    /// The interface joined on, as (index, name); None when the kernel chose by route.
+    /// The interface joined on, as (index, name): the one named, or else the one the routing
+    /// table picked; None when that could not be found out.
     pub interface: Option<(u32, String)>,
     /// The source of a source-specific join; None for any-source.
     pub source: Option<IpAddr>,

@@ -124,9 +124,22 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("send 239.1.1.1 7777 --interval 0s", &["above zero"]),
     (
-        "recv 239.1.1.1 7777 -t 10",
-        &["'10' is not a duration", "10s"],
+        "recv 239.1.1.1 7777 -t ten",
+        &["'ten' is not a duration", "10s"],
     ),
+    (
+        "recv 239.1.1.1 7777 -t 300000000000y",
+        &["'300000000000y'", "at most 100 years"],
+    ),
+    (
+        "recv 239.1.1.1 7777 -d 18446744073709551615s",
+        &["'18446744073709551615s'", "at most 100 years"],
+    ),
+    (
+        "send 239.1.1.1 7777 -d 101y x",
+        &["'101y'", "at most 100 years"],
+    ),
+    ("send 239.1.1.1 7777 --interval -1", &["'-1'"]),
     ("recv 239.1.1.1 7777 -d soon", &["'soon' is not a duration"]),
     ("recv 239.1.1.1 7777 -c 0", &["'0'"]),
     ("recv 239.1.1.1 7777 -c many", &["'many'"]),

@@ -28,6 +28,21 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// Tells the user something on stderr, as one `mcast: ` line; a closed stderr is ignored
+/// (there is nobody to tell, and it must not end the run).
+pub fn warn(message: impl std::fmt::Display) {
+    let _ = writeln!(io::stderr().lock(), "mcast: {message}");
+}
+
+/// Tells that a leave found nothing to leave: the kernel dropped the membership when its
+/// interface went away. Not a failure.
+pub fn not_held(e: &mcast::Error) {
+    warn(format_args!(
+        "{}: the kernel no longer held it (its interface went away); nothing to leave",
+        e.context()
+    ));
+}
+
 /// Prints `mcast: ` and the error with its causes on one line, as `a: b: c`.
 pub fn report(err: &anyhow::Error) {
     let mut line = String::from("mcast: ");

@@ -11,9 +11,9 @@ use mcast::membership::memberships;
 use mcast::{IfaceSpec, IpMode, McastSocket, Membership, ScopedAddr, stop};
 
 use super::events::{self, Event, MembershipChange};
-use super::exit::Exit;
+use super::exit::{Exit, not_held};
 use super::groups::{self, GroupJson};
-use super::output::Stdout;
+use super::output::{Stdout, going_on};
 use super::parse;
 
 #[derive(Args, Debug)]
@@ -84,11 +84,44 @@ pub fn run(args: JoinArgs) -> Result<Exit> {
         .flat_map(|s| s.memberships().to_vec())
         .collect();
     let mut out = Stdout::new();
-    for m in &joined {
+    // A stop while stdout is not read skips the rest of the output, not the leave.
+    if going_on(announce(&mut out, &args, &joined))? {
+        let end = args.duration.map(|d| Instant::now() + d);
+        while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
+            let left = end.map_or(Duration::from_millis(100), |e| {
+                e.saturating_duration_since(Instant::now())
+            });
+            std::thread::sleep(left.min(Duration::from_millis(100)));
+        }
+    }
+    let mut left = Vec::new();
+    for sock in sockets {
+        for (m, done) in sock.leave_each() {
+            match done {
+                Ok(()) => left.push(m),
+                Err(e) if e.is_not_held() => not_held(&e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    for m in &left {
+        if args.json {
+            out.json_line(&Event::Left(change(m)))?;
+        } else {
+            events::change_text(&mut out, "left", &change(m))?;
+        }
+    }
+    out.flush()?;
+    Ok(Exit::Success)
+}
+
+/// The joined lines and what the kernel holds for them.
+fn announce(out: &mut Stdout, args: &JoinArgs, joined: &[Membership]) -> Result<()> {
+    for m in joined {
         if args.json {
             out.json_line(&Event::Joined(change(m)))?;
         } else {
-            events::change_text(&mut out, "joined", &change(m))?;
+            events::change_text(out, "joined", &change(m))?;
         }
     }
     let held: Vec<_> = memberships()?
@@ -105,26 +138,8 @@ pub fn run(args: JoinArgs) -> Result<Exit> {
         })?;
     } else {
         writeln!(out, "the kernel holds:")?;
-        groups::write_text(&mut out, &held)?;
+        groups::write_text(out, &held)?;
     }
     out.flush()?;
-    let end = args.duration.map(|d| Instant::now() + d);
-    while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
-        let left = end.map_or(Duration::from_millis(100), |e| {
-            e.saturating_duration_since(Instant::now())
-        });
-        std::thread::sleep(left.min(Duration::from_millis(100)));
-    }
-    for sock in sockets {
-        sock.leave_all()?;
-    }
-    for m in &joined {
-        if args.json {
-            out.json_line(&Event::Left(change(m)))?;
-        } else {
-            events::change_text(&mut out, "left", &change(m))?;
-        }
-    }
-    out.flush()?;
-    Ok(Exit::Success)
+    Ok(())
 }

@@ -8,17 +8,37 @@ use mcast::iface;
 /// How often the interface's state is read while no datagram arrives.
 pub const EVERY: Duration = Duration::from_secs(1);
 
+/// What the interface was last seen as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Up,
+    Down,
+    /// Deleted: nothing arrives on it again, and its memberships went with it.
+    Gone,
+}
+
+impl State {
+    /// The name JSON `link` events give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Up => "up",
+            State::Down => "down",
+            State::Gone => "gone",
+        }
+    }
+}
+
 /// A change worth telling.
 pub struct Change<'a> {
     pub interface: &'a str,
-    pub up: bool,
+    pub state: State,
 }
 
-/// The interface a receiver joined on, and whether it was last seen up.
+/// The interface a receiver joined on, and what it was last seen as.
 pub struct LinkWatch {
     index: u32,
     name: String,
-    up: bool,
+    state: State,
     next: Instant,
 }
 
@@ -28,7 +48,7 @@ impl LinkWatch {
         LinkWatch {
             index,
             name,
-            up: true,
+            state: State::Up,
             next: Instant::now() + EVERY,
         }
     }
@@ -45,18 +65,22 @@ impl LinkWatch {
             return None;
         }
         self.next = now + EVERY;
-        let up = iface::interfaces()
+        let state = match iface::interfaces()
             .ok()?
             .iter()
             .find(|i| i.index == self.index)
-            .is_some_and(|i| i.flags.up && i.flags.running);
-        if up == self.up {
+        {
+            None => State::Gone,
+            Some(i) if i.flags.up && i.flags.running => State::Up,
+            Some(_) => State::Down,
+        };
+        if state == self.state || self.state == State::Gone {
             return None;
         }
-        self.up = up;
+        self.state = state;
         Some(Change {
             interface: &self.name,
-            up,
+            state,
         })
     }
 }

@@ -17,6 +17,7 @@ mod recv;
 mod recv_print;
 mod send;
 mod send_loop;
+mod stdin_lines;
 
 use std::process::ExitCode;
 

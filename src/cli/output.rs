@@ -12,8 +12,46 @@ const BLOCK: usize = 256 * 1024;
 /// What a pipe on stdout is asked to hold: the most Linux grants users by default.
 const PIPE: usize = 1 << 20;
 
-/// stdout, locked once for the whole run, buffered as suits where it goes.
-pub type Stdout = Output<io::StdoutLock<'static>>;
+/// stdout, buffered as suits where it goes.
+pub type Stdout = Output<RawStdout>;
+
+/// File descriptor 1 without Rust's own line buffer: `Output` is the only buffer, so what
+/// it holds is all that is not yet written.
+pub struct RawStdout(io::Stdout);
+
+impl Write for RawStdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        nix::unistd::write(&self.0, buf).map_err(io::Error::from)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The error `Output` returns when a stop was requested while stdout did not take data
+/// (a reader that stopped reading): the command winds down instead of waiting on it.
+fn stopped_while_blocked(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Interrupted && mcast::stop::requested()
+}
+
+/// Whether a command goes on after writing output: false when a stop signal came while
+/// stdout was not being read (the command then winds down: leaves, and tries its summary),
+/// an error for any other failure.
+pub fn going_on<E: Into<anyhow::Error>>(written: Result<(), E>) -> anyhow::Result<bool> {
+    match written.map_err(Into::into) {
+        Ok(()) => Ok(true),
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(stopped_while_blocked)
+            }) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
 
 /// Data output into `out`, buffered as suits where it goes.
 pub struct Output<W: Write> {
@@ -24,17 +62,20 @@ pub struct Output<W: Write> {
     /// What is not written yet. JSON lines are built in place here: a line is dozens of
     /// small pieces, and appending them to a Vec costs far less than any writer would.
     pending: Vec<u8>,
+    /// Set once a write gave up for a stop request: what is written after that (the last
+    /// lines and the summary) waits for the reader, even through a repeated signal.
+    gave_up: bool,
 }
 
 impl Stdout {
     /// Opens stdout for data.
     pub fn new() -> Self {
-        let out = io::stdout().lock();
+        let out = io::stdout();
         // Into a pipe, a wider one lets a busy receiver write longer between waits on its
         // reader. Anything else (a file, a terminal) refuses, which is fine.
         let _ = mcast::pipe::widen(&out, PIPE);
         let terminal = out.is_terminal();
-        Output::over(out, terminal)
+        Output::over(RawStdout(out), terminal)
     }
 }
 
@@ -45,6 +86,7 @@ impl<W: Write> Output<W> {
             out,
             terminal,
             pending: Vec::with_capacity(BLOCK + 4096),
+            gave_up: false,
         }
     }
 
@@ -79,10 +121,27 @@ impl<W: Write> Output<W> {
     }
 
     fn write_pending(&mut self) -> io::Result<()> {
-        // Cleared even when the write fails: a closed pipe must not be retried at the end.
-        let done = self.out.write_all(&self.pending);
-        self.pending.clear();
-        done
+        let mut written = 0;
+        let may_give_up = !self.gave_up;
+        let done = write_all(&mut self.out, &self.pending, &mut written, may_give_up);
+        if done.as_ref().is_err_and(stopped_while_blocked) {
+            // Kept for the last flush after the stop: the user stopped the run, not the data.
+            self.pending.drain(..written);
+            self.gave_up = true;
+        } else {
+            // Cleared even when the write fails: a closed pipe must not be retried at the end.
+            self.pending.clear();
+        }
+        done.map_err(|e| {
+            if e.kind() == io::ErrorKind::WriteZero || e.raw_os_error().is_some() {
+                io::Error::new(
+                    e.kind(),
+                    format!("write to stdout: {}", mcast::error::os_message(&e)),
+                )
+            } else {
+                e
+            }
+        })
     }
 }
 
@@ -97,6 +156,33 @@ impl<W: Write> Write for Output<W> {
         self.write_pending()?;
         self.out.flush()
     }
+}
+
+/// `write_all` that gives up, with an Interrupted error, when a signal asked mcast to stop
+/// while the reader was not reading; other interruptions are retried as usual. (A signal
+/// that comes while a pipe write waits ends the write early: with EINTR when nothing was
+/// written yet, else with what was.)
+fn write_all(
+    out: &mut impl Write,
+    buf: &[u8],
+    written: &mut usize,
+    may_give_up: bool,
+) -> io::Result<()> {
+    let give_up = || may_give_up && mcast::stop::requested();
+    while *written < buf.len() {
+        match out.write(&buf[*written..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                *written += n;
+                if *written < buf.len() && give_up() {
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted && !give_up() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

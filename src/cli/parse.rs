@@ -14,20 +14,40 @@ pub enum Rate {
 /// The highest paced rate accepted; beyond it, `max` says what is meant.
 const MAX_PPS: f64 = 10_000_000.0;
 
-/// Parses a humantime duration such as `10ms`, `1s` or `2m`; zero is refused.
+/// The longest duration accepted: far beyond any run, and short enough that adding it to
+/// the current time cannot overflow.
+const MAX_DURATION: Duration = Duration::from_secs(3_155_760_000); // 100 years of 365.25 days
+
+/// Parses a humantime duration such as `10ms`, `1s` or `2m`, or a bare number of seconds
+/// (`5`, `0.5`), as ping takes them; zero and more than 100 years are refused.
 pub fn duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|_| {
-        format!(
-            "'{}' is not a duration: write a number and a unit, such as 500ms, 10s or 2m",
-            s.escape_debug()
-        )
-    })?;
-    if d.is_zero() {
-        return Err(format!(
-            "'{s}' is no time at all: give a duration above zero"
-        ));
+    let shown = s.escape_debug();
+    let seconds = s
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && !s.trim_start().starts_with(['+', '-']));
+    let d = match seconds {
+        Some(n) if n > MAX_DURATION.as_secs_f64() => None,
+        Some(n) => Some(Duration::from_secs_f64(n)),
+        None => match humantime::parse_duration(s) {
+            Ok(d) => Some(d),
+            Err(humantime::DurationError::NumberOverflow) => None,
+            Err(_) => {
+                return Err(format!(
+                    "'{shown}' is not a duration: write seconds, or a number and a unit, such as 500ms, 10s or 2m"
+                ));
+            }
+        },
+    };
+    match d {
+        Some(d) if d.is_zero() => Err(format!(
+            "'{shown}' is no time at all: give a duration above zero"
+        )),
+        Some(d) if d <= MAX_DURATION => Ok(d),
+        _ => Err(format!(
+            "'{shown}' is longer than mcast can wait: give at most 100 years, or leave the option out to run until stopped"
+        )),
     }
-    Ok(d)
 }
 
 /// Parses `max` or a positive number of datagrams a second.
@@ -55,13 +75,23 @@ mod tests {
     fn durations() {
         assert_eq!(duration("10ms"), Ok(Duration::from_millis(10)));
         assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(duration("0.25"), Ok(Duration::from_millis(250)));
         assert!(
-            duration("10")
+            duration("ten")
                 .unwrap_err()
-                .contains("'10' is not a duration")
+                .contains("'ten' is not a duration")
         );
         assert!(duration("0s").unwrap_err().contains("above zero"));
+        assert!(duration("0").unwrap_err().contains("above zero"));
         assert!(duration("-1s").is_err());
+        assert!(duration("-1").is_err());
+        assert!(duration("NaN").is_err());
+        for huge in ["300000000000y", "18446744073709551615s", "101y", "1e300"] {
+            let e = duration(huge).unwrap_err();
+            assert!(e.contains("longer than mcast can wait"), "{huge}: {e}");
+        }
+        assert_eq!(duration("100y"), Ok(MAX_DURATION));
     }
 
     proptest::proptest! {

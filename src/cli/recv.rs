@@ -14,10 +14,10 @@ use mcast::stats::ProbeStats;
 use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone, iface, stop};
 
 use super::events::{self, Event, MembershipChange, RecvSummary, SenderSummary};
-use super::exit::Exit;
+use super::exit::{Exit, not_held, warn};
 use super::labels::Labels;
 use super::link_watch::LinkWatch;
-use super::output::Stdout;
+use super::output::{Stdout, going_on};
 use super::parse;
 use super::recv_print::{Datagram, print_packet, tell_link};
 
@@ -146,9 +146,10 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
         let seen = counts.kernel_drops.map_or(0, u64::from);
         counts.kernel_drops = Some(u32::try_from(now.max(seen)).unwrap_or(u32::MAX));
     }
-    if !sock.memberships().is_empty() {
-        let change = change(&sock);
-        sock.leave_all()?;
+    // Left before anything else is written: a reader that stopped reading may hold the
+    // output up, and must not hold the membership up with it.
+    let left = leave(&mut sock)?;
+    if let Some(change) = left {
         if args.json {
             out.json_line(&Event::Left(change))?;
         } else if text_events {
@@ -164,6 +165,29 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
     }
     out.flush()?;
     outcome(&args, &counts)
+}
+
+/// Leaves every group; a membership the kernel already dropped (its interface went away)
+/// is told in a line, not taken as a failure. Returns what was left, for the `left` line.
+fn leave(sock: &mut McastSocket) -> Result<Option<MembershipChange>> {
+    if sock.memberships().is_empty() {
+        return Ok(None);
+    }
+    let mut change = change(sock);
+    let mut any_left = false;
+    for (m, done) in sock.leave_each() {
+        match done {
+            Ok(()) => any_left = true,
+            Err(e) if e.is_not_held() => {
+                not_held(&e);
+                if let Some(s) = m.source {
+                    change.sources.retain(|x| *x != s.to_string());
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(any_left.then_some(change))
 }
 
 fn change(sock: &McastSocket) -> MembershipChange {
@@ -216,12 +240,22 @@ fn receive(
         .and_then(|m| m.interface.clone())
         .map(|(index, name)| LinkWatch::new(index, name));
     'receiving: while !stop::requested() {
+        // Checked between batches too: a flood that never lets the socket run dry must
+        // not keep the run going past its end.
+        if end.is_some_and(|e| Instant::now() >= e) {
+            counts.ended_by = "the duration ended";
+            break;
+        }
         if sock.recv_batch(&mut batch)? == 0 {
             // Caught up: show what is buffered before waiting, so a pipe reader sees
             // datagrams promptly at low rates and in large writes at high ones.
-            out.flush()?;
-            if let Some(change) = watch.as_mut().and_then(LinkWatch::poll) {
-                tell_link(out, args.json, &change)?;
+            if !going_on(out.flush())? {
+                break;
+            }
+            if let Some(change) = watch.as_mut().and_then(LinkWatch::poll)
+                && !going_on(tell_link(out, args.json, &change))?
+            {
+                break;
             }
             let quiet_end = args.timeout.map(|t| last + t);
             let deadline = [end, quiet_end].into_iter().flatten().min();
@@ -286,7 +320,9 @@ fn receive(
                     interface,
                     port,
                 };
-                print_packet(out, args.json, &mut labels, d)?;
+                if !going_on(print_packet(out, args.json, &mut labels, d))? {
+                    break 'receiving;
+                }
             }
         }
         if args.count.is_some_and(|c| counts.packets >= c) {
@@ -365,10 +401,11 @@ fn outcome(args: &RecvArgs, c: &Counts) -> Result<Exit> {
     }
     let why = c.ended_by;
     match args.count {
-        Some(n) if c.packets > 0 => {
-            eprintln!("mcast: {why} with {} of {n} datagrams received", c.packets)
-        }
-        _ => eprintln!("mcast: {why} and no datagram arrived"),
+        Some(n) if c.packets > 0 => warn(format_args!(
+            "{why} with {} of {n} datagrams received",
+            c.packets
+        )),
+        _ => warn(format_args!("{why} and no datagram arrived")),
     }
     Ok(Exit::NoData)
 }

@@ -10,25 +10,29 @@ use mcast::probe::Probe;
 
 use super::escape::escape_payload;
 use super::events::{self, Event, Packet, ProbeInfo};
+use super::exit::warn;
 use super::labels::Labels;
-use super::link_watch;
+use super::link_watch::{self, State};
 use super::output::Stdout;
 
 /// Says on stderr (and as a JSON event) that the joined interface went down or came back.
 pub fn tell_link(out: &mut Stdout, json: bool, change: &link_watch::Change) -> Result<()> {
-    if change.up {
-        eprintln!("mcast: {} is up again; receiving goes on", change.interface);
-    } else {
-        eprintln!(
-            "mcast: {} went down; nothing can arrive until it is back (receiving goes on)",
-            change.interface
-        );
+    let name = change.interface;
+    match change.state {
+        State::Up => warn(format_args!("{name} is up again; receiving goes on")),
+        State::Down => warn(format_args!(
+            "{name} went down; nothing can arrive until it is back (receiving goes on)"
+        )),
+        State::Gone => warn(format_args!(
+            "{name} was deleted, and its memberships with it; nothing more can arrive on it \
+             (stop with Ctrl-C, and join again once it exists)"
+        )),
     }
     if json {
         out.json_line(&Event::Link {
             time: events::timestamp(SystemTime::now()),
             interface: change.interface.to_string(),
-            state: if change.up { "up" } else { "down" },
+            state: change.state.name(),
         })?;
     }
     Ok(())

@@ -15,6 +15,7 @@ use super::exit::Exit;
 use super::output::Stdout;
 use super::parse::{self, Rate};
 use super::send_loop::{self, Limits, Source, Template};
+use super::stdin_lines::StdinLines;
 
 /// The largest UDP payload over IPv4 (65535 - 20 - 8) and IPv6 (65535 - 8).
 const MAX_PAYLOAD_V4: usize = 65507;
@@ -165,7 +166,8 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let run = match payload {
         Payload::Stdin => {
             let max = max_payload(&args.group);
-            send_loop::one_at_a_time(&mut sock, &dest, &limits, Source::Stdin { max })?
+            let lines = StdinLines::stdin(max);
+            send_loop::one_at_a_time(&mut sock, &dest, &limits, Source::Stdin(lines))?
         }
         Payload::Message(m) if m.is_empty() => {
             send_loop::one_at_a_time(&mut sock, &dest, &limits, Source::Fixed(&m))?

@@ -1,13 +1,15 @@
 //! The send loops: paced or flat-out batches of messages and probes, and stdin line by line.
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use mcast::pace::{GapHistogram, Pacer};
 use mcast::probe::Probe;
 use mcast::{Destination, McastSocket, SendPath, stop};
+
+use super::stdin_lines::{Next, StdinLines};
 
 /// Most datagrams built per batch: bounds the buffer (512 x 1400 bytes is 700 KiB).
 const MAX_BATCH: usize = 512;
@@ -82,9 +84,6 @@ pub fn blast(
         if left == 0 || stop::requested() {
             break;
         }
-        if limits.rate.is_none() && limits.end.is_some_and(|e| Instant::now() >= e) {
-            break;
-        }
         let most = left.min(capacity as u64);
         let n = pacer.wait(run.packets, most, limits.end, stop::requested) as usize;
         if n == 0 {
@@ -128,8 +127,8 @@ pub fn blast(
 
 /// Where `one_at_a_time` takes its datagrams from.
 pub enum Source<'a> {
-    /// Each line of standard input, up to `max` bytes.
-    Stdin { max: usize },
+    /// Each line of standard input.
+    Stdin(StdinLines<io::Stdin>),
     /// The same bytes every time (an empty message, which a batch cannot lay out).
     Fixed(&'a [u8]),
 }
@@ -139,34 +138,20 @@ pub fn one_at_a_time(
     sock: &mut McastSocket,
     dest: &Destination,
     limits: &Limits,
-    source: Source,
+    mut source: Source,
 ) -> Result<Run> {
     let pacer = Pacer::new(limits.rate);
     let mut run = Run::new(SendPath::Sendto);
-    let mut stdin = io::stdin().lock();
-    let mut line = String::new();
     while limits.count.is_none_or(|c| run.packets < c) && !stop::requested() {
         if pacer.wait(run.packets, 1, limits.end, stop::requested) == 0 {
             break;
         }
-        let datagram: &[u8] = match source {
+        let datagram: &[u8] = match &mut source {
+            Source::Stdin(lines) => match lines.next(limits.end)? {
+                Next::Line(text) => text,
+                Next::End | Next::Stopped => break,
+            },
             Source::Fixed(bytes) => bytes,
-            Source::Stdin { max } => {
-                line.clear();
-                if stdin.read_line(&mut line)? == 0 {
-                    break;
-                }
-                let text = line.strip_suffix('\n').unwrap_or(&line);
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                if text.len() > max {
-                    bail!(
-                        "line {} of standard input is {} bytes, more than one datagram carries ({max}); split it",
-                        run.packets + run.errors + 1,
-                        text.len()
-                    );
-                }
-                text.as_bytes()
-            }
         };
         match sock.send_dest(datagram, dest) {
             Ok(n) => {

@@ -9,8 +9,8 @@ use crate::lab::Host;
 
 pub const MCAST: &str = env!("CARGO_BIN_EXE_mcast");
 
-/// The command line for `mcast ARGS` inside `host`.
-fn command(host: &Host, args: &[&str]) -> Command {
+/// The command line for `mcast ARGS` inside `host`, stdin empty, stdout and stderr piped.
+pub fn command(host: &Host, args: &[&str]) -> Command {
     let mut cmd = Command::new("ip");
     cmd.args(["netns", "exec", &host.ns, MCAST]).args(args);
     cmd.stdin(Stdio::null())
@@ -115,7 +115,7 @@ impl Running {
 }
 
 /// Waits for `child` at most `limit`, then kills it (by its own id) and fails the test.
-fn finish(mut child: Child, limit: Duration) -> Output {
+pub fn finish(mut child: Child, limit: Duration) -> Output {
     let deadline = Instant::now() + limit;
     loop {
         match child.try_wait().expect("wait for mcast") {
