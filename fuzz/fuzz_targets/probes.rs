@@ -14,6 +14,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     for s in stats.senders() {
-        let _ = (s.lost(), s.expected(), s.delay_ms(), s.jitter_ms());
+        let ending = mcast::stats::Ending::Stopped { now_ns: u64::MAX };
+        let _ = (s.lost(ending), s.pending(ending), s.lost(mcast::stats::Ending::Quiet));
+        let _ = (s.expected(), s.implausible(), s.delay_ms(), s.jitter_ms());
     }
 });

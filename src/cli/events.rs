@@ -78,6 +78,8 @@ pub struct RecvSummary {
     pub elapsed_ms: f64,
     pub rate_pps: f64,
     pub first_after_ms: Option<f64>,
+    /// Why receiving ended: `count`, `duration`, `timeout` or `signal`.
+    pub ended_by: &'static str,
     pub probes: u64,
     pub foreign: u64,
     pub truncated: u64,
@@ -99,8 +101,14 @@ pub struct SenderSummary {
     pub planned: u32,
     pub received: u64,
     pub lost: u64,
+    /// Planned probes not yet due when receiving stopped: not lost, not heard.
+    pub pending: u64,
     pub duplicates: u64,
     pub reordered: u64,
+    /// Probes too late to tell from duplicates (over `stats::WINDOW` numbers behind).
+    pub stale: u64,
+    /// Sequence numbers no real run makes: left out of the totals.
+    pub implausible: bool,
     pub delay_min_ms: Option<f64>,
     pub delay_avg_ms: Option<f64>,
     pub delay_max_ms: Option<f64>,
@@ -232,9 +240,17 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
     for x in &s.senders {
         write!(
             out,
-            "sender {} at {}: {} received, {} lost, {} duplicates, {} reordered",
-            x.sender, x.source, x.received, x.lost, x.duplicates, x.reordered
+            "sender {} at {}: {} received, {} lost, {}, {} reordered",
+            x.sender,
+            x.source,
+            x.received,
+            x.lost,
+            count(x.duplicates, "duplicate"),
+            x.reordered
         )?;
+        if x.stale > 0 {
+            write!(out, ", {} too late to judge", x.stale)?;
+        }
         if let (Some(min), Some(avg), Some(max)) = (x.delay_min_ms, x.delay_avg_ms, x.delay_max_ms)
         {
             write!(
@@ -244,6 +260,20 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
             )?;
         }
         writeln!(out)?;
+        if x.pending > 0 {
+            writeln!(
+                out,
+                "  receiving ended early ({}) before this sender finished: {} more planned, not counted as lost",
+                ended_words(s.ended_by),
+                x.pending
+            )?;
+        }
+        if x.implausible {
+            writeln!(
+                out,
+                "  its sequence numbers span more than any real run: crafted or corrupt probes, left out of the totals"
+            )?;
+        }
     }
     if s.untracked_senders > 0 {
         writeln!(
@@ -262,6 +292,16 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
         )?;
     }
     Ok(())
+}
+
+/// How the text summary names what ended receiving.
+fn ended_words(key: &str) -> &str {
+    match key {
+        "count" => "--count reached",
+        "duration" => "--duration over",
+        "signal" => "stopped by a signal",
+        other => other,
+    }
 }
 
 /// Writes the send summary as text.

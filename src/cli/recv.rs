@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use mcast::probe::Probe;
-use mcast::stats::ProbeStats;
+use mcast::stats::{Ending, ProbeStats};
 use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone, iface, stop};
 
 use super::events::{self, Event, MembershipChange, RecvSummary, SenderSummary};
@@ -72,8 +72,38 @@ struct Counts {
     first: Option<Instant>,
     last: Option<Instant>,
     stats: ProbeStats,
-    /// Why receiving ended, when it was not for reaching --count.
-    ended_by: &'static str,
+    /// Why receiving ended.
+    ended_by: EndedBy,
+}
+
+/// Why receiving ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EndedBy {
+    Count,
+    Duration,
+    Timeout,
+    Signal,
+}
+
+impl EndedBy {
+    /// The JSON summary's `ended_by`.
+    fn key(self) -> &'static str {
+        match self {
+            EndedBy::Count => "count",
+            EndedBy::Duration => "duration",
+            EndedBy::Timeout => "timeout",
+            EndedBy::Signal => "signal",
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            EndedBy::Count => "--count was reached",
+            EndedBy::Duration => "the duration ended",
+            EndedBy::Timeout => "the timeout passed",
+            EndedBy::Signal => "stopped",
+        }
+    }
 }
 
 fn check(args: &RecvArgs) -> Result<()> {
@@ -230,7 +260,7 @@ fn receive(
         first: None,
         last: None,
         stats: ProbeStats::default(),
-        ended_by: "stopped",
+        ended_by: EndedBy::Signal,
     };
     let mut last = joined_at;
     let mut labels = Labels::default();
@@ -243,7 +273,7 @@ fn receive(
         // Checked between batches too: a flood that never lets the socket run dry must
         // not keep the run going past its end.
         if end.is_some_and(|e| Instant::now() >= e) {
-            counts.ended_by = "the duration ended";
+            counts.ended_by = EndedBy::Duration;
             break;
         }
         if sock.recv_batch(&mut batch)? == 0 {
@@ -262,9 +292,9 @@ fn receive(
             let now = Instant::now();
             if deadline.is_some_and(|d| d <= now) {
                 counts.ended_by = if deadline == end {
-                    "the duration ended"
+                    EndedBy::Duration
                 } else {
-                    "the timeout passed"
+                    EndedBy::Timeout
                 };
                 break;
             }
@@ -275,7 +305,9 @@ fn receive(
             sock.wait_readable(wake.map(|w| w.saturating_duration_since(now)))?;
             continue;
         }
-        let arrival_ns = now_ns();
+        // The kernel's receive time where it gives one: the reader's own delays (a busy
+        // terminal, a stopped process) are not the network's.
+        let read_ns = now_ns();
         last = Instant::now();
         counts.first.get_or_insert(last);
         counts.last = Some(last);
@@ -283,6 +315,7 @@ fn receive(
             if r.kernel_drops.is_some() {
                 counts.kernel_drops = r.kernel_drops;
             }
+            let arrival_ns = r.timestamp_ns.unwrap_or(read_ns);
             // Looked up once per buffer: a GRO buffer holds dozens of datagrams.
             let interface = if args.quiet {
                 None
@@ -291,6 +324,7 @@ fn receive(
             };
             for datagram in r.segments(data) {
                 if args.count.is_some_and(|c| counts.packets >= c) {
+                    counts.ended_by = EndedBy::Count;
                     break 'receiving;
                 }
                 counts.packets += 1;
@@ -326,6 +360,7 @@ fn receive(
             }
         }
         if args.count.is_some_and(|c| counts.packets >= c) {
+            counts.ended_by = EndedBy::Count;
             break;
         }
     }
@@ -347,6 +382,10 @@ fn interface_name(names: &mut HashMap<u32, String>, ifindex: Option<u32>) -> Opt
 
 fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
     let elapsed = joined_at.elapsed().as_secs_f64();
+    let ending = match c.ended_by {
+        EndedBy::Timeout => Ending::Quiet,
+        _ => Ending::Stopped { now_ns: now_ns() },
+    };
     let senders: Vec<SenderSummary> = c
         .stats
         .senders()
@@ -358,9 +397,12 @@ fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
                 source: s.source.to_string(),
                 planned: s.planned,
                 received: s.received,
-                lost: s.lost(),
+                lost: s.lost(ending),
+                pending: s.pending(ending),
                 duplicates: s.duplicates,
                 reordered: s.reordered,
+                stale: s.stale,
+                implausible: s.implausible(),
                 delay_min_ms: delay.map(|d| d.0),
                 delay_avg_ms: delay.map(|d| d.1),
                 delay_max_ms: delay.map(|d| d.2),
@@ -368,6 +410,13 @@ fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
             }
         })
         .collect();
+    // Crafted or corrupt senders are shown, not added: their numbers would swamp the rest.
+    let total = |f: fn(&SenderSummary) -> u64| {
+        senders
+            .iter()
+            .filter(|s| !s.implausible)
+            .fold(0u64, |sum, s| sum.saturating_add(f(s)))
+    };
     RecvSummary {
         packets: c.packets,
         bytes: c.bytes,
@@ -381,12 +430,13 @@ fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
             _ => 0.0,
         },
         first_after_ms: c.first.map(|f| (f - joined_at).as_secs_f64() * 1000.0),
+        ended_by: c.ended_by.key(),
         probes: c.probes,
         foreign: c.foreign,
         truncated: c.truncated,
-        lost: senders.iter().map(|s| s.lost).sum(),
-        duplicates: senders.iter().map(|s| s.duplicates).sum(),
-        reordered: senders.iter().map(|s| s.reordered).sum(),
+        lost: total(|s| s.lost),
+        duplicates: total(|s| s.duplicates),
+        reordered: total(|s| s.reordered),
         untracked_senders: c.stats.untracked,
         kernel_drops: c.kernel_drops.map(u64::from),
         rcvbuf: None,
@@ -399,7 +449,7 @@ fn outcome(args: &RecvArgs, c: &Counts) -> Result<Exit> {
     if enough {
         return Ok(Exit::Success);
     }
-    let why = c.ended_by;
+    let why = c.ended_by.words();
     match args.count {
         Some(n) if c.packets > 0 => warn(format_args!(
             "{why} with {} of {n} datagrams received",

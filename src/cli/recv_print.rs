@@ -72,7 +72,8 @@ pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagr
         probe: d.probe.map(|p| ProbeInfo {
             sender: &labels.sender,
             seq: p.seq,
-            delay_ms: (d.arrival_ns as f64 - p.sent_ns as f64) / 1e6,
+            // In integers first: epoch nanoseconds lose their last digits as f64.
+            delay_ms: (i128::from(d.arrival_ns) - i128::from(p.sent_ns)) as f64 / 1e6,
         }),
     };
     if json {

@@ -76,6 +76,8 @@ pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailu
             error: e.into(),
         }
     };
+    setsockopt(sock, sockopt::ReceiveTimestampns, &true)
+        .map_err(fail("setsockopt(SO_TIMESTAMPNS)"))?;
     if v4 {
         setsockopt(sock, sockopt::Ipv4PacketInfo, &true).map_err(fail("setsockopt(IP_PKTINFO)"))?;
         setsockopt(sock, sockopt::Ipv4RecvTtl, &true).map_err(fail("setsockopt(IP_RECVTTL)"))?;

@@ -100,6 +100,7 @@ pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailu
             error: e.into(),
         }
     };
+    setsockopt(sock, sockopt::ReceiveTimestamp, &true).map_err(fail("setsockopt(SO_TIMESTAMP)"))?;
     if v4 {
         setsockopt(sock, sockopt::Ipv4PacketInfo, &true).map_err(fail("setsockopt(IP_PKTINFO)"))?;
         let on: libc::c_int = 1;
@@ -138,7 +139,8 @@ pub fn cmsg_buffer() -> Vec<u8> {
         libc::c_int,
         libc::c_int,
         libc::c_int,
-        libc::c_int
+        libc::c_int,
+        libc::timeval
     )
 }
 
@@ -180,6 +182,10 @@ fn recv_with(
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
             match c {
+                ControlMessageOwned::ScmTimestamp(t) => {
+                    let (sec, usec) = (t.tv_sec(), i64::from(t.tv_usec()));
+                    meta.timestamp_ns = super::epoch_ns(sec, usec * 1000);
+                }
                 ControlMessageOwned::Ipv4PacketInfo(p) => {
                     meta.destination =
                         Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(p.ipi_addr.s_addr))));

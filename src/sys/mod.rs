@@ -68,6 +68,9 @@ pub struct Received {
     /// The socket's running count of datagrams the kernel dropped for want of receive
     /// buffer (SO_RXQ_OVFL, Linux), as of this datagram.
     pub kernel_drops: Option<u32>,
+    /// When the kernel received it, in nanoseconds since the Unix epoch (SO_TIMESTAMPNS on
+    /// Linux, SO_TIMESTAMP on macOS): arrival as the network saw it, not as the reader did.
+    pub timestamp_ns: Option<u64>,
 }
 
 impl Received {
@@ -86,6 +89,7 @@ impl Received {
         tos: None,
         segment_size: None,
         kernel_drops: None,
+        timestamp_ns: None,
     };
 
     /// The datagrams in this buffer: one (possibly empty), or several when GRO coalesced them.
@@ -188,6 +192,14 @@ fn setsockopt_struct<T>(
             error: io::Error::last_os_error(),
         })
     }
+}
+
+/// A kernel timestamp as nanoseconds since the Unix epoch; None before 1970 or past 2554.
+fn epoch_ns(sec: i64, nsec: i64) -> Option<u64> {
+    u64::try_from(sec)
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(u64::try_from(nsec).ok()?)
 }
 
 /// Turns a `::ffff:a.b.c.d` sender on a dual-stack socket back into the IPv4 address it is.
