@@ -65,6 +65,18 @@ impl ScopedAddr {
     }
 }
 
+/// True for the source-specific multicast ranges, where only (S,G) joins get traffic:
+/// 232.0.0.0/8 (RFC 4607) and ff3x::/32 (RFC 4607, RFC 3306 with prefix length 0).
+pub fn is_ssm_range(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.octets()[0] == 232,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            s[0] & 0xfff0 == 0xff30 && s[1] == 0
+        }
+    }
+}
+
 /// fe80::/10, which `Ipv6Addr` only offers as an unstable method.
 pub fn is_link_local_unicast(v6: Ipv6Addr) -> bool {
     v6.segments()[0] & 0xffc0 == 0xfe80

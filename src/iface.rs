@@ -203,7 +203,7 @@ pub fn interfaces() -> Result<Vec<Interface>> {
         if iface.index == 0 {
             iface.index = nix::net::if_::if_nametoindex(iface.name.as_str()).unwrap_or(0);
         }
-        iface.mtu = mtus.as_ref().and_then(|r| r.mtu(&iface.name));
+        iface.mtu = mtus.as_ref().and_then(|r| r.mtu(iface.index));
     }
     list.retain(|i| i.index != 0);
     list.sort_by_key(|i| i.index);

@@ -13,11 +13,14 @@ use crate::sys;
 
 /// Whether a group's source list names the sources wanted or the sources refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FilterMode {
     /// Only the listed sources are wanted (source-specific joins).
     Include,
     /// Every source but the listed ones is wanted; an empty list is an any-source join.
     Exclude,
+    /// The OS shows nothing to tell the mode by (see the module docs).
+    Unknown,
 }
 
 /// One group joined on one interface, as the kernel holds it.
@@ -39,8 +42,10 @@ pub struct GroupMembership {
     pub sources: Vec<IpAddr>,
     /// False when the OS would not show this group's sources (see the module docs).
     pub sources_known: bool,
-    /// IPv4: the interface's IGMP querier compatibility mode, `V1`, `V2` or `V3`.
-    pub querier_version: Option<String>,
+    /// IPv4: the host's IGMP compatibility mode on the interface, `V1`, `V2` or `V3`: V3
+    /// unless an older querier was heard or a version is forced. It does not say whether
+    /// any querier exists.
+    pub igmp_compat_mode: Option<String>,
     /// IPv6: the MLD version forced on the interface (1 or 2), None when not forced.
     pub forced_mld_version: Option<u8>,
 }
@@ -61,8 +66,9 @@ pub struct ProcGroup {
     pub group: IpAddr,
     /// Users count.
     pub users: u32,
-    /// IPv4 only: the querier compatibility mode of the interface.
-    pub querier: Option<String>,
+    /// IPv4 only: the host's IGMP compatibility mode on the interface (the file's
+    /// "Querier" column).
+    pub compat_mode: Option<String>,
 }
 
 /// A row of /proc/net/mcfilter or /proc/net/mcfilter6.
@@ -102,11 +108,11 @@ pub fn parse_igmp(text: &str) -> Result<Vec<ProcGroup>> {
             let mut l = left.split_whitespace();
             let index = l.next().and_then(|i| i.parse().ok()).ok_or_else(bad)?;
             let name = l.next().ok_or_else(bad)?.to_string();
-            let querier = right.split_whitespace().nth(1).unwrap_or("").to_string();
-            current = Some((index, name, querier));
+            let mode = right.split_whitespace().nth(1).unwrap_or("").to_string();
+            current = Some((index, name, mode));
             continue;
         }
-        let (index, name, querier) = current.as_ref().ok_or_else(bad)?;
+        let (index, name, mode) = current.as_ref().ok_or_else(bad)?;
         let mut f = line.split_whitespace();
         let hex = f.next().ok_or_else(bad)?;
         let raw = u32::from_str_radix(hex, 16).map_err(|_| bad())?;
@@ -116,7 +122,7 @@ pub fn parse_igmp(text: &str) -> Result<Vec<ProcGroup>> {
             name: name.clone(),
             group: IpAddr::V4(Ipv4Addr::from(raw.to_ne_bytes())),
             users,
-            querier: Some(querier.clone()).filter(|q| !q.is_empty()),
+            compat_mode: Some(mode.clone()).filter(|q| !q.is_empty()),
         });
     }
     Ok(out)
@@ -140,7 +146,7 @@ pub fn parse_igmp6(text: &str) -> Result<Vec<ProcGroup>> {
             name: f[1].to_string(),
             group: IpAddr::V6(parse_hex_v6(f[2]).ok_or_else(bad)?),
             users: f[3].parse().map_err(|_| bad())?,
-            querier: None,
+            compat_mode: None,
         });
     }
     Ok(out)
@@ -225,7 +231,7 @@ pub fn combine(groups: &[ProcGroup], rows: &[FilterRow]) -> Vec<GroupMembership>
         let rows = by_group
             .get(&(g.index, g.group))
             .map_or(&[][..], |v| v.as_slice());
-        let (mode, mode_inferred, sources) = filter_of(g.users, rows, known);
+        let (mode, mode_inferred, sources) = filter_of(g.group, g.users, rows, known);
         out.push(GroupMembership {
             interface: g.name.clone(),
             index: g.index,
@@ -235,7 +241,7 @@ pub fn combine(groups: &[ProcGroup], rows: &[FilterRow]) -> Vec<GroupMembership>
             mode_inferred,
             sources,
             sources_known: known,
-            querier_version: g.querier.clone(),
+            igmp_compat_mode: g.compat_mode.clone(),
             forced_mld_version: None,
         });
     }
@@ -258,9 +264,20 @@ fn joined_by_kernel(group: IpAddr) -> bool {
 }
 
 /// The mode and sources that the counts support, and whether that was a guess.
-fn filter_of(users: u32, rows: &[&FilterRow], known: bool) -> (FilterMode, bool, Vec<IpAddr>) {
+fn filter_of(
+    group: IpAddr,
+    users: u32,
+    rows: &[&FilterRow],
+    known: bool,
+) -> (FilterMode, bool, Vec<IpAddr>) {
     if !known {
-        return (FilterMode::Exclude, true, Vec::new());
+        // Nothing to go by, but a group in the SSM ranges only gets traffic when joined
+        // source-specific: a hint, said as a guess.
+        return if crate::addr::is_ssm_range(group) {
+            (FilterMode::Include, true, Vec::new())
+        } else {
+            (FilterMode::Unknown, false, Vec::new())
+        };
     }
     if rows.is_empty() {
         return (FilterMode::Exclude, false, Vec::new());
@@ -276,9 +293,12 @@ fn filter_of(users: u32, rows: &[&FilterRow], known: bool) -> (FilterMode, bool,
     // Include-only rows. Each include-mode socket counts once per source it lists, so there
     // are between max(INC) and sum(INC) of them; users beyond that are any-source joiners,
     // which turn the group's mode to EXCLUDE with an empty list.
+    // In u64 and saturating: the counts are the kernel's, but a parser takes any text.
     let max = rows.iter().map(|r| r.include).max().unwrap_or(0);
-    let sum: u32 = rows.iter().map(|r| r.include).sum();
-    if users > sum {
+    let sum = rows
+        .iter()
+        .fold(0u64, |s, r| s.saturating_add(u64::from(r.include)));
+    if u64::from(users) > sum {
         (FilterMode::Exclude, true, Vec::new())
     } else {
         let sources = rows.iter().map(|r| r.source).collect();

@@ -157,15 +157,28 @@ fn groups_json_lists_joins_with_mode_and_sources_then_not_after_leaving() {
     let only6 = run(h, &["groups", "-6", "-i", IFACE, "--json"]);
     let only6: Vec<Value> = serde_json::from_str(&stdout(&only6)).unwrap();
     assert!(
+        only6.iter().any(|m| m["group"] == "ff15::10:1"),
+        "{only6:?}"
+    );
+    assert!(
         only6
             .iter()
             .all(|m| m["family"] == "ipv6" && m["interface"] == IFACE)
     );
+    // The host's compatibility mode, named as such: no querier exists in this lab.
+    assert_eq!(find("239.10.0.1").unwrap()["igmp_compat_mode"], "V3");
     let text = stdout(&run(h, &["groups", "-4", "-i", IFACE]));
     assert!(
         text.contains("232.10.0.1") && text.contains("192.0.2.70, 192.0.2.71"),
         "{text}"
     );
+    assert!(
+        text.starts_with(&format!(
+            "{IFACE} (index {index}), IGMP compatibility mode V3\n"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("querier"), "{text}");
 
     sock.leave_all().unwrap();
     let after: Vec<Value> = serde_json::from_str(&stdout(&run(h, &["groups", "--json"]))).unwrap();

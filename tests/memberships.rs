@@ -44,7 +44,7 @@ fn joins_show_with_mode_sources_and_interface_then_go() {
     let asm4 = find(&all, "239.7.7.7").expect("239.7.7.7 listed");
     assert_eq!((asm4.interface.as_str(), asm4.index), (IFACE, index));
     assert_eq!((asm4.mode, asm4.sources.len()), (FilterMode::Exclude, 0));
-    assert_eq!(asm4.querier_version.as_deref(), Some("V3"));
+    assert_eq!(asm4.igmp_compat_mode.as_deref(), Some("V3"));
     let ssm4 = find(&all, "232.7.7.7").expect("232.7.7.7 listed");
     assert_eq!(ssm4.mode, FilterMode::Include);
     assert!(!ssm4.mode_inferred);
@@ -86,5 +86,55 @@ fn sources_hidden_by_the_kernel_are_reported_unknown() {
         "the quirk is gone? mcfilter:\n{raw}"
     );
     let ssm = find(&memberships().unwrap(), "232.8.8.8").unwrap();
+    // No evidence but the SSM range: a guess of include, never a guess of exclude.
     assert!(!ssm.sources_known && ssm.mode_inferred, "{ssm:?}");
+    assert_eq!(ssm.mode, FilterMode::Include);
+    // A second SSM group behind the newest ASM one, outside the SSM range: unknown.
+    sock.join(
+        &"239.9.9.9".parse().unwrap(),
+        Some(&eth0),
+        Some(ip("192.0.2.51")),
+    )
+    .unwrap();
+    sock.join(&"239.8.8.9".parse().unwrap(), Some(&eth0), None)
+        .unwrap();
+    let hidden = find(&memberships().unwrap(), "239.9.9.9").unwrap();
+    assert_eq!(
+        (hidden.mode, hidden.sources_known),
+        (FilterMode::Unknown, false)
+    );
+}
+
+/// One interface whose name is not UTF-8 must not break the listing of all the others.
+#[test]
+fn an_interface_name_that_is_not_utf8_breaks_nothing() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let name = OsStr::from_bytes(b"bad\xff0");
+    let made = std::process::Command::new("ip")
+        .args(["-n", &h.ns, "link", "add"])
+        .arg(name)
+        .args(["mtu", "1400", "type", "veth", "peer", "name", "peer0"])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let up = std::process::Command::new("ip")
+        .args(["-n", &h.ns, "link", "set"])
+        .arg(name)
+        .arg("up")
+        .status()
+        .unwrap();
+    assert!(up.success());
+    h.enter();
+    let all = memberships().expect("listing works");
+    assert!(all.iter().any(|m| m.interface == IFACE));
+    assert!(
+        all.iter().any(|m| m.interface.starts_with("bad")),
+        "{all:?}"
+    );
+    let list = mcast::iface::interfaces().unwrap();
+    let bad = list.iter().find(|i| i.name.starts_with("bad")).unwrap();
+    assert_eq!(bad.mtu, Some(1400));
 }

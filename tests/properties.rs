@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use mcast::membership::{parse_igmp, parse_igmp6, parse_mcfilter};
+use mcast::membership::{combine, parse_igmp, parse_igmp6, parse_mcfilter};
 use mcast::probe::Probe;
 use mcast::{IfaceSpec, ScopedAddr, Service, Zone};
 use proptest::prelude::*;
@@ -71,6 +71,24 @@ proptest! {
             let _ = parse_mcfilter(text, false);
             let _ = parse_mcfilter(text, true);
         }
+    }
+
+    /// Crafted tables (any counts, rows for any group) go all the way through to memberships.
+    #[test]
+    fn crafted_tables_combine_without_panic(
+        users in proptest::collection::vec(any::<u32>(), 1..4),
+        rows in proptest::collection::vec((0usize..4, any::<u32>(), any::<u32>(), prop_oneof![Just(0u32), any::<u32>()]), 0..12),
+    ) {
+        let mut igmp = String::from("Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n2\teth0      :     3      V3\n");
+        for (i, u) in users.iter().enumerate() {
+            igmp.push_str(&format!("\t\t\t\t{:08X} {u:>5} 0:00000000\t\t0\n", u32::from_ne_bytes([232, 1, 1, i as u8])));
+        }
+        let mut mcf = String::from("Idx Device        MCA        SRC    INC    EXC\n");
+        for (g, src, inc, exc) in &rows {
+            mcf.push_str(&format!("  2   eth0 0xe80101{:02x} 0x{src:08x} {inc:>6} {exc:>6}\n", g % users.len()));
+        }
+        let all = combine(&parse_igmp(&igmp).unwrap(), &parse_mcfilter(&mcf, false).unwrap());
+        prop_assert_eq!(all.len(), users.len());
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub struct GroupJson {
     mode_inferred: bool,
     sources: Vec<String>,
     sources_known: bool,
-    querier_version: Option<String>,
+    igmp_compat_mode: Option<String>,
     forced_mld_version: Option<u8>,
 }
 
@@ -58,7 +58,7 @@ impl From<&GroupMembership> for GroupJson {
             mode_inferred: m.mode_inferred,
             sources: m.sources.iter().map(ToString::to_string).collect(),
             sources_known: m.sources_known,
-            querier_version: m.querier_version.clone(),
+            igmp_compat_mode: m.igmp_compat_mode.clone(),
             forced_mld_version: m.forced_mld_version,
         }
     }
@@ -68,6 +68,7 @@ fn mode_name(mode: FilterMode) -> &'static str {
     match mode {
         FilterMode::Include => "include",
         FilterMode::Exclude => "exclude",
+        _ => "unknown",
     }
 }
 
@@ -113,8 +114,14 @@ pub fn write_text(out: &mut impl Write, list: &[GroupMembership]) -> std::io::Re
                 escape_payload(m.interface.as_bytes()),
                 m.index
             )?;
-            match (&m.querier_version, m.forced_mld_version, m.group.is_ipv4()) {
-                (Some(v), _, true) => write!(out, ", IGMP querier {v}")?,
+            match (&m.igmp_compat_mode, m.forced_mld_version, m.group.is_ipv4()) {
+                (Some(v), _, true) if v == "V3" => write!(out, ", IGMP compatibility mode V3")?,
+                // Below V3, source-specific joins go out without their sources.
+                (Some(v), _, true) => write!(
+                    out,
+                    ", IGMP compatibility mode {v} (an older querier was heard or {v} is forced: \
+                     source-specific joins lose their sources)"
+                )?,
                 (_, Some(v), false) => write!(out, ", MLDv{v} forced")?,
                 (_, None, false) => write!(out, ", MLD")?,
                 _ => write!(out, ", IGMP")?,

@@ -46,7 +46,7 @@ fn igmp_groups_are_host_order_hex_under_their_interface() {
     assert_eq!(g[1].group, ip("232.1.1.1"));
     assert_eq!(g[2].group, ip("224.0.0.251"));
     assert_eq!(g[2].users, 2);
-    assert_eq!(g[1].querier.as_deref(), Some("V2"));
+    assert_eq!(g[1].compat_mode.as_deref(), Some("V2"));
     assert!(
         g.iter().all(|x| x.name != "verylongname012"),
         "no groups there"
@@ -115,7 +115,7 @@ fn group(index: u32, group: &str, users: u32) -> ProcGroup {
         name: format!("if{index}"),
         group: ip(group),
         users,
-        querier: None,
+        compat_mode: None,
     }
 }
 
@@ -193,4 +193,34 @@ fn groups_only_the_kernel_holds_are_known_to_be_any_source() {
         !all[3].sources_known,
         "a user's group behind the newest stays unknown"
     );
+}
+
+#[test]
+fn hidden_groups_are_unknown_unless_the_ssm_range_hints_at_include() {
+    // The newest group has no sources, so the kernel hides the interface's filters.
+    let groups = [
+        group(2, "239.3.3.3", 1),
+        group(2, "232.3.3.3", 1),
+        group(2, "239.4.4.4", 1),
+    ];
+    let all = combine(&groups, &[]);
+    assert_eq!(
+        (all[1].mode, all[1].mode_inferred),
+        (FilterMode::Include, true)
+    );
+    assert_eq!(
+        (all[2].mode, all[2].mode_inferred),
+        (FilterMode::Unknown, false)
+    );
+    assert!(!all[1].sources_known && !all[2].sources_known);
+}
+
+#[test]
+fn counts_at_their_limits_do_not_overflow() {
+    let rows = [
+        row(2, "232.1.1.1", "10.0.0.1", u32::MAX, 0),
+        row(2, "232.1.1.1", "10.0.0.2", u32::MAX, 0),
+    ];
+    let all = combine(&[group(2, "232.1.1.1", u32::MAX)], &rows);
+    assert_eq!(all[0].mode, FilterMode::Include);
 }

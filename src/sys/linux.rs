@@ -126,8 +126,11 @@ pub fn membership_limit(ipv4: bool) -> (&'static str, Option<u64>) {
 /// must see that namespace's tables, and /proc/self follows the process's main thread.
 pub fn memberships() -> crate::Result<Vec<crate::membership::GroupMembership>> {
     use crate::membership::{combine, parse_igmp, parse_igmp6, parse_mcfilter};
+    // Read as bytes: an interface name need not be UTF-8, and one such name must not hide
+    // every other interface's groups.
     let read = |name: &str, call: &'static str| {
-        std::fs::read_to_string(format!("/proc/thread-self/net/{name}"))
+        std::fs::read(format!("/proc/thread-self/net/{name}"))
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .map_err(|e| crate::Error::os("list memberships", call, e))
     };
     // A kernel without IPv6 has no igmp6 files: that is no IPv6 groups, not an error.

@@ -93,11 +93,11 @@ pub fn memberships() -> crate::Result<Vec<GroupMembership>> {
                 index,
                 group,
                 users: None,
-                mode: FilterMode::Exclude,
-                mode_inferred: true,
+                mode: FilterMode::Unknown,
+                mode_inferred: false,
                 sources: Vec::new(),
                 sources_known: false,
-                querier_version: None,
+                igmp_compat_mode: None,
                 forced_mld_version: None,
             });
         }

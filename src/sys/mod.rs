@@ -272,17 +272,16 @@ impl MtuReader {
             .map(|sock| MtuReader { sock })
     }
 
-    /// The MTU of the interface called `name`, or None where it cannot be read.
-    pub fn mtu(&self, name: &str) -> Option<u32> {
+    /// The MTU of interface `index`, or None where it cannot be read. By index, since the
+    /// name the kernel holds may not be UTF-8 (and so not the name a `String` shows).
+    pub fn mtu(&self, index: u32) -> Option<u32> {
         use std::os::fd::AsRawFd;
         // SAFETY: ifreq is plain old data; all-zero is a valid value.
         let mut req: libc::ifreq = unsafe { mem::zeroed() };
-        let bytes = name.as_bytes();
-        if bytes.len() >= req.ifr_name.len() {
+        // SAFETY: ifr_name holds IFNAMSIZ (= IF_NAMESIZE) chars, as if_indextoname needs;
+        // it writes a NUL-terminated name there or returns NULL.
+        if unsafe { libc::if_indextoname(index, req.ifr_name.as_mut_ptr()) }.is_null() {
             return None;
-        }
-        for (dst, src) in req.ifr_name.iter_mut().zip(bytes) {
-            *dst = *src as libc::c_char;
         }
         // SAFETY: SIOCGIFMTU reads the NUL-terminated name and writes the mtu member of
         // `req`, which lives for the whole call.
