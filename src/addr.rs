@@ -118,7 +118,7 @@ impl FromStr for Zone {
 
 /// Checks that `s` could be an interface name, so typos fail here rather than in the kernel.
 fn check_ifname(s: &str) -> Result<()> {
-    let context = || format!("interface '{}'", s.escape_debug());
+    let context = || format!("interface '{}'", s);
     if s.is_empty() {
         return Err(Error::invalid(
             "interface ''",
@@ -162,7 +162,7 @@ impl FromStr for ScopedAddr {
         };
         let ip: IpAddr = addr.parse().map_err(|_| {
             Error::invalid(
-                format!("address '{}'", s.escape_debug()),
+                format!("address '{}'", s),
                 "not an IPv4 or IPv6 address (examples: 234.2.3.4, ff02::1234%eth0)",
             )
         })?;
@@ -170,7 +170,7 @@ impl FromStr for ScopedAddr {
             None => None,
             Some(_) if ip.is_ipv4() => {
                 return Err(Error::invalid(
-                    format!("address '{}'", s.escape_debug()),
+                    format!("address '{}'", s),
                     "IPv4 addresses take no %zone; choose the interface with --interface",
                 ));
             }

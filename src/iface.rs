@@ -269,16 +269,13 @@ pub fn find<'a>(list: &'a [Interface], spec: &IfaceSpec) -> Option<&'a Interface
 
 fn unknown_interface(spec: &IfaceSpec, list: &[Interface]) -> Error {
     // Names come from the kernel, but root may put control bytes in one: keep them inert.
-    let known: Vec<String> = list
-        .iter()
-        .map(|i| i.name.escape_debug().to_string())
-        .collect();
+    let known: Vec<String> = list.iter().map(|i| i.name.clone()).collect();
     let what = match spec {
         IfaceSpec::Addr(a) => format!("no interface has address {a}"),
         _ => "no such interface".to_string(),
     };
     Error::invalid(
-        format!("interface '{}'", spec.to_string().escape_debug()),
+        format!("interface '{}'", spec),
         format!("{what}; known interfaces: {}", known.join(", ")),
     )
 }

@@ -89,7 +89,7 @@ pub struct FilterRow {
 fn bad_line(file: &str, n: usize, line: &str) -> Error {
     Error::invalid(
         format!("read {file} line {}", n + 1),
-        format!("unexpected text '{}'", line.escape_debug()),
+        format!("unexpected text '{}'", line),
     )
 }
 

@@ -32,7 +32,7 @@ impl Service {
                 })?;
                 lookup_udp_port(&text, name).ok_or_else(|| {
                     Error::invalid(
-                        format!("service '{}'", name.escape_debug()),
+                        format!("service '{}'", name),
                         format!(
                             "no UDP service of that name in {SERVICES_FILE}; give a port number"
                         ),
@@ -80,7 +80,7 @@ impl FromStr for Service {
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b));
         if !valid {
             return Err(Error::invalid(
-                format!("port '{}'", s.escape_debug()),
+                format!("port '{}'", s),
                 "give a port number (0-65535) or a service name such as echo",
             ));
         }

@@ -261,7 +261,7 @@ impl McastSocket {
         if port == 0 {
             return Err(Error::invalid(
                 context,
-                "port 0 means \"any\" only when binding; give the receivers' port",
+                "port 0 means 'any' only when binding; give the receivers' port",
             ));
         }
         self.check_family(group.ip, &context)?;

@@ -229,6 +229,50 @@ fn mcast_probes_arrive_counted_with_no_loss() {
     assert!(summary["senders"][0]["delay_max_ms"].as_f64().unwrap() < 1000.0);
 }
 
+/// A quote in a payload cannot end the quoted text early and forge fields; invisible
+/// characters show; an IPv6 sender's address and port are told apart.
+#[test]
+fn payloads_cannot_forge_fields_and_ipv6_ports_are_bracketed() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(
+        h1,
+        &[
+            "recv",
+            "ff15::4321",
+            "7777",
+            "-i",
+            IFACE,
+            "-c",
+            "2",
+            "-t",
+            "3s",
+        ],
+    );
+    let forged = r#"ok"  ttl 64  "see"#;
+    let hidden = "tag\u{e0041} soft\u{ad}hyphen";
+    for payload in [forged, hidden] {
+        let sent = run(h2, &["send", "ff15::4321", "7777", "-i", IFACE, payload]);
+        assert!(sent.status.success(), "{}", stderr(&sent));
+    }
+    let out = rx.wait(WAIT);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(" > ")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].ends_with(r#"ttl 1  "ok\"  ttl 64  \"see""#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with(r#""tag\u{e0041} soft\xadhyphen""#),
+        "{}",
+        lines[1]
+    );
+    let source = format!("[{}]:", h2.v6);
+    assert!(lines.iter().all(|l| l.contains(&source)), "{text}");
+}
+
 #[test]
 fn standard_input_lines_become_datagrams_and_hostile_bytes_are_escaped() {
     let lab = Lab::new(2);

@@ -271,24 +271,62 @@ fn mcast_unsafe(c: char) -> bool {
 
 #[test]
 fn a_hostile_interface_name_is_shown_escaped() {
-    let lab = Lab::new(1);
-    let h = lab.host(1);
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
     let name = "ev\x1b[2Jx";
-    assert!(
-        h.exec(
-            "ip",
-            &["link", "add", name, "type", "veth", "peer", "name", "evp"]
-        )
-        .status
-        .success()
+    let shown = "ev\\x1b[2Jx";
+    let ip = |h: &lab::Host, args: &[&str]| {
+        let out = h.exec("ip", args);
+        assert!(out.status.success(), "ip {args:?}: {}", stderr(&out));
+    };
+    ip(
+        h1,
+        &[
+            "link", "add", name, "type", "veth", "peer", "name", "evp", "netns", &h2.ns,
+        ],
     );
-    let text = stdout(&run(h, &["ifaces"]));
-    assert!(text.contains("ev\\x1b[2Jx"), "{text}");
-    let json = stdout(&run(h, &["ifaces", "--json"]));
+    ip(h1, &["addr", "add", "198.51.100.1/24", "dev", name]);
+    ip(h1, &["link", "set", name, "up"]);
+    ip(h2, &["addr", "add", "198.51.100.2/24", "dev", "evp"]);
+    ip(h2, &["link", "set", "evp", "up"]);
+    let text = stdout(&run(h1, &["ifaces"]));
+    assert!(text.contains(shown), "{text}");
+    let json = stdout(&run(h1, &["ifaces", "--json"]));
     assert!(json.contains("ev\\u001b[2Jx"), "{json}");
-    let err = stderr(&run(h, &["ifaces", "nosuch0"]));
-    assert!(err.contains("ev\\u{1b}[2Jx"), "{err}");
-    for out in [&text, &json, &err] {
+    let err = stderr(&run(h1, &["ifaces", "nosuch0"]));
+    assert!(err.contains(shown), "{err}");
+    // Joined on it (named by index: mcast takes only printable names), a datagram through
+    // it, the link going down: every line escapes its name.
+    let all: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let index = all.iter().find(|i| i["name"] == name).unwrap()["index"].to_string();
+    let rx = start(h1, &["recv", "239.6.6.6", "7777", "-i", &index, "-t", "3s"]);
+    assert_eq!(rx.lines[0], format!("joined 239.6.6.6 on {shown}"));
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = run(h2, &["send", "239.6.6.6", "7777", "-i", "evp", "through"]);
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    std::thread::sleep(Duration::from_millis(200));
+    ip(h1, &["link", "set", name, "down"]);
+    let recv = rx.wait(WAIT);
+    let (rx_out, rx_err) = (stdout(&recv), stderr(&recv));
+    assert!(
+        rx_out.contains(&format!("> 239.6.6.6 on {shown}  7 bytes")),
+        "{rx_out}"
+    );
+    assert!(
+        rx_out.contains(&format!("left 239.6.6.6 on {shown}")),
+        "{rx_out}"
+    );
+    assert!(
+        rx_err.contains(&format!("mcast: {shown} went down")),
+        "{rx_err}"
+    );
+    // Down, it cannot be joined: the hint names it escaped.
+    let refused = stderr(&run(h1, &["recv", "239.6.6.6", "7777", "-i", &index]));
+    assert!(
+        refused.contains(&format!("`ip link set {shown} up`")),
+        "{refused}"
+    );
+    for out in [&text, &json, &err, &rx_out, &rx_err, &refused] {
         assert!(
             !out.contains('\x1b'),
             "a raw escape byte was printed: {out:?}"

@@ -5,12 +5,14 @@ use std::fmt::Write as _;
 use std::io;
 
 /// Characters a terminal may act on rather than show: controls (C0, DEL, C1) and the
-/// invisible format characters that reorder or hide text (bidi overrides, zero-widths).
+/// invisible format characters that reorder, hide or disguise text (bidi controls,
+/// zero-widths, the soft hyphen, interlinear annotation marks, tag characters).
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
 }
 
 /// True when `s` is printable ASCII only: nothing a terminal acts on, nothing to escape.
@@ -18,13 +20,16 @@ pub fn is_plain(s: &str) -> bool {
     s.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
-/// A payload as text a person can read and a terminal cannot act on: valid UTF-8 shows as
-/// itself, everything else as `\n`, `\t`, `\\`, `\u{202e}` or `\xff`. Borrowed when
-/// nothing needs escaping, as nearly always: printing a datagram then builds nothing.
-pub fn escape_payload(bytes: &[u8]) -> Cow<'_, str> {
+/// Text from outside mcast (a payload, an interface name, a value typed in) as a person can
+/// read it and a terminal cannot act on: valid UTF-8 shows as itself, everything else as
+/// `\n`, `\t`, `\u{202e}` or `\xff`; `\` and `"` are escaped too, so an escape or a quoted
+/// payload cannot be forged. The one escaping function for text output and stderr.
+/// Borrowed when nothing needs escaping, as nearly always: printing a datagram then builds
+/// nothing.
+pub fn escape(bytes: &[u8]) -> Cow<'_, str> {
     let verbatim = bytes
         .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\');
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\' && b != b'"');
     // Printable ASCII is UTF-8 as it is; the check cannot fail once `verbatim` holds.
     if verbatim && let Ok(text) = std::str::from_utf8(bytes) {
         return Cow::Borrowed(text);
@@ -37,6 +42,7 @@ pub fn escape_payload(bytes: &[u8]) -> Cow<'_, str> {
                 '\r' => out.push_str("\\r"),
                 '\t' => out.push_str("\\t"),
                 '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
                 c if is_unsafe(c) && (c as u32) < 0x100 => {
                     let _ = write!(out, "\\x{:02x}", c as u32);
                 }
@@ -71,7 +77,11 @@ impl serde_json::ser::Formatter for SafeFormatter {
         for (i, c) in fragment.char_indices() {
             if is_unsafe(c) {
                 writer.write_all(&fragment.as_bytes()[start..i])?;
-                write!(writer, "\\u{:04x}", c as u32)?;
+                // Beyond the BMP (tag characters), JSON spells it as a surrogate pair.
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
                 start = i + c.len_utf8();
             }
         }
@@ -85,27 +95,38 @@ mod tests {
 
     #[test]
     fn hostile_payloads_come_out_inert() {
-        assert_eq!(escape_payload(b"hi"), "hi");
-        assert!(matches!(escape_payload(b"eth0"), Cow::Borrowed("eth0")));
-        assert_eq!(escape_payload("give me €uros".as_bytes()), "give me €uros");
-        assert_eq!(escape_payload(b"\x1b[2Jgone\x07"), "\\x1b[2Jgone\\x07");
-        assert_eq!(escape_payload(b"a\nb\\"), "a\\nb\\\\");
-        assert_eq!(escape_payload(b"\xff\xfe"), "\\xff\\xfe");
-        assert_eq!(escape_payload("\u{9b}31m".as_bytes()), "\\x9b31m");
+        assert_eq!(escape(b"hi"), "hi");
+        assert!(matches!(escape(b"eth0"), Cow::Borrowed("eth0")));
+        assert_eq!(escape("give me €uros".as_bytes()), "give me €uros");
+        assert_eq!(escape(b"\x1b[2Jgone\x07"), "\\x1b[2Jgone\\x07");
+        assert_eq!(escape(b"a\nb\\"), "a\\nb\\\\");
+        assert_eq!(escape(b"\xff\xfe"), "\\xff\\xfe");
+        assert_eq!(escape("\u{9b}31m".as_bytes()), "\\x9b31m");
+        assert_eq!(escape("abc\u{202e}def".as_bytes()), "abc\\u{202e}def");
+        // A quote would end the quoted payload early and let the rest pass as fields.
+        assert_eq!(escape(br#"ok"  ttl 64  "see"#), r#"ok\"  ttl 64  \"see"#);
         assert_eq!(
-            escape_payload("abc\u{202e}def".as_bytes()),
-            "abc\\u{202e}def"
+            escape("tag\u{e0041}\u{e007f} soft\u{ad}hy \u{fff9}ann\u{fffb}".as_bytes()),
+            "tag\\u{e0041}\\u{e007f} soft\\xadhy \\u{fff9}ann\\u{fffb}"
         );
     }
 
     #[test]
     fn json_escapes_what_a_terminal_would_act_on_and_still_parses_back() {
-        let text = "x\u{1b}[31m\u{9b}\u{202e}\u{7f}y€";
+        let text = "x\u{1b}[31m\u{9b}\u{202e}\u{7f}\u{ad}\u{fffa}y€";
         let mut buf = Vec::new();
         let mut ser = serde_json::Serializer::with_formatter(&mut buf, SafeFormatter);
         serde::Serialize::serialize(text, &mut ser).unwrap();
         let json = String::from_utf8(buf).unwrap();
-        assert!(json.chars().all(|c| !is_unsafe(c)), "{json}");
+        // Judged against the literal expected line, not against `is_unsafe` itself.
+        assert_eq!(json, r#""x\u001b[31m\u009b\u202e\u007f\u00ad\ufffay€""#);
         assert_eq!(serde_json::from_str::<String>(&json).unwrap(), text);
+        // A tag character is beyond the BMP: JSON writes it as its surrogate pair.
+        let mut buf = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut buf, SafeFormatter);
+        serde::Serialize::serialize("a\u{e0041}", &mut ser).unwrap();
+        let json = String::from_utf8(buf).unwrap();
+        assert_eq!(json, r#""a\udb40\udc41""#);
+        assert_eq!(serde_json::from_str::<String>(&json).unwrap(), "a\u{e0041}");
     }
 }

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use super::escape::escape;
 use super::groups::GroupJson;
 
 /// One JSON Lines record; the `type` key says which.
@@ -141,13 +142,19 @@ pub fn sender_id(id: u32) -> String {
 
 /// Writes a packet as one text line.
 pub fn packet_text(out: &mut impl Write, p: &Packet, payload_shown: &str) -> io::Result<()> {
+    // An IPv6 address and its port read as one address unless bracketed: [fd77::1]:4321.
+    let (open, close) = if p.source.contains(':') {
+        ("[", "]")
+    } else {
+        ("", "")
+    };
     write!(
         out,
-        "{}  {}:{} > {}",
+        "{}  {open}{}{close}:{} > {}",
         p.time, p.source, p.source_port, p.group
     )?;
     if let Some(i) = p.interface {
-        write!(out, " on {}", super::escape::escape_payload(i.as_bytes()))?;
+        write!(out, " on {}", escape(i.as_bytes()))?;
     }
     write!(out, "  {} bytes", p.size)?;
     if p.truncated {
@@ -187,7 +194,7 @@ pub fn change_text(out: &mut impl Write, verb: &str, c: &MembershipChange) -> io
         write!(out, " from {}", c.sources.join(", "))?;
     }
     if let Some(i) = &c.interface {
-        write!(out, " on {i}")?;
+        write!(out, " on {}", escape(i.as_bytes()))?;
     }
     writeln!(out)
 }

@@ -3,6 +3,8 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use super::escape::escape;
+
 /// The statuses mcast exits with; documented in the man page and README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -31,7 +33,13 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// Tells the user something on stderr, as one `mcast: ` line; a closed stderr is ignored
 /// (there is nobody to tell, and it must not end the run).
 pub fn warn(message: impl std::fmt::Display) {
-    let _ = writeln!(io::stderr().lock(), "mcast: {message}");
+    say(&format!("mcast: {message}"));
+}
+
+/// Writes one line to stderr with everything a terminal could act on escaped: messages
+/// carry interface names, typed values and OS text, none of them mcast's own.
+pub fn say(line: &str) {
+    let _ = writeln!(io::stderr().lock(), "{}", escape(line.as_bytes()));
 }
 
 /// Tells that a leave found nothing to leave: the kernel dropped the membership when its
@@ -73,7 +81,7 @@ pub fn report(err: &anyhow::Error) {
         line.push_str(fix);
         line.push(')');
     }
-    let _ = writeln!(io::stderr().lock(), "{line}");
+    say(&line);
 }
 
 /// What to do about the OS errors people meet most, in a network engineer's words.

@@ -10,7 +10,7 @@ use mcast::IfaceSpec;
 use mcast::iface;
 use mcast::membership::{FilterMode, GroupMembership, memberships};
 
-use super::escape::escape_payload;
+use super::escape::escape;
 use super::exit::Exit;
 use super::output::Stdout;
 
@@ -111,7 +111,7 @@ pub fn write_text(out: &mut impl Write, list: &[GroupMembership]) -> std::io::Re
             write!(
                 out,
                 "{} (index {})",
-                escape_payload(m.interface.as_bytes()),
+                escape(m.interface.as_bytes()),
                 m.index
             )?;
             match (&m.igmp_compat_mode, m.forced_mld_version, m.group.is_ipv4()) {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use mcast::IfaceSpec;
 use mcast::iface::{self, Interface};
 
-use super::escape::escape_payload;
+use super::escape::escape;
 use super::exit::Exit;
 use super::output::Stdout;
 
@@ -98,7 +98,7 @@ fn write_text(out: &mut impl Write, i: &Interface) -> std::io::Result<()> {
         out,
         "{}: {}  <{}>",
         i.index,
-        escape_payload(i.name.as_bytes()),
+        escape(i.name.as_bytes()),
         i.flags.names().join(",")
     )?;
     if let Some(mtu) = i.mtu {

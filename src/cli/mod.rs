@@ -67,7 +67,7 @@ pub fn main() -> ExitCode {
             return Exit::Success.into();
         }
         Err(e) => {
-            eprintln!("{}", exit::usage_line(&e.render().to_string()));
+            exit::say(&exit::usage_line(&e.render().to_string()));
             return Exit::Error.into();
         }
     };

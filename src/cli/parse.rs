@@ -21,7 +21,6 @@ const MAX_DURATION: Duration = Duration::from_secs(3_155_760_000); // 100 years 
 /// Parses a humantime duration such as `10ms`, `1s` or `2m`, or a bare number of seconds
 /// (`5`, `0.5`), as ping takes them; zero and more than 100 years are refused.
 pub fn duration(s: &str) -> Result<Duration, String> {
-    let shown = s.escape_debug();
     let seconds = s
         .parse::<f64>()
         .ok()
@@ -34,18 +33,18 @@ pub fn duration(s: &str) -> Result<Duration, String> {
             Err(humantime::DurationError::NumberOverflow) => None,
             Err(_) => {
                 return Err(format!(
-                    "'{shown}' is not a duration: write seconds, or a number and a unit, such as 500ms, 10s or 2m"
+                    "'{s}' is not a duration: write seconds, or a number and a unit, such as 500ms, 10s or 2m"
                 ));
             }
         },
     };
     match d {
         Some(d) if d.is_zero() => Err(format!(
-            "'{shown}' is no time at all: give a duration above zero"
+            "'{s}' is no time at all: give a duration above zero"
         )),
         Some(d) if d <= MAX_DURATION => Ok(d),
         _ => Err(format!(
-            "'{shown}' is longer than mcast can wait: give at most 100 years, or leave the option out to run until stopped"
+            "'{s}' is longer than mcast can wait: give at most 100 years, or leave the option out to run until stopped"
         )),
     }
 }
@@ -62,7 +61,7 @@ pub fn rate(s: &str) -> Result<Rate, String> {
         )),
         Err(_) => Err(format!(
             "'{}' is not a rate: give datagrams a second (such as 100 or 0.5) or max",
-            s.escape_debug()
+            s
         )),
     }
 }

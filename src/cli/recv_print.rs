@@ -8,7 +8,7 @@ use anyhow::Result;
 use mcast::Received;
 use mcast::probe::Probe;
 
-use super::escape::escape_payload;
+use super::escape::escape;
 use super::events::{self, Event, Packet, ProbeInfo};
 use super::exit::warn;
 use super::labels::Labels;
@@ -82,7 +82,7 @@ pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagr
         let shown = if d.probe.is_some() {
             Cow::Borrowed("")
         } else {
-            escape_payload(d.data)
+            escape(d.data)
         };
         out.text_line(|line| events::packet_text(line, &packet, &shown))?;
     }
