@@ -32,12 +32,18 @@ pub enum ErrorKind {
         /// The error the OS returned.
         source: io::Error,
     },
-    /// A join was refused because the socket already holds as many groups as the system allows.
+    /// A join was refused because the socket already holds as many groups as the system
+    /// allows, or the group as many sources as one filter may have.
     MembershipLimit {
         /// The setting that bounds it, e.g. `net.ipv4.igmp_max_memberships`.
         setting: &'static str,
         /// Its current value where it could be read.
         limit: Option<u64>,
+        /// The kernel's default, shown where the value cannot be read.
+        default: Option<u64>,
+        /// True when the limit is on sources per group (`net.ipv4.igmp_max_msf`,
+        /// `net.ipv6.mld_max_msf`), false when on groups per socket.
+        sources: bool,
         /// The error the OS returned.
         source: io::Error,
     },
@@ -64,15 +70,16 @@ impl Error {
 
     pub(crate) fn membership_limit(
         context: impl Into<String>,
-        setting: &'static str,
-        limit: Option<u64>,
+        limit: crate::sys::Limit,
         source: io::Error,
     ) -> Self {
         Error {
             context: context.into(),
             kind: ErrorKind::MembershipLimit {
-                setting,
-                limit,
+                setting: limit.setting,
+                limit: limit.value,
+                default: limit.default,
+                sources: limit.what == crate::sys::LimitOf::Sources,
                 source,
             },
         }
@@ -122,19 +129,31 @@ impl fmt::Display for Error {
             ErrorKind::MembershipLimit {
                 setting,
                 limit,
-                source,
+                default,
+                sources,
+                ..
             } => {
-                write!(
-                    f,
-                    "{}: {}: the socket holds the most groups ",
-                    self.context,
-                    os_message(source)
-                )?;
-                match limit {
-                    Some(n) => write!(f, "the system allows ({setting} = {n})")?,
-                    None => write!(f, "the system allows (see {setting})")?,
+                // The OS's own words ("No buffer space available") would mislead here.
+                let value = match (limit, default) {
+                    (Some(n), _) => format!("{setting} = {n}"),
+                    (None, Some(d)) => format!("{setting}, {d} unless changed"),
+                    (None, None) => format!("see {setting}"),
+                };
+                if *sources {
+                    write!(
+                        f,
+                        "{}: the group already has the most sources one filter may hold \
+                         ({value}); give fewer sources, or raise {setting}",
+                        self.context
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{}: the socket holds the most groups the system allows ({value}); \
+                         leave a group first, or raise {setting}",
+                        self.context
+                    )
                 }
-                write!(f, "; leave a group first, or raise {setting}")
             }
         }
     }
@@ -151,6 +170,11 @@ pub fn os_message(e: &io::Error) -> String {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // A limit's errno (ENOBUFS, ENOMEM) would mislead a reader of the chain: the limit
+        // is the cause. `os_error` still has it.
+        if matches!(self.kind, ErrorKind::MembershipLimit { .. }) {
+            return None;
+        }
         self.os_error()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
@@ -175,17 +199,22 @@ mod tests {
 
     #[test]
     fn limit_error_names_the_setting_and_value() {
+        let limit = crate::sys::Limit {
+            setting: "net.ipv4.igmp_max_memberships",
+            value: Some(20),
+            default: None,
+            what: crate::sys::LimitOf::Groups,
+        };
         let e = Error::membership_limit(
             "join 239.1.1.21 on eth0",
-            "net.ipv4.igmp_max_memberships",
-            Some(20),
+            limit,
             io::Error::from_raw_os_error(libc::ENOBUFS),
         );
-        let text = e.to_string();
-        assert!(
-            text.contains("net.ipv4.igmp_max_memberships = 20"),
-            "{text}"
+        assert_eq!(
+            e.to_string(),
+            "join 239.1.1.21 on eth0: the socket holds the most groups the system allows \
+             (net.ipv4.igmp_max_memberships = 20); leave a group first, or raise \
+             net.ipv4.igmp_max_memberships"
         );
-        assert!(text.starts_with("join 239.1.1.21 on eth0: "), "{text}");
     }
 }

@@ -34,20 +34,22 @@ impl McastSocket {
             self.mode != IpMode::V4,
         )
         .map_err(|f| {
-            // IPv4 counts groups (ENOBUFS past igmp_max_memberships); Linux bounds IPv6
-            // joins by socket option memory instead, and says ENOMEM past optmem_max.
             let code = f.error.raw_os_error();
+            let adds_source = source.is_some()
+                && self
+                    .memberships
+                    .iter()
+                    .any(|m| m.group == group.ip && m.interface == membership.interface);
+            let limit =
+                code.and_then(|c| sys::membership_limit(group.ip.is_ipv4(), adds_source, c));
             if ifindex == 0 && code == Some(libc::ENODEV) {
                 Error::invalid(
                     &context,
                     "no interface was given and no route picks one for this group: give an \
                      interface, or add a multicast route (ip route add 224.0.0.0/4 dev IFACE)",
                 )
-            } else if code == Some(libc::ENOBUFS)
-                || (group.ip.is_ipv6() && code == Some(libc::ENOMEM))
-            {
-                let (setting, limit) = sys::membership_limit(group.ip.is_ipv4());
-                Error::membership_limit(&context, setting, limit, f.error)
+            } else if let Some(limit) = limit {
+                Error::membership_limit(&context, limit, f.error)
             } else {
                 os(&context)(f)
             }

@@ -70,12 +70,18 @@ pub fn report(err: &anyhow::Error) {
         line.push_str(&text);
         first = false;
     }
+    // A limit error says what to do itself; the OS's errno would point elsewhere.
+    let limit = err.chain().any(|c| {
+        c.downcast_ref::<mcast::Error>()
+            .is_some_and(|e| matches!(e.kind(), mcast::ErrorKind::MembershipLimit { .. }))
+    });
     let code = err.chain().find_map(|c| {
         c.downcast_ref::<mcast::Error>()
             .and_then(mcast::Error::os_error)
             .or_else(|| c.downcast_ref::<io::Error>())
             .and_then(io::Error::raw_os_error)
     });
+    let code = code.filter(|_| !limit);
     if let Some(fix) = code.and_then(hint) {
         line.push_str(" (");
         line.push_str(fix);
@@ -101,7 +107,7 @@ fn hint(errno: i32) -> Option<&'static str> {
         libc::EACCES | libc::EPERM => {
             "not permitted: a privileged port, a firewall rule, or a missing capability"
         }
-        libc::ENOBUFS => "the host ran out of buffers: slow down with --rate, or retry",
+        libc::ENOBUFS => "the host ran out of buffers: send slower (--rate), or retry",
         _ => return None,
     })
 }

@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use nix::sys::socket::{setsockopt, sockopt};
 use socket2::Socket;
 
-use super::{Change, OsFailure, rfc3678, setsockopt_struct};
+use super::{Change, Limit, LimitOf, OsFailure, rfc3678, setsockopt_struct};
 
 /// Linux takes IPv4-level options on an IPv6 socket for its IPv4-mapped traffic.
 pub const V4_OPTIONS_ON_V6_OPTIONAL: bool = false;
@@ -103,21 +103,48 @@ pub fn bind_device(sock: &Socket, name: &str, _index: u32, _v6: bool) -> Result<
         })
 }
 
-/// The setting that bounds how many groups one socket may join, and its value here.
-pub fn membership_limit(ipv4: bool) -> (&'static str, Option<u64>) {
-    // /proc/sys/net is per network namespace, and read here by this thread's namespace.
-    let (setting, path) = if ipv4 {
-        (
+/// The setting that bounds a join that failed with `errno`, and its value here: for a source
+/// added to a group the socket holds, the sources per group (ENOBUFS); else the groups per
+/// socket, counted on IPv4 (ENOBUFS) and bounded by option memory on IPv6 (ENOMEM).
+pub fn membership_limit(ipv4: bool, adds_source: bool, errno: i32) -> Option<Limit> {
+    let (setting, path, what, default) = match (ipv4, adds_source, errno) {
+        (true, true, libc::ENOBUFS) => (
+            "net.ipv4.igmp_max_msf",
+            "/proc/sys/net/ipv4/igmp_max_msf",
+            LimitOf::Sources,
+            10,
+        ),
+        (true, false, libc::ENOBUFS) => (
             "net.ipv4.igmp_max_memberships",
             "/proc/sys/net/ipv4/igmp_max_memberships",
-        )
-    } else {
-        ("net.core.optmem_max", "/proc/sys/net/core/optmem_max")
+            LimitOf::Groups,
+            20,
+        ),
+        // Host-wide: only the initial network namespace has the file.
+        (false, _, libc::ENOBUFS) => (
+            "net.ipv6.mld_max_msf",
+            "/proc/sys/net/ipv6/mld_max_msf",
+            LimitOf::Sources,
+            64,
+        ),
+        (false, _, libc::ENOMEM) => (
+            "net.core.optmem_max",
+            "/proc/sys/net/core/optmem_max",
+            LimitOf::Groups,
+            131_072,
+        ),
+        _ => return None,
     };
+    // /proc/sys/net is per network namespace, and read here by this thread's namespace.
     let value = std::fs::read_to_string(path)
         .ok()
         .and_then(|s| s.trim().parse().ok());
-    (setting, value)
+    Some(Limit {
+        setting,
+        value,
+        default: Some(default),
+        what,
+    })
 }
 
 /// Reads the four /proc membership files of this thread's network namespace.

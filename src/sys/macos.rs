@@ -10,7 +10,7 @@ use nix::sys::socket::{
 };
 use socket2::Socket;
 
-use super::{Change, OsFailure, Received, canonical, rfc3678, setsockopt_struct};
+use super::{Change, Limit, LimitOf, OsFailure, Received, canonical, rfc3678, setsockopt_struct};
 
 /// XNU may refuse IPv4-level options on an IPv6 socket; a dual-stack socket then keeps the
 /// system's IPv4 defaults rather than failing.
@@ -242,12 +242,24 @@ pub fn bind_device(sock: &Socket, _name: &str, index: u32, v6: bool) -> Result<(
     }
 }
 
-/// macOS bounds groups per socket by IP_MAX_MEMBERSHIPS, a compile-time constant of XNU.
-pub fn membership_limit(_ipv4: bool) -> (&'static str, Option<u64>) {
-    (
-        "IP_MAX_MEMBERSHIPS (kern.ipc; fixed in the kernel)",
-        Some(4095),
-    )
+/// macOS bounds groups per socket by IP_MAX_MEMBERSHIPS and sources per group by
+/// IP_MAX_SOCK_SRC_FILTER, compile-time constants of XNU.
+pub fn membership_limit(_ipv4: bool, adds_source: bool, errno: i32) -> Option<Limit> {
+    match (adds_source, errno) {
+        (true, libc::ENOBUFS) => Some(Limit {
+            setting: "IP_MAX_SOCK_SRC_FILTER (fixed in the kernel)",
+            value: Some(128),
+            default: None,
+            what: LimitOf::Sources,
+        }),
+        (_, libc::ENOBUFS | libc::ETOOMANYREFS) => Some(Limit {
+            setting: "IP_MAX_MEMBERSHIPS (fixed in the kernel)",
+            value: Some(4095),
+            default: None,
+            what: LimitOf::Groups,
+        }),
+        _ => None,
+    }
 }
 
 /// macOS has neither sendmmsg nor UDP GSO.

@@ -34,6 +34,27 @@ pub struct OsFailure {
     pub error: io::Error,
 }
 
+/// A limit that refused a join: its setting, its value here where it can be read, and what
+/// it bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub setting: &'static str,
+    pub value: Option<u64>,
+    /// The kernel's default, for a setting that cannot be read here (host-wide, and this
+    /// thread is in another network namespace).
+    pub default: Option<u64>,
+    pub what: LimitOf,
+}
+
+/// What a membership limit bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitOf {
+    /// Groups one socket may join.
+    Groups,
+    /// Sources in one group's filter.
+    Sources,
+}
+
 /// Whether a membership change adds or removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
