@@ -133,8 +133,9 @@ fn check_ifname(s: &str) -> Result<()> {
     }
     if s == "."
         || s == ".."
-        || s.chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | ':' | '%'))
+        || s.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '/' | ':' | '%' | '[' | ']')
+        })
     {
         return Err(Error::invalid(
             context(),
@@ -148,17 +149,18 @@ impl FromStr for ScopedAddr {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let (addr, zone) = match s.split_once('%') {
-            Some((a, z)) => (a, Some(z)),
-            None => (s, None),
+        let bad = |why: &str| Error::invalid(format!("address '{s}'"), why);
+        // The bracketed form people paste from URLs, [ff02::1%eth0] or [ff02::1]: one pair
+        // of brackets around the whole, and only when it opens with one.
+        let inner = match s.strip_prefix('[') {
+            Some(rest) => rest
+                .strip_suffix(']')
+                .ok_or_else(|| bad("a '[' opens it but no ']' closes it"))?,
+            None => s,
         };
-        // Accept the bracketed form people paste from URLs: [ff02::1%eth0] or [ff02::1].
-        let addr = addr.strip_prefix('[').unwrap_or(addr);
-        let zone = zone.map(|z| z.strip_suffix(']').unwrap_or(z));
-        let addr = if zone.is_none() {
-            addr.strip_suffix(']').unwrap_or(addr)
-        } else {
-            addr
+        let (addr, zone) = match inner.split_once('%') {
+            Some((a, z)) => (a, Some(z)),
+            None => (inner, None),
         };
         let ip: IpAddr = addr.parse().map_err(|_| {
             Error::invalid(
@@ -166,6 +168,13 @@ impl FromStr for ScopedAddr {
                 "not an IPv4 or IPv6 address (examples: 234.2.3.4, ff02::1234%eth0)",
             )
         })?;
+        if let IpAddr::V6(v6) = ip
+            && let Some(v4) = v6.to_ipv4_mapped()
+        {
+            return Err(bad(&format!(
+                "an IPv4-mapped IPv6 address; write it as {v4}"
+            )));
+        }
         let zone = match zone {
             None => None,
             Some(_) if ip.is_ipv4() => {
@@ -277,6 +286,30 @@ mod tests {
         assert!(e.contains("empty name"), "{e}");
         let e = "ff02::1%a/b".parse::<ScopedAddr>().unwrap_err().to_string();
         assert!(e.contains("'a/b'"), "{e}");
+        let e = "::ffff:239.1.1.1"
+            .parse::<ScopedAddr>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("IPv4-mapped IPv6 address; write it as 239.1.1.1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn brackets_close_only_what_they_open() {
+        // Found by the fuzzer: each read back as another zone, or as an index.
+        for s in [
+            "::%]]",
+            "::%e]]",
+            "::%0666666666]]",
+            "::%e]",
+            "[::%e",
+            "[::]]",
+        ] {
+            assert!(s.parse::<ScopedAddr>().is_err(), "{s} parsed");
+        }
+        assert_eq!(scoped("[::%e]"), scoped("::%e"));
     }
 
     #[test]

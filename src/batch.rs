@@ -87,6 +87,22 @@ impl RecvBatch {
         }
     }
 
+    /// Drops the messages `keep` refuses, moving the rest to the front.
+    fn keep(&mut self, keep: impl Fn(&Received) -> bool) {
+        let mut kept = 0;
+        for i in 0..self.filled {
+            if keep(&self.meta[i]) {
+                if kept != i {
+                    self.meta[kept] = self.meta[i];
+                    let (to, from) = (kept * self.slot, i * self.slot);
+                    self.buf.copy_within(from..from + self.slot, to);
+                }
+                kept += 1;
+            }
+        }
+        self.filled = kept;
+    }
+
     /// The messages the last `recv_batch` filled: what recvmsg said, and the bytes.
     /// Use `Received::segments` to split a GRO buffer into its datagrams.
     pub fn iter(&self) -> impl Iterator<Item = (&Received, &[u8])> {
@@ -131,6 +147,7 @@ impl McastSocket {
     /// `buf` may hold at most `batch_capacity(size)` datagrams. Returns how many were sent;
     /// fewer than asked when the kernel took only part (send the rest again).
     pub fn send_many(&mut self, buf: &[u8], size: usize, dest: &Destination) -> Result<usize> {
+        self.steer(dest)?;
         let segments = self.gso_segments(size);
         match sys::send_batch(&self.socket, dest.sockaddr(), buf, size, segments) {
             Ok(n) => {
@@ -240,7 +257,10 @@ impl McastSocket {
         ) {
             Ok(n) => {
                 batch.filled = n;
-                Ok(n)
+                if self.mcast_only() {
+                    batch.keep(|r| self.accepts(r));
+                }
+                Ok(batch.filled)
             }
             Err(e)
                 if matches!(

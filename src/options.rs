@@ -62,6 +62,7 @@ impl McastSocket {
                 self.socket
                     .set_multicast_if_v6(i.index)
                     .map_err(os_call(&context, "setsockopt(IPV6_MULTICAST_IF)"))?;
+                self.note_v6_multicast_if(i.index);
             }
             self.send_ifindex = Some(i.index);
         }

@@ -55,17 +55,23 @@ impl SenderMcastSocket {
 }
 
 impl ReceiverMcastSocket {
-    /// A receiver bound to `service` and joined to `group` on `interface` (or the group's zone).
-    /// Address and port reuse are on, so several receivers can share the group and port.
+    /// A receiver bound to `service` and joined to `group` on `interface` (or the group's
+    /// zone). Address and port reuse are on, so several receivers can share the group and
+    /// port. `group` may be a unicast address of this host instead: the receiver is then
+    /// bound to it, and has the port to itself (unicast datagrams go to one socket only).
     pub fn new(
         group: &ScopedAddr,
         service: &Service,
         interface: Option<&IfaceSpec>,
     ) -> Result<Self> {
         let mut socket = McastSocket::new(IpMode::for_addr(group.ip), false)?;
-        socket.set_recv_options(Some(true), Some(true))?;
-        socket.bind(None, service)?;
-        socket.join(group, interface, None)?;
+        if group.ip.is_multicast() {
+            socket.set_recv_options(Some(true), Some(true))?;
+            socket.bind(None, service)?;
+            socket.join(group, interface, None)?;
+        } else {
+            socket.bind(Some(&IfaceSpec::Addr(group.clone())), service)?;
+        }
         Ok(ReceiverMcastSocket {
             socket,
             buf: vec![0; RECEIVE_BUFFER].into_boxed_slice(),

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -66,6 +67,10 @@ pub struct Membership {
 pub struct Destination {
     addr: SockAddr,
     shown: String,
+    /// For an IPv6 group: the interface its zone names (0 for none). Linux applies a
+    /// sockaddr's scope id only to link-local and interface-local groups, so a zone on a
+    /// wider group (`ff15::1%eth1`) is honoured by setting IPV6_MULTICAST_IF before sending.
+    v6_group_zone: Option<u32>,
 }
 
 impl Destination {
@@ -95,6 +100,9 @@ pub struct McastSocket {
     mcast_only: bool,
     pub(crate) memberships: Vec<Membership>,
     pub(crate) send_ifindex: Option<u32>,
+    /// The IPV6_MULTICAST_IF value last set (0: none), so a zoned destination changes it
+    /// only when it differs.
+    v6_multicast_if: AtomicU32,
     recv_state: sys::BatchHeaders,
     pub(crate) gso: crate::batch::Gso,
 }
@@ -111,7 +119,8 @@ pub(crate) fn os_call(
 }
 
 impl McastSocket {
-    /// A new UDP socket for `mode`. With `mcast_only`, unicast destinations are refused.
+    /// A new UDP socket for `mode`. With `mcast_only` it works with multicast only: unicast
+    /// destinations, binds and connects are refused, and unicast datagrams are passed over.
     ///
     /// The socket receives only the groups it joins itself: Linux's IP_MULTICAST_ALL and
     /// IPV6_MULTICAST_ALL, on by default, are turned off. It asks for the destination,
@@ -138,6 +147,7 @@ impl McastSocket {
             mcast_only,
             memberships: Vec::new(),
             send_ifindex: None,
+            v6_multicast_if: AtomicU32::new(0),
             recv_state: sys::BatchHeaders::new(1),
             gso: Default::default(),
         })
@@ -146,6 +156,11 @@ impl McastSocket {
     /// The families this socket works with.
     pub fn mode(&self) -> IpMode {
         self.mode
+    }
+
+    /// True when the socket was made multicast-only.
+    pub fn mcast_only(&self) -> bool {
+        self.mcast_only
     }
 
     /// The underlying socket, for options this API does not cover.
@@ -183,7 +198,7 @@ impl McastSocket {
         ))
     }
 
-    fn check_unicast_allowed(&self, ip: IpAddr, context: &str) -> Result<()> {
+    pub(crate) fn check_unicast_allowed(&self, ip: IpAddr, context: &str) -> Result<()> {
         if self.mcast_only && !ip.is_multicast() {
             return Err(Error::invalid(
                 context,
@@ -225,6 +240,9 @@ impl McastSocket {
             None => self.sockaddr(self.wildcard(), port, 0),
             Some(IfaceSpec::Addr(a)) => {
                 self.check_family(a.ip, &context)?;
+                if !a.ip.is_unspecified() {
+                    self.check_unicast_allowed(a.ip, &context)?;
+                }
                 let scope = zone_index(a, &context)?;
                 if scope == 0 && a.needs_interface() {
                     return Err(needs_interface(a, &context));
@@ -273,7 +291,34 @@ impl McastSocket {
         Ok(Destination {
             addr: self.sockaddr(group.ip, port, scope),
             shown,
+            v6_group_zone: (group.ip.is_ipv6() && group.ip.is_multicast()).then_some(scope),
         })
+    }
+
+    /// Points IPV6_MULTICAST_IF where `dest` must leave: its zone, else the interface of
+    /// `set_send_options`, else the route's choice. A no-op unless that changes.
+    pub(crate) fn steer(&self, dest: &Destination) -> Result<()> {
+        let Some(zone) = dest.v6_group_zone else {
+            return Ok(());
+        };
+        let want = if zone != 0 {
+            zone
+        } else {
+            self.send_ifindex.unwrap_or(0)
+        };
+        if self.v6_multicast_if.load(Ordering::Relaxed) == want {
+            return Ok(());
+        }
+        self.socket.set_multicast_if_v6(want).map_err(os_call(
+            format!("send to {} through interface {want}", dest.shown),
+            "setsockopt(IPV6_MULTICAST_IF)",
+        ))?;
+        self.v6_multicast_if.store(want, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub(crate) fn note_v6_multicast_if(&self, index: u32) {
+        self.v6_multicast_if.store(index, Ordering::Relaxed);
     }
 
     /// Sends one datagram to `group` and `service`; returns the bytes sent.
@@ -284,6 +329,7 @@ impl McastSocket {
 
     /// Sends one datagram to a destination resolved before.
     pub fn send_dest(&self, buf: &[u8], dest: &Destination) -> Result<usize> {
+        self.steer(dest)?;
         self.socket.send_to(buf, &dest.addr).map_err(|e| {
             let context = format!("send {} bytes to {}", buf.len(), dest.shown);
             if e.raw_os_error() == Some(libc::EMSGSIZE) {
@@ -308,10 +354,22 @@ impl McastSocket {
     ///
     /// A datagram longer than `buf` is cut and reported as truncated, with its real size.
     /// Blocks unless the socket was made non-blocking or given a read timeout; a timeout
-    /// is reported as an error whose OS error is `WouldBlock` or `TimedOut`.
+    /// is reported as an error whose OS error is `WouldBlock` or `TimedOut`. A
+    /// multicast-only socket passes over datagrams sent to a unicast address.
     pub fn recv_from(&mut self, buf: &mut [u8]) -> Result<Received> {
-        sys::recv(&self.socket, buf, &mut self.recv_state)
-            .map_err(os_call("receive a datagram", "recvmsg"))
+        loop {
+            let r = sys::recv(&self.socket, buf, &mut self.recv_state)
+                .map_err(os_call("receive a datagram", "recvmsg"))?;
+            if self.accepts(&r) {
+                return Ok(r);
+            }
+        }
+    }
+
+    /// False for a datagram a multicast-only socket does not take: one whose destination
+    /// the OS reported as unicast.
+    pub(crate) fn accepts(&self, r: &Received) -> bool {
+        !self.mcast_only || r.destination.is_none_or(|d| d.is_multicast())
     }
 
     /// Waits until a datagram can be read or `timeout` passes (None waits without end).

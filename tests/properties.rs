@@ -41,6 +41,27 @@ proptest! {
         let _ = s.parse::<Service>();
     }
 
+    /// Whatever parses prints as text that parses back to the same thing.
+    #[test]
+    fn parse_print_parse_is_the_identity(
+        ip in prop_oneof![any::<u32>().prop_map(|v| std::net::Ipv4Addr::from(v).to_string()),
+                          any::<u128>().prop_map(|v| Ipv6Addr::from(v).to_string())],
+        zone in proptest::option::of(prop_oneof!["\\PC{0,12}", "[e0-9\\]\\[%]{0,6}"]),
+        bracket in any::<bool>(),
+    ) {
+        let mut s = match &zone {
+            Some(z) => format!("{ip}%{z}"),
+            None => ip,
+        };
+        if bracket {
+            s = format!("[{s}]");
+        }
+        if let Ok(a) = s.parse::<ScopedAddr>() {
+            let shown = a.to_string();
+            prop_assert_eq!(shown.parse::<ScopedAddr>().ok(), Some(a), "{} -> {}", s, shown);
+        }
+    }
+
     #[test]
     fn addresses_with_zones_parse_back(a in scoped()) {
         prop_assert_eq!(a.to_string().parse::<ScopedAddr>().unwrap(), a);
