@@ -156,6 +156,7 @@ impl McastSocket {
                 }
                 Ok(n)
             }
+            Err(e) if self.retry_broadcast(dest, &e) => self.send_many(buf, size, dest),
             Err(e) if segments > 0 && e.raw_os_error() == Some(libc::EMSGSIZE) => {
                 self.gso.too_big_from = size;
                 self.send_many(buf, size, dest)

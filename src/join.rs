@@ -8,6 +8,9 @@ use crate::iface::{self, Interface};
 use crate::socket::{IpMode, McastSocket, Membership, needs_interface, os};
 use crate::sys::{self, Change};
 
+const ALREADY_JOINED: &str = "this socket has joined it on that interface already (a group \
+                              given without an interface is joined where its route points)";
+
 impl McastSocket {
     /// Joins `group`, from any source or from `source` only (SSM).
     ///
@@ -22,7 +25,7 @@ impl McastSocket {
     ) -> Result<()> {
         let (mut membership, context) = self.membership(group, ifaddr, source, "join")?;
         if self.memberships.contains(&membership) {
-            return Err(Error::invalid(context, "this socket has already joined it"));
+            return Err(Error::invalid(context, ALREADY_JOINED));
         }
         let ifindex = membership.interface.as_ref().map_or(0, |i| i.0);
         sys::change_membership(
@@ -48,6 +51,8 @@ impl McastSocket {
                     "no interface was given and no route picks one for this group: give an \
                      interface, or add a multicast route (ip route add 224.0.0.0/4 dev IFACE)",
                 )
+            } else if code == Some(libc::EADDRINUSE) {
+                Error::invalid(&context, ALREADY_JOINED)
             } else if let Some(limit) = limit {
                 Error::membership_limit(&context, limit, f.error)
             } else {

@@ -29,7 +29,8 @@ impl McastSocket {
 
     /// Sets how datagrams leave: through which interface (`forward_interface`), whether they
     /// loop back to this host, their TTL (IPv4) and hop limit (IPv6), and their IP precedence
-    /// (0-7, the top three bits of the TOS byte or traffic class). None leaves the system's value.
+    /// (0-7, the top three bits of the TOS byte or traffic class). None leaves the system's
+    /// value. TTL 0 keeps multicast on this host; it leaves the IPv4 unicast TTL unchanged.
     pub fn set_send_options(
         &mut self,
         forward_interface: Option<&IfaceSpec>,
@@ -89,8 +90,12 @@ impl McastSocket {
             if self.mode.v4() {
                 let r = self.socket.set_multicast_ttl_v4(ttl);
                 self.v4_level(r.map_err(os_call(&context, "setsockopt(IP_MULTICAST_TTL)")))?;
-                let r = self.socket.set_ttl_v4(ttl);
-                self.v4_level(r.map_err(os_call(&context, "setsockopt(IP_TTL)")))?;
+                // TTL 0 keeps multicast on this host; IPv4 unicast has no such TTL (the
+                // kernel refuses it), so the unicast TTL is then left as it is.
+                if ttl > 0 {
+                    let r = self.socket.set_ttl_v4(ttl);
+                    self.v4_level(r.map_err(os_call(&context, "setsockopt(IP_TTL)")))?;
+                }
             }
             if self.mode.v6() {
                 self.socket

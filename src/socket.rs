@@ -288,11 +288,44 @@ impl McastSocket {
         if scope == 0 && group.needs_interface() && self.send_ifindex.is_none() {
             return Err(needs_interface(group, &context));
         }
+        if group.ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
+            self.allow_broadcast(Ipv4Addr::BROADCAST, &context)?;
+        }
         Ok(Destination {
             addr: self.sockaddr(group.ip, port, scope),
             shown,
             v6_group_zone: (group.ip.is_ipv6() && group.ip.is_multicast()).then_some(scope),
         })
+    }
+
+    /// Sending to a broadcast address takes SO_BROADCAST (else EACCES); the limited
+    /// broadcast 255.255.255.255 has no route to pick an interface by, so it leaves
+    /// through the one `set_send_options` named (SO_BINDTODEVICE on Linux). A subnet's
+    /// broadcast address is only found out when the kernel refuses it (`retry_broadcast`).
+    fn allow_broadcast(&self, to: Ipv4Addr, context: &str) -> Result<()> {
+        self.socket
+            .set_broadcast(true)
+            .map_err(os_call(context, "setsockopt(SO_BROADCAST)"))?;
+        if to == Ipv4Addr::BROADCAST
+            && let Some(index) = self.send_ifindex
+        {
+            let i = iface::resolve(&IfaceSpec::Index(index))?;
+            sys::bind_device(&self.socket, &i.name, i.index, self.mode.v6())
+                .map_err(os(context))?;
+        }
+        Ok(())
+    }
+
+    /// After EACCES from a send to `dest`: when `dest` is the broadcast address of an
+    /// interface here, allows broadcast and returns true, so the send is tried again.
+    pub(crate) fn retry_broadcast(&self, dest: &Destination, e: &io::Error) -> bool {
+        let Some(IpAddr::V4(v4)) = dest.socket_addr().map(|a| a.ip()) else {
+            return false;
+        };
+        e.raw_os_error() == Some(libc::EACCES)
+            && !self.socket.broadcast().unwrap_or(true)
+            && is_broadcast(v4)
+            && self.socket.set_broadcast(true).is_ok()
     }
 
     /// Points IPV6_MULTICAST_IF where `dest` must leave: its zone, else the interface of
@@ -330,7 +363,11 @@ impl McastSocket {
     /// Sends one datagram to a destination resolved before.
     pub fn send_dest(&self, buf: &[u8], dest: &Destination) -> Result<usize> {
         self.steer(dest)?;
-        self.socket.send_to(buf, &dest.addr).map_err(|e| {
+        let sent = match self.socket.send_to(buf, &dest.addr) {
+            Err(e) if self.retry_broadcast(dest, &e) => self.socket.send_to(buf, &dest.addr),
+            sent => sent,
+        };
+        sent.map_err(|e| {
             let context = format!("send {} bytes to {}", buf.len(), dest.shown);
             if e.raw_os_error() == Some(libc::EMSGSIZE) {
                 Error::invalid(
@@ -398,6 +435,15 @@ impl Drop for McastSocket {
         // kernel's reports prompt and the behaviour the same on every OS.
         let _ = self.leave_all();
     }
+}
+
+/// True for the limited broadcast address and the broadcast address of any interface here.
+pub(crate) fn is_broadcast(ip: Ipv4Addr) -> bool {
+    ip == Ipv4Addr::BROADCAST
+        || iface::interfaces().is_ok_and(|list| {
+            list.iter()
+                .any(|i| i.addresses.iter().any(|a| a.broadcast == Some(ip)))
+        })
 }
 
 /// The index of a zone, resolved; 0 where there is none.

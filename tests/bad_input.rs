@@ -158,6 +158,21 @@ const CASES: &[(&str, &[&str])] = &[
         &["bind 198.51.100.7", "not on this host"],
     ),
     ("groups -4 -6", &["cannot be used with"]),
+    (
+        "recv ::ffff:239.1.1.1 7777",
+        &["'::ffff:239.1.1.1'", "write it as 239.1.1.1"],
+    ),
+    (
+        "join ff15::1 ff15::1%eth0",
+        &[
+            "join ff15::1%eth0",
+            "has joined it on that interface already",
+        ],
+    ),
+    (
+        "send 239.1.1.1 7777 --bind 2001:db8::1 x",
+        &["--bind 2001:db8::1", "give an IPv4 address"],
+    ),
     ("frobnicate", &["unrecognized subcommand"]),
     ("recv 239.1.1.1 7777 --sauce 1", &["unexpected argument"]),
 ];

@@ -81,6 +81,9 @@ pub struct RecvSummary {
     pub first_after_ms: Option<f64>,
     /// Why receiving ended: `count`, `duration`, `timeout` or `signal`.
     pub ended_by: &'static str,
+    /// Whether a group was joined (the text says "after joining" or "after starting").
+    #[serde(skip)]
+    pub joined: bool,
     pub probes: u64,
     pub foreign: u64,
     pub truncated: u64,
@@ -226,7 +229,8 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
         write!(out, " ({:.1}/s while arriving)", s.rate_pps)?;
     }
     if let Some(f) = s.first_after_ms {
-        write!(out, "; first {f:.1} ms after joining")?;
+        let since = if s.joined { "joining" } else { "starting" };
+        write!(out, "; first {f:.1} ms after {since}")?;
     }
     writeln!(out)?;
     if let Some(d) = s.kernel_drops.filter(|d| *d > 0) {
@@ -311,6 +315,26 @@ fn ended_words(key: &str) -> &str {
     }
 }
 
+/// A time in microseconds to three significant figures, in the unit that suits it:
+/// `9.10 µs`, `99.6 ms`, `1.50 s`.
+fn three_figures_us(us: f64) -> String {
+    let (v, unit) = if us >= 999_500.0 {
+        (us / 1e6, "s")
+    } else if us >= 999.5 {
+        (us / 1e3, "ms")
+    } else {
+        (us, "µs")
+    };
+    let whole_digits = if v >= 99.95 {
+        3
+    } else if v >= 9.995 {
+        2
+    } else {
+        1
+    };
+    format!("{v:.prec$} {unit}", prec = 3 - whole_digits)
+}
+
 /// Writes the send summary as text.
 pub fn send_summary_text(out: &mut impl Write, s: &SendSummary) -> io::Result<()> {
     totals(out, "sent ", s.packets, s.bytes, s.elapsed_ms)?;
@@ -319,7 +343,12 @@ pub fn send_summary_text(out: &mut impl Write, s: &SendSummary) -> io::Result<()
     }
     write!(out, ", {}, via {}", count(s.errors, "send error"), s.path)?;
     if let (Some(p50), Some(p99)) = (s.gap_p50_us, s.gap_p99_us) {
-        write!(out, "; gaps p50 {p50:.1} µs, p99 {p99:.1} µs")?;
+        write!(
+            out,
+            "; gaps p50 {}, p99 {}",
+            three_figures_us(p50),
+            three_figures_us(p99)
+        )?;
     }
     writeln!(out)
 }
@@ -327,6 +356,20 @@ pub fn send_summary_text(out: &mut impl Write, s: &SendSummary) -> io::Result<()
 #[cfg(test)]
 mod tests {
     use super::milliseconds;
+
+    #[test]
+    fn gaps_read_in_three_figures_and_a_fitting_unit() {
+        let shown: Vec<String> = [0.0, 9.1, 99.3, 999.4, 1007.6, 99_614.7, 1_500_000.0, 12e6]
+            .into_iter()
+            .map(super::three_figures_us)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "0.00 µs", "9.10 µs", "99.3 µs", "999 µs", "1.01 ms", "99.6 ms", "1.50 s", "12.0 s"
+            ]
+        );
+    }
 
     fn shown(ms: f64) -> String {
         let (sign, whole, thousandths) = milliseconds(ms);

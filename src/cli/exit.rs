@@ -94,8 +94,9 @@ pub fn report(err: &anyhow::Error) {
 fn hint(errno: i32) -> Option<&'static str> {
     Some(match errno {
         libc::ENETUNREACH => {
-            "no route to that group: name the interface with -i, or add a route such as \
-             `ip route add 224.0.0.0/4 dev eth0`"
+            "no route to that address: name the interface with -i (see `mcast ifaces`), or add \
+             a route, for groups `ip route add 224.0.0.0/4 dev IFACE` (IPv6: \
+             `ip -6 route add ff00::/8 dev IFACE`)"
         }
         libc::EHOSTUNREACH => "no route to that host: check addresses and routes (`ip route`)",
         libc::EADDRNOTAVAIL => "that address is not on this host or interface: see `mcast ifaces`",
@@ -105,7 +106,8 @@ fn hint(errno: i32) -> Option<&'static str> {
         libc::ENODEV => "no such interface: see `mcast ifaces`",
         libc::ENETDOWN => "the interface is down: `ip link set IFACE up`",
         libc::EACCES | libc::EPERM => {
-            "not permitted: a privileged port, a firewall rule, or a missing capability"
+            "not permitted: a firewall rule (`nft list ruleset`), a privileged port below \
+             1024, or a missing capability"
         }
         libc::ENOBUFS => "the host ran out of buffers: send slower (--rate), or retry",
         _ => return None,

@@ -62,9 +62,24 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
-            // --help and --version: their text is the data asked for.
+            // --help and --version: their text is the data asked for, so failing to write
+            // it is a failure.
+            return match e.print() {
+                Ok(()) => Exit::Success.into(),
+                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success.into(),
+                Err(err) => {
+                    exit::warn(format_args!(
+                        "write the help to stdout: {}",
+                        mcast::error::os_message(&err)
+                    ));
+                    Exit::Error.into()
+                }
+            };
+        }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // `mcast` alone: the usage and the list of commands, as a reminder.
             let _ = e.print();
-            return Exit::Success.into();
+            return Exit::Error.into();
         }
         Err(e) => {
             exit::say(&exit::usage_line(&e.render().to_string()));

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Result, bail};
 use clap::Args;
 
+use mcast::addr::is_ssm_range;
 use mcast::probe::Probe;
 use mcast::stats::{Ending, ProbeStats};
 use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone, iface, stop};
@@ -133,12 +134,16 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
     check(&args)?;
     let group = &args.group;
     let mut sock = McastSocket::new(IpMode::for_addr(group.ip), false)?;
-    sock.set_recv_options(Some(true), Some(true))?;
+    if group.ip.is_multicast() {
+        // Receivers of one group share its port, each getting every datagram. Unicast
+        // would be spread between them instead: there the port is this receiver's alone.
+        sock.set_recv_options(Some(true), Some(true))?;
+    }
     // Coalesced receive and the kernel's drop count, where the OS has them.
     sock.enable_gro()?;
     let drops_counted = sock.enable_kernel_drop_count()?;
     let rcvbuf = match args.rcvbuf {
-        Some(bytes) => Some(sock.set_recv_buffer(bytes as usize)?),
+        Some(bytes) => Some(rcvbuf_granted(&sock, bytes as usize)?),
         None => None,
     };
     // Bound to the group itself, the socket takes only datagrams sent to it. A link-local
@@ -147,8 +152,26 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
     if let (None, Some(spec), true) = (&bind_to.zone, &args.interface, group.needs_interface()) {
         bind_to.zone = Some(Zone::Index(iface::resolve(spec)?.index));
     }
-    sock.bind(Some(&IfaceSpec::Addr(bind_to)), &args.port)?;
+    sock.bind(Some(&IfaceSpec::Addr(bind_to)), &args.port)
+        .map_err(|e| port_taken(e, group))?;
     let port = sock.local_addr()?.port();
+    if args.port.port()? == 0 {
+        warn(format_args!(
+            "port 0: the system chose port {port}; send to {group} port {port}"
+        ));
+    }
+    if group.ip.is_multicast() && args.sources.is_empty() && is_ssm_range(group.ip) {
+        warn(format_args!(
+            "{} is in the source-specific range ({}): where the network runs SSM, only \
+             joins that name a source get traffic; add --source ADDR",
+            group.ip,
+            if group.ip.is_ipv4() {
+                "232.0.0.0/8"
+            } else {
+                "ff3x::/32"
+            }
+        ));
+    }
     stop::install()?;
     let mut out = Stdout::new();
     let text_events = !args.json && !args.quiet;
@@ -188,6 +211,7 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
     }
     let mut summary = summarize(&counts, joined_at);
     summary.rcvbuf = rcvbuf;
+    summary.joined = group.ip.is_multicast();
     if args.json {
         out.json_line(&Event::Summary(summary))?;
     } else {
@@ -195,6 +219,36 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
     }
     out.flush()?;
     outcome(&args, &counts)
+}
+
+/// Sets the receive buffer and says so when the kernel granted less than asked (Linux caps
+/// it at net.core.rmem_max for users without CAP_NET_ADMIN).
+fn rcvbuf_granted(sock: &McastSocket, asked: usize) -> Result<usize> {
+    let granted = sock.set_recv_buffer(asked)?;
+    if granted < asked {
+        warn(format_args!(
+            "--rcvbuf {asked}: the kernel granted {granted} bytes (net.core.rmem_max caps it; \
+             as root, or with CAP_NET_ADMIN, mcast goes beyond it)"
+        ));
+    }
+    Ok(granted)
+}
+
+/// A unicast port another socket holds: said in the words of what happened.
+fn port_taken(e: mcast::Error, group: &mcast::ScopedAddr) -> anyhow::Error {
+    let in_use = e
+        .os_error()
+        .and_then(std::io::Error::raw_os_error)
+        .is_some_and(|c| c == libc::EADDRINUSE);
+    if in_use && !group.ip.is_multicast() {
+        anyhow::anyhow!(
+            "{}: another receiver holds this unicast port (unicast datagrams reach one socket \
+             only): stop it, or pick another port",
+            e.context()
+        )
+    } else {
+        e.into()
+    }
 }
 
 /// Leaves every group; a membership the kernel already dropped (its interface went away)
@@ -431,6 +485,7 @@ fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
         },
         first_after_ms: c.first.map(|f| (f - joined_at).as_secs_f64() * 1000.0),
         ended_by: c.ended_by.key(),
+        joined: false,
         probes: c.probes,
         foreign: c.foreign,
         truncated: c.truncated,

@@ -109,6 +109,28 @@ fn payload(args: &SendArgs) -> Result<Payload> {
 }
 
 fn setup(args: &SendArgs) -> Result<(McastSocket, Destination)> {
+    let group = args.group.ip;
+    if args.ttl == 0 && !group.is_multicast() {
+        bail!(
+            "--ttl 0: only multicast can be kept on this host with TTL 0, and {group} is \
+             unicast; give --ttl 1 or more"
+        );
+    }
+    if let Some(b) = args
+        .bind
+        .as_ref()
+        .filter(|b| b.ip.is_ipv4() != group.is_ipv4())
+    {
+        let (family, other) = if group.is_ipv4() {
+            ("IPv4", "IPv6")
+        } else {
+            ("IPv6", "IPv4")
+        };
+        bail!(
+            "--bind {b}: an {other} address cannot send to {group}, which is {family}; give \
+             an {family} address of this host (see `mcast ifaces`)"
+        );
+    }
     if let (Some(spec), Some(zone)) = (&args.interface, &args.group.zone) {
         let (a, b) = (iface::resolve(spec)?, iface::resolve_zone(zone)?);
         if a.index != b.index {
