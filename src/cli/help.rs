@@ -6,7 +6,7 @@ macro_rules! exit_status {
         "Exit status: 0 on success (for recv: datagrams arrived, and --count was reached when \
 given); 1 when recv ended by its timeout, its duration or Ctrl-C with no datagram, or with \
 fewer than --count; 2 on bad input or a failure, with one line on stderr that names the value \
-and the fix."
+and the fix (mcast alone prints the usage and exits 2)."
     };
 }
 
@@ -17,9 +17,13 @@ macro_rules! probes {
 id (random per run), 12-19 sequence number from 0, 20-27 send time in nanoseconds since the \
 Unix epoch, 28-31 datagrams planned (0 when open-ended).
 
-recv counts, per sender, the probes received, lost (gaps, and the missing tail of a planned \
-run), duplicated and reordered, the one-way delay and the RFC 3550 jitter. Other datagrams \
-are shown as data and counted as foreign."
+recv counts, per sender, the probes received, lost (gaps up to the highest number heard, and \
+the tail of a planned run once it was due; a tail not yet due when recv stopped itself is \
+pending, not lost), duplicated and reordered, the one-way delay (from the kernel's receive \
+time) and the RFC 3550 jitter. Other datagrams are shown as data and counted as foreign.
+
+Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m). Ctrl-C, SIGTERM or \
+SIGHUP ends cleanly: groups are left first, then the summary is printed."
     };
 }
 
@@ -30,7 +34,7 @@ pub const MAIN: &str = concat!(
   mcast ifaces --json
 
 Every command takes --json: ifaces and groups print one JSON array; send, recv and join \
-print JSON Lines, one object per event with a \"type\" key (joined, left, packet, \
+print JSON Lines, one object per event with a \"type\" key (joined, left, link, packet, \
 memberships, summary).
 
 ",
