@@ -316,14 +316,14 @@ fn recv_with_nothing_sent_times_out_with_status_1() {
 fn sigint_prints_the_summary_and_leaves_the_group() {
     let lab = Lab::new(2);
     let (h1, h2) = (lab.host(1), lab.host(2));
-    let rx = start(h1, &["recv", "239.9.9.5", "7777"]);
+    let mut rx = start(h1, &["recv", "239.9.9.5", "7777"]);
     assert!(h1.holds("239.9.9.5".parse::<IpAddr>().unwrap()));
     assert!(
         run(h2, &["send", "239.9.9.5", "7777", "once"])
             .status
             .success()
     );
-    std::thread::sleep(Duration::from_millis(200));
+    rx.wait_for_line("\"once\"", WAIT);
     rx.signal(Signal::SIGINT);
     let out = rx.wait(WAIT);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

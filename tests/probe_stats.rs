@@ -176,3 +176,92 @@ fn delay_is_the_networks_not_the_stopped_readers() {
     assert_eq!(s["delay_min_ms"].as_f64(), Some(min));
     assert_eq!(s["delay_max_ms"].as_f64(), Some(max));
 }
+
+#[test]
+fn count_means_exactly_that_many_and_fewer_is_status_1() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let began = std::time::Instant::now();
+    let rx = start(
+        h1,
+        &[
+            "recv",
+            "239.8.1.6",
+            "7777",
+            "-c",
+            "5",
+            "-t",
+            "10s",
+            "--json",
+        ],
+    );
+    // One burst: the 8 arrive together (one GRO buffer), and the count must cut inside it.
+    assert!(
+        run(h2, &["send", "239.8.1.6", "7777", "-c", "8", "-r", "max"])
+            .status
+            .success()
+    );
+    let out = rx.wait(WAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        began.elapsed() < Duration::from_secs(8),
+        "it waited for the timeout"
+    );
+    let packets = json_lines(&out)
+        .iter()
+        .filter(|e| e["type"] == "packet")
+        .count();
+    assert_eq!(packets, 5);
+    assert_eq!(summary(&out)["packets"], 5);
+
+    let rx = start(h1, &["recv", "239.8.1.6", "7777", "-c", "5", "-t", "1s"]);
+    assert!(
+        run(h2, &["send", "239.8.1.6", "7777", "-c", "3", "-r", "1000"])
+            .status
+            .success()
+    );
+    let out = rx.wait(WAIT);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "mcast: the timeout passed with 3 of 5 datagrams received"
+    );
+}
+
+#[test]
+fn every_line_names_its_own_sender() {
+    let lab = Lab::new(3);
+    let (h1, h2, h3) = (lab.host(1), lab.host(2), lab.host(3));
+    let rx = start(
+        h1,
+        &["recv", "239.8.1.7", "7777", "-c", "4", "-t", "5s", "--json"],
+    );
+    for _ in 0..2 {
+        for h in [h2, h3] {
+            let text = format!("from {}", h.v4);
+            assert!(
+                run(h, &["send", "239.8.1.7", "7777", &text])
+                    .status
+                    .success()
+            );
+        }
+    }
+    let out = rx.wait(WAIT);
+    let packets: Vec<serde_json::Value> = json_lines(&out)
+        .into_iter()
+        .filter(|e| e["type"] == "packet")
+        .collect();
+    assert_eq!(packets.len(), 4);
+    for p in &packets {
+        assert_eq!(
+            p["text"],
+            format!("from {}", p["source"].as_str().unwrap()),
+            "{p}"
+        );
+    }
+    let sources: std::collections::BTreeSet<&str> = packets
+        .iter()
+        .map(|p| p["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 2);
+}

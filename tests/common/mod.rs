@@ -40,19 +40,23 @@ pub fn run_with_input(host: &Host, args: &[&str], input: &str) -> Output {
     finish(child, Duration::from_secs(20))
 }
 
-/// A running `mcast` in the background; a thread drains its stdout so it never blocks.
+/// A running `mcast` in the background; a thread drains its stdout so it never blocks, and
+/// hands each line over as it comes.
 pub struct Running {
     pub child: Child,
-    reader: Option<std::thread::JoinHandle<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+    incoming: Option<std::sync::mpsc::Receiver<String>>,
     pub lines: Vec<String>,
 }
 
 /// Starts `mcast ARGS` in `host` and waits until it printed its first line (the join).
 pub fn start(host: &Host, args: &[&str]) -> Running {
     let (child, stdout, first) = spawn_until_first_line(host, args);
+    let (tx, rx) = std::sync::mpsc::channel();
     Running {
         child,
-        reader: Some(drain(stdout)),
+        reader: Some(drain(stdout, tx)),
+        incoming: Some(rx),
         lines: vec![first],
     }
 }
@@ -65,6 +69,7 @@ pub fn start_then_close_stdout(host: &Host, args: &[&str]) -> Running {
     Running {
         child,
         reader: None,
+        incoming: None,
         lines: vec![first],
     }
 }
@@ -80,15 +85,39 @@ fn spawn_until_first_line(host: &Host, args: &[&str]) -> (Child, BufReader<Child
     (child, stdout, first.trim_end().to_string())
 }
 
-fn drain(mut stdout: BufReader<ChildStdout>) -> std::thread::JoinHandle<String> {
+fn drain(
+    stdout: BufReader<ChildStdout>,
+    lines: std::sync::mpsc::Sender<String>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
-        rest
+        for line in stdout.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
     })
 }
 
 impl Running {
+    /// Waits at most `limit` for a line containing `text`, keeping every line read; fails
+    /// the test when none comes.
+    pub fn wait_for_line(&mut self, text: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        let incoming = self.incoming.as_ref().expect("stdout is read");
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match incoming.recv_timeout(left) {
+                Ok(line) => {
+                    self.lines.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line with {text:?} within {limit:?}: {:?}", self.lines),
+            }
+        }
+    }
+
     /// Waits for the end (at most `limit`), and returns all it printed.
     pub fn wait(mut self, limit: Duration) -> Output {
         let deadline = Instant::now() + limit;
@@ -99,10 +128,13 @@ impl Running {
             std::thread::sleep(Duration::from_millis(10));
         }
         let mut out = finish(self.child, Duration::from_millis(500));
-        let rest = self.reader.map(|r| r.join().unwrap()).unwrap_or_default();
-        let mut all = self.lines.join("\n");
+        if let Some(r) = self.reader {
+            r.join().unwrap();
+        }
+        let mut lines = self.lines;
+        lines.extend(self.incoming.iter().flat_map(|rx| rx.try_iter()));
+        let mut all = lines.join("\n");
         all.push('\n');
-        all.push_str(&rest);
         out.stdout = all.into_bytes();
         out
     }
