@@ -13,6 +13,7 @@ const GSO_SEGMENTS: usize = 32;
 const GSO_MAX_BYTES: usize = 65_000;
 
 /// How `send_many` hands datagrams to the kernel.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendPath {
     /// UDP GSO segments inside sendmmsg messages (Linux).
@@ -115,6 +116,7 @@ impl RecvBatch {
 
 impl McastSocket {
     /// How many datagrams of `size` bytes one `send_many` call takes at most.
+    #[must_use]
     pub fn batch_capacity(&self, size: usize) -> usize {
         sys::MAX_MESSAGES * self.gso_segments(size).max(1)
     }
@@ -132,6 +134,7 @@ impl McastSocket {
     }
 
     /// How `send_many` sends datagrams of `size` bytes now.
+    #[must_use]
     pub fn send_path(&self, size: usize) -> SendPath {
         match (self.gso_segments(size), cfg_gso()) {
             (0, false) => SendPath::Sendto,

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::sys;
 
 /// One network interface with all its addresses.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
     /// Its name, such as `eth0`.
@@ -28,6 +29,7 @@ pub struct Interface {
 }
 
 /// The interface flags a multicast user cares about.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Flags {
     /// Administratively up.
@@ -51,6 +53,7 @@ pub struct Flags {
 }
 
 /// One address of an interface.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IfAddress {
     /// The address; IPv6 link-local addresses carry no zone here, the zone being the interface.
@@ -62,6 +65,7 @@ pub struct IfAddress {
 }
 
 /// How far an address reaches.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// This host only (loopback).

@@ -19,13 +19,11 @@ mod join;
 pub mod membership;
 mod options;
 pub mod pace;
-pub mod pipe;
 pub mod probe;
 pub mod service;
 pub mod simple;
 pub mod socket;
 pub mod stats;
-pub mod stop;
 mod sys;
 
 pub use addr::{IfaceSpec, ScopedAddr, Zone};

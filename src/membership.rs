@@ -24,6 +24,7 @@ pub enum FilterMode {
 }
 
 /// One group joined on one interface, as the kernel holds it.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupMembership {
     /// The interface's name.

@@ -44,6 +44,7 @@ pub struct Probe {
 impl Probe {
     /// Writes the header into the first 32 bytes of `buf` and returns false, writing nothing,
     /// when `buf` is shorter than that. Padding beyond the header is left as it is.
+    #[must_use = "false means nothing was written: the buffer is shorter than the header"]
     pub fn encode(&self, buf: &mut [u8]) -> bool {
         let Some(h) = buf.get_mut(..HEADER_LEN) else {
             return false;
@@ -61,6 +62,7 @@ impl Probe {
 
     /// Reads a probe header; None for anything that is not a well-formed version-1 probe
     /// (too short, wrong magic or version, a header length that does not fit).
+    #[must_use]
     pub fn decode(buf: &[u8]) -> Option<Probe> {
         let h = buf.get(..HEADER_LEN)?;
         if h[0..4] != MAGIC || h[4] != VERSION {
@@ -112,7 +114,7 @@ mod tests {
     fn malformed_probes_are_not_probes() {
         let mut buf = [0u8; 32];
         assert!(!P.encode(&mut buf[..31]));
-        P.encode(&mut buf);
+        assert!(P.encode(&mut buf));
         assert!(Probe::decode(&buf[..31]).is_none(), "short");
         let mut bad = buf;
         bad[0] = b'X';

@@ -51,6 +51,7 @@ impl IpMode {
 }
 
 /// One group membership this socket holds.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
     /// The group joined.
@@ -93,6 +94,29 @@ impl Destination {
 /// A UDP socket for multicast (and unicast) datagrams, with joins tracked so they can be left.
 ///
 /// Dropping it leaves every group it joined.
+///
+/// ```no_run
+/// use mcast::{IfaceSpec, IpMode, McastSocket, Service};
+///
+/// # fn main() -> mcast::Result<()> {
+/// // Receive 232.1.1.1 port 7777 from 192.0.2.2 only (SSM), on eth0.
+/// let mut rx = McastSocket::new(IpMode::V4, false)?;
+/// rx.set_recv_options(Some(true), Some(true))?;
+/// rx.bind(None, &Service::Port(7777))?;
+/// let eth0: IfaceSpec = "eth0".parse()?;
+/// rx.join(&"232.1.1.1".parse()?, Some(&eth0), Some("192.0.2.2".parse().unwrap()))?;
+/// let mut buf = [0u8; 2048];
+/// let got = rx.recv_from(&mut buf)?;
+/// println!("{} bytes from {} to {:?} on interface {:?}", got.len, got.source,
+///          got.destination, got.ifindex);
+///
+/// // Send to the group through eth0, TTL 8.
+/// let mut tx = McastSocket::new(IpMode::V4, false)?;
+/// tx.set_send_options(Some(&eth0), None, Some(8), None)?;
+/// tx.send_to(b"hello", &"232.1.1.1".parse()?, &Service::Port(7777))?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct McastSocket {
     pub(crate) socket: Socket,
@@ -154,11 +178,13 @@ impl McastSocket {
     }
 
     /// The families this socket works with.
+    #[must_use]
     pub fn mode(&self) -> IpMode {
         self.mode
     }
 
     /// True when the socket was made multicast-only.
+    #[must_use]
     pub fn mcast_only(&self) -> bool {
         self.mcast_only
     }
@@ -169,6 +195,7 @@ impl McastSocket {
     }
 
     /// The groups this socket has joined and not yet left.
+    #[must_use]
     pub fn memberships(&self) -> &[Membership] {
         &self.memberships
     }
@@ -426,6 +453,18 @@ impl McastSocket {
             Err(nix::errno::Errno::EINTR) => Ok(false),
             Err(e) => Err(Error::os("wait for a datagram", "poll", e.into())),
         }
+    }
+}
+
+impl std::os::fd::AsFd for McastSocket {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
+impl std::os::fd::AsRawFd for McastSocket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.socket.as_raw_fd()
     }
 }
 

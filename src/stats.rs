@@ -30,6 +30,7 @@ pub struct ProbeStats {
 
 /// Why receiving ended, which decides whether probes a sender planned but never sent in
 /// time count as lost.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
     /// Nothing arrived for the quiet timeout: what was planned and not heard is lost.
@@ -43,6 +44,7 @@ pub enum Ending {
 }
 
 /// What one sender's probes showed.
+#[non_exhaustive]
 #[derive(Debug, Clone)]
 pub struct SenderStats {
     /// The sender id from the probes.

@@ -1,7 +1,7 @@
 //! The library's scope rules against the seed: a zone picks the interface for any IPv6
 //! group, a multicast-only socket stays multicast-only, and the simple receiver takes
 //! unicast too.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;

@@ -1,5 +1,5 @@
 //! Bad command lines: each gets one line on stderr naming the value (and the fix), and exit 2.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;

@@ -1,6 +1,6 @@
 //! What users of ping, ip and socat expect of mcast's command line: usage when called bare,
 //! TTL 0, broadcast, unicast ports, honest warnings, and readable summaries.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;

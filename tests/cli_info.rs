@@ -1,5 +1,5 @@
 //! `mcast ifaces` and `mcast groups` checked against iproute2 in a lab host.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;

@@ -1,5 +1,5 @@
 //! `mcast send`, `recv` and `join` run as a user would, between lab hosts.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;
@@ -140,13 +140,15 @@ fn probe_statistics_count_loss_duplicates_and_reordering_exactly() {
             .unwrap();
         for seq in [0u64, 1, 2, 4, 3, 3, 6] {
             let mut buf = [0u8; 64];
-            mcast::probe::Probe {
-                sender: 0xabcd,
-                seq,
-                sent_ns: now.as_nanos() as u64,
-                planned: 8,
-            }
-            .encode(&mut buf);
+            assert!(
+                mcast::probe::Probe {
+                    sender: 0xabcd,
+                    seq,
+                    sent_ns: now.as_nanos() as u64,
+                    planned: 8,
+                }
+                .encode(&mut buf)
+            );
             sock.send_to(&buf, "239.9.9.9:7777").unwrap();
         }
     });

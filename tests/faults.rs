@@ -1,6 +1,6 @@
 //! Faults proven in the lab: a link that flaps, a flood past the receive buffer, a full send
 //! queue, and hostile datagrams. mcast keeps going, counts, and says what happened.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;
@@ -176,13 +176,15 @@ impl XorShift {
 
 fn probe(sender: u32, seq: u64, sent_ns: u64, planned: u32) -> Vec<u8> {
     let mut b = vec![0u8; 40];
-    mcast::probe::Probe {
-        sender,
-        seq,
-        sent_ns,
-        planned,
-    }
-    .encode(&mut b);
+    assert!(
+        mcast::probe::Probe {
+            sender,
+            seq,
+            sent_ns,
+            planned,
+        }
+        .encode(&mut b)
+    );
     b
 }
 

@@ -1,6 +1,6 @@
 //! The JSON Lines contract: the exact keys of every event type, and the form of their
 //! values, from real runs in the lab. A script that reads mcast relies on these.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;

@@ -1,5 +1,5 @@
 //! The kernel's limits on joins, named by the setting that bounds them, with the fix.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;

@@ -1,6 +1,6 @@
 //! What `recv` reports about probes, against real senders: loss only where it happened,
 //! delay as the network made it, and crafted senders kept out of the totals.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;
@@ -28,13 +28,15 @@ fn send_probes(host: &Host, group: &'static str, planned: u32, probes: Vec<(u32,
         let sock = UdpSocket::bind((from, 0)).unwrap();
         for (sender, seq) in probes {
             let mut buf = [0u8; 64];
-            mcast::probe::Probe {
-                sender,
-                seq,
-                sent_ns: now_ns(),
-                planned,
-            }
-            .encode(&mut buf);
+            assert!(
+                mcast::probe::Probe {
+                    sender,
+                    seq,
+                    sent_ns: now_ns(),
+                    planned,
+                }
+                .encode(&mut buf)
+            );
             sock.send_to(&buf, (group, 7777)).unwrap();
         }
     });

@@ -1,6 +1,6 @@
 //! Datagrams of every size up to the protocol's largest leave `mcast send` and arrive whole,
 //! including those larger than the link's MTU (fragmented), and GSO refused by the device.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;

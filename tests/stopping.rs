@@ -1,6 +1,6 @@
 //! Ending a run: signals (also while stdout is blocked or stdin idle), every deadline on
 //! every path, memberships the kernel dropped, and streams that are closed or endless.
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
 mod lab;

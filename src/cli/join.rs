@@ -8,7 +8,9 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use mcast::membership::memberships;
-use mcast::{IfaceSpec, IpMode, McastSocket, Membership, ScopedAddr, stop};
+use mcast::{IfaceSpec, IpMode, McastSocket, Membership, ScopedAddr};
+
+use super::platform::stop;
 
 use super::events::{self, Event, MembershipChange};
 use super::exit::{Exit, not_held};

@@ -13,6 +13,7 @@ mod labels;
 mod link_watch;
 mod output;
 mod parse;
+mod platform;
 mod recv;
 mod recv_print;
 mod send;

@@ -32,7 +32,7 @@ impl Write for RawStdout {
 /// The error `Output` returns when a stop was requested while stdout did not take data
 /// (a reader that stopped reading): the command winds down instead of waiting on it.
 fn stopped_while_blocked(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::Interrupted && mcast::stop::requested()
+    e.kind() == io::ErrorKind::Interrupted && super::platform::stop::requested()
 }
 
 /// Whether a command goes on after writing output: false when a stop signal came while
@@ -73,7 +73,7 @@ impl Stdout {
         let out = io::stdout();
         // Into a pipe, a wider one lets a busy receiver write longer between waits on its
         // reader. Anything else (a file, a terminal) refuses, which is fine.
-        let _ = mcast::pipe::widen(&out, PIPE);
+        let _ = super::platform::widen_pipe(&out, PIPE);
         let terminal = out.is_terminal();
         Output::over(RawStdout(out), terminal)
     }
@@ -168,7 +168,7 @@ fn write_all(
     written: &mut usize,
     may_give_up: bool,
 ) -> io::Result<()> {
-    let give_up = || may_give_up && mcast::stop::requested();
+    let give_up = || may_give_up && super::platform::stop::requested();
     while *written < buf.len() {
         match out.write(&buf[*written..]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

@@ -12,7 +12,9 @@ use clap::Args;
 use mcast::addr::is_ssm_range;
 use mcast::probe::Probe;
 use mcast::stats::{Ending, ProbeStats};
-use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone, iface, stop};
+use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone, iface};
+
+use super::platform::stop;
 
 use super::events::{self, Event, MembershipChange, RecvSummary, SenderSummary};
 use super::exit::{Exit, not_held, warn};

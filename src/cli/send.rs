@@ -8,7 +8,9 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use mcast::probe::HEADER_LEN;
-use mcast::{Destination, IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, iface, stop};
+use mcast::{Destination, IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, iface};
+
+use super::platform::stop;
 
 use super::events::{self, Event, SendSummary};
 use super::exit::Exit;

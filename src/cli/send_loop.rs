@@ -7,7 +7,9 @@ use anyhow::Result;
 
 use mcast::pace::{GapHistogram, Pacer};
 use mcast::probe::Probe;
-use mcast::{Destination, McastSocket, SendPath, stop};
+use mcast::{Destination, McastSocket, SendPath};
+
+use super::platform::stop;
 
 use super::stdin_lines::{Next, StdinLines};
 
@@ -96,13 +98,15 @@ pub fn blast(
             let sent_ns = now_ns();
             for (k, slot) in buf.chunks_mut(size).take(n).enumerate() {
                 let seq = run.packets + k as u64;
-                Probe {
+                let written = Probe {
                     sender: *sender,
                     seq,
                     sent_ns,
                     planned: *planned,
                 }
                 .encode(slot);
+                // --size is at least the header's length, so every slot holds one.
+                debug_assert!(written, "a probe slot shorter than the header");
             }
         }
         match sock.send_many(&buf[..n * size], size, dest) {

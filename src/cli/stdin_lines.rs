@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use mcast::stop;
+use super::platform::stop;
 
 /// What `StdinLines::next` found.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,8 +1,7 @@
 //! Linux: RFC 3678 membership calls at the group's own protocol level, /proc and ioctl look-ups.
 
-use std::io;
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::AsRawFd;
 
 use nix::sys::socket::{setsockopt, sockopt};
 use socket2::Socket;
@@ -184,11 +183,4 @@ fn forced_mld_version(ifname: &str) -> Option<u8> {
     let path = format!("/proc/sys/net/ipv6/conf/{ifname}/force_mld_version");
     let v: u8 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
     (v != 0).then_some(v)
-}
-
-/// F_SETPIPE_SZ: the kernel rounds up to whole pages and says what it set.
-pub fn widen_pipe(fd: BorrowedFd, bytes: usize) -> io::Result<usize> {
-    let bytes = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-    let granted = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETPIPE_SZ(bytes))?;
-    Ok(usize::try_from(granted).unwrap_or(0))
 }

@@ -3,7 +3,7 @@
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::AsRawFd;
 
 use nix::sys::socket::{
     ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, setsockopt, sockopt,
@@ -340,9 +340,4 @@ pub fn report_send_errors(_sock: &Socket, _v4: bool, _v6: bool) -> io::Result<bo
 /// macOS does not tell a socket's receive drops.
 pub fn drops_now(_sock: &Socket) -> io::Result<Option<u64>> {
     Ok(None)
-}
-
-/// macOS has no F_SETPIPE_SZ: its pipes grow by themselves.
-pub fn widen_pipe(_fd: BorrowedFd, _bytes: usize) -> io::Result<usize> {
-    Err(io::ErrorKind::Unsupported.into())
 }

@@ -65,6 +65,7 @@ pub enum Change {
 }
 
 /// One received datagram: where its bytes are, who sent it, and what the IP header said.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Received {
     /// How many bytes of the buffer hold the datagram.
@@ -226,58 +227,6 @@ fn epoch_ns(sec: i64, nsec: i64) -> Option<u64> {
 /// Turns a `::ffff:a.b.c.d` sender on a dual-stack socket back into the IPv4 address it is.
 fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
-}
-
-static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-/// When the first stop signal arrived, in CLOCK_MONOTONIC nanoseconds.
-static FIRST_STOP_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-/// A repeat closer than this to the first signal is the same request sent twice (GNU
-/// `timeout` signals the child, then its whole group), not an impatient user.
-const REPEAT_NS: u64 = 1_000_000_000;
-
-fn monotonic_ns() -> u64 {
-    // SAFETY: clock_gettime is async-signal-safe and writes only into `ts`.
-    let mut ts: libc::timespec = unsafe { mem::zeroed() };
-    // SAFETY: as above; CLOCK_MONOTONIC always exists.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    (ts.tv_sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(ts.tv_nsec as u64)
-}
-
-extern "C" fn on_stop_signal(_: libc::c_int) {
-    use std::sync::atomic::Ordering::SeqCst;
-    let now = monotonic_ns();
-    if !STOP.swap(true, SeqCst) {
-        FIRST_STOP_NS.store(now, SeqCst);
-        return;
-    }
-    if now.saturating_sub(FIRST_STOP_NS.load(SeqCst)) >= REPEAT_NS {
-        // SAFETY: _exit is async-signal-safe; a second request later on means "stop now".
-        // By then the first has long been acted on: groups are left before any output.
-        unsafe { libc::_exit(130) };
-    }
-}
-
-/// Installs `on_stop_signal` for SIGINT, SIGTERM and SIGHUP, without SA_RESTART.
-pub fn install_stop_handler() -> io::Result<()> {
-    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
-    let action = SigAction::new(
-        SigHandler::Handler(on_stop_signal),
-        SaFlags::empty(),
-        SigSet::empty(),
-    );
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        // SAFETY: the handler only touches atomics and calls the async-signal-safe
-        // clock_gettime and _exit.
-        unsafe { sigaction(signal, &action) }.map_err(io::Error::from)?;
-    }
-    Ok(())
-}
-
-/// True once a stop signal has arrived.
-pub fn stop_requested() -> bool {
-    STOP.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Reads interface MTUs with SIOCGIFMTU through one socket opened for all of them.
