@@ -1,3 +1,7 @@
+__mcast_interfaces() {
+    ls /sys/class/net 2>/dev/null || ifconfig -l 2>/dev/null
+}
+
 _mcast() {
     local i cur prev opts cmd
     COMPREPLY=()
@@ -16,6 +20,9 @@ _mcast() {
             ",$1")
                 cmd="mcast"
                 ;;
+            mcast,completions)
+                cmd="mcast__subcmd__completions"
+                ;;
             mcast,generate)
                 cmd="mcast__subcmd__generate"
                 ;;
@@ -31,11 +38,17 @@ _mcast() {
             mcast,join)
                 cmd="mcast__subcmd__join"
                 ;;
+            mcast,manpages)
+                cmd="mcast__subcmd__manpages"
+                ;;
             mcast,recv)
                 cmd="mcast__subcmd__recv"
                 ;;
             mcast,send)
                 cmd="mcast__subcmd__send"
+                ;;
+            mcast__subcmd__help,completions)
+                cmd="mcast__subcmd__help__subcmd__completions"
                 ;;
             mcast__subcmd__help,generate)
                 cmd="mcast__subcmd__help__subcmd__generate"
@@ -52,6 +65,9 @@ _mcast() {
             mcast__subcmd__help,join)
                 cmd="mcast__subcmd__help__subcmd__join"
                 ;;
+            mcast__subcmd__help,manpages)
+                cmd="mcast__subcmd__help__subcmd__manpages"
+                ;;
             mcast__subcmd__help,recv)
                 cmd="mcast__subcmd__help__subcmd__recv"
                 ;;
@@ -65,8 +81,22 @@ _mcast() {
 
     case "${cmd}" in
         mcast)
-            opts="-h -V --help --version send recv join ifaces groups generate help"
+            opts="-h -V --help --version completions manpages generate send recv join ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__completions)
+            opts="-h -V --help --version bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -100,11 +130,11 @@ _mcast() {
             fi
             case "${prev}" in
                 --interface)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -115,8 +145,22 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help)
-            opts="send recv join ifaces groups generate help"
+            opts="completions manpages generate send recv join ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -198,6 +242,20 @@ _mcast() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcast__subcmd__help__subcmd__manpages)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcast__subcmd__help__subcmd__recv)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -227,7 +285,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__ifaces)
-            opts="-h -V --json --help --version"
+            opts="-4 -6 -h -V --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,18 +299,18 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__join)
-            opts="-i -d -h -V --interface --source --duration --json --help --version"
+            opts="-i -d -h -V --interface --source --duration --report --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --interface)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
                     return 0
                     ;;
                 --source)
@@ -267,6 +325,24 @@ _mcast() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__manpages)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -275,18 +351,18 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__recv)
-            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --rcvbuf --json --help --version"
+            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --rcvbuf --report --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --interface)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
                     return 0
                     ;;
                 --source)
@@ -321,6 +397,10 @@ _mcast() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -336,11 +416,11 @@ _mcast() {
             fi
             case "${prev}" in
                 --interface)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
                     return 0
                     ;;
                 --count)

@@ -26,14 +26,22 @@ end
 
 complete -c mcast -n "__fish_mcast_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_needs_command" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c mcast -n "__fish_mcast_needs_command" -f -a "manpages" -d 'Write the man pages into a directory'
+complete -c mcast -n "__fish_mcast_needs_command" -f -a "generate" -d 'Write man/ and completions/ under DIR (for this repository and packagers)'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
-complete -c mcast -n "__fish_mcast_needs_command" -f -a "generate" -d 'Write the man page and shell completions (for packagers and this repository)'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcast -n "__fish_mcast_using_subcommand send" -s i -l interface -d 'Interface to send through: name, index or address' -r
+complete -c mcast -n "__fish_mcast_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c mcast -n "__fish_mcast_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand manpages" -s h -l help -d 'Print help'
+complete -c mcast -n "__fish_mcast_using_subcommand manpages" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c mcast -n "__fish_mcast_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand send" -s i -l interface -d 'Interface to send through: name, index or address' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s c -l count -d 'How many datagrams to send (default: 1 for a message, unlimited for probes)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s r -l rate -d 'Datagrams per second, or \'max\' for as fast as the system takes them' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l interval -d 'Time between datagrams (default 1s for probes and repeated messages)' -r
@@ -47,37 +55,41 @@ complete -c mcast -n "__fish_mcast_using_subcommand send" -l no-loop -d 'Do not 
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s V -l version -d 'Print version'
-complete -c mcast -n "__fish_mcast_using_subcommand recv" -s i -l interface -d 'Interface to join on: name, index or address' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -s i -l interface -d 'Interface to join on: name, index or address' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l source -d 'Receive only from this source (source-specific join); repeat for several' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s c -l count -d 'Stop after this many datagrams' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s t -l timeout -d 'Stop when nothing has arrived for this long (e.g. 5s)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s d -l duration -d 'Stop after this long in all (e.g. 1m)' -r
-complete -c mcast -n "__fish_mcast_using_subcommand recv" -l rcvbuf -d 'Socket receive buffer in bytes (e.g. 8388608); beyond net.core.rmem_max needs root' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l rcvbuf -d 'Socket receive buffer in bytes (8M, 8388608); beyond net.core.rmem_max needs root' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l report -d 'Print the figures so far every DURATION (as Ctrl-\\ does at any time)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s q -l quiet -d 'No line per datagram: the summary only'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s V -l version -d 'Print version'
-complete -c mcast -n "__fish_mcast_using_subcommand join" -s i -l interface -d 'Interface to join on: name, index or address' -r
+complete -c mcast -n "__fish_mcast_using_subcommand join" -s i -l interface -d 'Interface to join on: name, index or address' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand join" -l source -d 'Join only this source (source-specific); repeat for several' -r
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s d -l duration -d 'Leave after this long (default: hold until Ctrl-C)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand join" -l report -d 'Show what the kernel holds again every DURATION (as Ctrl-\\ does at any time)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand join" -l json -d 'Print JSON Lines instead of text'
-complete -c mcast -n "__fish_mcast_using_subcommand join" -s h -l help -d 'Print help'
+complete -c mcast -n "__fish_mcast_using_subcommand join" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s 4 -d 'IPv4 addresses only'
+complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s 6 -d 'IPv6 addresses only'
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -l json -d 'Print one JSON array instead of text'
-complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s h -l help -d 'Print help'
+complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s V -l version -d 'Print version'
-complete -c mcast -n "__fish_mcast_using_subcommand groups" -s i -l interface -d 'Show only the groups of this interface (name, index or address)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand groups" -s i -l interface -d 'Show only the groups of this interface (name, index or address)' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s 4 -d 'Show only IPv4 groups'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s 6 -d 'Show only IPv6 groups'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -l json -d 'Print one JSON array instead of text'
-complete -c mcast -n "__fish_mcast_using_subcommand groups" -s h -l help -d 'Print help'
+complete -c mcast -n "__fish_mcast_using_subcommand groups" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s V -l version -d 'Print version'
-complete -c mcast -n "__fish_mcast_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c mcast -n "__fish_mcast_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from send recv join ifaces groups generate help" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from send recv join ifaces groups generate help" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from send recv join ifaces groups generate help" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from send recv join ifaces groups generate help" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from send recv join ifaces groups generate help" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from send recv join ifaces groups generate help" -f -a "generate" -d 'Write the man page and shell completions (for packagers and this repository)'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from send recv join ifaces groups generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ifaces groups help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ifaces groups help" -f -a "manpages" -d 'Write the man pages into a directory'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ifaces groups help" -f -a "generate" -d 'Write man/ and completions/ under DIR (for this repository and packagers)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ifaces groups help" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ifaces groups help" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ifaces groups help" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ifaces groups help" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ifaces groups help" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ifaces groups help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -143,6 +143,7 @@ fn every_recv_event_has_exactly_its_keys() {
         keys(summary),
         sorted(vec![
             "type",
+            "command",
             "packets",
             "bytes",
             "elapsed_ms",
@@ -221,6 +222,7 @@ fn send_and_join_events_have_exactly_their_keys() {
         keys(s),
         sorted(vec![
             "type",
+            "command",
             "packets",
             "bytes",
             "elapsed_ms",

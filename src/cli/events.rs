@@ -34,6 +34,8 @@ pub enum Event<'a> {
     },
     /// The figures of a whole `recv` run.
     Summary(RecvSummary),
+    /// The figures of a `recv` run so far (`--report`, SIGQUIT).
+    Interval(RecvSummary),
     /// The figures of a whole `send` run.
     #[serde(rename = "summary")]
     SendSummary(SendSummary),
@@ -61,6 +63,7 @@ pub struct Packet<'a> {
 pub struct ProbeInfo<'a> {
     pub sender: &'a str,
     pub seq: u64,
+    #[serde(serialize_with = "round::ns_in_ms")]
     pub delay_ms: f64,
 }
 
@@ -74,13 +77,18 @@ pub struct MembershipChange {
 
 #[derive(Serialize, Default)]
 pub struct RecvSummary {
+    /// `recv`: tells this summary from `send`'s.
+    pub command: &'static str,
     pub packets: u64,
     pub bytes: u64,
+    #[serde(serialize_with = "round::ns_in_ms")]
     pub elapsed_ms: f64,
+    #[serde(serialize_with = "round::rate")]
     pub rate_pps: f64,
+    #[serde(serialize_with = "round::opt_ns_in_ms")]
     pub first_after_ms: Option<f64>,
-    /// Why receiving ended: `count`, `duration`, `timeout` or `signal`.
-    pub ended_by: &'static str,
+    /// Why receiving ended: `count`, `duration`, `timeout` or `signal`; null in an interval.
+    pub ended_by: Option<&'static str>,
     /// Whether a group was joined (the text says "after joining" or "after starting").
     #[serde(skip)]
     pub joined: bool,
@@ -113,23 +121,69 @@ pub struct SenderSummary {
     pub stale: u64,
     /// Sequence numbers no real run makes: left out of the totals.
     pub implausible: bool,
+    #[serde(serialize_with = "round::opt_ns_in_ms")]
     pub delay_min_ms: Option<f64>,
+    #[serde(serialize_with = "round::opt_ns_in_ms")]
     pub delay_avg_ms: Option<f64>,
+    #[serde(serialize_with = "round::opt_ns_in_ms")]
     pub delay_max_ms: Option<f64>,
+    #[serde(serialize_with = "round::ns_in_ms")]
     pub jitter_ms: f64,
+}
+
+/// Floats to the precision they were measured with, without binary noise
+/// (0.07181699999999999 is written 0.071817): times taken in nanoseconds keep 6 decimals
+/// of a millisecond, rates 3 decimals, histogram gaps 1 decimal of a microsecond.
+mod round {
+    use serde::Serializer;
+
+    fn to(v: f64, decimals: i32) -> f64 {
+        let scale = 10f64.powi(decimals);
+        let r = (v * scale).round() / scale;
+        // Infinities and NaN stay as they are; serde_json writes them as null.
+        if r.is_finite() { r } else { v }
+    }
+
+    pub fn ns_in_ms<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(to(*v, 6))
+    }
+
+    pub fn opt_ns_in_ms<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(&to(*v, 6)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn rate<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(to(*v, 3))
+    }
+
+    pub fn opt_gap_us<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(&to(*v, 1)),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 #[derive(Serialize, Default)]
 pub struct SendSummary {
+    /// `send`: tells this summary from `recv`'s.
+    pub command: &'static str,
     pub packets: u64,
     pub bytes: u64,
+    #[serde(serialize_with = "round::ns_in_ms")]
     pub elapsed_ms: f64,
+    #[serde(serialize_with = "round::rate")]
     pub rate_pps: f64,
     pub errors: u64,
     pub path: &'static str,
     /// Median gap between departures, in µs (0 inside a batch sent in one call).
+    #[serde(serialize_with = "round::opt_gap_us")]
     pub gap_p50_us: Option<f64>,
     /// 99th percentile gap between departures, in µs.
+    #[serde(serialize_with = "round::opt_gap_us")]
     pub gap_p99_us: Option<f64>,
 }
 
@@ -275,7 +329,7 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
             writeln!(
                 out,
                 "  receiving ended early ({}) before this sender finished: {} more planned, not counted as lost",
-                ended_words(s.ended_by),
+                ended_words(s.ended_by.unwrap_or("running")),
                 x.pending
             )?;
         }

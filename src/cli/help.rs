@@ -1,44 +1,186 @@
-//! Long help texts that also become sections of the man pages.
+//! Long help texts, shared by `--help` and the man pages: examples, notes, files, exit status.
 
-/// The exit statuses, as macros so `concat!` can put them into several help texts.
-macro_rules! exit_status {
-    () => {
-        "Exit status: 0 on success (for recv: datagrams arrived, and --count was reached when \
-given); 1 when recv ended by its timeout, its duration or Ctrl-C with no datagram, or with \
-fewer than --count; 2 on bad input or a failure, with one line on stderr that names the value \
-and the fix (mcast alone prints the usage and exits 2)."
-    };
-}
+/// The exit statuses; the man pages' EXIT STATUS section and the end of `--help`.
+pub const EXIT_STATUS: &str = "0 on success (for recv: datagrams arrived, and --count was \
+reached when given); 1 when recv ended by its timeout, its duration or a signal with no \
+datagram, or with fewer than --count; 2 on bad input or a failure, with one line on stderr \
+that names the value and the fix (mcast alone prints the usage and exits 2). A closed stdout \
+(mcast recv ... | head) ends quietly with 0.";
 
-macro_rules! probes {
-    () => {
-        "Probes, sent when no MESSAGE is given, carry a 32-byte big-endian header padded to \
---size: bytes 0-3 magic \"MCST\", 4 version 1, 5 flags 0, 6-7 header length 32, 8-11 sender \
-id (random per run), 12-19 sequence number from 0, 20-27 send time in nanoseconds since the \
-Unix epoch, 28-31 datagrams planned (0 when open-ended).
+const PROBES: &str = "Probes, sent when no MESSAGE is given, carry a 32-byte big-endian \
+header padded to --size: bytes 0-3 magic \"MCST\", 4 version 1, 5 flags 0, 6-7 header length \
+32, 8-11 sender id (random per run), 12-19 sequence number from 0, 20-27 send time in \
+nanoseconds since the Unix epoch, 28-31 datagrams planned (0 when open-ended).
 
 recv counts, per sender, the probes received, lost (gaps up to the highest number heard, and \
 the tail of a planned run once it was due; a tail not yet due when recv stopped itself is \
 pending, not lost), duplicated and reordered, the one-way delay (from the kernel's receive \
-time) and the RFC 3550 jitter. Other datagrams are shown as data and counted as foreign.
+time) and the RFC 3550 jitter. Other datagrams are shown as data and counted as foreign.";
 
-Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m). Ctrl-C, SIGTERM or \
-SIGHUP ends cleanly: groups are left first, then the summary is printed."
-    };
+const COMMON: &str = "Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m); \
+sizes take K, M and G (8M). Ctrl-C, SIGTERM or SIGHUP ends cleanly: groups are left first, \
+then the summary is printed; Ctrl-\\ (SIGQUIT) prints an interim summary and goes on. With \
+--json, send, recv and join print JSON Lines, one object per event with a \"type\" key; see \
+mcast-json(7).";
+
+/// What the documentation says of one command.
+pub struct Page {
+    pub name: &'static str,
+    /// (command line, what it shows), two or three of them.
+    pub examples: &'static [(&'static str, &'static str)],
+    /// Paragraphs after the examples in `--help`, and sections of the man page's notes.
+    pub notes: &'static [&'static str],
+    /// (path, what mcast reads there).
+    pub files: &'static [(&'static str, &'static str)],
 }
 
-pub const MAIN: &str = concat!(
-    "Examples:
-  mcast send ff02::1234%eth0 7777 \"hi\"
-  mcast recv 234.2.3.4 7777 --source 10.0.0.5
-  mcast ifaces --json
+const PROC_GROUPS: &[(&str, &str)] = &[
+    (
+        "/proc/net/igmp, /proc/net/igmp6",
+        "the groups joined per interface, with users and the IGMP compatibility mode",
+    ),
+    (
+        "/proc/net/mcfilter, /proc/net/mcfilter6",
+        "the source filters of source-specific joins",
+    ),
+    (
+        "/proc/sys/net/ipv6/conf/IFACE/force_mld_version",
+        "an MLD version forced on an interface",
+    ),
+];
+const SERVICES: &[(&str, &str)] = &[("/etc/services", "port names such as echo or ntp")];
+const LIMITS: &[(&str, &str)] = &[
+    (
+        "/proc/sys/net/ipv4/igmp_max_memberships, /proc/sys/net/ipv4/igmp_max_msf",
+        "IPv4 join and source limits, named when a join meets them",
+    ),
+    (
+        "/proc/sys/net/ipv6/mld_max_msf, /proc/sys/net/core/optmem_max",
+        "IPv6 source and join limits",
+    ),
+];
 
-Every command takes --json: ifaces and groups print one JSON array; send, recv and join \
-print JSON Lines, one object per event with a \"type\" key (joined, left, link, packet, \
-memberships, summary).
+/// Every command's page, the command line's first.
+pub const PAGES: &[Page] = &[
+    Page {
+        name: "mcast",
+        examples: &[
+            (
+                "mcast send ff02::1234%eth0 7777 \"hi\"",
+                "send one datagram to a link-local group on eth0",
+            ),
+            (
+                "mcast recv 234.2.3.4 7777 --source 10.0.0.5",
+                "join source-specifically and show what arrives",
+            ),
+            ("mcast ifaces --json", "the interfaces, for a script"),
+        ],
+        notes: &[COMMON],
+        files: &[],
+    },
+    Page {
+        name: "send",
+        examples: &[
+            ("mcast send 239.1.1.1 7777 hello", "one datagram"),
+            (
+                "mcast send 239.1.1.1 7777 -c 1000 -r 100 --ttl 8",
+                "1000 numbered probes at 100 a second, across up to 7 routers",
+            ),
+            (
+                "tail -f app.log | mcast send ff15::9 7777 - -i eth0",
+                "each line of a stream as a datagram",
+            ),
+        ],
+        notes: &[PROBES, COMMON],
+        files: SERVICES,
+    },
+    Page {
+        name: "recv",
+        examples: &[
+            (
+                "mcast recv 234.2.3.4 7777 --source 10.0.0.5",
+                "receive from one source (SSM) until Ctrl-C",
+            ),
+            (
+                "mcast recv 239.1.1.1 7777 -q -d 1m --report 10s",
+                "a summary every 10 s for a minute, without a line per datagram",
+            ),
+            (
+                "mcast recv ff02::1234%eth0 7777 -c 10 --json",
+                "ten datagrams as JSON Lines",
+            ),
+        ],
+        notes: &[PROBES, COMMON],
+        files: SERVICES,
+    },
+    Page {
+        name: "join",
+        examples: &[
+            (
+                "mcast join 239.1.1.1 -i eth0",
+                "hold a join while you look at a switch, until Ctrl-C",
+            ),
+            (
+                "mcast join 232.1.1.1 232.1.1.2 --source 192.0.2.2 -d 10m",
+                "hold two SSM joins for ten minutes",
+            ),
+        ],
+        notes: &[COMMON],
+        files: LIMITS,
+    },
+    Page {
+        name: "ifaces",
+        examples: &[
+            (
+                "mcast ifaces",
+                "every interface with its flags, MTU, MAC and addresses",
+            ),
+            (
+                "mcast ifaces eth0 -6 --json",
+                "one interface's IPv6 addresses, for a script",
+            ),
+        ],
+        notes: &[],
+        files: &[],
+    },
+    Page {
+        name: "groups",
+        examples: &[
+            (
+                "mcast groups",
+                "every membership the kernel holds, with users, filter mode and sources",
+            ),
+            (
+                "mcast groups -i eth0 -4 --json",
+                "eth0's IPv4 memberships, for a script",
+            ),
+        ],
+        notes: &[
+            "The kernel prints no filter mode: mcast works it out from the counts and marks a \
+guess with ? (JSON mode_inferred). Linux hides every source filter of an interface whose newest \
+group has none; such groups show unknown sources (JSON sources_known false).",
+        ],
+        files: PROC_GROUPS,
+    },
+];
 
-",
-    exit_status!()
-);
+/// The page of command `name`.
+pub fn page(name: &str) -> Option<&'static Page> {
+    PAGES.iter().find(|p| p.name == name)
+}
 
-pub const SEND_RECV: &str = concat!(probes!(), "\n\n", exit_status!());
+/// The text `--help` ends with: the examples, the notes, and the exit status.
+pub fn after_long_help(p: &Page) -> String {
+    let mut s = String::from("Examples:\n");
+    for (line, what) in p.examples {
+        s.push_str(&format!("  {line}\n      {what}\n"));
+    }
+    for note in p.notes {
+        s.push('\n');
+        s.push_str(note);
+        s.push('\n');
+    }
+    s.push_str("\nExit status: ");
+    s.push_str(EXIT_STATUS);
+    s
+}

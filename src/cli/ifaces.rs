@@ -19,6 +19,12 @@ pub struct IfacesArgs {
     /// Show only this interface (name or index)
     #[arg(value_name = "IFACE")]
     interface: Option<IfaceSpec>,
+    /// IPv4 addresses only
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    ipv4: bool,
+    /// IPv6 addresses only
+    #[arg(short = '6')]
+    ipv6: bool,
     /// Print one JSON array instead of text
     #[arg(long)]
     json: bool,
@@ -47,6 +53,11 @@ pub fn run(args: IfacesArgs) -> Result<Exit> {
     let mut list = iface::interfaces()?;
     if let Some(spec) = &args.interface {
         list = vec![iface::resolve(spec)?];
+    }
+    // As `ip -4 addr`: the interfaces stay, with the addresses of the family asked for.
+    for i in &mut list {
+        i.addresses
+            .retain(|a| (!args.ipv4 || a.ip.is_ipv4()) && (!args.ipv6 || a.ip.is_ipv6()));
     }
     let mut out = Stdout::new();
     if args.json {

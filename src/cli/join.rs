@@ -32,6 +32,9 @@ pub struct JoinArgs {
     /// Leave after this long (default: hold until Ctrl-C)
     #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
     duration: Option<Duration>,
+    /// Show what the kernel holds again every DURATION (as Ctrl-\ does at any time)
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
+    report: Option<Duration>,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
@@ -89,7 +92,18 @@ pub fn run(args: JoinArgs) -> Result<Exit> {
     // A stop while stdout is not read skips the rest of the output, not the leave.
     if going_on(announce(&mut out, &args, &joined))? {
         let end = args.duration.map(|d| Instant::now() + d);
+        let mut next_report = args.report.map(|r| Instant::now() + r);
         while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
+            let now = Instant::now();
+            let due = next_report.is_some_and(|r| now >= r);
+            if due || stop::report_requested() {
+                if let (true, Some(r)) = (due, args.report) {
+                    next_report = Some(now + r);
+                }
+                if !going_on(held(&mut out, &args, &joined))? {
+                    break;
+                }
+            }
             let left = end.map_or(Duration::from_millis(100), |e| {
                 e.saturating_duration_since(Instant::now())
             });
@@ -126,6 +140,11 @@ fn announce(out: &mut Stdout, args: &JoinArgs, joined: &[Membership]) -> Result<
             events::change_text(out, "joined", &change(m))?;
         }
     }
+    held(out, args, joined)
+}
+
+/// What the kernel holds for the groups joined, from its own tables.
+fn held(out: &mut Stdout, args: &JoinArgs, joined: &[Membership]) -> Result<()> {
     let held: Vec<_> = memberships()?
         .into_iter()
         .filter(|k| {

@@ -30,7 +30,6 @@ use exit::Exit;
 /// interfaces and group memberships the kernel holds.
 #[derive(Parser, Debug)]
 #[command(name = "mcast", version, propagate_version = true)]
-#[command(after_long_help = help::MAIN)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,19 +47,36 @@ enum Command {
     Ifaces(ifaces::IfacesArgs),
     /// List the group memberships the kernel holds, with source filters
     Groups(groups::GroupsArgs),
-    /// Write the man page and shell completions (for packagers and this repository)
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(docs::CompletionsArgs),
+    /// Write the man pages into a directory
+    Manpages(docs::ManpagesArgs),
+    /// Write man/ and completions/ under DIR (for this repository and packagers)
     #[command(hide = true)]
     Generate(docs::GenerateArgs),
 }
 
-/// The clap definition, for the docs generator and the tests.
+/// The clap definition, with the examples and notes of `help::PAGES` after each `--help`:
+/// what the parser, the docs generator and the tests all use.
 pub fn command() -> clap::Command {
-    <Cli as clap::CommandFactory>::command()
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    for page in help::PAGES {
+        let text = help::after_long_help(page);
+        cmd = if page.name == "mcast" {
+            cmd.after_long_help(text)
+        } else {
+            cmd.mut_subcommand(page.name, |sub| sub.after_long_help(text))
+        };
+    }
+    cmd
 }
 
 /// Runs mcast with the process's arguments.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version: their text is the data asked for, so failing to write
@@ -93,7 +109,9 @@ pub fn main() -> ExitCode {
         Command::Join(a) => join::run(a),
         Command::Ifaces(a) => ifaces::run(a),
         Command::Groups(a) => groups::run(a),
-        Command::Generate(a) => docs::run(a),
+        Command::Completions(a) => docs::completions(a),
+        Command::Manpages(a) => docs::manpages(a),
+        Command::Generate(a) => docs::generate(a),
     };
     match result {
         Ok(code) => code.into(),

@@ -49,6 +49,37 @@ pub fn duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// Parses a size in bytes with an optional K, M or G (powers of 1024): `8M`, `65536`.
+pub fn bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => t.split_at(at),
+        None => (t, ""),
+    };
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => 0,
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .filter(|_| scale > 0)
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("'{s}' is not a size: write bytes, or a number with K, M or G (8M)"))
+}
+
+/// A receive buffer size: 1 KiB to 2 GiB.
+pub fn rcvbuf(s: &str) -> Result<u32, String> {
+    let n = bytes(s)?;
+    match u32::try_from(n) {
+        Ok(n) if (1024..=i32::MAX as u32).contains(&n) => Ok(n),
+        _ => Err(format!("'{s}' is out of range: give 1K to 2G")),
+    }
+}
+
 /// Parses `max` or a positive number of datagrams a second.
 pub fn rate(s: &str) -> Result<Rate, String> {
     if s.eq_ignore_ascii_case("max") {
@@ -111,6 +142,20 @@ mod tests {
         fn rates_parse_back(r in 0.001f64..10_000_000.0) {
             proptest::prop_assert_eq!(rate(&r.to_string()), Ok(Rate::PerSecond(r)));
         }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(bytes("65536"), Ok(65536));
+        assert_eq!(bytes("8M"), Ok(8 << 20));
+        assert_eq!(bytes("64k"), Ok(64 << 10));
+        assert_eq!(bytes("1G"), Ok(1 << 30));
+        assert!(bytes("8X").unwrap_err().contains("'8X' is not a size"));
+        assert!(bytes("M").is_err() && bytes("").is_err() && bytes("-1").is_err());
+        assert!(bytes("99999999999999999999G").is_err());
+        assert_eq!(rcvbuf("8M"), Ok(8 << 20));
+        assert!(rcvbuf("10").unwrap_err().contains("out of range"));
+        assert!(rcvbuf("4G").unwrap_err().contains("out of range"));
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod stop {
     use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 
     static STOP: AtomicBool = AtomicBool::new(false);
+    /// Set by SIGQUIT (Ctrl-\\): print an interim summary, as ping does, and go on.
+    static REPORT: AtomicBool = AtomicBool::new(false);
     /// When the first stop signal arrived, in CLOCK_MONOTONIC nanoseconds.
     static FIRST_NS: AtomicU64 = AtomicU64::new(0);
     /// A repeat closer than this to the first signal is the same request sent twice (GNU
@@ -28,6 +30,10 @@ pub mod stop {
         (ts.tv_sec as u64)
             .saturating_mul(1_000_000_000)
             .saturating_add(ts.tv_nsec as u64)
+    }
+
+    extern "C" fn on_report(_: libc::c_int) {
+        REPORT.store(true, SeqCst);
     }
 
     extern "C" fn on_signal(_: libc::c_int) {
@@ -63,7 +69,20 @@ pub mod stop {
                 )
             })?;
         }
+        let report = SigAction::new(
+            SigHandler::Handler(on_report),
+            SaFlags::SA_RESTART,
+            SigSet::empty(),
+        );
+        // SAFETY: the handler only stores to an atomic.
+        unsafe { sigaction(Signal::SIGQUIT, &report) }
+            .map_err(|e| anyhow::anyhow!("handle SIGQUIT: sigaction: {}", io::Error::from(e)))?;
         Ok(())
+    }
+
+    /// True once after each SIGQUIT: an interim summary was asked for.
+    pub fn report_requested() -> bool {
+        REPORT.swap(false, SeqCst)
     }
 
     /// True once SIGINT, SIGTERM or SIGHUP has arrived.

@@ -30,7 +30,6 @@ const BUFFER: usize = 65536;
 const SLOTS: usize = 16;
 
 #[derive(Args, Debug)]
-#[command(after_long_help = super::help::SEND_RECV)]
 pub struct RecvArgs {
     /// Group to join (234.2.3.4, ff02::1234%eth0), or a local unicast address
     #[arg(value_name = "GROUP")]
@@ -56,9 +55,12 @@ pub struct RecvArgs {
     /// No line per datagram: the summary only
     #[arg(short, long)]
     quiet: bool,
-    /// Socket receive buffer in bytes (e.g. 8388608); beyond net.core.rmem_max needs root
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1024..))]
+    /// Socket receive buffer in bytes (8M, 8388608); beyond net.core.rmem_max needs root
+    #[arg(long, value_name = "BYTES", value_parser = parse::rcvbuf)]
     rcvbuf: Option<u32>,
+    /// Print the figures so far every DURATION (as Ctrl-\ does at any time)
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
+    report: Option<Duration>,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
@@ -223,6 +225,20 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
     outcome(&args, &counts)
 }
 
+/// The figures so far, as an `interval` event or a text block.
+fn interim(out: &mut Stdout, json: bool, c: &Counts, joined_at: Instant) -> Result<()> {
+    let mut summary = summarize(c, joined_at);
+    summary.ended_by = None;
+    if json {
+        out.json_line(&Event::Interval(summary))?;
+    } else {
+        writeln!(out, "so far:")?;
+        events::recv_summary_text(out, &summary)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 /// Sets the receive buffer and says so when the kernel granted less than asked (Linux caps
 /// it at net.core.rmem_max for users without CAP_NET_ADMIN).
 fn rcvbuf_granted(sock: &McastSocket, asked: usize) -> Result<usize> {
@@ -325,12 +341,23 @@ fn receive(
         .first()
         .and_then(|m| m.interface.clone())
         .map(|(index, name)| LinkWatch::new(index, name));
+    let mut next_report = args.report.map(|r| joined_at + r);
     'receiving: while !stop::requested() {
         // Checked between batches too: a flood that never lets the socket run dry must
         // not keep the run going past its end.
-        if end.is_some_and(|e| Instant::now() >= e) {
+        let now = Instant::now();
+        if end.is_some_and(|e| now >= e) {
             counts.ended_by = EndedBy::Duration;
             break;
+        }
+        let report_due = next_report.is_some_and(|r| now >= r);
+        if report_due || stop::report_requested() {
+            if let (true, Some(r)) = (report_due, args.report) {
+                next_report = Some(now + r);
+            }
+            if !going_on(interim(out, args.json, &counts, joined_at))? {
+                break;
+            }
         }
         if sock.recv_batch(&mut batch)? == 0 {
             // Caught up: show what is buffered before waiting, so a pipe reader sees
@@ -354,7 +381,7 @@ fn receive(
                 };
                 break;
             }
-            let wake = [deadline, watch.as_ref().map(LinkWatch::next)]
+            let wake = [deadline, watch.as_ref().map(LinkWatch::next), next_report]
                 .into_iter()
                 .flatten()
                 .min();
@@ -474,6 +501,7 @@ fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
             .fold(0u64, |sum, s| sum.saturating_add(f(s)))
     };
     RecvSummary {
+        command: "recv",
         packets: c.packets,
         bytes: c.bytes,
         elapsed_ms: elapsed * 1000.0,
@@ -486,7 +514,7 @@ fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
             _ => 0.0,
         },
         first_after_ms: c.first.map(|f| (f - joined_at).as_secs_f64() * 1000.0),
-        ended_by: c.ended_by.key(),
+        ended_by: Some(c.ended_by.key()),
         joined: false,
         probes: c.probes,
         foreign: c.foreign,

@@ -24,7 +24,6 @@ const MAX_PAYLOAD_V4: usize = 65507;
 const MAX_PAYLOAD_V6: usize = 65527;
 
 #[derive(Args, Debug)]
-#[command(after_long_help = super::help::SEND_RECV)]
 pub struct SendArgs {
     /// Group (234.2.3.4, ff02::1234%eth0) or unicast address to send to
     #[arg(value_name = "GROUP")]
@@ -214,6 +213,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let elapsed = start.elapsed().as_secs_f64();
     let us = |p: f64| run.gaps.percentile(p).map(|d| d.as_secs_f64() * 1e6);
     let summary = SendSummary {
+        command: "send",
         packets: run.packets,
         bytes: run.bytes,
         elapsed_ms: elapsed * 1000.0,

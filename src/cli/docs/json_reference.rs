@@ -1,0 +1,461 @@
+//! The JSON reference, mcast-json(7): every event and field, its type, unit and when it is
+//! null, with a real line for each event. Tests hold it to the serde types and the examples.
+
+use super::man::{escape, paragraphs};
+
+/// One field: name, JSON type, and what it means (unit, when null).
+type Field = (&'static str, &'static str, &'static str);
+
+/// One kind of JSON output.
+struct Kind {
+    /// The `type` value, or a name for objects without one.
+    name: &'static str,
+    /// Which commands print it, and when.
+    when: &'static str,
+    fields: &'static [Field],
+    /// A real line mcast printed (from the test lab).
+    example: &'static str,
+}
+
+const TIME: Field = (
+    "time",
+    "string",
+    "RFC 3339 in UTC with microseconds; for packets, when the kernel received it",
+);
+
+const CHANGE: &[Field] = &[
+    ("type", "string", "joined or left"),
+    TIME,
+    ("group", "string", "the group"),
+    (
+        "interface",
+        "string or null",
+        "the interface named, or the one the route picked; null when that could not be found out",
+    ),
+    (
+        "sources",
+        "array of strings",
+        "the sources of a source-specific join; empty for any-source",
+    ),
+];
+
+const KINDS: &[Kind] = &[
+    Kind {
+        name: "joined",
+        when: "recv and join, once per join, before anything else",
+        fields: CHANGE,
+        example: r#"{"type":"joined","time":"2026-11-25T10:32:37.178929Z","group":"232.1.1.1","interface":"eth0","sources":["192.0.2.2"]}"#,
+    },
+    Kind {
+        name: "left",
+        when: "recv and join, once the groups were left (before the summary); a membership the kernel had already dropped is told on stderr instead",
+        fields: CHANGE,
+        example: r#"{"type":"left","time":"2026-11-25T10:32:38.381861Z","group":"232.1.1.1","interface":"eth0","sources":["192.0.2.2"]}"#,
+    },
+    Kind {
+        name: "packet",
+        when: "recv, one per datagram (not with -q)",
+        fields: &[
+            ("type", "string", "packet"),
+            TIME,
+            ("source", "string", "the sender's address"),
+            ("source_port", "number", "the sender's UDP port"),
+            (
+                "group",
+                "string",
+                "the destination address: the group, or the unicast or broadcast address",
+            ),
+            ("port", "number", "the UDP port received on"),
+            (
+                "interface",
+                "string or null",
+                "the interface it arrived on; null where the OS does not say",
+            ),
+            (
+                "size",
+                "number",
+                "bytes of UDP payload (the full size when truncated)",
+            ),
+            (
+                "truncated",
+                "boolean",
+                "true when it was larger than the receive buffer",
+            ),
+            (
+                "ttl",
+                "number or null",
+                "the TTL or hop limit it arrived with; null where the OS does not say",
+            ),
+            (
+                "tos",
+                "number or null",
+                "the TOS byte or traffic class; null where the OS does not say",
+            ),
+            (
+                "text",
+                "string or null",
+                "the payload when it is UTF-8 and not a probe; null otherwise",
+            ),
+            (
+                "probe",
+                "object or null",
+                "for a probe: sender (8 hex digits), seq (number), delay_ms (one-way delay in milliseconds, to the nanosecond; meaningful when the clocks agree); null otherwise",
+            ),
+        ],
+        example: r#"{"type":"packet","time":"2026-11-25T10:32:37.369737Z","source":"192.0.2.2","source_port":58731,"group":"232.1.1.1","port":7777,"interface":"eth0","size":64,"truncated":false,"ttl":1,"tos":0,"text":null,"probe":{"sender":"8fa85e4e","seq":0,"delay_ms":0.157504}}"#,
+    },
+    Kind {
+        name: "link",
+        when: "recv, when the joined interface goes down, comes back or is deleted",
+        fields: &[
+            ("type", "string", "link"),
+            TIME,
+            ("interface", "string", "the interface"),
+            ("state", "string", "down, up or gone"),
+        ],
+        example: r#"{"type":"link","time":"2026-11-25T10:32:39.901159Z","interface":"eth0","state":"down"}"#,
+    },
+    Kind {
+        name: "memberships",
+        when: "join, after joining, and every --report",
+        fields: &[
+            ("type", "string", "memberships"),
+            (
+                "groups",
+                "array of objects",
+                "the kernel's entries for the groups joined, as groups --json prints them (see below)",
+            ),
+        ],
+        example: r#"{"type":"memberships","groups":[{"interface":"eth0","index":2,"family":"ipv4","group":"239.1.1.1","users":1,"mode":"exclude","mode_inferred":false,"sources":[],"sources_known":true,"igmp_compat_mode":"V3","forced_mld_version":null}]}"#,
+    },
+    Kind {
+        name: "summary (recv)",
+        when: "recv, last; also as type interval every --report and on SIGQUIT, with the figures so far",
+        fields: &[
+            ("type", "string", "summary, or interval"),
+            ("command", "string", "recv"),
+            ("packets", "number", "datagrams received"),
+            ("bytes", "number", "bytes of payload received"),
+            (
+                "elapsed_ms",
+                "number",
+                "milliseconds since joining (or binding)",
+            ),
+            (
+                "rate_pps",
+                "number",
+                "datagrams a second, from the first arrival to the last; 0 for fewer than two",
+            ),
+            (
+                "first_after_ms",
+                "number or null",
+                "milliseconds from joining to the first datagram; null when none came",
+            ),
+            (
+                "ended_by",
+                "string or null",
+                "count, duration, timeout or signal; null in an interval",
+            ),
+            ("probes", "number", "datagrams that were probes"),
+            ("foreign", "number", "datagrams that were not"),
+            (
+                "truncated",
+                "number",
+                "datagrams larger than the receive buffer",
+            ),
+            ("lost", "number", "probes lost, over the plausible senders"),
+            ("duplicates", "number", "probes received more than once"),
+            (
+                "reordered",
+                "number",
+                "probes that came after a higher number",
+            ),
+            (
+                "untracked_senders",
+                "number",
+                "probes from senders beyond the 256 followed",
+            ),
+            (
+                "kernel_drops",
+                "number or null",
+                "drops by this host's kernel for want of receive buffer (with GRO one drop may hold many datagrams); null where the OS cannot tell",
+            ),
+            (
+                "rcvbuf",
+                "number or null",
+                "the receive buffer the kernel granted for --rcvbuf, in bytes; null without it",
+            ),
+            (
+                "senders",
+                "array of objects",
+                "one per probe sender (see below)",
+            ),
+        ],
+        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"pending":0,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
+    },
+    Kind {
+        name: "sender (in a recv summary)",
+        when: "recv summaries and intervals, in senders",
+        fields: &[
+            (
+                "sender",
+                "string",
+                "the sender id, 8 hex digits, random per sending run",
+            ),
+            ("source", "string", "the address its probes came from"),
+            (
+                "planned",
+                "number",
+                "how many it planned to send; 0 when open-ended",
+            ),
+            ("received", "number", "probes received, duplicates included"),
+            (
+                "lost",
+                "number",
+                "gaps up to the highest number heard, and the planned tail once it was due",
+            ),
+            (
+                "pending",
+                "number",
+                "planned probes not yet due when receiving stopped: not lost",
+            ),
+            ("duplicates", "number", "probes received more than once"),
+            (
+                "reordered",
+                "number",
+                "probes that came after a higher number",
+            ),
+            (
+                "stale",
+                "number",
+                "probes more than 131,072 numbers late: too old to tell from duplicates",
+            ),
+            (
+                "implausible",
+                "boolean",
+                "true when its numbers span more than any real run: left out of the totals",
+            ),
+            (
+                "delay_min_ms",
+                "number or null",
+                "one-way delay in milliseconds, to the nanosecond; null before any probe counted",
+            ),
+            ("delay_avg_ms", "number or null", "as delay_min_ms"),
+            ("delay_max_ms", "number or null", "as delay_min_ms"),
+            (
+                "jitter_ms",
+                "number",
+                "RFC 3550 interarrival jitter in milliseconds",
+            ),
+        ],
+        example: r#"{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"pending":0,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}"#,
+    },
+    Kind {
+        name: "summary (send)",
+        when: "send, last",
+        fields: &[
+            ("type", "string", "summary"),
+            ("command", "string", "send"),
+            ("packets", "number", "datagrams sent"),
+            ("bytes", "number", "bytes of payload sent"),
+            ("elapsed_ms", "number", "milliseconds from start to end"),
+            ("rate_pps", "number", "datagrams a second over the run"),
+            (
+                "errors",
+                "number",
+                "sends the host refused (a full queue), retried and counted",
+            ),
+            ("path", "string", "gso+sendmmsg, sendmmsg or sendto"),
+            (
+                "gap_p50_us",
+                "number or null",
+                "median time between departures in microseconds (0 within one batch); null for fewer than two",
+            ),
+            (
+                "gap_p99_us",
+                "number or null",
+                "99th percentile of the same",
+            ),
+        ],
+        example: r#"{"type":"summary","command":"send","packets":2,"bytes":128,"elapsed_ms":11.141535,"rate_pps":179.508,"errors":0,"path":"gso+sendmmsg","gap_p50_us":4390.9,"gap_p99_us":4390.9}"#,
+    },
+    Kind {
+        name: "interface (ifaces --json)",
+        when: "ifaces --json: one array of these",
+        fields: &[
+            ("name", "string", "the interface name"),
+            ("index", "number", "its index"),
+            (
+                "flags",
+                "array of strings",
+                "up, running, loopback, broadcast, point-to-point, multicast, promisc, allmulti, noarp",
+            ),
+            (
+                "mtu",
+                "number or null",
+                "its MTU; null where it cannot be read",
+            ),
+            (
+                "mac",
+                "string or null",
+                "its link-layer address; null where it has none",
+            ),
+            (
+                "addresses",
+                "array of objects",
+                "family (ipv4 or ipv6), address, prefix_len, scope (global, link, host, site), broadcast (string or null)",
+            ),
+        ],
+        example: r#"{"name":"eth0","index":2,"flags":["up","running","broadcast","multicast"],"mtu":1500,"mac":"5a:94:57:90:43:d5","addresses":[{"family":"ipv4","address":"192.0.2.1","prefix_len":24,"scope":"global","broadcast":null},{"family":"ipv6","address":"fe80::5894:57ff:fe90:43d5","prefix_len":64,"scope":"link","broadcast":null}]}"#,
+    },
+    Kind {
+        name: "membership (groups --json)",
+        when: "groups --json: one array of these; also in memberships events",
+        fields: &[
+            ("interface", "string", "the interface name"),
+            ("index", "number", "its index"),
+            ("family", "string", "ipv4 or ipv6"),
+            ("group", "string", "the group"),
+            (
+                "users",
+                "number or null",
+                "joins holding it, the kernel's own included; null where the OS does not say",
+            ),
+            ("mode", "string", "include, exclude or unknown"),
+            (
+                "mode_inferred",
+                "boolean",
+                "true when the mode is a guess from the counts",
+            ),
+            ("sources", "array of strings", "the filter's sources"),
+            ("sources_known", "boolean", "false when the OS hides them"),
+            (
+                "igmp_compat_mode",
+                "string or null",
+                "IPv4: the host's IGMP compatibility mode (V1, V2, V3), not whether a querier exists; null for IPv6",
+            ),
+            (
+                "forced_mld_version",
+                "number or null",
+                "IPv6: an MLD version forced on the interface; null when not forced",
+            ),
+        ],
+        example: r#"{"interface":"eth0","index":2,"family":"ipv4","group":"239.1.1.1","users":1,"mode":"exclude","mode_inferred":false,"sources":[],"sources_known":true,"igmp_compat_mode":"V3","forced_mld_version":null}"#,
+    },
+];
+
+/// The page, in roff.
+pub fn page() -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(b".TH mcast-json 7 \"\" \"mcast\" \"\"\n.SH NAME\nmcast\\-json \\- the JSON that mcast prints\n");
+    out.extend_from_slice(b".SH DESCRIPTION\n");
+    paragraphs(
+        &mut out,
+        "With --json, send, recv and join print JSON Lines: one object per line, each with a \
+type key. ifaces and groups print one JSON array. Keys are always present: a value that is not \
+known is null, never left out. Strings that came from the network or the OS have every \
+character a terminal would act on written as a \\u escape; they decode to the exact text.",
+    );
+    for k in KINDS {
+        out.extend_from_slice(format!(".SH \"{}\"\n", escape(&k.name.to_uppercase())).as_bytes());
+        paragraphs(&mut out, &format!("Printed by {}.", k.when));
+        for (name, ty, what) in k.fields {
+            out.extend_from_slice(
+                format!(
+                    ".TP\n\\fB{}\\fR ({})\n{}\n",
+                    escape(name),
+                    escape(ty),
+                    escape(what)
+                )
+                .as_bytes(),
+            );
+        }
+        out.extend_from_slice(b".PP\nExample:\n.PP\n.nf\n");
+        out.extend_from_slice(escape(k.example).as_bytes());
+        out.extend_from_slice(b"\n.fi\n");
+    }
+    out.extend_from_slice(
+        b".SH \"SEE ALSO\"\nmcast(1), mcast\\-recv(1), mcast\\-send(1), mcast\\-join(1)\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn kind(name: &str) -> &'static Kind {
+        KINDS.iter().find(|k| k.name == name).unwrap()
+    }
+
+    fn documented(k: &Kind) -> Vec<&'static str> {
+        let mut names: Vec<&str> = k.fields.iter().map(|f| f.0).collect();
+        names.sort_unstable();
+        names
+    }
+
+    fn keys(v: &Value) -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort_unstable();
+        k
+    }
+
+    fn type_fits(ty: &str, v: &Value) -> bool {
+        ty.split(" or ").any(|t| match t {
+            "string" => v.is_string(),
+            "number" => v.is_number(),
+            "boolean" => v.is_boolean(),
+            "null" => v.is_null(),
+            "object" | "objects" => v.is_object(),
+            t if t.starts_with("array") => v.is_array(),
+            _ => false,
+        })
+    }
+
+    /// Each example parses, has exactly the documented keys, and values of the documented types.
+    #[test]
+    fn every_example_is_json_with_exactly_the_documented_fields() {
+        for k in KINDS {
+            let v: Value =
+                serde_json::from_str(k.example).unwrap_or_else(|e| panic!("{}: {e}", k.name));
+            assert_eq!(keys(&v), documented(k), "{}", k.name);
+            for (name, ty, _) in k.fields {
+                assert!(
+                    type_fits(ty, &v[*name]),
+                    "{}.{name} is not {ty}: {}",
+                    k.name,
+                    v[*name]
+                );
+            }
+        }
+    }
+
+    /// The serde types print exactly the documented keys.
+    #[test]
+    fn the_code_prints_what_the_reference_documents() {
+        use super::super::super::events::{Event, RecvSummary, SendSummary};
+        let line = |e: &Event| -> Value { serde_json::to_value(e).unwrap() };
+        let recv = line(&Event::Summary(RecvSummary::default()));
+        let as_strings = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+        assert_eq!(keys(&recv), as_strings(documented(kind("summary (recv)"))));
+        let send = line(&Event::SendSummary(SendSummary::default()));
+        assert_eq!(keys(&send), as_strings(documented(kind("summary (send)"))));
+        let interval = line(&Event::Interval(RecvSummary::default()));
+        assert_eq!(interval["type"], "interval");
+        assert_eq!(keys(&interval), keys(&recv));
+    }
+
+    #[test]
+    fn the_page_names_every_field() {
+        let page = String::from_utf8(page()).unwrap();
+        for k in KINDS {
+            for (name, ..) in k.fields {
+                assert!(
+                    page.contains(&format!("\\fB{}\\fR", escape(name))),
+                    "{name}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Man pages from the clap definition (clap_mangen), one per command, with the sections clap
+//! has no words for: a synopsis that shows every value, EXAMPLES, EXIT STATUS, FILES and
+//! SEE ALSO.
+
+use anyhow::Result;
+use clap::{ArgAction, Command};
+
+use super::super::help::{self, EXIT_STATUS, Page};
+
+const SEE_ALSO: &str = "mcast-json(7), ip-maddress(8), tcpdump(8), ssmping(1), iperf(1)";
+
+/// The page of the command line and of every visible command but `help`.
+pub fn command_pages(cmd: &Command) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut pages = vec![(
+        "mcast.1".to_string(),
+        render(cmd.clone(), help::page("mcast"))?,
+    )];
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
+        let name = sub.get_name();
+        let page = sub
+            .clone()
+            .name(format!("mcast-{name}"))
+            .bin_name(format!("mcast {name}"))
+            .override_usage(synopsis(sub, &format!("mcast {name}")));
+        pages.push((format!("mcast-{name}.1"), render(page, help::page(name))?));
+    }
+    Ok(pages)
+}
+
+/// The usage with every option and its value: `mcast recv [-i IFACE] [--source ADDR]...`.
+fn synopsis(cmd: &Command, bin: &str) -> String {
+    let mut parts = vec![bin.to_string()];
+    let args = cmd.get_arguments().filter(|a| {
+        !a.is_hide_set() && !matches!(a.get_action(), ArgAction::Help | ArgAction::Version)
+    });
+    let (positional, options): (Vec<_>, Vec<_>) = args.partition(|a| a.is_positional());
+    for a in options {
+        let flag = match (a.get_short(), a.get_long()) {
+            (Some(s), Some(l)) => format!("-{s}|--{l}"),
+            (None, Some(l)) => format!("--{l}"),
+            (Some(s), None) => format!("-{s}"),
+            (None, None) => continue,
+        };
+        let value = a
+            .get_value_names()
+            .and_then(|v| v.first())
+            .filter(|_| a.get_action().takes_values())
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default();
+        let repeat = if matches!(a.get_action(), ArgAction::Append) {
+            "..."
+        } else {
+            ""
+        };
+        parts.push(format!("[{flag}{value}]{repeat}"));
+    }
+    for a in positional {
+        let name = a
+            .get_value_names()
+            .and_then(|v| v.first())
+            .map_or("ARG", |v| v.as_str());
+        let repeat = if matches!(a.get_action(), ArgAction::Append) {
+            "..."
+        } else {
+            ""
+        };
+        parts.push(if a.is_required_set() {
+            format!("<{name}>{repeat}")
+        } else {
+            format!("[{name}]{repeat}")
+        });
+    }
+    parts.join(" ")
+}
+
+fn render(cmd: Command, page: Option<&Page>) -> Result<Vec<u8>> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    if cmd.get_arguments().next().is_some() {
+        man.render_options_section(&mut out)?;
+    }
+    if cmd.get_subcommands().next().is_some() {
+        man.render_subcommands_section(&mut out)?;
+    }
+    if let Some(p) = page {
+        if !p.examples.is_empty() {
+            section(&mut out, "EXAMPLES");
+            for (line, what) in p.examples {
+                out.extend_from_slice(
+                    format!(".TP\n\\fB{}\\fR\n{}\n", escape(line), escape(what)).as_bytes(),
+                );
+            }
+        }
+        if !p.notes.is_empty() {
+            section(&mut out, "NOTES");
+            for note in p.notes {
+                paragraphs(&mut out, note);
+            }
+        }
+    }
+    section(&mut out, "EXIT STATUS");
+    paragraphs(&mut out, EXIT_STATUS);
+    if let Some(p) = page.filter(|p| !p.files.is_empty()) {
+        section(&mut out, "FILES");
+        for (path, what) in p.files {
+            out.extend_from_slice(
+                format!(".TP\n\\fI{}\\fR\n{}\n", escape(path), escape(what)).as_bytes(),
+            );
+        }
+    }
+    section(&mut out, "SEE ALSO");
+    paragraphs(&mut out, SEE_ALSO);
+    Ok(out)
+}
+
+fn section(out: &mut Vec<u8>, title: &str) {
+    out.extend_from_slice(format!(".SH \"{title}\"\n").as_bytes());
+}
+
+/// Text as roff paragraphs, one per blank-line-separated block.
+pub fn paragraphs(out: &mut Vec<u8>, text: &str) {
+    for (i, block) in text.split("\n\n").enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b".PP\n");
+        }
+        let joined: Vec<&str> = block.split_whitespace().collect();
+        out.extend_from_slice(escape(&joined.join(" ")).as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// Text made safe for a roff line: backslashes and hyphens escaped, and a line that would
+/// start with a control character kept as text.
+pub fn escape(s: &str) -> String {
+    let body = s.replace('\\', "\\e").replace('-', "\\-");
+    if body.starts_with(['.', '\'']) {
+        format!("\\&{body}")
+    } else {
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_name_the_command_as_typed_with_every_value() {
+        let pages = command_pages(&super::super::super::command()).unwrap();
+        let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(!names.contains(&"mcast-help.1"), "{names:?}");
+        let recv = String::from_utf8(
+            pages
+                .iter()
+                .find(|(n, _)| n == "mcast-recv.1")
+                .unwrap()
+                .1
+                .clone(),
+        )
+        .unwrap();
+        assert!(
+            recv.contains("\\fBmcast recv\\fR [\\-i|\\-\\-interface IFACE] [\\-\\-source ADDR]..."),
+            "{recv}"
+        );
+        assert!(recv.contains("<GROUP> <PORT>"), "{recv}");
+        for s in ["EXAMPLES", "EXIT STATUS", "FILES", "SEE ALSO"] {
+            assert!(recv.contains(&format!(".SH \"{s}\"")), "{s} missing");
+        }
+        assert!(recv.contains("ip\\-maddress(8)"));
+    }
+}
