@@ -224,9 +224,25 @@ mod tests {
     }
 
     #[test]
-    fn flat_out_is_always_due() {
+    fn flat_out_is_always_due_until_its_deadline_or_a_stop() {
         let p = Pacer::new(None);
         assert_eq!(p.wait(5, 64, None, || false), 64);
+        let later = Some(Instant::now() + Duration::from_secs(60));
+        assert_eq!(p.wait(5, 64, later, || false), 64);
+        let passed = Some(Instant::now());
+        assert_eq!(p.wait(5, 64, passed, || false), 0, "the deadline passed");
+        assert_eq!(p.wait(5, 64, later, || true), 0, "stop wins");
+        assert_eq!(p.due(1000), p.due(0), "flat out, everything is due at once");
+    }
+
+    #[test]
+    fn datagram_n_is_due_n_intervals_after_the_start() {
+        let p = Pacer::new(Some(100.0));
+        assert_eq!(p.due(0), p.start);
+        assert_eq!(p.due(1), p.start + Duration::from_millis(10));
+        assert_eq!(p.due(250), p.start + Duration::from_millis(2500));
+        // A rate of zero is no rate at all: flat out.
+        assert_eq!(Pacer::new(Some(0.0)).wait(0, 8, None, || false), 8);
     }
 
     #[test]

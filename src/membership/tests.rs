@@ -224,3 +224,39 @@ fn counts_at_their_limits_do_not_overflow() {
     let all = combine(&[group(2, "232.1.1.1", u32::MAX)], &rows);
     assert_eq!(all[0].mode, FilterMode::Include);
 }
+
+#[test]
+fn igmp6_lines_need_four_fields() {
+    assert!(parse_igmp6("2 eth0 ff020000000000000000000000000001").is_err());
+    let four = parse_igmp6("2 eth0 ff020000000000000000000000000001 1").unwrap();
+    assert_eq!(four[0].users, 1);
+}
+
+#[test]
+fn only_the_kernels_own_groups_are_known_without_a_listing() {
+    // Behind a newest group without sources, only kernel-held groups stay known.
+    let known = |g: &str| {
+        let all = combine(&[group(2, "239.0.0.9", 1), group(2, g, 1)], &[]);
+        all[1].sources_known
+    };
+    for g in ["224.0.0.1", "ff02::1", "ff01::1", "ff02::1:ff00:1", "ff02::1:ffab:cdef"] {
+        assert!(known(g), "{g} is the kernel's");
+    }
+    for g in ["224.0.0.2", "ff02::2", "ff05::1", "ff02::1:fe00:1", "ff02::2:ff00:1", "ff02:0:0:1::1", "ff02::1:0:ff00:1"] {
+        assert!(!known(g), "{g} is not the kernel's");
+    }
+    // Held by a user too (two users), even all-hosts is no longer known to be filterless.
+    let all = combine(&[group(2, "239.0.0.9", 1), group(2, "224.0.0.1", 2)], &[]);
+    assert!(!all[1].sources_known);
+}
+
+#[test]
+fn more_users_than_any_one_source_count_is_a_guess() {
+    // Two users, each source listed by both: two SSM sockets with the same sources, exact.
+    let rows = [
+        row(2, "232.1.1.1", "10.0.0.1", 2, 0),
+        row(2, "232.1.1.1", "10.0.0.2", 2, 0),
+    ];
+    let all = combine(&[group(2, "232.1.1.1", 2)], &rows);
+    assert_eq!((all[0].mode, all[0].mode_inferred), (FilterMode::Include, false));
+}
