@@ -298,20 +298,42 @@ mod tests {
 
     #[test]
     fn the_ssm_ranges() {
-        for g in ["232.0.0.0", "232.255.255.255", "ff3e::1", "ff35::8000:1", "ff3e:1::1"] {
+        for g in [
+            "232.0.0.0",
+            "232.255.255.255",
+            "ff3e::1",
+            "ff35::8000:1",
+            "ff3e:1::1",
+        ] {
             let ip: IpAddr = g.parse().unwrap();
             assert_eq!(is_ssm_range(ip), g != "ff3e:1::1", "{g}");
         }
-        for g in ["231.255.255.255", "233.0.0.0", "239.1.1.1", "ff1e::1", "ff2e::1", "ff4e::1", "fe3e::1"] {
+        for g in [
+            "231.255.255.255",
+            "233.0.0.0",
+            "239.1.1.1",
+            "ff1e::1",
+            "ff2e::1",
+            "ff4e::1",
+            "fe3e::1",
+        ] {
             assert!(!is_ssm_range(g.parse().unwrap()), "{g}");
         }
     }
 
     #[test]
     fn interface_names_follow_the_kernel_rules() {
-        let name = |s: &str| s.parse::<IfaceSpec>().map(|_| ()).map_err(|e| e.to_string());
+        let name = |s: &str| {
+            s.parse::<IfaceSpec>()
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
         assert!(name("abcdefghijklmno").is_ok(), "15 bytes fit");
-        assert!(name("abcdefghijklmnop").unwrap_err().contains("at most 15 bytes"));
+        assert!(
+            name("abcdefghijklmnop")
+                .unwrap_err()
+                .contains("at most 15 bytes")
+        );
         for bad in [".", "..", "a/b", "a:b", "a%b", "a[b", "a]b", "a b", "a\tb"] {
             assert!(name(bad).is_err(), "{bad:?} taken as a name");
         }

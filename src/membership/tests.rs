@@ -239,10 +239,24 @@ fn only_the_kernels_own_groups_are_known_without_a_listing() {
         let all = combine(&[group(2, "239.0.0.9", 1), group(2, g, 1)], &[]);
         all[1].sources_known
     };
-    for g in ["224.0.0.1", "ff02::1", "ff01::1", "ff02::1:ff00:1", "ff02::1:ffab:cdef"] {
+    for g in [
+        "224.0.0.1",
+        "ff02::1",
+        "ff01::1",
+        "ff02::1:ff00:1",
+        "ff02::1:ffab:cdef",
+    ] {
         assert!(known(g), "{g} is the kernel's");
     }
-    for g in ["224.0.0.2", "ff02::2", "ff05::1", "ff02::1:fe00:1", "ff02::2:ff00:1", "ff02:0:0:1::1", "ff02::1:0:ff00:1"] {
+    for g in [
+        "224.0.0.2",
+        "ff02::2",
+        "ff05::1",
+        "ff02::1:fe00:1",
+        "ff02::2:ff00:1",
+        "ff02:0:0:1::1",
+        "ff02::1:0:ff00:1",
+    ] {
         assert!(!known(g), "{g} is not the kernel's");
     }
     // Held by a user too (two users), even all-hosts is no longer known to be filterless.
@@ -258,5 +272,8 @@ fn more_users_than_any_one_source_count_is_a_guess() {
         row(2, "232.1.1.1", "10.0.0.2", 2, 0),
     ];
     let all = combine(&[group(2, "232.1.1.1", 2)], &rows);
-    assert_eq!((all[0].mode, all[0].mode_inferred), (FilterMode::Include, false));
+    assert_eq!(
+        (all[0].mode, all[0].mode_inferred),
+        (FilterMode::Include, false)
+    );
 }

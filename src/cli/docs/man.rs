@@ -100,7 +100,10 @@ fn render(cmd: Command, page: Option<&Page>) -> Result<Vec<u8>> {
         }
         if !p.notes.is_empty() {
             section(&mut out, "NOTES");
-            for note in p.notes {
+            for (i, note) in p.notes.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b".PP\n");
+                }
                 paragraphs(&mut out, note);
             }
         }
