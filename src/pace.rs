@@ -67,13 +67,18 @@ impl Pacer {
                     .saturating_sub(sent)
                     .clamp(1, most.max(1));
             }
-            let left = due - now;
-            if left > SPIN {
-                std::thread::sleep((left - SPIN).min(MAX_SLEEP));
-            } else {
-                std::hint::spin_loop();
-            }
+            nap(due - now);
         }
+    }
+}
+
+/// Waits a little of `left`: sleeps while it is long, spins through its last 200 µs, as
+/// sleeps overshoot by tens of µs.
+fn nap(left: Duration) {
+    if left > SPIN {
+        std::thread::sleep((left - SPIN).min(MAX_SLEEP));
+    } else {
+        std::hint::spin_loop();
     }
 }
 
@@ -233,6 +238,19 @@ mod tests {
         assert_eq!(p.wait(5, 64, passed, || false), 0, "the deadline passed");
         assert_eq!(p.wait(5, 64, later, || true), 0, "stop wins");
         assert_eq!(p.due(1000), p.due(0), "flat out, everything is due at once");
+    }
+
+    #[test]
+    fn a_late_wake_up_sends_what_fell_due_but_not_past_the_deadline() {
+        let p = Pacer::new(Some(1000.0));
+        std::thread::sleep(Duration::from_millis(30));
+        // About 31 were due by now (one a millisecond, the first at once): all go at once.
+        let n = p.wait(0, 1000, None, || false);
+        assert!((30..=200).contains(&n), "{n}");
+        // A deadline 10 ms after the start lets only the 10 due before it go.
+        let deadline = Some(p.start + Duration::from_millis(10));
+        assert_eq!(p.wait(0, 1000, deadline, || false), 10);
+        assert_eq!(p.wait(4, 1000, deadline, || false), 6);
     }
 
     #[test]
