@@ -24,7 +24,7 @@ pub struct CompletionsArgs {
 
 #[derive(Args, Debug)]
 pub struct ManpagesArgs {
-    /// Directory to write the pages into (for example /usr/local/share/man/man1)
+    /// A man directory to write man1/ and man7/ under (~/.cargo/share/man, /usr/local/share/man)
     #[arg(value_name = "DIR")]
     dir: PathBuf,
 }
