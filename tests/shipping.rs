@@ -50,22 +50,38 @@ fn manpages_are_written_where_asked_with_every_command() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let list = |section: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.join(section))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    let (man1, man7) = (list("man1"), list("man7"));
+    // `man` finds them there, as it does under any MANPATH entry.
+    let found = Command::new("man")
+        .arg("-M")
+        .arg(&dir)
+        .args(["-w", "mcast-json"])
+        .output();
     std::fs::remove_dir_all(&dir).unwrap();
     for page in [
         "mcast.1",
         "mcast-recv.1",
         "mcast-send.1",
         "mcast-join.1",
-        "mcast-json.7",
+        "mcast-groups.1",
     ] {
-        assert!(names.iter().any(|n| n == page), "{page} missing: {names:?}");
+        assert!(man1.iter().any(|n| n == page), "{page} missing: {man1:?}");
     }
-    assert!(!names.iter().any(|n| n == "mcast-help.1"));
+    assert!(!man1.iter().any(|n| n == "mcast-help.1"));
+    assert_eq!(man7, ["mcast-json.7"]);
+    // Where man itself is installed, it finds the JSON page by name.
+    if let Ok(found) = found {
+        let path = String::from_utf8_lossy(&found.stdout);
+        assert!(path.trim_end().ends_with("man7/mcast-json.7"), "{path}");
+    }
 }
 
 #[test]

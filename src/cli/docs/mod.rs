@@ -74,10 +74,12 @@ pub fn completions(args: CompletionsArgs) -> Result<Exit> {
 }
 
 pub fn manpages(args: ManpagesArgs) -> Result<Exit> {
-    write_all(
-        &args.dir,
-        pages()?.into_iter().map(|(n, p)| (PathBuf::from(n), p)),
-    )
+    // man looks for section N in manN/: mcast.1 in man1/, mcast-json.7 in man7/.
+    let by_section = pages()?.into_iter().map(|(name, page)| {
+        let section = name.rsplit('.').next().unwrap_or("1").to_string();
+        (Path::new(&format!("man{section}")).join(name), page)
+    });
+    write_all(&args.dir, by_section)
 }
 
 pub fn generate(args: GenerateArgs) -> Result<Exit> {
