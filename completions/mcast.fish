@@ -46,7 +46,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand send" -s c -l count -d 'How 
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s r -l rate -d 'Datagrams per second, or \'max\' for as fast as the system takes them' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l interval -d 'Time between datagrams (default 1s for probes and repeated messages)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s d -l duration -d 'Stop after this long' -r
-complete -c mcast -n "__fish_mcast_using_subcommand send" -l size -d 'Probe size in bytes, header included' -r
+complete -c mcast -n "__fish_mcast_using_subcommand send" -l size -d 'Probe size in bytes, header included (1400, 8K)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l ttl -d 'Time to live (IPv4) or hop limit (IPv6); 1 stays on the link' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l prec -d 'IP precedence, the top three bits of the TOS byte or traffic class' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l bind -d 'Source address to send from' -r

@@ -185,6 +185,20 @@ fn ifaces_takes_a_family_and_sizes_take_units() {
         ],
     );
     let summary = json_lines(&out).pop().unwrap();
+    let sent = run(
+        h,
+        &[
+            "send",
+            "239.4.0.4",
+            "7777",
+            "--size",
+            "1K",
+            "-c",
+            "1",
+            "--json",
+        ],
+    );
+    assert_eq!(json_lines(&sent)[0]["bytes"], 1024, "{}", stderr(&sent));
     // 8M is 8 MiB (the kernel may grant more, for its own bookkeeping).
     let granted = summary["rcvbuf"].as_u64().unwrap();
     assert!((8 << 20..=16 << 20).contains(&granted), "{summary}");

@@ -49,9 +49,8 @@ pub struct SendArgs {
     /// Stop after this long
     #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
     duration: Option<Duration>,
-    /// Probe size in bytes, header included
-    #[arg(long, value_name = "BYTES", conflicts_with = "message",
-          value_parser = clap::value_parser!(u32).range(HEADER_LEN as i64..=MAX_PAYLOAD_V6 as i64))]
+    /// Probe size in bytes, header included (1400, 8K)
+    #[arg(long, value_name = "BYTES", conflicts_with = "message", value_parser = probe_size)]
     size: Option<u32>,
     /// Time to live (IPv4) or hop limit (IPv6); 1 stays on the link
     #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=255))]
@@ -71,6 +70,17 @@ pub struct SendArgs {
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
+}
+
+/// A probe size: the header's 32 bytes up to the largest IPv6 payload, K and M allowed.
+fn probe_size(s: &str) -> Result<u32, String> {
+    let n = parse::bytes(s)?;
+    match u32::try_from(n) {
+        Ok(n) if (HEADER_LEN as u32..=MAX_PAYLOAD_V6 as u32).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{s}' is out of range: a probe is {HEADER_LEN}..={MAX_PAYLOAD_V6} bytes"
+        )),
+    }
 }
 
 enum Payload {
