@@ -25,6 +25,7 @@ pub mod simple;
 pub mod socket;
 pub mod stats;
 mod sys;
+pub mod wire;
 
 pub use addr::{IfaceSpec, ScopedAddr, Zone};
 pub use batch::{RecvBatch, SendPath};

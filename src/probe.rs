@@ -111,6 +111,22 @@ mod tests {
     }
 
     #[test]
+    fn a_longer_header_is_a_future_version_read_as_far_as_known() {
+        // A header length above 32 (within the datagram) is taken; below 32, or past the
+        // datagram's end, it is not a probe.
+        let mut buf = [0u8; 48];
+        assert!(P.encode(&mut buf));
+        buf[6..8].copy_from_slice(&40u16.to_be_bytes());
+        assert_eq!(Probe::decode(&buf), Some(P));
+        buf[6..8].copy_from_slice(&48u16.to_be_bytes());
+        assert_eq!(Probe::decode(&buf), Some(P));
+        buf[6..8].copy_from_slice(&49u16.to_be_bytes());
+        assert_eq!(Probe::decode(&buf), None);
+        buf[6..8].copy_from_slice(&31u16.to_be_bytes());
+        assert_eq!(Probe::decode(&buf), None);
+    }
+
+    #[test]
     fn malformed_probes_are_not_probes() {
         let mut buf = [0u8; 32];
         assert!(!P.encode(&mut buf[..31]));

@@ -130,6 +130,34 @@ proptest! {
         prop_assert_eq!((rows[0].include, rows[0].exclude), (inc, exc));
     }
 
+    /// Any datagram on the ping port is a message of one protocol, or an error: never a panic.
+    #[test]
+    fn ping_codecs_take_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..96), kind in prop_oneof![Just(b'Q'), Just(b'A'), Just(b'I'), Just(b'S'), any::<u8>()]) {
+        let mut datagram = vec![kind];
+        datagram.extend(&bytes);
+        let _ = mcast::wire::protocol_of(&datagram);
+        let _ = mcast::wire::ssmping::Message::decode(&datagram);
+        let _ = mcast::wire::rfc6450::Message::decode(&datagram);
+        let _ = mcast::wire::ssmping::reply_to(&datagram);
+    }
+
+    #[test]
+    fn ssmping_messages_round_trip(pid in any::<u32>(), seq in any::<u32>(), sec in any::<u32>(), usec in 0u64..1_000_000, v6 in any::<bool>(), group in any::<u128>(), pad in 0usize..64, size in proptest::option::of(any::<u16>())) {
+        use mcast::wire::ssmping::{Kind, Message};
+        let group: IpAddr = if v6 { Ipv6Addr::from(group).into() } else { Ipv4Addr::from(group as u32).into() };
+        let m = Message {
+            kind: Some(Kind::Request),
+            pid: Some(pid),
+            seq: Some(seq),
+            sent_ns: Some(u64::from(sec) * 1_000_000_000 + usec * 1000),
+            group: Some(group),
+            reply_size: size,
+            padding: pad,
+            ..Message::default()
+        };
+        prop_assert_eq!(Message::decode(&m.encode()), Ok(m));
+    }
+
     #[test]
     fn probes_decode_or_are_foreign(bytes in proptest::collection::vec(any::<u8>(), 0..128)) {
         if let Some(p) = Probe::decode(&bytes) {
