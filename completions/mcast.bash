@@ -41,6 +41,9 @@ _mcast() {
             mcast,manpages)
                 cmd="mcast__subcmd__manpages"
                 ;;
+            mcast,ping)
+                cmd="mcast__subcmd__ping"
+                ;;
             mcast,recv)
                 cmd="mcast__subcmd__recv"
                 ;;
@@ -68,6 +71,9 @@ _mcast() {
             mcast__subcmd__help,manpages)
                 cmd="mcast__subcmd__help__subcmd__manpages"
                 ;;
+            mcast__subcmd__help,ping)
+                cmd="mcast__subcmd__help__subcmd__ping"
+                ;;
             mcast__subcmd__help,recv)
                 cmd="mcast__subcmd__help__subcmd__recv"
                 ;;
@@ -81,7 +87,7 @@ _mcast() {
 
     case "${cmd}" in
         mcast)
-            opts="-h -V --help --version completions manpages generate send recv join ifaces groups help"
+            opts="-h -V --help --version completions manpages generate send recv join ping ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -145,7 +151,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help)
-            opts="completions manpages generate send recv join ifaces groups help"
+            opts="completions manpages generate send recv join ping ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +262,20 @@ _mcast() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcast__subcmd__help__subcmd__ping)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcast__subcmd__help__subcmd__recv)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -343,6 +363,52 @@ _mcast() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__ping)
+            opts="-c -i -t -h -V --count --interval --group --any-source --interface --timeout --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interface)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -129,6 +129,29 @@ pub const PAGES: &[Page] = &[
         files: LIMITS,
     },
     Page {
+        name: "ping",
+        examples: &[
+            (
+                "mcast ping 192.0.2.1 -c 5",
+                "five requests to an ssmpingd: does its multicast reach this host?",
+            ),
+            (
+                "mcast ping 192.0.2.1 2001:db8::1 --any-source --json",
+                "two reflectors, joined any-source as asmping does, as JSON Lines",
+            ),
+        ],
+        notes: &[
+            "mcast ping speaks the ssmping protocol (UDP port 4321) to reflectors such as \
+Debian's ssmpingd: each request is answered once by unicast and once to the group, which mcast \
+joins from the server (source-specific) or from any source. It counts both paths apart, with \
+round trips from the kernel's receive time and hops from the reply's TTL, and ends with a \
+verdict per server: multicast works, unicast only, or no reply. Exit status 0 when every \
+server answered on multicast, 1 otherwise.",
+            COMMON,
+        ],
+        files: &[],
+    },
+    Page {
         name: "ifaces",
         examples: &[
             (

@@ -13,6 +13,8 @@ mod labels;
 mod link_watch;
 mod output;
 mod parse;
+mod ping;
+mod ping_stats;
 mod platform;
 mod recv;
 mod recv_print;
@@ -43,6 +45,8 @@ enum Command {
     Recv(recv::RecvArgs),
     /// Join groups and hold them (so switches and routers see a member) until stopped
     Join(join::JoinArgs),
+    /// Ask reflectors (ssmpingd) for unicast and multicast replies: does multicast reach you?
+    Ping(ping::PingArgs),
     /// List interfaces with their flags and addresses
     Ifaces(ifaces::IfacesArgs),
     /// List the group memberships the kernel holds, with source filters
@@ -107,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Send(a) => send::run(a),
         Command::Recv(a) => recv::run(a),
         Command::Join(a) => join::run(a),
+        Command::Ping(a) => ping::run(a),
         Command::Ifaces(a) => ifaces::run(a),
         Command::Groups(a) => groups::run(a),
         Command::Completions(a) => docs::completions(a),

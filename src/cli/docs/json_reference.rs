@@ -280,6 +280,64 @@ const KINDS: &[Kind] = &[
         example: r#"{"type":"summary","command":"send","packets":2,"bytes":128,"elapsed_ms":11.141535,"rate_pps":179.508,"errors":0,"path":"gso+sendmmsg","gap_p50_us":4390.9,"gap_p99_us":4390.9}"#,
     },
     Kind {
+        name: "reply",
+        when: "ping, one per reply from a reflector",
+        fields: &[
+            ("type", "string", "reply"),
+            TIME,
+            ("server", "string", "the reflector's address"),
+            ("path", "string", "unicast or multicast"),
+            ("seq", "number", "the request's number, from 1"),
+            ("size", "number", "bytes of the reply"),
+            (
+                "rtt_ms",
+                "number",
+                "round trip in milliseconds, to the microsecond",
+            ),
+            (
+                "hops",
+                "number or null",
+                "routers on the way back (64 less the TTL it arrived with); null where the OS does not say",
+            ),
+            (
+                "duplicate",
+                "boolean",
+                "true when this path already brought this seq",
+            ),
+        ],
+        example: r#"{"type":"reply","time":"2026-11-25T10:57:25.506979Z","server":"192.0.2.1","path":"multicast","seq":1,"size":29,"rtt_ms":0.078,"hops":0,"duplicate":false}"#,
+    },
+    Kind {
+        name: "summary (ping)",
+        when: "ping, last, one per server",
+        fields: &[
+            ("type", "string", "summary"),
+            ("command", "string", "ping"),
+            ("server", "string", "the reflector's address"),
+            (
+                "unicast",
+                "object",
+                "sent, received, duplicates, loss_pct, rtt_min_ms, rtt_avg_ms, rtt_max_ms, rtt_mdev_ms (null before a reply), hops (null when unknown)",
+            ),
+            (
+                "multicast",
+                "object",
+                "as unicast, and loss_since_first_pct (loss counted from the first multicast reply, as the tree takes time to form; absent before one)",
+            ),
+            (
+                "first_multicast_ms",
+                "number or null",
+                "milliseconds from the first request to the first multicast reply; null when none came",
+            ),
+            (
+                "verdict",
+                "string",
+                "multicast works, unicast only (its multicast never arrived) or no reply",
+            ),
+        ],
+        example: r#"{"type":"summary","command":"ping","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"loss_pct":0.0,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"verdict":"multicast works"}"#,
+    },
+    Kind {
         name: "interface (ifaces --json)",
         when: "ifaces --json: one array of these",
         fields: &[
@@ -351,7 +409,7 @@ pub fn page() -> Vec<u8> {
     out.extend_from_slice(b".SH DESCRIPTION\n");
     paragraphs(
         &mut out,
-        "With --json, send, recv and join print JSON Lines: one object per line, each with a \
+        "With --json, send, recv, join and ping print JSON Lines: one object per line, each with a \
 type key. ifaces and groups print one JSON array. Keys are always present: a value that is not \
 known is null, never left out. Strings that came from the network or the OS have every \
 character a terminal would act on written as a \\u escape; they decode to the exact text.",

@@ -1,0 +1,320 @@
+//! `mcast ping`: ask reflectors (ssmpingd, routers' reflectors) for a unicast and a multicast
+//! reply to each request, and say whether multicast from them reaches this host.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Result, bail};
+use clap::Args;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use serde::Serialize;
+
+use mcast::wire::ssmping::{Kind, Message};
+use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
+use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
+
+use super::events;
+use super::exit::Exit;
+use super::output::{Stdout, going_on};
+use super::parse;
+use super::ping_stats::{ServerStats, ServerSummary, Verdict};
+use super::platform::stop;
+
+#[derive(Args, Debug)]
+pub struct PingArgs {
+    /// Reflectors to ask (ssmpingd, mcast reflect): their unicast addresses
+    #[arg(value_name = "SERVER", required = true)]
+    servers: Vec<IpAddr>,
+    /// Requests to send to each server (default: until Ctrl-C)
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    count: Option<u32>,
+    /// Time between requests
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
+    interval: Duration,
+    /// Group to ask for (default 232.43.211.234 or ff3e::4321:1234)
+    #[arg(long, value_name = "GROUP")]
+    group: Option<ScopedAddr>,
+    /// Join the group from any source, as asmping does, not from each server only
+    #[arg(long)]
+    any_source: bool,
+    /// Interface to join on: name, index or address
+    #[arg(short, long, value_name = "IFACE")]
+    interface: Option<IfaceSpec>,
+    /// How long to wait for replies after the last request
+    #[arg(short, long, value_name = "DURATION", default_value = "2s", value_parser = parse::duration)]
+    timeout: Duration,
+    /// Print JSON Lines instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+/// What JSON Lines `ping` prints.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum PingEvent<'a> {
+    Reply {
+        time: String,
+        server: String,
+        path: &'static str,
+        seq: u32,
+        size: usize,
+        rtt_ms: f64,
+        hops: Option<u8>,
+        duplicate: bool,
+    },
+    Summary {
+        command: &'static str,
+        #[serde(flatten)]
+        server: &'a ServerSummary,
+    },
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// A reply's hops from the TTL it arrived with: reflectors send with 64 (Windows 128).
+fn hops(ttl: Option<u8>) -> Option<u8> {
+    ttl.map(|t| {
+        if t > 64 {
+            128u8.saturating_sub(t)
+        } else {
+            64 - t
+        }
+    })
+}
+
+/// One socket per family, joined to the group for every server of that family.
+struct Family {
+    sock: McastSocket,
+    group: IpAddr,
+}
+
+fn open(args: &PingArgs) -> Result<HashMap<bool, Family>> {
+    let mut families: HashMap<bool, Family> = HashMap::new();
+    for server in &args.servers {
+        if server.is_multicast() || server.is_unspecified() {
+            bail!("{server}: a server is the unicast address of a reflector, not a group");
+        }
+        let v4 = server.is_ipv4();
+        if let std::collections::hash_map::Entry::Vacant(slot) = families.entry(v4) {
+            let group = match &args.group {
+                Some(g) if g.ip.is_ipv4() == v4 => g.ip,
+                Some(g) => bail!(
+                    "--group {g} is not of the family of server {server}; ping servers of one family, or leave --group out"
+                ),
+                None if v4 => IpAddr::V4(DEFAULT_GROUP_V4),
+                None => IpAddr::V6(DEFAULT_GROUP_V6),
+            };
+            let mut sock = McastSocket::new(IpMode::for_addr(*server), false)?;
+            sock.bind(None, &Service::Port(0))?;
+            if args.any_source {
+                let scoped = args.group.clone().unwrap_or_else(|| group.into());
+                sock.join(&scoped, args.interface.as_ref(), None)?;
+            }
+            sock.socket().set_nonblocking(true)?;
+            slot.insert(Family { sock, group });
+        }
+        if !args.any_source {
+            let f = families.get_mut(&v4).expect("made above");
+            let scoped = args.group.clone().unwrap_or_else(|| f.group.into());
+            f.sock
+                .join(&scoped, args.interface.as_ref(), Some(*server))?;
+        }
+    }
+    Ok(families)
+}
+
+pub fn run(args: PingArgs) -> Result<Exit> {
+    let mut families = open(&args)?;
+    stop::install()?;
+    let pid = RandomState::new().hash_one(std::process::id()) as u32;
+    let mut stats: Vec<ServerStats> = args
+        .servers
+        .iter()
+        .map(|_| ServerStats::default())
+        .collect();
+    // Our own send times, by sequence number: exact, where the echoed one is to the µs.
+    let mut sent_at: HashMap<u32, u64> = HashMap::new();
+    let mut out = Stdout::new();
+    let started = Instant::now();
+    let first_ns = now_ns();
+    let mut next = started;
+    let mut seq: u32 = 0;
+    let mut last_sent = started;
+    let mut buf = [0u8; 2048];
+    'run: while !stop::requested() {
+        let now = Instant::now();
+        let more = args.count.is_none_or(|c| seq < c);
+        if !more && now >= last_sent + args.timeout {
+            break;
+        }
+        if more && now >= next {
+            seq += 1;
+            let ns = now_ns();
+            sent_at.insert(seq, ns);
+            if sent_at.len() > 4096 {
+                sent_at.retain(|s, _| seq.wrapping_sub(*s) < 4096);
+            }
+            for (i, server) in args.servers.iter().enumerate() {
+                let f = &families[&server.is_ipv4()];
+                let request = Message {
+                    kind: Some(Kind::Request),
+                    pid: Some(pid),
+                    seq: Some(seq),
+                    sent_ns: Some(ns),
+                    group: args.group.as_ref().map(|g| g.ip),
+                    ..Message::default()
+                };
+                let to = SocketAddr::new(*server, PORT);
+                if let Err(e) = f.sock.socket().send_to(&request.encode(), &to.into()) {
+                    super::exit::warn(format_args!(
+                        "send a request to {server}: {}",
+                        mcast::error::os_message(&e)
+                    ));
+                }
+                stats[i].sent += 1;
+                stats[i].last_seq = seq;
+            }
+            last_sent = now;
+            next += args.interval;
+            continue;
+        }
+        let wake = if more { next } else { last_sent + args.timeout };
+        wait(&families, wake.saturating_duration_since(Instant::now()));
+        for f in families.values_mut() {
+            while let Ok(r) = f.sock.recv_from(&mut buf) {
+                let Some(i) = args.servers.iter().position(|s| *s == r.source.ip()) else {
+                    continue;
+                };
+                let Ok(m) = Message::decode(&buf[..r.len]) else {
+                    continue;
+                };
+                if m.kind != Some(Kind::Reply) || m.pid != Some(pid) {
+                    continue;
+                }
+                let Some(rseq) = m.seq else { continue };
+                let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
+                let sent = sent_at.get(&rseq).copied().or(m.sent_ns).unwrap_or(arrival);
+                let rtt = arrival.saturating_sub(sent);
+                let multicast = r.destination.is_some_and(|d| d.is_multicast());
+                let s = &mut stats[i];
+                let h = hops(r.ttl);
+                let fresh = if multicast {
+                    if s.first_multicast_ms.is_none() {
+                        s.first_multicast_ms = Some(arrival.saturating_sub(first_ns) as f64 / 1e6);
+                    }
+                    s.multicast.record(rseq, rtt, h)
+                } else {
+                    s.unicast.record(rseq, rtt, h)
+                };
+                let path = if multicast { "multicast" } else { "unicast" };
+                let line = if args.json {
+                    out.json_line(&PingEvent::Reply {
+                        time: events::timestamp(UNIX_EPOCH + Duration::from_nanos(arrival)),
+                        server: r.source.ip().to_string(),
+                        path,
+                        seq: rseq,
+                        size: r.len,
+                        rtt_ms: (rtt as f64 / 1e3).round() / 1e3,
+                        hops: h,
+                        duplicate: !fresh,
+                    })
+                } else {
+                    out.text_line(|l| {
+                        write!(
+                            l,
+                            "{path:>9} from {}: seq {rseq} size {} time {:.3} ms",
+                            r.source.ip(),
+                            r.len,
+                            rtt as f64 / 1e6
+                        )?;
+                        if let Some(h) = h {
+                            write!(l, " hops {h}")?;
+                        }
+                        writeln!(l, "{}", if fresh { "" } else { " (duplicate)" })
+                    })
+                };
+                if !going_on(line)? {
+                    break 'run;
+                }
+            }
+        }
+        if !going_on(out.flush())? {
+            break;
+        }
+    }
+    let mut exit = Exit::Success;
+    for (i, server) in args.servers.iter().enumerate() {
+        let s = &stats[i];
+        let summary = s.summary(server.to_string());
+        if s.verdict() != Verdict::MulticastWorks {
+            exit = Exit::NoData;
+        }
+        if args.json {
+            out.json_line(&PingEvent::Summary {
+                command: "ping",
+                server: &summary,
+            })?;
+        } else {
+            write_summary(&mut out, &summary, s.verdict())?;
+        }
+    }
+    out.flush()?;
+    Ok(exit)
+}
+
+/// Waits until a reply can be read on any socket, or `timeout`.
+fn wait(families: &HashMap<bool, Family>, timeout: Duration) {
+    let mut fds: Vec<PollFd> = families
+        .values()
+        .map(|f| PollFd::new(f.sock.as_fd(), PollFlags::POLLIN))
+        .collect();
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+    let _ = poll(
+        &mut fds,
+        PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+    );
+}
+
+fn write_summary(out: &mut Stdout, s: &ServerSummary, verdict: Verdict) -> std::io::Result<()> {
+    writeln!(out, "--- {} ---", s.server)?;
+    for (name, p) in [("unicast", &s.unicast), ("multicast", &s.multicast)] {
+        write!(
+            out,
+            "  {name:<9}  {} sent, {} received, {:.1}% loss",
+            p.sent, p.received, p.loss_pct
+        )?;
+        if let Some(f) = p.loss_since_first_pct {
+            write!(out, " ({f:.1}% since the first)")?;
+        }
+        if p.duplicates > 0 {
+            write!(out, ", {}", events::count(p.duplicates, "duplicate"))?;
+        }
+        if let (Some(min), Some(avg), Some(max), Some(mdev)) =
+            (p.rtt_min_ms, p.rtt_avg_ms, p.rtt_max_ms, p.rtt_mdev_ms)
+        {
+            write!(
+                out,
+                "; rtt min/avg/max/mdev {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms"
+            )?;
+        }
+        if let Some(h) = p.hops {
+            write!(out, "; hops {h}")?;
+        }
+        writeln!(out)?;
+    }
+    if let Some(f) = s.first_multicast_ms {
+        writeln!(
+            out,
+            "  first multicast reply {f:.1} ms after the first request"
+        )?;
+    }
+    writeln!(out, "  verdict: {}: {}", verdict.key(), verdict.advice())
+}

@@ -1,0 +1,227 @@
+//! What `mcast ping` learns of one server: unicast and multicast replies counted apart,
+//! their round-trip times and hops, and the verdict a person reads at a glance.
+
+use serde::Serialize;
+
+/// Round-trip figures of one path (unicast or multicast) to one server.
+#[derive(Debug, Default, Clone)]
+pub struct PathStats {
+    pub received: u64,
+    pub duplicates: u64,
+    rtt_sum_ns: f64,
+    rtt_sq_sum_ns: f64,
+    rtt_min_ns: Option<u64>,
+    rtt_max_ns: u64,
+    pub hops: Option<u8>,
+    /// The lowest sequence number heard on this path (multicast: when the tree had formed).
+    pub first_seq: Option<u32>,
+    /// Sequence numbers heard, to spot duplicates (bounded: the last 4096).
+    seen: std::collections::VecDeque<u32>,
+}
+
+impl PathStats {
+    /// Counts a reply; false when it was a duplicate (and so not counted).
+    pub fn record(&mut self, seq: u32, rtt_ns: u64, hops: Option<u8>) -> bool {
+        if self.seen.contains(&seq) {
+            self.duplicates += 1;
+            return false;
+        }
+        if self.seen.len() == 4096 {
+            self.seen.pop_front();
+        }
+        self.seen.push_back(seq);
+        self.received += 1;
+        let r = rtt_ns as f64;
+        self.rtt_sum_ns += r;
+        self.rtt_sq_sum_ns += r * r;
+        self.rtt_min_ns = Some(self.rtt_min_ns.map_or(rtt_ns, |m| m.min(rtt_ns)));
+        self.rtt_max_ns = self.rtt_max_ns.max(rtt_ns);
+        self.hops = hops.or(self.hops);
+        self.first_seq = Some(self.first_seq.map_or(seq, |f| f.min(seq)));
+        true
+    }
+
+    fn summary(&self, sent: u64, last_seq: u32) -> PathSummary {
+        let n = self.received as f64;
+        let avg = (self.received > 0).then(|| self.rtt_sum_ns / n);
+        // mdev as ping computes it: the standard deviation of the round trips.
+        let mdev = avg.map(|a| (self.rtt_sq_sum_ns / n - a * a).max(0.0).sqrt());
+        let ms = |ns: f64| (ns / 1e3).round() / 1e3;
+        let loss = |expected: u64| {
+            if expected == 0 {
+                0.0
+            } else {
+                let lost = expected.saturating_sub(self.received) as f64;
+                (lost / expected as f64 * 1000.0).round() / 10.0
+            }
+        };
+        let since_first = self
+            .first_seq
+            .map(|f| u64::from(last_seq.saturating_sub(f)) + 1);
+        PathSummary {
+            sent,
+            received: self.received,
+            duplicates: self.duplicates,
+            loss_pct: loss(sent),
+            loss_since_first_pct: since_first.map(loss),
+            rtt_min_ms: self.rtt_min_ns.map(|v| ms(v as f64)),
+            rtt_avg_ms: avg.map(ms),
+            rtt_max_ms: self.rtt_min_ns.map(|_| ms(self.rtt_max_ns as f64)),
+            rtt_mdev_ms: mdev.map(ms),
+            hops: self.hops,
+        }
+    }
+}
+
+/// One path's figures, as the summary prints them.
+#[derive(Debug, Serialize)]
+pub struct PathSummary {
+    pub sent: u64,
+    pub received: u64,
+    pub duplicates: u64,
+    pub loss_pct: f64,
+    /// Multicast: loss counted from the first multicast reply on (the tree takes time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_since_first_pct: Option<f64>,
+    pub rtt_min_ms: Option<f64>,
+    pub rtt_avg_ms: Option<f64>,
+    pub rtt_max_ms: Option<f64>,
+    pub rtt_mdev_ms: Option<f64>,
+    pub hops: Option<u8>,
+}
+
+/// What one server showed.
+#[derive(Debug, Default)]
+pub struct ServerStats {
+    pub sent: u64,
+    pub last_seq: u32,
+    pub unicast: PathStats,
+    pub multicast: PathStats,
+    /// Milliseconds from the first request to the first multicast reply.
+    pub first_multicast_ms: Option<f64>,
+}
+
+/// The verdict, for people and scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    MulticastWorks,
+    UnicastOnly,
+    NoReply,
+}
+
+impl Verdict {
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::MulticastWorks => "multicast works",
+            Verdict::UnicastOnly => "unicast only",
+            Verdict::NoReply => "no reply",
+        }
+    }
+
+    /// What it means and what to do, in a line.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Verdict::MulticastWorks => "multicast from it reaches this host",
+            Verdict::UnicastOnly => {
+                "it answers, but its multicast never arrived: look for a missing multicast \
+                 route (PIM) between it and you, reverse-path filtering (rp_filter) here, a \
+                 firewall dropping UDP to the group, or no IGMP/MLD snooping querier on the LAN"
+            }
+            Verdict::NoReply => {
+                "nothing came back: is a reflector (ssmpingd, mcast reflect) running there, is \
+                 UDP port 4321 open to it, and is there a route to it?"
+            }
+        }
+    }
+}
+
+/// A server's summary, as JSON and for the text.
+#[derive(Debug, Serialize)]
+pub struct ServerSummary {
+    pub server: String,
+    pub unicast: PathSummary,
+    pub multicast: PathSummary,
+    pub first_multicast_ms: Option<f64>,
+    pub verdict: &'static str,
+}
+
+impl ServerStats {
+    pub fn verdict(&self) -> Verdict {
+        match (self.unicast.received, self.multicast.received) {
+            (_, m) if m > 0 => Verdict::MulticastWorks,
+            (u, _) if u > 0 => Verdict::UnicastOnly,
+            _ => Verdict::NoReply,
+        }
+    }
+
+    pub fn summary(&self, server: String) -> ServerSummary {
+        let mut multicast = self.multicast.summary(self.sent, self.last_seq);
+        let unicast = self.unicast.summary(self.sent, self.last_seq);
+        if multicast.received == 0 {
+            multicast.loss_since_first_pct = None;
+        }
+        ServerSummary {
+            server,
+            unicast: PathSummary {
+                loss_since_first_pct: None,
+                ..unicast
+            },
+            multicast,
+            first_multicast_ms: self.first_multicast_ms,
+            verdict: self.verdict().key(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_count_apart_with_duplicates_and_loss_since_the_first() {
+        let mut s = ServerStats {
+            sent: 10,
+            last_seq: 10,
+            ..ServerStats::default()
+        };
+        for seq in 1..=10 {
+            assert!(s.unicast.record(seq, 1_000_000, Some(0)));
+        }
+        // The multicast tree formed at request 4: 4..=10 arrive, 7 twice.
+        for seq in 4..=10 {
+            assert!(s.multicast.record(seq, 2_000_000, Some(1)));
+        }
+        assert!(!s.multicast.record(7, 2_000_000, Some(1)));
+        let sum = s.summary("192.0.2.1".into());
+        assert_eq!((sum.unicast.received, sum.unicast.loss_pct), (10, 0.0));
+        assert_eq!((sum.multicast.received, sum.multicast.duplicates), (7, 1));
+        assert_eq!(sum.multicast.loss_pct, 30.0);
+        assert_eq!(sum.multicast.loss_since_first_pct, Some(0.0));
+        assert_eq!(
+            (sum.multicast.rtt_min_ms, sum.multicast.rtt_mdev_ms),
+            (Some(2.0), Some(0.0))
+        );
+        assert_eq!(sum.multicast.hops, Some(1));
+        assert_eq!(sum.verdict, "multicast works");
+    }
+
+    #[test]
+    fn verdicts() {
+        let mut s = ServerStats::default();
+        assert_eq!(s.verdict(), Verdict::NoReply);
+        s.unicast.record(1, 5, None);
+        assert_eq!(s.verdict(), Verdict::UnicastOnly);
+        s.multicast.record(1, 5, None);
+        assert_eq!(s.verdict(), Verdict::MulticastWorks);
+    }
+
+    #[test]
+    fn mdev_is_the_spread_of_the_round_trips() {
+        let mut p = PathStats::default();
+        for (seq, rtt) in [(1, 1_000_000), (2, 3_000_000)] {
+            p.record(seq, rtt, None);
+        }
+        let s = p.summary(2, 2);
+        assert_eq!((s.rtt_avg_ms, s.rtt_mdev_ms), (Some(2.0), Some(1.0)));
+    }
+}

@@ -1,0 +1,112 @@
+//! `mcast ping` against Debian's ssmpingd in the lab: both paths counted, and the verdicts a
+//! person acts on when multicast does not arrive or nothing answers.
+#![cfg(all(target_os = "linux", feature = "cli"))]
+
+mod common;
+mod lab;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{json_lines, run, stderr, stdout};
+use lab::{Host, Lab};
+
+/// ssmpingd in a lab host, ended (by its own id) when the test ends, pass or fail.
+struct Reflector(Child);
+
+impl Drop for Reflector {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn ssmpingd(host: &Host) -> Reflector {
+    let child = Command::new("ip")
+        .args(["netns", "exec", &host.ns, "ssmpingd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ssmpingd (apt-get install ssmping)");
+    std::thread::sleep(Duration::from_millis(300));
+    Reflector(child)
+}
+
+const FAST: [&str; 6] = ["-c", "3", "--interval", "100ms", "-t", "500ms"];
+
+#[test]
+fn ssmpingd_answers_on_both_paths_v4_and_v6() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let _reflector = ssmpingd(server);
+    let (v4, v6) = (server.v4.to_string(), server.v6.to_string());
+    let mut args = vec!["ping", v4.as_str(), v6.as_str(), "--json"];
+    args.extend(FAST);
+    let out = run(client, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events = json_lines(&out);
+    let replies = events.iter().filter(|e| e["type"] == "reply").count();
+    assert_eq!(replies, 12, "3 requests x 2 servers x 2 paths");
+    let summaries: Vec<_> = events.iter().filter(|e| e["type"] == "summary").collect();
+    assert_eq!(summaries.len(), 2);
+    for (s, addr) in summaries.iter().zip([&v4, &v6]) {
+        assert_eq!(
+            (s["server"].as_str(), s["command"].as_str()),
+            (Some(addr.as_str()), Some("ping"))
+        );
+        for path in ["unicast", "multicast"] {
+            assert_eq!(s[path]["received"], 3, "{s}");
+            assert_eq!(s[path]["loss_pct"], 0.0, "{s}");
+            assert_eq!(s[path]["hops"], 0, "one link: no router");
+            let rtt = s[path]["rtt_avg_ms"].as_f64().unwrap();
+            assert!(rtt > 0.0 && rtt < 1000.0, "{s}");
+        }
+        assert_eq!(s["verdict"], "multicast works");
+    }
+}
+
+#[test]
+fn a_group_the_reflector_does_not_serve_is_unicast_only() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    // ssmpingd serves only groups ending in .234 (or ::4321:1234): asked for another, it
+    // answers unicast and its multicast never reaches the group the client joined.
+    let _reflector = ssmpingd(server);
+    let v4 = server.v4.to_string();
+    let mut args = vec!["ping", v4.as_str(), "--group", "232.1.2.3"];
+    args.extend(FAST);
+    let out = run(client, &args);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("  unicast    3 sent, 3 received, 0.0% loss"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  multicast  3 sent, 0 received, 100.0% loss"),
+        "{text}"
+    );
+    assert!(
+        text.contains("verdict: unicast only: it answers, but its multicast never arrived"),
+        "{text}"
+    );
+}
+
+#[test]
+fn no_reflector_is_no_reply_and_a_group_is_no_server() {
+    let lab = Lab::new(2);
+    let v4 = lab.host(1).v4.to_string();
+    let mut args = vec!["ping", v4.as_str(), "--json"];
+    args.extend(FAST);
+    let out = run(lab.host(2), &args);
+    assert_eq!(out.status.code(), Some(1));
+    let summary = json_lines(&out).pop().unwrap();
+    assert_eq!(summary["verdict"], "no reply", "{summary}");
+    let bad = run(lab.host(2), &["ping", "232.43.211.234"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("232.43.211.234: a server is the unicast address"),
+        "{}",
+        stderr(&bad)
+    );
+}
