@@ -338,6 +338,12 @@ mod tests {
             assert!(name(bad).is_err(), "{bad:?} taken as a name");
         }
         assert!(name("eth0.100").is_ok() && name("br-lan_2").is_ok());
+        // "." and ".." read as dotted addresses above; as zones they reach the name rules.
+        for dots in [".", ".."] {
+            let e = format!("ff02::1%{dots}").parse::<ScopedAddr>().unwrap_err();
+            assert!(e.to_string().contains("not an interface name"), "{e}");
+        }
+        assert!("ff02::1%.a".parse::<ScopedAddr>().is_ok());
     }
 
     #[test]

@@ -158,7 +158,9 @@ impl SenderStats {
         self.received += 1;
         self.planned = self.planned.max(probe.planned);
         let seq = probe.seq;
-        if self.received > 1 && seq < self.max_seq {
+        // Below the highest heard (the first probe set it to its own). At the highest, both
+        // branches agree: the mark says it is a duplicate.
+        if seq < self.max_seq {
             // Judged by runs of 64: a word whose run is a whole window behind may already
             // hold a newer run, which a mark must not wipe.
             if self.max_seq / 64 - seq / 64 >= WORDS as u64 {
@@ -425,6 +427,61 @@ mod tests {
         let seqs: Vec<u64> = (0..200_000u64).map(|i| i * (WINDOW - 1)).collect();
         let s = run(&seqs, 0);
         assert_eq!((s.unique(), s.duplicates, s.stale), (200_000, 0, 0));
+    }
+
+    #[test]
+    fn senders_are_told_apart_by_id_and_by_address() {
+        let mut stats = ProbeStats::default();
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        // Two ids from one address, then one id from two addresses, interleaved.
+        for seq in 0..3 {
+            for (id, src) in [(1, a), (2, a), (1, b)] {
+                let p = Probe {
+                    sender: id,
+                    ..probe(seq, 0)
+                };
+                stats.record(&p, src, 0);
+            }
+        }
+        let got: Vec<(u32, IpAddr, u64, u64)> = stats
+            .senders()
+            .iter()
+            .map(|s| (s.sender, s.source, s.received, s.duplicates))
+            .collect();
+        assert_eq!(got, [(1, a, 3, 0), (2, a, 3, 0), (1, b, 3, 0)]);
+    }
+
+    #[test]
+    fn a_planned_run_counts_from_0_even_when_its_start_was_missed() {
+        let s = run(&[5, 6], 10);
+        assert_eq!((s.expected(), s.lost(QUIET)), (7, 5 + 3));
+        assert_eq!(
+            run(&[5, 6], 0).expected(),
+            2,
+            "open-ended: from the first heard"
+        );
+    }
+
+    #[test]
+    fn the_planned_tail_falls_due_a_second_and_the_worst_delay_after_the_last_send() {
+        // Sent at seq ms, delay 0.5 ms: the last of 100 is sent at 99 ms, so its tail is due
+        // at 99 ms + 1 s + 0.5 ms.
+        let s = run(&[0, 1, 2, 3, 4], 100);
+        let due = 99_000_000 + 1_000_000_000 + 500_000;
+        let before = Ending::Stopped { now_ns: due - 1 };
+        let after = Ending::Stopped { now_ns: due + 1 };
+        assert_eq!((s.lost(before), s.pending(before)), (0, 95));
+        assert_eq!((s.lost(after), s.pending(after)), (95, 0));
+        // The pace comes from the span heard, wherever it starts.
+        let late_start = run(&[2, 3, 4], 100);
+        assert_eq!(late_start.pending(before), 95);
+        assert_eq!(late_start.lost(after), 2 + 95);
+    }
+
+    #[test]
+    fn implausible_means_a_span_beyond_2_to_the_40() {
+        assert!(!run(&[5, 5 + PLAUSIBLE_SPAN], 0).implausible());
+        assert!(run(&[5, 6 + PLAUSIBLE_SPAN], 0).implausible());
     }
 
     #[test]
