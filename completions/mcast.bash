@@ -47,6 +47,9 @@ _mcast() {
             mcast,recv)
                 cmd="mcast__subcmd__recv"
                 ;;
+            mcast,reflect)
+                cmd="mcast__subcmd__reflect"
+                ;;
             mcast,send)
                 cmd="mcast__subcmd__send"
                 ;;
@@ -77,6 +80,9 @@ _mcast() {
             mcast__subcmd__help,recv)
                 cmd="mcast__subcmd__help__subcmd__recv"
                 ;;
+            mcast__subcmd__help,reflect)
+                cmd="mcast__subcmd__help__subcmd__reflect"
+                ;;
             mcast__subcmd__help,send)
                 cmd="mcast__subcmd__help__subcmd__send"
                 ;;
@@ -87,7 +93,7 @@ _mcast() {
 
     case "${cmd}" in
         mcast)
-            opts="-h -V --help --version completions manpages generate send recv join ping ifaces groups help"
+            opts="-h -V --help --version completions manpages generate send recv join ping reflect ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,7 +157,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help)
-            opts="completions manpages generate send recv join ping ifaces groups help"
+            opts="completions manpages generate send recv join ping reflect ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,6 +283,20 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help__subcmd__recv)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__help__subcmd__reflect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -464,6 +484,44 @@ _mcast() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__reflect)
+            opts="-d -h -V --port --group --rate --total-rate --duration --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --total-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

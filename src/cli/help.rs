@@ -152,6 +152,31 @@ server answered on multicast, 1 otherwise.",
         files: &[],
     },
     Page {
+        name: "reflect",
+        examples: &[
+            (
+                "mcast reflect",
+                "answer ssmping, asmping and mcast ping on port 4321 until Ctrl-C",
+            ),
+            (
+                "mcast reflect --group 239.1.1.1 -d 1h --json",
+                "also for 239.1.1.1, for an hour, counting as JSON",
+            ),
+        ],
+        notes: &[
+            "mcast reflect answers each ssmping request with its own bytes, type Q turned \
+into A, sent back to the client and to the group at the client's port, with TTL 64. Because a \
+reflector on a router-facing network could be an amplifier, a reply is never larger than the \
+request, each client gets --rate requests a second (a burst of twice that) and all together \
+--total-rate, only 232.43.211.234, ff3e::4321:1234, groups ending in .234 or ::4321:1234 and \
+those given with --group get a multicast reply, and requests from multicast, broadcast, \
+unspecified or this host's own addresses are dropped. Refusals are counted in the summary, \
+never printed one by one. RFC 6450 requests (omping) are counted, not yet answered.",
+            COMMON,
+        ],
+        files: &[],
+    },
+    Page {
         name: "ifaces",
         examples: &[
             (

@@ -18,6 +18,7 @@ mod ping_stats;
 mod platform;
 mod recv;
 mod recv_print;
+mod reflect;
 mod send;
 mod send_loop;
 mod stdin_lines;
@@ -47,6 +48,8 @@ enum Command {
     Join(join::JoinArgs),
     /// Ask reflectors (ssmpingd) for unicast and multicast replies: does multicast reach you?
     Ping(ping::PingArgs),
+    /// Answer ssmping requests (ssmping, asmping, mcast ping), safely: the reflector side
+    Reflect(reflect::ReflectArgs),
     /// List interfaces with their flags and addresses
     Ifaces(ifaces::IfacesArgs),
     /// List the group memberships the kernel holds, with source filters
@@ -112,6 +115,7 @@ pub fn main() -> ExitCode {
         Command::Recv(a) => recv::run(a),
         Command::Join(a) => join::run(a),
         Command::Ping(a) => ping::run(a),
+        Command::Reflect(a) => reflect::run(a),
         Command::Ifaces(a) => ifaces::run(a),
         Command::Groups(a) => groups::run(a),
         Command::Completions(a) => docs::completions(a),

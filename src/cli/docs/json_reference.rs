@@ -338,6 +338,56 @@ const KINDS: &[Kind] = &[
         example: r#"{"type":"summary","command":"ping","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"loss_pct":0.0,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"verdict":"multicast works"}"#,
     },
     Kind {
+        name: "client",
+        when: "reflect, the first time a client's request is answered",
+        fields: &[
+            ("type", "string", "client"),
+            TIME,
+            ("client", "string", "the client's address"),
+            ("protocol", "string", "ssmping"),
+        ],
+        example: r#"{"type":"client","time":"2026-11-25T11:03:03.186928Z","client":"192.0.2.2","protocol":"ssmping"}"#,
+    },
+    Kind {
+        name: "summary (reflect)",
+        when: "reflect, last",
+        fields: &[
+            ("type", "string", "summary"),
+            ("command", "string", "reflect"),
+            ("requests", "number", "datagrams received on the port"),
+            ("unicast_replies", "number", "replies sent to clients"),
+            ("multicast_replies", "number", "replies sent to groups"),
+            ("clients", "number", "clients answered"),
+            (
+                "refused_source",
+                "number",
+                "from multicast, broadcast, unspecified or this host's own addresses",
+            ),
+            (
+                "refused_malformed",
+                "number",
+                "not an ssmping request, or cut short",
+            ),
+            (
+                "refused_protocol",
+                "number",
+                "RFC 6450 requests (not answered yet)",
+            ),
+            (
+                "refused_group",
+                "number",
+                "multicast replies refused for a group not served (the unicast reply went)",
+            ),
+            (
+                "refused_rate",
+                "number",
+                "over a client's rate (--rate, a burst of twice that) or the total (--total-rate)",
+            ),
+            ("send_errors", "number", "replies the host could not send"),
+        ],
+        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"refused_source":0,"refused_malformed":0,"refused_protocol":0,"refused_group":0,"refused_rate":0,"send_errors":0}"#,
+    },
+    Kind {
         name: "interface (ifaces --json)",
         when: "ifaces --json: one array of these",
         fields: &[
@@ -409,7 +459,7 @@ pub fn page() -> Vec<u8> {
     out.extend_from_slice(b".SH DESCRIPTION\n");
     paragraphs(
         &mut out,
-        "With --json, send, recv, join and ping print JSON Lines: one object per line, each with a \
+        "With --json, send, recv, join, ping and reflect print JSON Lines: one object per line, each with a \
 type key. ifaces and groups print one JSON array. Keys are always present: a value that is not \
 known is null, never left out. Strings that came from the network or the OS have every \
 character a terminal would act on written as a \\u escape; they decode to the exact text.",

@@ -1,0 +1,157 @@
+//! `mcast reflect` answering Debian's ssmping and asmping in the lab, and holding firm
+//! against floods, garbage and requests that would make it an amplifier.
+#![cfg(all(target_os = "linux", feature = "cli"))]
+
+mod common;
+mod lab;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::Child;
+use std::time::Duration;
+
+use common::{command, finish, json_lines, stderr, stdout};
+use lab::{Host, Lab};
+use mcast::wire::ssmping::{Kind, Message};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// `mcast reflect` for `secs` seconds in `host`, its JSON on stdout.
+fn reflector(host: &Host, secs: &str) -> Child {
+    let child = command(host, &["reflect", "-d", secs, "--json"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    child
+}
+
+fn summary(out: &std::process::Output) -> serde_json::Value {
+    let last = json_lines(out).pop().expect("a summary");
+    assert_eq!(
+        (last["type"].as_str(), last["command"].as_str()),
+        (Some("summary"), Some("reflect"))
+    );
+    last
+}
+
+#[test]
+fn debian_ssmping_and_asmping_get_both_replies() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let r = reflector(server, "9s");
+    let v4 = server.v4.to_string();
+    let v6 = server.v6.to_string();
+    for args in [
+        vec!["-c", "3", v4.as_str()],
+        vec!["-6", "-c", "3", v6.as_str()],
+    ] {
+        let out = client.exec("ssmping", &args);
+        let text = stdout(&out);
+        assert!(
+            text.contains("3 packets received, 0% packet loss\n"),
+            "unicast: {text}"
+        );
+        assert!(
+            text.contains("3 packets received, 0% packet loss since first mc packet"),
+            "multicast: {text}"
+        );
+    }
+    let asm = client.exec("asmping", &["-c", "2", "239.1.1.234", &v4]);
+    assert!(
+        stdout(&asm).contains("2 packets received, 0% packet loss since first mc packet"),
+        "{}",
+        stdout(&asm)
+    );
+    let out = finish(r, WAIT);
+    let s = summary(&out);
+    assert_eq!(
+        (
+            s["unicast_replies"].as_u64(),
+            s["multicast_replies"].as_u64()
+        ),
+        (Some(8), Some(8)),
+        "{s}"
+    );
+    assert_eq!(s["clients"], 2, "one IPv4 and one IPv6 client: {s}");
+}
+
+#[test]
+fn floods_garbage_amplification_and_foreign_groups_are_refused_and_counted() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let r = reflector(server, "3s");
+    let to = SocketAddr::new(server.v4.into(), mcast::wire::PORT);
+    let from = client.v4;
+    let replies = client.run(move || {
+        let sock = UdpSocket::bind((from, 0)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        // Garbage, a truncated option, and a reply (which is not a request).
+        for junk in [
+            &b"hello"[..],
+            &[b'Q', 0, 2, 0, 4, 0][..],
+            &[b'A', 0, 2, 0, 4, 0, 0, 0, 1][..],
+        ] {
+            sock.send_to(junk, to).unwrap();
+        }
+        // A 60-byte request asking for a 65,000-byte reply: the answer is no larger.
+        let big = Message {
+            kind: Some(Kind::Request),
+            pid: Some(1),
+            seq: Some(1),
+            sent_ns: Some(1),
+            reply_size: Some(65_000),
+            padding: 40,
+            ..Message::default()
+        }
+        .encode();
+        sock.send_to(&big, to).unwrap();
+        let mut buf = [0u8; 70_000];
+        let (n, _) = sock
+            .recv_from(&mut buf)
+            .expect("an answer to the big request");
+        assert_eq!(
+            n,
+            big.len(),
+            "the reply is as long as the request, no longer"
+        );
+        // A group the reflector does not serve: unicast only.
+        let foreign = Message {
+            kind: Some(Kind::Request),
+            pid: Some(1),
+            seq: Some(2),
+            group: Some("239.1.1.1".parse().unwrap()),
+            ..Message::default()
+        }
+        .encode();
+        sock.send_to(&foreign, to).unwrap();
+        // A flood of 100 from one client: a burst of 20 a client, then 10 a second.
+        let request = Message {
+            kind: Some(Kind::Request),
+            pid: Some(2),
+            seq: Some(3),
+            ..Message::default()
+        }
+        .encode();
+        for _ in 0..100 {
+            sock.send_to(&request, to).unwrap();
+        }
+        let mut answered = 0;
+        while sock.recv_from(&mut buf).is_ok() {
+            answered += 1;
+        }
+        answered
+    });
+    let out = finish(r, WAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = summary(&out);
+    assert_eq!(s["refused_malformed"], 3, "{s}");
+    assert_eq!(s["refused_group"], 1, "{s}");
+    // The big request and the foreign one took 2 of the client's 20; the flood got 18.
+    assert_eq!(s["refused_rate"], 82, "{s}");
+    assert_eq!(replies, 1 + 18, "unicast replies after the first: {s}");
+    assert_eq!(s["unicast_replies"], 20);
+    assert_eq!(
+        s["multicast_replies"], 19,
+        "no multicast for the foreign group"
+    );
+}
