@@ -5,32 +5,8 @@
 mod common;
 mod lab;
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use common::{json_lines, run, stderr, stdout};
-use lab::{Host, Lab};
-
-/// ssmpingd in a lab host, ended (by its own id) when the test ends, pass or fail.
-struct Reflector(Child);
-
-impl Drop for Reflector {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn ssmpingd(host: &Host) -> Reflector {
-    let child = Command::new("ip")
-        .args(["netns", "exec", &host.ns, "ssmpingd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ssmpingd (apt-get install ssmping)");
-    std::thread::sleep(Duration::from_millis(300));
-    Reflector(child)
-}
+use lab::Lab;
 
 const FAST: [&str; 6] = ["-c", "3", "--interval", "100ms", "-t", "500ms"];
 
@@ -38,7 +14,7 @@ const FAST: [&str; 6] = ["-c", "3", "--interval", "100ms", "-t", "500ms"];
 fn ssmpingd_answers_on_both_paths_v4_and_v6() {
     let lab = Lab::new(2);
     let (server, client) = (lab.host(1), lab.host(2));
-    let _reflector = ssmpingd(server);
+    let _reflector = server.ssmpingd();
     let (v4, v6) = (server.v4.to_string(), server.v6.to_string());
     let mut args = vec!["ping", v4.as_str(), v6.as_str(), "--json"];
     args.extend(FAST);
@@ -71,7 +47,7 @@ fn a_group_the_reflector_does_not_serve_is_unicast_only() {
     let (server, client) = (lab.host(1), lab.host(2));
     // ssmpingd serves only groups ending in .234 (or ::4321:1234): asked for another, it
     // answers unicast and its multicast never reaches the group the client joined.
-    let _reflector = ssmpingd(server);
+    let _reflector = server.ssmpingd();
     let v4 = server.v4.to_string();
     let mut args = vec!["ping", v4.as_str(), "--group", "232.1.2.3"];
     args.extend(FAST);

@@ -5,35 +5,12 @@
 mod lab;
 
 use std::net::{IpAddr, SocketAddr};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lab::{Host, IFACE, Lab};
+use lab::{IFACE, Lab};
 use mcast::wire::ssmping::{Kind, Message};
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT, Protocol, protocol_of};
 use mcast::{IfaceSpec, IpMode, McastSocket, Service};
-
-/// A peer started in a lab host, ended (by its own id) when the test ends, pass or fail.
-struct Peer(Child);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn ssmpingd(host: &Host) -> Peer {
-    let child = Command::new("ip")
-        .args(["netns", "exec", &host.ns, "ssmpingd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ssmpingd (apt-get install ssmping)");
-    // It binds at once; give it a moment before the first request.
-    std::thread::sleep(Duration::from_millis(300));
-    Peer(child)
-}
 
 fn now_ns() -> u64 {
     SystemTime::now()
@@ -93,7 +70,7 @@ fn ping(lab: &Lab, client: usize, server: IpAddr, group: IpAddr) -> Vec<(IpAddr,
 fn both_replies(v6: bool) {
     let lab = Lab::new(2);
     let server = lab.host(1);
-    let _peer = ssmpingd(server);
+    let _peer = server.ssmpingd();
     let (addr, group, client_addr) = if v6 {
         (
             IpAddr::V6(server.v6),

@@ -259,3 +259,28 @@ impl Host {
         }
     }
 }
+
+/// A peer program (ssmpingd, omping) started in a lab host; ended by its own id when the
+/// test ends, pass or fail.
+pub struct Peer(std::process::Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Host {
+    /// Starts Debian's ssmpingd in this host and gives it a moment to bind port 4321.
+    pub fn ssmpingd(&self) -> Peer {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns, "ssmpingd"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("ssmpingd (apt-get install ssmping)");
+        thread::sleep(Duration::from_millis(300));
+        Peer(child)
+    }
+}
