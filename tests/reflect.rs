@@ -155,3 +155,96 @@ fn floods_garbage_amplification_and_foreign_groups_are_refused_and_counted() {
         "no multicast for the foreign group"
     );
 }
+
+/// omping, built from the sources in ../shared/peers (a copy, made in a temporary folder:
+/// that folder is read-only in CI), pings `mcast reflect` over RFC 6450.
+#[test]
+fn omping_gets_unicast_and_multicast_echo_replies() {
+    let peers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/omping");
+    let build = std::env::temp_dir().join(format!("mcast-omping-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&build);
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&peers)
+        .arg(&build)
+        .status()
+        .unwrap();
+    assert!(copied.success(), "copy {}", peers.display());
+    let made = std::process::Command::new("make")
+        .arg("-C")
+        .arg(&build)
+        .output()
+        .expect("make (apt-get install make gcc)");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let omping = build.join("omping");
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let r = reflector(server, "8s");
+    let (s4, c4) = (server.v4.to_string(), client.v4.to_string());
+    let out = client.exec(
+        omping.to_str().unwrap(),
+        &["-c", "3", "-i", "0.2", "-F", "-T", "5", &s4, &c4],
+    );
+    let _ = std::fs::remove_dir_all(&build);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("{s4} :   unicast, xmt/rcv/%loss = 3/3/0%")),
+        "{text}{}",
+        stderr(&out)
+    );
+    assert!(
+        text.contains(&format!("{s4} : multicast, xmt/rcv/%loss = 3/3/0%")),
+        "{text}"
+    );
+    let out = finish(r, WAIT);
+    let s = summary(&out);
+    assert_eq!(s["multicast_replies"], 3, "{s}");
+    assert_eq!(s["refused_session"], 0, "{s}");
+}
+
+/// An RFC 6450 echo request outside a session is told to stop (a response with no group),
+/// and an init gives a session with the group to use.
+#[test]
+fn rfc6450_needs_a_session() {
+    use mcast::wire::rfc6450::{Kind as K, Message as M};
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let r = reflector(server, "2s");
+    let to = SocketAddr::new(server.v4.into(), mcast::wire::PORT);
+    let from = client.v4;
+    let (stop, session) = client.run(move || {
+        let sock = UdpSocket::bind((from, 0)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut buf = [0u8; 2048];
+        let mut ask = |m: M| {
+            sock.send_to(&m.encode(), to).unwrap();
+            let (n, _) = sock.recv_from(&mut buf).expect("an answer");
+            M::decode(&buf[..n]).unwrap()
+        };
+        let mut q = M::new(K::Request);
+        q.client_id = Some(b"c".to_vec());
+        q.seq = Some(1);
+        q.group = Some("232.43.211.234".parse().unwrap());
+        q.session_id = Some(vec![0; 16]);
+        let stop = ask(q);
+        let mut init = M::new(K::Init);
+        init.client_id = Some(b"c".to_vec());
+        (stop, ask(init))
+    });
+    assert_eq!(
+        (stop.kind, stop.group),
+        (K::Response, None),
+        "told to stop: {stop:?}"
+    );
+    assert_eq!(session.kind, K::Response);
+    assert_eq!(session.group, Some("232.43.211.234".parse().unwrap()));
+    assert_eq!(session.session_id.map(|s| s.len()), Some(16));
+    assert_eq!(session.client_id.as_deref(), Some(&b"c"[..]));
+    let s = summary(&finish(r, WAIT));
+    assert_eq!(s["refused_session"], 1, "{s}");
+}

@@ -156,7 +156,7 @@ server answered on multicast, 1 otherwise.",
         examples: &[
             (
                 "mcast reflect",
-                "answer ssmping, asmping and mcast ping on port 4321 until Ctrl-C",
+                "answer ssmping, asmping, omping and mcast ping on port 4321 until Ctrl-C",
             ),
             (
                 "mcast reflect --group 239.1.1.1 -d 1h --json",
@@ -171,7 +171,9 @@ request, each client gets --rate requests a second (a burst of twice that) and a
 --total-rate, only 232.43.211.234, ff3e::4321:1234, groups ending in .234 or ::4321:1234 and \
 those given with --group get a multicast reply, and requests from multicast, broadcast, \
 unspecified or this host's own addresses are dropped. Refusals are counted in the summary, \
-never printed one by one. RFC 6450 requests (omping) are counted, not yet answered.",
+never printed one by one. It speaks RFC 6450 (omping) too on the same port: an init gets a \
+session, and each echo request in it a unicast and a multicast echo reply carrying the TTL \
+they leave with.",
             COMMON,
         ],
         files: &[],

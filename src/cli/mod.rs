@@ -48,7 +48,7 @@ enum Command {
     Join(join::JoinArgs),
     /// Ask reflectors (ssmpingd) for unicast and multicast replies: does multicast reach you?
     Ping(ping::PingArgs),
-    /// Answer ssmping requests (ssmping, asmping, mcast ping), safely: the reflector side
+    /// Answer ssmping and RFC 6450 requests (ssmping, asmping, omping, mcast ping), safely
     Reflect(reflect::ReflectArgs),
     /// List interfaces with their flags and addresses
     Ifaces(ifaces::IfacesArgs),

@@ -13,7 +13,7 @@ use clap::Args;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 
-use mcast::wire::ssmping::{self, Kind, Message};
+use mcast::wire::ssmping::{self, Message};
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT, Protocol, protocol_of};
 use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, Zone};
 
@@ -87,7 +87,7 @@ struct Counts {
     clients: u64,
     refused_source: u64,
     refused_malformed: u64,
-    refused_protocol: u64,
+    refused_session: u64,
     refused_group: u64,
     refused_rate: u64,
     send_errors: u64,
@@ -106,6 +106,125 @@ enum ReflectEvent<'a> {
         #[serde(flatten)]
         counts: &'a Counts,
     },
+}
+
+/// RFC 6450 session ids are opaque; omping uses 16 bytes.
+const SESSION_LEN: usize = 16;
+
+/// What to send back to one request.
+struct Answer {
+    protocol: &'static str,
+    /// The reply to the client.
+    unicast: Vec<u8>,
+    /// The reply to the group (the same bytes), when there is one.
+    multicast: Option<Vec<u8>>,
+    /// The group the request asked for, if any.
+    group: Option<IpAddr>,
+    /// An RFC 6450 request outside the session it was given: told to stop.
+    stale_session: bool,
+}
+
+/// The answer to `request` from `client`; None for anything that is not a request of either
+/// protocol. ssmping: the request's own bytes. RFC 6450: a server response with a new
+/// session to an init, an echo reply to a request in that session (the request's options but
+/// the server's own, and the TTL it leaves with), or "stop" (a response without a group).
+fn answer(
+    request: &[u8],
+    client: IpAddr,
+    sessions: &mut HashMap<IpAddr, [u8; SESSION_LEN]>,
+    extra: &[IpAddr],
+) -> Option<Answer> {
+    use mcast::wire::rfc6450::{self, OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP};
+    match protocol_of(request)? {
+        Protocol::Ssmping => {
+            let m = Message::decode(request).ok()?;
+            let reply = ssmping::reply_to(request)?;
+            Some(Answer {
+                protocol: "ssmping",
+                unicast: reply.clone(),
+                multicast: Some(reply),
+                group: m.group,
+                stale_session: false,
+            })
+        }
+        Protocol::Rfc6450 => {
+            let m = rfc6450::Message::decode(request).ok()?;
+            let mut response = rfc6450::Message::new(rfc6450::Kind::Response);
+            response.client_id = m.client_id.clone();
+            response.seq = m.seq;
+            match m.kind {
+                rfc6450::Kind::Init => {
+                    let session = new_session(client);
+                    if sessions.len() < MAX_CLIENTS || sessions.contains_key(&client) {
+                        sessions.insert(client, session);
+                    }
+                    response.group = reply_group(None, client, extra);
+                    response.session_id = Some(session.to_vec());
+                    if m.option_request.contains(&OPT_SERVER_INFO) {
+                        response.server_info = Some(format!("mcast {}", env!("CARGO_PKG_VERSION")));
+                    }
+                    Some(Answer {
+                        protocol: "rfc6450",
+                        unicast: response.encode(),
+                        multicast: None,
+                        group: None,
+                        stale_session: false,
+                    })
+                }
+                rfc6450::Kind::Request => {
+                    let in_session = m
+                        .session_id
+                        .as_deref()
+                        .is_some_and(|id| sessions.get(&client).is_some_and(|s| s[..] == *id));
+                    if !in_session {
+                        return Some(Answer {
+                            protocol: "rfc6450",
+                            unicast: response.encode(),
+                            multicast: None,
+                            group: None,
+                            stale_session: true,
+                        });
+                    }
+                    let mut reply = m.clone();
+                    reply.kind = rfc6450::Kind::Reply;
+                    reply.session_id = None;
+                    reply.server_info = None;
+                    reply.ttl = Some(REPLY_TTL as u8);
+                    reply.server_sent_ns = m
+                        .option_request
+                        .contains(&OPT_SERVER_TIMESTAMP)
+                        .then(now_ns);
+                    let bytes = reply.encode();
+                    Some(Answer {
+                        protocol: "rfc6450",
+                        unicast: bytes.clone(),
+                        multicast: Some(bytes),
+                        group: m.group,
+                        stale_session: false,
+                    })
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// A session id no one can guess from outside this process.
+fn new_session(client: IpAddr) -> [u8; SESSION_LEN] {
+    use std::hash::{BuildHasher, RandomState};
+    let state = RandomState::new();
+    let a = state.hash_one((client, now_ns()));
+    let b = state.hash_one((now_ns(), a));
+    let mut id = [0u8; SESSION_LEN];
+    id[..8].copy_from_slice(&a.to_be_bytes());
+    id[8..].copy_from_slice(&b.to_be_bytes());
+    id
 }
 
 /// The group a reply goes to: the one asked for when allowed, else the family's default.
@@ -154,6 +273,7 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
     let (total_rate, total_burst) = (args.total_rate.max(0.0), (2.0 * args.total_rate).max(1.0));
     let mut global = Bucket::new(total_burst, started);
     let mut clients: HashMap<IpAddr, Bucket> = HashMap::new();
+    let mut sessions: HashMap<IpAddr, [u8; SESSION_LEN]> = HashMap::new();
     let mut counts = Counts::default();
     let mut buf = [0u8; 2048];
     'run: while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
@@ -179,25 +299,14 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     continue;
                 }
                 let request = &buf[..r.len.min(buf.len())];
-                match protocol_of(request) {
-                    Some(Protocol::Ssmping) => {}
-                    Some(Protocol::Rfc6450) => {
-                        counts.refused_protocol += 1;
-                        continue;
-                    }
-                    None => {
-                        counts.refused_malformed += 1;
-                        continue;
-                    }
+                if r.truncated {
+                    counts.refused_malformed += 1;
+                    continue;
                 }
-                let Ok(m) = Message::decode(request) else {
+                let Some(answer) = answer(request, client, &mut sessions, &args.groups) else {
                     counts.refused_malformed += 1;
                     continue;
                 };
-                if m.kind != Some(Kind::Request) || r.truncated {
-                    counts.refused_malformed += 1;
-                    continue;
-                }
                 if !global.take(total_rate, total_burst, now) {
                     counts.refused_rate += 1;
                     continue;
@@ -208,6 +317,7 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     clients.retain(|_, b| {
                         now.saturating_duration_since(b.at) < Duration::from_secs(60)
                     });
+                    sessions.retain(|c, _| clients.contains_key(c));
                 }
                 if !known && clients.len() < MAX_CLIENTS {
                     clients.insert(client, Bucket::new(burst, now));
@@ -216,10 +326,10 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                         out.json_line(&ReflectEvent::Client {
                             time: events::timestamp(SystemTime::now()),
                             client: client.to_string(),
-                            protocol: "ssmping",
+                            protocol: answer.protocol,
                         })
                     } else {
-                        out.text_line(|l| writeln!(l, "client {client} (ssmping)"))
+                        out.text_line(|l| writeln!(l, "client {client} ({})", answer.protocol))
                     };
                     if !going_on(line.and_then(|()| out.flush()))? {
                         break 'run;
@@ -231,17 +341,19 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     counts.refused_rate += 1;
                     continue;
                 }
-                // The reply is the request's own bytes: never larger than what was asked.
-                let Some(reply) = ssmping::reply_to(request) else {
-                    counts.refused_malformed += 1;
-                    continue;
-                };
+                if answer.stale_session {
+                    counts.refused_session += 1;
+                }
+                let reply = answer.unicast;
                 let back = SocketAddr::new(client, r.source.port());
                 match sock.socket().send_to(&reply, &back.into()) {
                     Ok(_) => counts.unicast_replies += 1,
                     Err(_) => counts.send_errors += 1,
                 }
-                let Some(group) = reply_group(m.group, client, &args.groups) else {
+                let Some(multicast) = answer.multicast else {
+                    continue;
+                };
+                let Some(group) = reply_group(answer.group, client, &args.groups) else {
                     counts.refused_group += 1;
                     continue;
                 };
@@ -252,7 +364,7 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                 } else if let Some(i) = r.ifindex {
                     let _ = sock.set_send_options(Some(&IfaceSpec::Index(i)), None, None, None);
                 }
-                match sock.send_to(&reply, &to, &Service::Port(r.source.port())) {
+                match sock.send_to(&multicast, &to, &Service::Port(r.source.port())) {
                     Ok(_) => counts.multicast_replies += 1,
                     Err(_) => counts.send_errors += 1,
                 }
@@ -275,12 +387,12 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
         )?;
         writeln!(
             out,
-            "refused: {} over the rate, {} malformed, {} from bad sources, {} for groups not served, {} of RFC 6450 (not yet answered); {} send errors",
+            "refused: {} over the rate, {} malformed, {} from bad sources, {} for groups not served, {} RFC 6450 requests outside a session; {} send errors",
             counts.refused_rate,
             counts.refused_malformed,
             counts.refused_source,
             counts.refused_group,
-            counts.refused_protocol,
+            counts.refused_session,
             counts.send_errors
         )?;
     }

@@ -344,7 +344,7 @@ const KINDS: &[Kind] = &[
             ("type", "string", "client"),
             TIME,
             ("client", "string", "the client's address"),
-            ("protocol", "string", "ssmping"),
+            ("protocol", "string", "ssmping or rfc6450"),
         ],
         example: r#"{"type":"client","time":"2026-11-25T11:03:03.186928Z","client":"192.0.2.2","protocol":"ssmping"}"#,
     },
@@ -366,12 +366,12 @@ const KINDS: &[Kind] = &[
             (
                 "refused_malformed",
                 "number",
-                "not an ssmping request, or cut short",
+                "not a request of either protocol, or cut short",
             ),
             (
-                "refused_protocol",
+                "refused_session",
                 "number",
-                "RFC 6450 requests (not answered yet)",
+                "RFC 6450 echo requests outside the session given to the client (answered with a response that tells it to stop)",
             ),
             (
                 "refused_group",
@@ -385,7 +385,7 @@ const KINDS: &[Kind] = &[
             ),
             ("send_errors", "number", "replies the host could not send"),
         ],
-        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"refused_source":0,"refused_malformed":0,"refused_protocol":0,"refused_group":0,"refused_rate":0,"send_errors":0}"#,
+        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"refused_source":0,"refused_malformed":0,"refused_session":0,"refused_group":0,"refused_rate":0,"send_errors":0}"#,
     },
     Kind {
         name: "interface (ifaces --json)",
