@@ -391,7 +391,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__ping)
-            opts="-c -i -t -h -V --count --interval --group --any-source --interface --timeout --json --help --version"
+            opts="-c -i -t -h -V --count --interval --group --any-source --interface --protocol --timeout --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,6 +419,10 @@ _mcast() {
                     ;;
                 -i)
                     COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "ssmping rfc6450" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)

@@ -7,6 +7,7 @@ mod lab;
 
 use common::{json_lines, run, stderr, stdout};
 use lab::Lab;
+use std::time::Duration;
 
 const FAST: [&str; 6] = ["-c", "3", "--interval", "100ms", "-t", "500ms"];
 
@@ -85,4 +86,56 @@ fn no_reflector_is_no_reply_and_a_group_is_no_server() {
         "{}",
         stderr(&bad)
     );
+}
+
+/// RFC 6450 to `mcast reflect` and to omping: an init opens a session, then both paths
+/// answer; hops come from the server's TTL option.
+#[test]
+fn rfc6450_to_mcast_reflect_and_to_omping() {
+    let lab = Lab::new(3);
+    let (ours, theirs, client) = (lab.host(1), lab.host(2), lab.host(3));
+    let reflect = common::command(ours, &["reflect", "-d", "6s"])
+        .spawn()
+        .unwrap();
+    let (o, t, c) = (
+        ours.v4.to_string(),
+        theirs.v4.to_string(),
+        client.v4.to_string(),
+    );
+    // omping answers only hosts in its list, and keeps pinging them meanwhile.
+    let _omping = theirs.omping(&["-c", "60", "-i", "0.1", "-F", &t, &c]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut args = vec![
+        "ping",
+        o.as_str(),
+        t.as_str(),
+        "--protocol",
+        "rfc6450",
+        "--json",
+    ];
+    args.extend(FAST);
+    let out = run(client, &args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let summaries: Vec<_> = json_lines(&out)
+        .into_iter()
+        .filter(|e| e["type"] == "summary")
+        .collect();
+    assert_eq!(summaries.len(), 2);
+    for s in &summaries {
+        for path in ["unicast", "multicast"] {
+            assert_eq!(
+                (s[path]["sent"].as_u64(), s[path]["received"].as_u64()),
+                (Some(3), Some(3)),
+                "{s}"
+            );
+            assert_eq!(s[path]["hops"], 0, "{s}");
+        }
+    }
+    common::finish(reflect, Duration::from_secs(10));
 }

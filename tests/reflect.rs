@@ -160,27 +160,7 @@ fn floods_garbage_amplification_and_foreign_groups_are_refused_and_counted() {
 /// that folder is read-only in CI), pings `mcast reflect` over RFC 6450.
 #[test]
 fn omping_gets_unicast_and_multicast_echo_replies() {
-    let peers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/omping");
-    let build = std::env::temp_dir().join(format!("mcast-omping-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&build);
-    let copied = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(&peers)
-        .arg(&build)
-        .status()
-        .unwrap();
-    assert!(copied.success(), "copy {}", peers.display());
-    let made = std::process::Command::new("make")
-        .arg("-C")
-        .arg(&build)
-        .output()
-        .expect("make (apt-get install make gcc)");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    let omping = build.join("omping");
+    let omping = lab::omping();
     let lab = Lab::new(2);
     let (server, client) = (lab.host(1), lab.host(2));
     let r = reflector(server, "8s");
@@ -189,7 +169,6 @@ fn omping_gets_unicast_and_multicast_echo_replies() {
         omping.to_str().unwrap(),
         &["-c", "3", "-i", "0.2", "-F", "-T", "5", &s4, &c4],
     );
-    let _ = std::fs::remove_dir_all(&build);
     let text = stdout(&out);
     assert!(
         text.contains(&format!("{s4} :   unicast, xmt/rcv/%loss = 3/3/0%")),

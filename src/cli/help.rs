@@ -139,14 +139,20 @@ pub const PAGES: &[Page] = &[
                 "mcast ping 192.0.2.1 2001:db8::1 --any-source --json",
                 "two reflectors, joined any-source as asmping does, as JSON Lines",
             ),
+            (
+                "mcast ping 192.0.2.1 --protocol rfc6450",
+                "RFC 6450 to an omping host or mcast reflect",
+            ),
         ],
         notes: &[
             "mcast ping speaks the ssmping protocol (UDP port 4321) to reflectors such as \
-Debian's ssmpingd: each request is answered once by unicast and once to the group, which mcast \
-joins from the server (source-specific) or from any source. It counts both paths apart, with \
-round trips from the kernel's receive time and hops from the reply's TTL, and ends with a \
-verdict per server: multicast works, unicast only, or no reply. Exit status 0 when every \
-server answered on multicast, 1 otherwise.",
+Debian's ssmpingd, or with --protocol rfc6450 the Multicast Ping Protocol of omping and mcast \
+reflect (an init opens a session first). Each request is answered once by unicast and once to \
+the group, which mcast joins from the server (source-specific) or from any source. It counts \
+both paths apart, with round trips from the kernel's receive time and hops from the reply's \
+TTL (RFC 6450: against the TTL the server says it sent with), and ends with a verdict per \
+server: multicast works, unicast only, or no reply. Exit status 0 when every server answered \
+on multicast, 1 otherwise.",
             COMMON,
         ],
         files: &[],

@@ -44,12 +44,119 @@ pub struct PingArgs {
     /// Interface to join on: name, index or address
     #[arg(short, long, value_name = "IFACE")]
     interface: Option<IfaceSpec>,
+    /// The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)
+    #[arg(long, value_name = "PROTOCOL", value_enum, default_value = "ssmping")]
+    protocol: Proto,
     /// How long to wait for replies after the last request
     #[arg(short, long, value_name = "DURATION", default_value = "2s", value_parser = parse::duration)]
     timeout: Duration,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
+}
+
+/// The protocols `ping` speaks.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Proto {
+    Ssmping,
+    Rfc6450,
+}
+
+/// A reply as both protocols carry it.
+struct Reply {
+    seq: u32,
+    /// The client's send time as echoed (to the µs), where our own is forgotten.
+    echoed_ns: Option<u64>,
+    /// Routers on the way back: from the server's TTL option (RFC 6450), else 64 less what
+    /// arrived (ssmping reflectors send with 64).
+    hops: Option<u8>,
+}
+
+/// What `ping` sends a server now: an echo request, or (RFC 6450, before a session) an init.
+fn request_for(
+    proto: Proto,
+    pid: u32,
+    seq: u32,
+    ns: u64,
+    group: Option<IpAddr>,
+    session: Option<&[u8]>,
+) -> (Vec<u8>, bool) {
+    use mcast::wire::rfc6450;
+    match (proto, session) {
+        (Proto::Ssmping, _) => {
+            let m = Message {
+                kind: Some(Kind::Request),
+                pid: Some(pid),
+                seq: Some(seq),
+                sent_ns: Some(ns),
+                group,
+                ..Message::default()
+            };
+            (m.encode(), true)
+        }
+        (Proto::Rfc6450, None) => {
+            let mut m = rfc6450::Message::new(rfc6450::Kind::Init);
+            m.client_id = Some(pid.to_be_bytes().to_vec());
+            // The group we want, as a prefix: servers such as omping require it.
+            m.mcast_prefix = group.map(rfc6450::prefix_of);
+            (m.encode(), false)
+        }
+        (Proto::Rfc6450, Some(id)) => {
+            let mut m = rfc6450::Message::new(rfc6450::Kind::Request);
+            m.client_id = Some(pid.to_be_bytes().to_vec());
+            m.seq = Some(seq);
+            m.client_sent_ns = Some(ns);
+            m.group = group;
+            m.session_id = Some(id.to_vec());
+            (m.encode(), true)
+        }
+    }
+}
+
+/// Reads a datagram from a server: a reply of ours, or (RFC 6450) a response that opens or
+/// closes the session in `session`.
+fn read_reply(
+    datagram: &[u8],
+    pid: u32,
+    ttl: Option<u8>,
+    session: &mut Option<Vec<u8>>,
+) -> Option<Reply> {
+    use mcast::wire::rfc6450;
+    match mcast::wire::protocol_of(datagram)? {
+        mcast::wire::Protocol::Ssmping => {
+            let m = Message::decode(datagram).ok()?;
+            if m.kind != Some(Kind::Reply) || m.pid != Some(pid) {
+                return None;
+            }
+            Some(Reply {
+                seq: m.seq?,
+                echoed_ns: m.sent_ns,
+                hops: hops(ttl),
+            })
+        }
+        mcast::wire::Protocol::Rfc6450 => {
+            let m = rfc6450::Message::decode(datagram).ok()?;
+            if m.client_id.as_deref() != Some(&pid.to_be_bytes()[..]) {
+                return None;
+            }
+            match m.kind {
+                rfc6450::Kind::Response => {
+                    // With a group and a session it opens one; without, it says stop.
+                    *session = m.session_id.filter(|_| m.group.is_some());
+                    None
+                }
+                rfc6450::Kind::Reply => Some(Reply {
+                    seq: m.seq?,
+                    echoed_ns: m.client_sent_ns,
+                    hops: match (m.ttl, ttl) {
+                        (Some(sent), Some(got)) => Some(sent.saturating_sub(got)),
+                        _ => hops(ttl),
+                    },
+                }),
+                _ => None,
+            }
+        }
+    }
 }
 
 /// What JSON Lines `ping` prints.
@@ -140,6 +247,8 @@ pub fn run(args: PingArgs) -> Result<Exit> {
         .iter()
         .map(|_| ServerStats::default())
         .collect();
+    // RFC 6450: the session each server gave us, None until its response to our init.
+    let mut sessions: Vec<Option<Vec<u8>>> = vec![None; args.servers.len()];
     // Our own send times, by sequence number: exact, where the echoed one is to the µs.
     let mut sent_at: HashMap<u32, u64> = HashMap::new();
     let mut out = Stdout::new();
@@ -162,25 +271,33 @@ pub fn run(args: PingArgs) -> Result<Exit> {
             if sent_at.len() > 4096 {
                 sent_at.retain(|s, _| seq.wrapping_sub(*s) < 4096);
             }
+            let mut any_request = false;
             for (i, server) in args.servers.iter().enumerate() {
                 let f = &families[&server.is_ipv4()];
-                let request = Message {
-                    kind: Some(Kind::Request),
-                    pid: Some(pid),
-                    seq: Some(seq),
-                    sent_ns: Some(ns),
-                    group: args.group.as_ref().map(|g| g.ip),
-                    ..Message::default()
+                // ssmping names a group only when it is not the reflector's default; RFC 6450
+                // always names the one joined.
+                let group = match args.protocol {
+                    Proto::Ssmping => args.group.as_ref().map(|g| g.ip),
+                    Proto::Rfc6450 => Some(f.group),
                 };
+                let (bytes, is_request) =
+                    request_for(args.protocol, pid, seq, ns, group, sessions[i].as_deref());
                 let to = SocketAddr::new(*server, PORT);
-                if let Err(e) = f.sock.socket().send_to(&request.encode(), &to.into()) {
+                if let Err(e) = f.sock.socket().send_to(&bytes, &to.into()) {
                     super::exit::warn(format_args!(
                         "send a request to {server}: {}",
                         mcast::error::os_message(&e)
                     ));
                 }
-                stats[i].sent += 1;
-                stats[i].last_seq = seq;
+                if is_request {
+                    stats[i].sent += 1;
+                    stats[i].last_seq = seq;
+                    any_request = true;
+                }
+            }
+            if !any_request {
+                // Only inits went out (RFC 6450, no session yet): --count counts requests.
+                seq -= 1;
             }
             last_sent = now;
             next += args.interval;
@@ -193,19 +310,20 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                 let Some(i) = args.servers.iter().position(|s| *s == r.source.ip()) else {
                     continue;
                 };
-                let Ok(m) = Message::decode(&buf[..r.len]) else {
+                let Some(reply) = read_reply(&buf[..r.len], pid, r.ttl, &mut sessions[i]) else {
                     continue;
                 };
-                if m.kind != Some(Kind::Reply) || m.pid != Some(pid) {
-                    continue;
-                }
-                let Some(rseq) = m.seq else { continue };
+                let rseq = reply.seq;
                 let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
-                let sent = sent_at.get(&rseq).copied().or(m.sent_ns).unwrap_or(arrival);
+                let sent = sent_at
+                    .get(&rseq)
+                    .copied()
+                    .or(reply.echoed_ns)
+                    .unwrap_or(arrival);
                 let rtt = arrival.saturating_sub(sent);
                 let multicast = r.destination.is_some_and(|d| d.is_multicast());
                 let s = &mut stats[i];
-                let h = hops(r.ttl);
+                let h = reply.hops;
                 let fresh = if multicast {
                     if s.first_multicast_ms.is_none() {
                         s.first_multicast_ms = Some(arrival.saturating_sub(first_ns) as f64 / 1e6);

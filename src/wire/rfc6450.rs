@@ -78,6 +78,9 @@ pub struct Message {
     pub server_info: Option<String>,
     /// The TTL or hop limit the server sent the reply with, so hops need no guess.
     pub ttl: Option<u8>,
+    /// The Multicast Prefix option, as it came (u16 family, u8 prefix length, address
+    /// bytes): a client's init names the group it wants with it (see `prefix_of`).
+    pub mcast_prefix: Option<Vec<u8>>,
     /// The session the server gave the client, opaque.
     pub session_id: Option<Vec<u8>>,
     /// The server's send time, nanoseconds since the epoch.
@@ -97,6 +100,7 @@ impl Message {
             option_request: Vec::new(),
             server_info: None,
             ttl: None,
+            mcast_prefix: None,
             session_id: None,
             server_sent_ns: None,
         }
@@ -152,6 +156,7 @@ impl Message {
                             .ok_or_else(|| bad(option, value))?,
                     )
                 }
+                OPT_MCAST_PREFIX => m.mcast_prefix = Some(value.to_vec()),
                 OPT_SESSION_ID => m.session_id = Some(value.to_vec()),
                 OPT_SERVER_TIMESTAMP => m.server_sent_ns = Some(timestamp_of(option, value)?),
                 _ => {}
@@ -191,6 +196,9 @@ impl Message {
         if let Some(ttl) = self.ttl {
             put(&mut out, OPT_TTL, &[ttl]);
         }
+        if let Some(prefix) = &self.mcast_prefix {
+            put(&mut out, OPT_MCAST_PREFIX, prefix);
+        }
         if let Some(id) = &self.session_id {
             put(&mut out, OPT_SESSION_ID, id);
         }
@@ -199,6 +207,19 @@ impl Message {
         }
         out
     }
+}
+
+/// The Multicast Prefix value for exactly one group: its family, its full length in bits,
+/// and its address (as omping writes it and checks it).
+pub fn prefix_of(group: IpAddr) -> Vec<u8> {
+    let (family, bits, octets): (u16, u8, Vec<u8>) = match group {
+        IpAddr::V4(v4) => (1, 32, v4.octets().to_vec()),
+        IpAddr::V6(v6) => (2, 128, v6.octets().to_vec()),
+    };
+    let mut out = family.to_be_bytes().to_vec();
+    out.push(bits);
+    out.extend(octets);
+    out
 }
 
 #[cfg(test)]
@@ -240,9 +261,22 @@ mod tests {
         m.option_request = vec![OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP];
         m.server_info = Some("mcast".into());
         m.ttl = Some(64);
+        m.mcast_prefix = Some(prefix_of("232.43.211.234".parse().unwrap()));
         m.session_id = Some(vec![9; 16]);
         m.server_sent_ns = Some(5_000_000);
         assert_eq!(Message::decode(&m.encode()).unwrap(), m);
+    }
+
+    #[test]
+    fn a_prefix_names_one_group_at_full_length() {
+        assert_eq!(
+            prefix_of("232.43.211.234".parse().unwrap()),
+            [0, 1, 32, 232, 43, 211, 234]
+        );
+        assert_eq!(
+            prefix_of("ff3e::4321:1234".parse().unwrap()).len(),
+            2 + 1 + 16
+        );
     }
 
     #[test]

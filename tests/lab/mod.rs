@@ -284,3 +284,51 @@ impl Host {
         Peer(child)
     }
 }
+
+/// omping, built once per test process from the sources in ../shared/peers, in a temporary
+/// copy (that folder is read-only in CI). Returns the program's path.
+pub fn omping() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let peers =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/omping");
+            let build = std::env::temp_dir().join(format!("mcast-omping-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&build);
+            let copied = Command::new("cp")
+                .arg("-r")
+                .arg(&peers)
+                .arg(&build)
+                .status()
+                .unwrap();
+            assert!(copied.success(), "copy {}", peers.display());
+            let made = Command::new("make")
+                .arg("-C")
+                .arg(&build)
+                .output()
+                .expect("make (apt-get install make gcc)");
+            assert!(
+                made.status.success(),
+                "{}",
+                String::from_utf8_lossy(&made.stderr)
+            );
+            build.join("omping")
+        })
+        .clone()
+}
+
+impl Host {
+    /// omping in this host with `args`, ended when the returned peer is dropped.
+    pub fn omping(&self, args: &[&str]) -> Peer {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns])
+            .arg(omping())
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start omping");
+        thread::sleep(Duration::from_millis(300));
+        Peer(child)
+    }
+}
