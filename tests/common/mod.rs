@@ -43,7 +43,9 @@ pub fn run_with_input(host: &Host, args: &[&str], input: &str) -> Output {
 /// A running `mcast` in the background; a thread drains its stdout so it never blocks, and
 /// hands each line over as it comes.
 pub struct Running {
-    pub child: Child,
+    /// The process; taken by `wait`. A `Running` dropped before that (a failed assertion)
+    /// ends the process by its own id, so no test leaves an mcast behind.
+    child: Option<Child>,
     reader: Option<std::thread::JoinHandle<()>>,
     incoming: Option<std::sync::mpsc::Receiver<String>>,
     pub lines: Vec<String>,
@@ -54,7 +56,7 @@ pub fn start(host: &Host, args: &[&str]) -> Running {
     let (child, stdout, first) = spawn_until_first_line(host, args);
     let (tx, rx) = std::sync::mpsc::channel();
     Running {
-        child,
+        child: Some(child),
         reader: Some(drain(stdout, tx)),
         incoming: Some(rx),
         lines: vec![first],
@@ -67,7 +69,7 @@ pub fn start_then_close_stdout(host: &Host, args: &[&str]) -> Running {
     let (child, stdout, first) = spawn_until_first_line(host, args);
     drop(stdout);
     Running {
-        child,
+        child: Some(child),
         reader: None,
         incoming: None,
         lines: vec![first],
@@ -120,18 +122,19 @@ impl Running {
 
     /// Waits for the end (at most `limit`), and returns all it printed.
     pub fn wait(mut self, limit: Duration) -> Output {
+        let mut child = self.child.take().expect("not waited for yet");
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            if let Ok(Some(_)) = child.try_wait() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        let mut out = finish(self.child, Duration::from_millis(500));
-        if let Some(r) = self.reader {
+        let mut out = finish(child, Duration::from_millis(500));
+        if let Some(r) = self.reader.take() {
             r.join().unwrap();
         }
-        let mut lines = self.lines;
+        let mut lines = std::mem::take(&mut self.lines);
         lines.extend(self.incoming.iter().flat_map(|rx| rx.try_iter()));
         let mut all = lines.join("\n");
         all.push('\n');
@@ -141,8 +144,18 @@ impl Running {
 
     /// Sends a signal to the running mcast (a process this test started).
     pub fn signal(&self, sig: nix::sys::signal::Signal) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let child = self.child.as_ref().expect("still running");
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         nix::sys::signal::kill(pid, sig).expect("signal mcast");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
