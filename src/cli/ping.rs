@@ -13,7 +13,6 @@ use clap::Args;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 
-use mcast::wire::ssmping::{Kind, Message};
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
 use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
@@ -22,6 +21,7 @@ use super::exit::Exit;
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::ping_stats::{ServerStats, ServerSummary, Verdict};
+use super::ping_wire::{Proto, read_reply, request_for};
 use super::platform::stop;
 
 #[derive(Args, Debug)]
@@ -55,110 +55,6 @@ pub struct PingArgs {
     json: bool,
 }
 
-/// The protocols `ping` speaks.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-enum Proto {
-    Ssmping,
-    Rfc6450,
-}
-
-/// A reply as both protocols carry it.
-struct Reply {
-    seq: u32,
-    /// The client's send time as echoed (to the µs), where our own is forgotten.
-    echoed_ns: Option<u64>,
-    /// Routers on the way back: from the server's TTL option (RFC 6450), else 64 less what
-    /// arrived (ssmping reflectors send with 64).
-    hops: Option<u8>,
-}
-
-/// What `ping` sends a server now: an echo request, or (RFC 6450, before a session) an init.
-fn request_for(
-    proto: Proto,
-    pid: u32,
-    seq: u32,
-    ns: u64,
-    group: Option<IpAddr>,
-    session: Option<&[u8]>,
-) -> (Vec<u8>, bool) {
-    use mcast::wire::rfc6450;
-    match (proto, session) {
-        (Proto::Ssmping, _) => {
-            let m = Message {
-                kind: Some(Kind::Request),
-                pid: Some(pid),
-                seq: Some(seq),
-                sent_ns: Some(ns),
-                group,
-                ..Message::default()
-            };
-            (m.encode(), true)
-        }
-        (Proto::Rfc6450, None) => {
-            let mut m = rfc6450::Message::new(rfc6450::Kind::Init);
-            m.client_id = Some(pid.to_be_bytes().to_vec());
-            // The group we want, as a prefix: servers such as omping require it.
-            m.mcast_prefix = group.map(rfc6450::prefix_of);
-            (m.encode(), false)
-        }
-        (Proto::Rfc6450, Some(id)) => {
-            let mut m = rfc6450::Message::new(rfc6450::Kind::Request);
-            m.client_id = Some(pid.to_be_bytes().to_vec());
-            m.seq = Some(seq);
-            m.client_sent_ns = Some(ns);
-            m.group = group;
-            m.session_id = Some(id.to_vec());
-            (m.encode(), true)
-        }
-    }
-}
-
-/// Reads a datagram from a server: a reply of ours, or (RFC 6450) a response that opens or
-/// closes the session in `session`.
-fn read_reply(
-    datagram: &[u8],
-    pid: u32,
-    ttl: Option<u8>,
-    session: &mut Option<Vec<u8>>,
-) -> Option<Reply> {
-    use mcast::wire::rfc6450;
-    match mcast::wire::protocol_of(datagram)? {
-        mcast::wire::Protocol::Ssmping => {
-            let m = Message::decode(datagram).ok()?;
-            if m.kind != Some(Kind::Reply) || m.pid != Some(pid) {
-                return None;
-            }
-            Some(Reply {
-                seq: m.seq?,
-                echoed_ns: m.sent_ns,
-                hops: hops(ttl),
-            })
-        }
-        mcast::wire::Protocol::Rfc6450 => {
-            let m = rfc6450::Message::decode(datagram).ok()?;
-            if m.client_id.as_deref() != Some(&pid.to_be_bytes()[..]) {
-                return None;
-            }
-            match m.kind {
-                rfc6450::Kind::Response => {
-                    // With a group and a session it opens one; without, it says stop.
-                    *session = m.session_id.filter(|_| m.group.is_some());
-                    None
-                }
-                rfc6450::Kind::Reply => Some(Reply {
-                    seq: m.seq?,
-                    echoed_ns: m.client_sent_ns,
-                    hops: match (m.ttl, ttl) {
-                        (Some(sent), Some(got)) => Some(sent.saturating_sub(got)),
-                        _ => hops(ttl),
-                    },
-                }),
-                _ => None,
-            }
-        }
-    }
-}
-
 /// What JSON Lines `ping` prints.
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -184,17 +80,6 @@ fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
-}
-
-/// A reply's hops from the TTL it arrived with: reflectors send with 64 (Windows 128).
-fn hops(ttl: Option<u8>) -> Option<u8> {
-    ttl.map(|t| {
-        if t > 64 {
-            128u8.saturating_sub(t)
-        } else {
-            64 - t
-        }
-    })
 }
 
 /// One socket per family, joined to the group for every server of that family.

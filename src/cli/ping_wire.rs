@@ -1,0 +1,173 @@
+//! What `mcast ping` puts on the wire and reads back, for both protocols: the request (or,
+//! for RFC 6450 before a session, the init) and the reply or session response.
+
+use std::net::IpAddr;
+
+use mcast::wire::ssmping::{Kind, Message};
+
+/// The protocols `ping` speaks.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    Ssmping,
+    Rfc6450,
+}
+
+/// A reply as both protocols carry it.
+pub struct Reply {
+    pub seq: u32,
+    /// The client's send time as echoed (to the µs), where our own is forgotten.
+    pub echoed_ns: Option<u64>,
+    /// Routers on the way back: from the server's TTL option (RFC 6450), else 64 less what
+    /// arrived (ssmping reflectors send with 64).
+    pub hops: Option<u8>,
+}
+
+/// What `ping` sends a server now: an echo request, or (RFC 6450, before a session) an init.
+pub fn request_for(
+    proto: Proto,
+    pid: u32,
+    seq: u32,
+    ns: u64,
+    group: Option<IpAddr>,
+    session: Option<&[u8]>,
+) -> (Vec<u8>, bool) {
+    use mcast::wire::rfc6450;
+    match (proto, session) {
+        (Proto::Ssmping, _) => {
+            let m = Message {
+                kind: Some(Kind::Request),
+                pid: Some(pid),
+                seq: Some(seq),
+                sent_ns: Some(ns),
+                group,
+                ..Message::default()
+            };
+            (m.encode(), true)
+        }
+        (Proto::Rfc6450, None) => {
+            let mut m = rfc6450::Message::new(rfc6450::Kind::Init);
+            m.client_id = Some(pid.to_be_bytes().to_vec());
+            // The group we want, as a prefix: servers such as omping require it.
+            m.mcast_prefix = group.map(rfc6450::prefix_of);
+            (m.encode(), false)
+        }
+        (Proto::Rfc6450, Some(id)) => {
+            let mut m = rfc6450::Message::new(rfc6450::Kind::Request);
+            m.client_id = Some(pid.to_be_bytes().to_vec());
+            m.seq = Some(seq);
+            m.client_sent_ns = Some(ns);
+            m.group = group;
+            m.session_id = Some(id.to_vec());
+            (m.encode(), true)
+        }
+    }
+}
+
+/// Reads a datagram from a server: a reply of ours, or (RFC 6450) a response that opens or
+/// closes the session in `session`.
+pub fn read_reply(
+    datagram: &[u8],
+    pid: u32,
+    ttl: Option<u8>,
+    session: &mut Option<Vec<u8>>,
+) -> Option<Reply> {
+    use mcast::wire::rfc6450;
+    match mcast::wire::protocol_of(datagram)? {
+        mcast::wire::Protocol::Ssmping => {
+            let m = Message::decode(datagram).ok()?;
+            if m.kind != Some(Kind::Reply) || m.pid != Some(pid) {
+                return None;
+            }
+            Some(Reply {
+                seq: m.seq?,
+                echoed_ns: m.sent_ns,
+                hops: hops(ttl),
+            })
+        }
+        mcast::wire::Protocol::Rfc6450 => {
+            let m = rfc6450::Message::decode(datagram).ok()?;
+            if m.client_id.as_deref() != Some(&pid.to_be_bytes()[..]) {
+                return None;
+            }
+            match m.kind {
+                rfc6450::Kind::Response => {
+                    // With a group and a session it opens one; without, it says stop.
+                    *session = m.session_id.filter(|_| m.group.is_some());
+                    None
+                }
+                rfc6450::Kind::Reply => Some(Reply {
+                    seq: m.seq?,
+                    echoed_ns: m.client_sent_ns,
+                    hops: match (m.ttl, ttl) {
+                        (Some(sent), Some(got)) => Some(sent.saturating_sub(got)),
+                        _ => hops(ttl),
+                    },
+                }),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// A reply's hops from the TTL it arrived with: reflectors send with 64 (Windows 128).
+fn hops(ttl: Option<u8>) -> Option<u8> {
+    ttl.map(|t| {
+        if t > 64 {
+            128u8.saturating_sub(t)
+        } else {
+            64 - t
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_rfc6450_session_opens_on_a_response_with_a_group_and_closes_without() {
+        use mcast::wire::rfc6450::{Kind as K, Message as M};
+        let (init, counts) = request_for(
+            Proto::Rfc6450,
+            7,
+            1,
+            0,
+            Some("232.43.211.234".parse().unwrap()),
+            None,
+        );
+        assert!(!counts, "an init is not a request");
+        assert_eq!(M::decode(&init).unwrap().kind, K::Init);
+        let mut session = None;
+        let mut open = M::new(K::Response);
+        open.client_id = Some(7u32.to_be_bytes().to_vec());
+        open.group = Some("232.43.211.234".parse().unwrap());
+        open.session_id = Some(vec![1; 16]);
+        assert!(read_reply(&open.encode(), 7, Some(64), &mut session).is_none());
+        assert_eq!(session.as_deref(), Some(&[1u8; 16][..]));
+        let (request, counts) = request_for(Proto::Rfc6450, 7, 2, 0, None, session.as_deref());
+        assert!(counts && M::decode(&request).unwrap().session_id == session);
+        let mut reply = M::decode(&request).unwrap();
+        reply.kind = K::Reply;
+        reply.ttl = Some(64);
+        let r = read_reply(&reply.encode(), 7, Some(63), &mut session).unwrap();
+        assert_eq!(
+            (r.seq, r.hops),
+            (2, Some(1)),
+            "hops from the server's TTL option"
+        );
+        let mut stop = M::new(K::Response);
+        stop.client_id = Some(7u32.to_be_bytes().to_vec());
+        read_reply(&stop.encode(), 7, Some(64), &mut session);
+        assert_eq!(session, None, "a response without a group says stop");
+        // Another client's messages are not ours.
+        assert!(read_reply(&reply.encode(), 8, Some(63), &mut session).is_none());
+    }
+
+    #[test]
+    fn ssmping_hops_count_down_from_64_or_128() {
+        assert_eq!(
+            (hops(Some(64)), hops(Some(61)), hops(Some(126)), hops(None)),
+            (Some(0), Some(3), Some(2), None)
+        );
+    }
+}
