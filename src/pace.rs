@@ -57,8 +57,7 @@ impl Pacer {
             }
             let now = Instant::now();
             if now >= due {
-                let elapsed = now.duration_since(self.start).as_nanos() as f64;
-                let due_total = (elapsed / interval).floor() as u64 + 1;
+                let due_total = due_by(now.duration_since(self.start), interval);
                 let limit = deadline.map_or(u64::MAX, |d| {
                     (d.duration_since(self.start).as_nanos() as f64 / interval).ceil() as u64
                 });
@@ -70,6 +69,12 @@ impl Pacer {
             nap(due - now);
         }
     }
+}
+
+/// How many datagrams are due `elapsed` after the start at one every `interval_ns`: the
+/// first at once, then one more at each interval.
+fn due_by(elapsed: Duration, interval_ns: f64) -> u64 {
+    (elapsed.as_nanos() as f64 / interval_ns).floor() as u64 + 1
 }
 
 /// Waits a little of `left`: sleeps while it is long, spins through its last 200 µs, as
@@ -251,6 +256,15 @@ mod tests {
         let deadline = Some(p.start + Duration::from_millis(10));
         assert_eq!(p.wait(0, 1000, deadline, || false), 10);
         assert_eq!(p.wait(4, 1000, deadline, || false), 6);
+    }
+
+    #[test]
+    fn the_first_is_due_at_once_and_one_more_each_interval() {
+        let ms = |n: u64| Duration::from_millis(n);
+        assert_eq!(due_by(ms(0), 1e6), 1);
+        assert_eq!(due_by(ms(1) - Duration::from_nanos(1), 1e6), 1);
+        assert_eq!(due_by(ms(1), 1e6), 2);
+        assert_eq!(due_by(ms(30), 1e6), 31);
     }
 
     #[test]

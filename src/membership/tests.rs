@@ -277,3 +277,17 @@ fn more_users_than_any_one_source_count_is_a_guess() {
         (FilterMode::Include, false)
     );
 }
+
+#[test]
+fn only_excluded_sources_are_listed_for_an_exclude_mode_group() {
+    // One socket excludes 10.0.0.1, another includes 10.0.0.2: the group is EXCLUDE {.1}.
+    let rows = [
+        row(2, "239.1.1.1", "10.0.0.1", 0, 1),
+        row(2, "239.1.1.1", "10.0.0.2", 1, 0),
+    ];
+    let all = combine(&[group(2, "239.1.1.1", 2)], &rows);
+    assert_eq!(
+        (all[0].mode, all[0].sources.clone()),
+        (FilterMode::Exclude, vec![ip("10.0.0.1")])
+    );
+}
