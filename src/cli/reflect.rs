@@ -102,6 +102,8 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
     let mut sessions: HashMap<IpAddr, [u8; SESSION_LEN]> = HashMap::new();
     let mut counts = Counts::default();
     let mut buf = [0u8; 2048];
+    // The IPv4 socket's IP_MULTICAST_IF as last set (0: the route's choice).
+    let mut v4_multicast_if = 0u32;
     'run: while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
         let left = end.map_or(Duration::from_millis(500), |e| {
             e.saturating_duration_since(Instant::now())
@@ -187,8 +189,14 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                 let mut to = ScopedAddr::from(group);
                 if group.is_ipv6() {
                     to.zone = r.ifindex.map(Zone::Index);
-                } else if let Some(i) = r.ifindex {
-                    let _ = sock.set_send_options(Some(&IfaceSpec::Index(i)), None, None, None);
+                } else if let Some(i) = r.ifindex.filter(|i| *i != v4_multicast_if) {
+                    // Looked up and set only when it changes: it reads the interface list.
+                    if sock
+                        .set_send_options(Some(&IfaceSpec::Index(i)), None, None, None)
+                        .is_ok()
+                    {
+                        v4_multicast_if = i;
+                    }
                 }
                 match sock.send_to(&multicast, &to, &Service::Port(r.source.port())) {
                     Ok(_) => counts.multicast_replies += 1,
