@@ -52,18 +52,7 @@ fn recv_tells_of_a_link_going_down_and_up_and_counts_on() {
         )
     };
     send("before");
-    assert!(
-        h1.exec("ip", &["link", "set", IFACE, "down"])
-            .status
-            .success()
-    );
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(
-        h1.exec("ip", &["link", "set", IFACE, "up"])
-            .status
-            .success()
-    );
-    std::thread::sleep(Duration::from_millis(1500));
+    h1.flap_link();
     send("after");
     let out = rx.wait(WAIT);
     let err = stderr(&out);

@@ -250,11 +250,7 @@ fn recv_without_an_interface_survives_its_route_going_away() {
             .status
             .success()
     );
-    let ip = |args: &[&str]| assert!(h1.exec("ip", args).status.success(), "ip {args:?}");
-    ip(&["link", "set", IFACE, "down"]);
-    std::thread::sleep(Duration::from_millis(1500));
-    ip(&["link", "set", IFACE, "up"]);
-    std::thread::sleep(Duration::from_millis(1500));
+    h1.flap_link();
     // The link going down took the multicast route with it.
     let routes = h1.exec("ip", &["route", "show", "224.0.0.0/4"]);
     assert!(stdout(&routes).trim().is_empty(), "{}", stdout(&routes));

@@ -332,3 +332,14 @@ impl Host {
         Peer(child)
     }
 }
+
+impl Host {
+    /// Takes eth0 down for 1.5 s and back up, then waits 1.5 s: long enough for a receiver
+    /// that looks once a second to see both. Going down also takes eth0's routes away.
+    pub fn flap_link(&self) {
+        for state in ["down", "up"] {
+            ip(&["-n", &self.ns, "link", "set", IFACE, state]);
+            thread::sleep(Duration::from_millis(1500));
+        }
+    }
+}
