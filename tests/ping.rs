@@ -79,6 +79,20 @@ fn no_reflector_is_no_reply_and_a_group_is_no_server() {
     assert_eq!(out.status.code(), Some(1));
     let summary = json_lines(&out).pop().unwrap();
     assert_eq!(summary["verdict"], "no reply", "{summary}");
+    // RFC 6450 sends inits until a session opens: a silent server is given up after -c of
+    // them (it once kept `ping -c` running for ever).
+    args.extend(["--protocol", "rfc6450"]);
+    let out = run(lab.host(2), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let summary = json_lines(&out).pop().unwrap();
+    assert_eq!(
+        (
+            summary["verdict"].as_str(),
+            summary["unicast"]["sent"].as_u64()
+        ),
+        (Some("no reply"), Some(0)),
+        "{summary}"
+    );
     let bad = run(lab.host(2), &["ping", "232.43.211.234"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(

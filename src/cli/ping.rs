@@ -134,6 +134,8 @@ pub fn run(args: PingArgs) -> Result<Exit> {
         .collect();
     // RFC 6450: the session each server gave us, None until its response to our init.
     let mut sessions: Vec<Option<Vec<u8>>> = vec![None; args.servers.len()];
+    // RFC 6450: inits each server was sent; one that answers none of `count` is given up.
+    let mut inits: Vec<u32> = vec![0; args.servers.len()];
     // Our own send times, by sequence number: exact, where the echoed one is to the µs.
     let mut sent_at: HashMap<u32, u64> = HashMap::new();
     let mut out = Stdout::new();
@@ -145,7 +147,7 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     let mut buf = [0u8; 2048];
     'run: while !stop::requested() {
         let now = Instant::now();
-        let more = args.count.is_none_or(|c| seq < c);
+        let more = (0..args.servers.len()).any(|i| wants(args.count, &stats[i], inits[i]));
         if !more && now >= last_sent + args.timeout {
             break;
         }
@@ -156,8 +158,10 @@ pub fn run(args: PingArgs) -> Result<Exit> {
             if sent_at.len() > 4096 {
                 sent_at.retain(|s, _| seq.wrapping_sub(*s) < 4096);
             }
-            let mut any_request = false;
             for (i, server) in args.servers.iter().enumerate() {
+                if !wants(args.count, &stats[i], inits[i]) {
+                    continue;
+                }
                 let f = &families[&server.is_ipv4()];
                 // ssmping names a group only when it is not the reflector's default; RFC 6450
                 // always names the one joined.
@@ -177,12 +181,9 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                 if is_request {
                     stats[i].sent += 1;
                     stats[i].last_seq = seq;
-                    any_request = true;
+                } else {
+                    inits[i] += 1;
                 }
-            }
-            if !any_request {
-                // Only inits went out (RFC 6450, no session yet): --count counts requests.
-                seq -= 1;
             }
             last_sent = now;
             next += args.interval;
@@ -271,6 +272,12 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     }
     out.flush()?;
     Ok(exit)
+}
+
+/// Whether a server is owed more: requests up to `count`, and inits (RFC 6450) up to `count`
+/// unanswered, so a server that never opens a session cannot keep `ping -c` running.
+fn wants(count: Option<u32>, s: &ServerStats, inits: u32) -> bool {
+    count.is_none_or(|c| s.sent < u64::from(c) && inits < c)
 }
 
 /// Waits until a reply can be read on any socket, or `timeout`.
