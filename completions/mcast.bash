@@ -41,6 +41,9 @@ _mcast() {
             mcast,manpages)
                 cmd="mcast__subcmd__manpages"
                 ;;
+            mcast,mesh)
+                cmd="mcast__subcmd__mesh"
+                ;;
             mcast,ping)
                 cmd="mcast__subcmd__ping"
                 ;;
@@ -74,6 +77,9 @@ _mcast() {
             mcast__subcmd__help,manpages)
                 cmd="mcast__subcmd__help__subcmd__manpages"
                 ;;
+            mcast__subcmd__help,mesh)
+                cmd="mcast__subcmd__help__subcmd__mesh"
+                ;;
             mcast__subcmd__help,ping)
                 cmd="mcast__subcmd__help__subcmd__ping"
                 ;;
@@ -93,7 +99,7 @@ _mcast() {
 
     case "${cmd}" in
         mcast)
-            opts="-h -V --help --version completions manpages generate send recv join ping reflect ifaces groups help"
+            opts="-h -V --help --version completions manpages generate send recv join ping reflect mesh ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,7 +163,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help)
-            opts="completions manpages generate send recv join ping reflect ifaces groups help"
+            opts="completions manpages generate send recv join ping reflect mesh ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,6 +261,20 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help__subcmd__manpages)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__help__subcmd__mesh)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -383,6 +403,60 @@ _mcast() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__mesh)
+            opts="-c -i -t -h -V --count --interval --group --any-source --interface --port --wait --timeout --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interface)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -34,6 +34,7 @@ complete -c mcast -n "__fish_mcast_needs_command" -f -a "recv" -d 'Join a group 
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "ping" -d 'Ask reflectors (ssmpingd) for unicast and multicast replies: does multicast reach you?'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "reflect" -d 'Answer ssmping and RFC 6450 requests (ssmping, asmping, omping, mcast ping), safely'
+complete -c mcast -n "__fish_mcast_needs_command" -f -a "mesh" -d 'Run on every host of a list: each answers and pings the others (RFC 6450, with omping)'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -94,6 +95,17 @@ complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s d -l duration -d
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s c -l count -d 'Requests to send to each other host (default: until Ctrl-C)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l interval -d 'Time between requests' -r
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l group -d 'Group the replies go to (default 232.43.211.234 or ff3e::4321:1234)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s i -l interface -d 'Interface to join on and send replies out of: name, index or address' -r -f -a "(__fish_print_interfaces)"
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l port -d 'UDP port every host of the mesh uses' -r
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l wait -d 'How long a host may take to answer at all (it may start later) before it is given up' -r
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s t -l timeout -d 'How long to wait for replies after the last request' -r
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l any-source -d 'Join the group from any source, not from each host of the list only'
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l json -d 'Print JSON Lines instead of text'
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s 4 -d 'IPv4 addresses only'
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s 6 -d 'IPv6 addresses only'
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -l json -d 'Print one JSON array instead of text'
@@ -105,14 +117,15 @@ complete -c mcast -n "__fish_mcast_using_subcommand groups" -s 6 -d 'Show only I
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -l json -d 'Print one JSON array instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s V -l version -d 'Print version'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "manpages" -d 'Write the man pages into a directory'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "generate" -d 'Write man/ and completions/ under DIR (for this repository and packagers)'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "ping" -d 'Ask reflectors (ssmpingd) for unicast and multicast replies: does multicast reach you?'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "reflect" -d 'Answer ssmping and RFC 6450 requests (ssmping, asmping, omping, mcast ping), safely'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect ifaces groups help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "manpages" -d 'Write the man pages into a directory'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "generate" -d 'Write man/ and completions/ under DIR (for this repository and packagers)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "ping" -d 'Ask reflectors (ssmpingd) for unicast and multicast replies: does multicast reach you?'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "reflect" -d 'Answer ssmping and RFC 6450 requests (ssmping, asmping, omping, mcast ping), safely'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "mesh" -d 'Run on every host of a list: each answers and pings the others (RFC 6450, with omping)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh ifaces groups help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -272,3 +272,77 @@ fn send_and_join_events_have_exactly_their_keys() {
         (Some("239.2.2.4"), Some("exclude"))
     );
 }
+
+#[test]
+fn mesh_events_have_exactly_their_keys() {
+    let lab = Lab::new(2);
+    let hosts = [lab.host(1).v4.to_string(), lab.host(2).v4.to_string()];
+    let args = [
+        "mesh",
+        "-c",
+        "2",
+        "--interval",
+        "100ms",
+        "-t",
+        "300ms",
+        "--json",
+        &hosts[0],
+        &hosts[1],
+    ];
+    let other = common::command(lab.host(2), &args).spawn().unwrap();
+    let out = run(lab.host(1), &args);
+    common::finish(other, WAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events = json_lines(&out);
+    let of = |t: &str| events.iter().filter(|e| e["type"] == t).collect::<Vec<_>>();
+    let peers = of("peer");
+    assert!(!peers.is_empty());
+    for p in &peers {
+        assert_eq!(keys(p), ["event", "peer", "time", "type"]);
+        assert!(is_time(&p["time"]), "{p}");
+    }
+    let pair = of("pair");
+    assert_eq!(pair.len(), 1);
+    assert_eq!(
+        keys(pair[0]),
+        sorted(vec![
+            "type",
+            "from",
+            "to",
+            "unicast",
+            "multicast",
+            "first_multicast_ms",
+            "verdict"
+        ])
+    );
+    let path = sorted(vec![
+        "sent",
+        "received",
+        "duplicates",
+        "loss_pct",
+        "rtt_min_ms",
+        "rtt_avg_ms",
+        "rtt_max_ms",
+        "rtt_mdev_ms",
+        "hops",
+    ]);
+    assert_eq!(keys(&pair[0]["unicast"]), path);
+    let mut with_first = path.clone();
+    with_first.push("loss_since_first_pct");
+    assert_eq!(keys(&pair[0]["multicast"]), sorted(with_first));
+    let matrix = events.last().unwrap();
+    assert_eq!(
+        keys(matrix),
+        sorted(vec![
+            "type",
+            "command",
+            "host",
+            "hosts",
+            "pairs",
+            "multicast_works",
+            "unicast_only",
+            "no_reply"
+        ])
+    );
+    assert_eq!(matrix["hosts"], serde_json::json!(hosts));
+}

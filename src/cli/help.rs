@@ -185,6 +185,33 @@ they leave with.",
         files: &[],
     },
     Page {
+        name: "mesh",
+        examples: &[
+            (
+                "mcast mesh 192.0.2.1 192.0.2.2 192.0.2.3 -c 10",
+                "on each of the three hosts: ten requests to each other host, then the table",
+            ),
+            (
+                "mcast mesh 2001:db8::1 2001:db8::2 --json",
+                "IPv6, until Ctrl-C, as JSON Lines (pair events and a matrix line)",
+            ),
+        ],
+        notes: &[
+            "Run the same command on every host of the list, this host's own address \
+included, as omping is run; omping hosts may take part. Each host answers the others on UDP \
+port 4321 (RFC 6450: an init opens a session, each echo request gets a unicast and a multicast \
+reply) and pings every other host, joined to the group from each of them (source-specific) or \
+from any source. Only hosts of the list are answered. Each host measures what reaches it: its \
+table has a row per other host (the sender of those replies) with both paths' counts, loss and \
+round trip, and a verdict. The full matrix is the union of every host's table, or of the pair \
+events of every host's --json. A host that answers nothing within --wait is given up; with -c, \
+a host goes on answering until the others have sent their -c requests or gone quiet. Exit \
+status 0 when multicast arrived from every other host, 1 otherwise.",
+            COMMON,
+        ],
+        files: &[],
+    },
+    Page {
         name: "ifaces",
         examples: &[
             (

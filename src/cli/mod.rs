@@ -11,6 +11,9 @@ mod join;
 mod json_line;
 mod labels;
 mod link_watch;
+mod mesh;
+mod mesh_peer;
+mod mesh_table;
 mod output;
 mod parse;
 mod ping;
@@ -21,6 +24,7 @@ mod recv;
 mod recv_print;
 mod reflect;
 mod reflect_policy;
+mod reply_out;
 mod send;
 mod send_loop;
 mod stdin_lines;
@@ -52,6 +56,8 @@ enum Command {
     Ping(ping::PingArgs),
     /// Answer ssmping and RFC 6450 requests (ssmping, asmping, omping, mcast ping), safely
     Reflect(reflect::ReflectArgs),
+    /// Run on every host of a list: each answers and pings the others (RFC 6450, with omping)
+    Mesh(mesh::MeshArgs),
     /// List interfaces with their flags and addresses
     Ifaces(ifaces::IfacesArgs),
     /// List the group memberships the kernel holds, with source filters
@@ -118,6 +124,7 @@ pub fn main() -> ExitCode {
         Command::Join(a) => join::run(a),
         Command::Ping(a) => ping::run(a),
         Command::Reflect(a) => reflect::run(a),
+        Command::Mesh(a) => mesh::run(a),
         Command::Ifaces(a) => ifaces::run(a),
         Command::Groups(a) => groups::run(a),
         Command::Completions(a) => docs::completions(a),

@@ -14,13 +14,14 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 
 use mcast::wire::PORT;
-use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, Zone};
+use mcast::{IpMode, McastSocket, Service};
 
 use super::events;
 use super::exit::Exit;
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::platform::stop;
+use super::reply_out::ReplyOut;
 
 use super::reflect_policy::{
     Bucket, MAX_CLIENTS, REPLY_TTL, SESSION_LEN, answer, bad_source, reply_group,
@@ -102,8 +103,7 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
     let mut sessions: HashMap<IpAddr, [u8; SESSION_LEN]> = HashMap::new();
     let mut counts = Counts::default();
     let mut buf = [0u8; 2048];
-    // The IPv4 socket's IP_MULTICAST_IF as last set (0: the route's choice).
-    let mut v4_multicast_if = 0u32;
+    let mut reply_out = [ReplyOut::default(), ReplyOut::default()];
     'run: while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
         let left = end.map_or(Duration::from_millis(500), |e| {
             e.saturating_duration_since(Instant::now())
@@ -185,20 +185,8 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     counts.refused_group += 1;
                     continue;
                 };
-                // Out of the interface the request came in on.
-                let mut to = ScopedAddr::from(group);
-                if group.is_ipv6() {
-                    to.zone = r.ifindex.map(Zone::Index);
-                } else if let Some(i) = r.ifindex.filter(|i| *i != v4_multicast_if) {
-                    // Looked up and set only when it changes: it reads the interface list.
-                    if sock
-                        .set_send_options(Some(&IfaceSpec::Index(i)), None, None, None)
-                        .is_ok()
-                    {
-                        v4_multicast_if = i;
-                    }
-                }
-                match sock.send_to(&multicast, &to, &Service::Port(r.source.port())) {
+                let out_of = &mut reply_out[usize::from(group.is_ipv6())];
+                match out_of.send(sock, &multicast, group, r.ifindex, r.source.port()) {
                     Ok(_) => counts.multicast_replies += 1,
                     Err(_) => counts.send_errors += 1,
                 }

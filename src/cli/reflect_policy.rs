@@ -56,6 +56,8 @@ pub struct Answer {
     pub group: Option<IpAddr>,
     /// An RFC 6450 request outside the session it was given: told to stop.
     pub stale_session: bool,
+    /// The request's sequence number (an echo request's; an init has none).
+    pub seq: Option<u32>,
 }
 
 /// The answer to `request` from `client`; None for anything that is not a request of either
@@ -79,6 +81,7 @@ pub fn answer(
                 multicast: Some(reply),
                 group: m.group,
                 stale_session: false,
+                seq: m.seq,
             })
         }
         Protocol::Rfc6450 => {
@@ -103,6 +106,7 @@ pub fn answer(
                         multicast: None,
                         group: None,
                         stale_session: false,
+                        seq: None,
                     })
                 }
                 rfc6450::Kind::Request => {
@@ -117,6 +121,7 @@ pub fn answer(
                             multicast: None,
                             group: None,
                             stale_session: true,
+                            seq: None,
                         });
                     }
                     let mut reply = m.clone();
@@ -135,6 +140,7 @@ pub fn answer(
                         multicast: Some(bytes),
                         group: m.group,
                         stale_session: false,
+                        seq: m.seq,
                     })
                 }
                 _ => None,

@@ -318,6 +318,19 @@ pub fn omping() -> std::path::PathBuf {
 }
 
 impl Host {
+    /// The command line for omping with `args` in this host, stdout and stderr piped: for
+    /// tests that read what it reports.
+    pub fn omping_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.ns])
+            .arg(omping())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
+    }
+
     /// omping in this host with `args`, ended when the returned peer is dropped.
     pub fn omping(&self, args: &[&str]) -> Peer {
         let child = Command::new("ip")

@@ -388,6 +388,70 @@ const KINDS: &[Kind] = &[
         example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"refused_source":0,"refused_malformed":0,"refused_session":0,"refused_group":0,"refused_rate":0,"send_errors":0}"#,
     },
     Kind {
+        name: "peer",
+        when: "mesh, at each turn in another host's part",
+        fields: &[
+            ("type", "string", "peer"),
+            TIME,
+            ("peer", "string", "the other host's address"),
+            (
+                "event",
+                "string",
+                "answered (it opened a session: pinging it), multicast (its first multicast reply arrived), asked (it began pinging this host) or given_up (it answered nothing within --wait)",
+            ),
+        ],
+        example: r#"{"type":"peer","time":"2026-11-25T11:59:52.239877Z","peer":"192.0.2.3","event":"answered"}"#,
+    },
+    Kind {
+        name: "pair",
+        when: "mesh, at the end, one per other host",
+        fields: &[
+            ("type", "string", "pair"),
+            (
+                "from",
+                "string",
+                "the other host: the sender of the replies measured",
+            ),
+            ("to", "string", "this host, where they arrived"),
+            ("unicast", "object", "as in ping's summary"),
+            ("multicast", "object", "as in ping's summary"),
+            (
+                "first_multicast_ms",
+                "number or null",
+                "milliseconds from the first request to it to its first multicast reply; null when none came",
+            ),
+            (
+                "verdict",
+                "string",
+                "multicast works, unicast only or no reply",
+            ),
+        ],
+        example: r#"{"type":"pair","from":"192.0.2.1","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"loss_pct":0.0,"rtt_min_ms":0.094,"rtt_avg_ms":0.127,"rtt_max_ms":0.159,"rtt_mdev_ms":0.032,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.174,"rtt_avg_ms":0.234,"rtt_max_ms":0.294,"rtt_mdev_ms":0.06,"hops":0},"first_multicast_ms":0.294298,"verdict":"multicast works"}"#,
+    },
+    Kind {
+        name: "matrix",
+        when: "mesh, last",
+        fields: &[
+            ("type", "string", "matrix"),
+            ("command", "string", "mesh"),
+            ("host", "string", "this host's address in the list"),
+            ("hosts", "array of strings", "the list, as given"),
+            (
+                "pairs",
+                "number",
+                "pairs measured here (one per other host); every host's pairs make the whole matrix",
+            ),
+            ("multicast_works", "number", "pairs whose multicast arrived"),
+            (
+                "unicast_only",
+                "number",
+                "pairs that answered by unicast only",
+            ),
+            ("no_reply", "number", "pairs with no reply at all"),
+        ],
+        example: r#"{"type":"matrix","command":"mesh","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":2,"multicast_works":2,"unicast_only":0,"no_reply":0}"#,
+    },
+    Kind {
         name: "interface (ifaces --json)",
         when: "ifaces --json: one array of these",
         fields: &[
@@ -459,7 +523,7 @@ pub fn page() -> Vec<u8> {
     out.extend_from_slice(b".SH DESCRIPTION\n");
     paragraphs(
         &mut out,
-        "With --json, send, recv, join, ping and reflect print JSON Lines: one object per line, each with a \
+        "With --json, send, recv, join, ping, reflect and mesh print JSON Lines: one object per line, each with a \
 type key. ifaces and groups print one JSON array. Keys are always present: a value that is not \
 known is null, never left out. Strings that came from the network or the OS have every \
 character a terminal would act on written as a \\u escape; they decode to the exact text.",

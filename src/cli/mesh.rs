@@ -1,0 +1,414 @@
+//! `mcast mesh`: the same command on every host of a list; each answers the others and pings
+//! them all over RFC 6450 (so omping hosts can take part), then tells, for every other host,
+//! whether its multicast reached this one.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
+use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
+
+use super::events;
+use super::exit::Exit;
+use super::mesh_peer::MeshPeer;
+use super::output::{Stdout, going_on};
+use super::parse;
+use super::ping_stats::{PathSummary, Verdict};
+use super::ping_wire::{Proto, read_reply, request_for};
+use super::platform::stop;
+use super::reflect_policy::{REPLY_TTL, SESSION_LEN, answer, reply_group};
+use super::reply_out::ReplyOut;
+
+#[derive(Args, Debug)]
+pub struct MeshArgs {
+    /// Every host of the mesh, this one included: the same list on each (as omping takes it)
+    #[arg(value_name = "HOST", required = true, num_args = 2..)]
+    hosts: Vec<IpAddr>,
+    /// Requests to send to each other host (default: until Ctrl-C)
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    count: Option<u32>,
+    /// Time between requests
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
+    interval: Duration,
+    /// Group the replies go to (default 232.43.211.234 or ff3e::4321:1234)
+    #[arg(long, value_name = "GROUP")]
+    group: Option<ScopedAddr>,
+    /// Join the group from any source, not from each host of the list only
+    #[arg(long)]
+    any_source: bool,
+    /// Interface to join on and send replies out of: name, index or address
+    #[arg(short, long, value_name = "IFACE")]
+    interface: Option<IfaceSpec>,
+    /// UDP port every host of the mesh uses
+    #[arg(long, value_name = "PORT", default_value_t = PORT)]
+    port: u16,
+    /// How long a host may take to answer at all (it may start later) before it is given up
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse::duration)]
+    wait: Duration,
+    /// How long to wait for replies after the last request
+    #[arg(short, long, value_name = "DURATION", default_value = "2s", value_parser = parse::duration)]
+    timeout: Duration,
+    /// Print JSON Lines instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+/// What JSON Lines `mesh` prints.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum MeshEvent<'a> {
+    /// A turn in another host's part: it `answered`, its `multicast` arrived, it `asked`
+    /// (began pinging this host), or it was `given_up`.
+    Peer {
+        time: String,
+        peer: String,
+        event: &'static str,
+    },
+    /// What one host's replies did on the way to this one.
+    Pair {
+        from: String,
+        to: String,
+        unicast: &'a PathSummary,
+        multicast: &'a PathSummary,
+        first_multicast_ms: Option<f64>,
+        verdict: &'static str,
+    },
+    Matrix {
+        command: &'static str,
+        host: String,
+        hosts: Vec<String>,
+        pairs: usize,
+        multicast_works: usize,
+        unicast_only: usize,
+        no_reply: usize,
+    },
+}
+
+/// The validated list: this host's address, the others, and the group.
+struct Plan {
+    local: IpAddr,
+    others: Vec<IpAddr>,
+    group: IpAddr,
+}
+
+fn plan(args: &MeshArgs, own: &[IpAddr]) -> Result<Plan> {
+    let first = args.hosts[0];
+    for (i, h) in args.hosts.iter().enumerate() {
+        if h.is_multicast() || h.is_unspecified() {
+            bail!("{h}: a host is the unicast address of a mesh member, not a group");
+        }
+        if h.is_ipv4() != first.is_ipv4() {
+            bail!("{h} is not of the family of {first}: run one mesh for IPv4 and one for IPv6");
+        }
+        if args.hosts[..i].contains(h) {
+            bail!("{h} is listed twice: list each host once");
+        }
+    }
+    let locals: Vec<IpAddr> = args
+        .hosts
+        .iter()
+        .copied()
+        .filter(|h| own.contains(h))
+        .collect();
+    let local = match locals[..] {
+        [one] => one,
+        [] => bail!(
+            "none of the hosts is an address of this host: list this host's own address too, \
+             the same list on every host"
+        ),
+        [a, b, ..] => bail!("{a} and {b} are both addresses of this host: list it once"),
+    };
+    let group = match &args.group {
+        Some(g) if g.ip.is_ipv4() == first.is_ipv4() => g.ip,
+        Some(g) => bail!("--group {g} is not of the family of the hosts"),
+        None if first.is_ipv4() => IpAddr::V4(DEFAULT_GROUP_V4),
+        None => IpAddr::V6(DEFAULT_GROUP_V6),
+    };
+    let others = args.hosts.iter().copied().filter(|h| *h != local).collect();
+    Ok(Plan {
+        local,
+        others,
+        group,
+    })
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The socket every host of the mesh talks to: the port, joined to the group from each
+/// other host (or from any), replies leaving with TTL 64 and not looped back to us.
+fn open(args: &MeshArgs, plan: &Plan) -> Result<McastSocket> {
+    let mut sock = McastSocket::new(IpMode::for_addr(plan.local), false)?;
+    sock.set_send_options(args.interface.as_ref(), Some(false), Some(REPLY_TTL), None)?;
+    sock.bind(None, &Service::Port(args.port))?;
+    let scoped = args.group.clone().unwrap_or_else(|| plan.group.into());
+    if args.any_source {
+        sock.join(&scoped, args.interface.as_ref(), None)?;
+    } else {
+        for h in &plan.others {
+            sock.join(&scoped, args.interface.as_ref(), Some(*h))?;
+        }
+    }
+    sock.socket().set_nonblocking(true)?;
+    Ok(sock)
+}
+
+pub fn run(args: MeshArgs) -> Result<Exit> {
+    let own: Vec<IpAddr> = mcast::iface::interfaces()?
+        .iter()
+        .flat_map(|i| i.addresses.iter().map(|a| a.ip))
+        .collect();
+    let plan = plan(&args, &own)?;
+    let mut sock = open(&args, &plan)?;
+    stop::install()?;
+    let pid = RandomState::new().hash_one((std::process::id(), now_ns())) as u32;
+    let extra: Vec<IpAddr> = args.group.iter().map(|g| g.ip).collect();
+    let mut peers: Vec<MeshPeer> = plan.others.iter().map(|h| MeshPeer::new(*h)).collect();
+    let mut sessions: HashMap<IpAddr, [u8; SESSION_LEN]> = HashMap::new();
+    let mut reply_out = ReplyOut::default();
+    let mut out = Stdout::new();
+    if !args.json {
+        writeln!(
+            out,
+            "mesh of {} hosts as {}, group {} port {}: pinging {} others every {}",
+            args.hosts.len(),
+            plan.local,
+            plan.group,
+            args.port,
+            peers.len(),
+            humantime::format_duration(args.interval)
+        )?;
+        out.flush()?;
+    }
+    let quiet = (args.interval * 3).max(args.timeout);
+    let started = Instant::now();
+    let mut next = started;
+    let mut last_request = started;
+    let mut finished_at: Option<Instant> = None;
+    let mut buf = [0u8; 4096];
+    'run: while !stop::requested() {
+        let now = Instant::now();
+        let waited_out = now >= started + args.wait;
+        for p in peers.iter_mut() {
+            if !p.given_up && p.session.is_none() && !p.wants(args.count, waited_out) {
+                p.given_up = true;
+                if !going_on(tell(&mut out, args.json, p.addr, "given_up"))? {
+                    break 'run;
+                }
+            }
+        }
+        let pinging = peers.iter().any(|p| p.wants(args.count, waited_out));
+        if !pinging {
+            let since = *finished_at.get_or_insert(now);
+            let replies_in = now >= last_request + args.timeout;
+            let others_done = peers
+                .iter()
+                .all(|p| p.done_asking(args.count, now, quiet, since));
+            // Answer the others until they are done, but not for ever.
+            if (replies_in && others_done) || now >= since + args.wait.max(quiet) {
+                break;
+            }
+        }
+        if pinging && now >= next {
+            for p in peers.iter_mut().filter(|p| p.wants(args.count, waited_out)) {
+                let (seq, ns) = (p.next_seq(), now_ns());
+                let (bytes, is_request) = request_for(
+                    Proto::Rfc6450,
+                    pid,
+                    seq,
+                    ns,
+                    Some(plan.group),
+                    p.session.as_deref(),
+                );
+                let to = SocketAddr::new(p.addr, args.port);
+                if let Err(e) = sock.socket().send_to(&bytes, &to.into()) {
+                    super::exit::warn(format_args!(
+                        "send to {}: {}",
+                        p.addr,
+                        mcast::error::os_message(&e)
+                    ));
+                }
+                if is_request {
+                    p.sent(seq, ns);
+                } else {
+                    p.inits += 1;
+                }
+            }
+            last_request = now;
+            next += args.interval;
+            continue;
+        }
+        let wake = if pinging {
+            next
+        } else {
+            now + Duration::from_millis(100)
+        };
+        sock.wait_readable(Some(wake.saturating_duration_since(Instant::now())))?;
+        while let Ok(r) = sock.recv_from(&mut buf) {
+            let from = r.source.ip();
+            let Some(p) = peers.iter_mut().find(|p| p.addr == from) else {
+                continue; // not of the mesh: answered by no one
+            };
+            if r.truncated {
+                continue;
+            }
+            let data = &buf[..r.len];
+            if let Some(ans) = answer(data, from, &mut sessions, &extra) {
+                let first = p.asked(ans.seq, Instant::now());
+                let _ = sock.socket().send_to(&ans.unicast, &r.source.into());
+                if let (Some(m), Some(g)) = (ans.multicast, reply_group(ans.group, from, &extra)) {
+                    let _ = reply_out.send(&mut sock, &m, g, r.ifindex, r.source.port());
+                }
+                if first && !going_on(tell(&mut out, args.json, from, "asked"))? {
+                    break 'run;
+                }
+                continue;
+            }
+            let had_session = p.session.is_some();
+            let reply = read_reply(data, pid, r.ttl, &mut p.session);
+            let mut turn = (!had_session && p.session.is_some()).then_some("answered");
+            if let Some(reply) = reply {
+                let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
+                let sent = p.sent_at(reply.seq).or(reply.echoed_ns).unwrap_or(arrival);
+                let multicast = r.destination.is_some_and(|d| d.is_multicast());
+                let (_, first_multicast) = p.replied(
+                    reply.seq,
+                    arrival.saturating_sub(sent),
+                    reply.hops,
+                    multicast,
+                    arrival,
+                );
+                if first_multicast {
+                    turn = Some("multicast");
+                }
+            }
+            if let Some(t) = turn
+                && !going_on(tell(&mut out, args.json, from, t))?
+            {
+                break 'run;
+            }
+        }
+    }
+    let exit = report(&mut out, &args, &plan, &peers)?;
+    out.flush()?;
+    Ok(exit)
+}
+
+/// One line on a turn in another host's part.
+fn tell(out: &mut Stdout, json: bool, peer: IpAddr, event: &'static str) -> std::io::Result<()> {
+    if json {
+        out.json_line(&MeshEvent::Peer {
+            time: events::timestamp(SystemTime::now()),
+            peer: peer.to_string(),
+            event,
+        })?;
+    } else {
+        let what = match event {
+            "answered" => "answered, pinging it",
+            "multicast" => "its multicast arrives here",
+            "asked" => "is pinging this host",
+            _ => {
+                "never answered, given up (is mcast mesh or omping running there, with this host in its list?)"
+            }
+        };
+        writeln!(out, "{peer}: {what}")?;
+    }
+    out.flush()
+}
+
+/// The pairs that end at this host and the matrix line; the exit status.
+fn report(out: &mut Stdout, args: &MeshArgs, plan: &Plan, peers: &[MeshPeer]) -> Result<Exit> {
+    let mut verdicts = [0usize; 3];
+    let mut rows = Vec::new();
+    for p in peers {
+        let v = p.stats.verdict();
+        verdicts[v as usize] += 1;
+        rows.push((p.addr, p.stats.summary(p.addr.to_string()), v));
+    }
+    if args.json {
+        for (addr, s, v) in &rows {
+            out.json_line(&MeshEvent::Pair {
+                from: addr.to_string(),
+                to: plan.local.to_string(),
+                unicast: &s.unicast,
+                multicast: &s.multicast,
+                first_multicast_ms: s.first_multicast_ms,
+                verdict: v.key(),
+            })?;
+        }
+        out.json_line(&MeshEvent::Matrix {
+            command: "mesh",
+            host: plan.local.to_string(),
+            hosts: args.hosts.iter().map(|h| h.to_string()).collect(),
+            pairs: rows.len(),
+            multicast_works: verdicts[Verdict::MulticastWorks as usize],
+            unicast_only: verdicts[Verdict::UnicastOnly as usize],
+            no_reply: verdicts[Verdict::NoReply as usize],
+        })?;
+    } else {
+        super::mesh_table::write(out, plan.local, &rows)?;
+    }
+    let all_multicast = verdicts[Verdict::MulticastWorks as usize] == rows.len();
+    Ok(if all_multicast {
+        Exit::Success
+    } else {
+        Exit::NoData
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        a: MeshArgs,
+    }
+
+    fn plan_of(line: &str) -> Result<Plan> {
+        let args = T::try_parse_from(line.split(' ')).unwrap().a;
+        plan(&args, &["192.0.2.1".parse().unwrap()])
+    }
+
+    #[test]
+    fn the_list_names_this_host_once_and_one_family() {
+        let p = plan_of("t 192.0.2.1 192.0.2.2 192.0.2.3").unwrap();
+        assert_eq!(p.local.to_string(), "192.0.2.1");
+        assert_eq!(p.others.len(), 2);
+        assert_eq!(p.group.to_string(), "232.43.211.234");
+        for (line, says) in [
+            (
+                "t 192.0.2.2 192.0.2.3",
+                "none of the hosts is an address of this host",
+            ),
+            (
+                "t 192.0.2.1 192.0.2.2 192.0.2.2",
+                "192.0.2.2 is listed twice",
+            ),
+            (
+                "t 192.0.2.1 2001:db8::2",
+                "2001:db8::2 is not of the family",
+            ),
+            ("t 192.0.2.1 232.1.1.1", "232.1.1.1: a host is the unicast"),
+            (
+                "t 192.0.2.1 192.0.2.2 --group ff3e::1",
+                "--group ff3e::1 is not",
+            ),
+        ] {
+            let e = plan_of(line).err().expect(line).to_string();
+            assert!(e.contains(says), "{line}: {e}");
+        }
+    }
+}

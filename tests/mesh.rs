@@ -1,0 +1,223 @@
+//! `mcast mesh` in the lab: every host answers and pings every other; mixed with omping
+//! (RFC 6450 on both sides), eight hosts at once, and a host that never answers.
+#![cfg(all(target_os = "linux", feature = "cli"))]
+
+mod common;
+mod lab;
+
+use common::{command, finish, json_lines, stderr, stdout};
+use lab::Lab;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// `mcast mesh -c 5` every 200 ms over `hosts`, as JSON.
+fn mesh_args(hosts: &[String]) -> Vec<&str> {
+    let mut args = vec![
+        "mesh",
+        "-c",
+        "5",
+        "--interval",
+        "200ms",
+        "-t",
+        "1s",
+        "--json",
+    ];
+    args.extend(hosts.iter().map(String::as_str));
+    args
+}
+
+fn pairs(out: &std::process::Output) -> Vec<Value> {
+    json_lines(out)
+        .into_iter()
+        .filter(|e| e["type"] == "pair")
+        .collect()
+}
+
+/// Two mcast hosts and two omping hosts with one list: each pair has multicast, as both
+/// tools report.
+#[test]
+fn mcast_and_omping_hosts_in_one_mesh() {
+    let lab = Lab::new(4);
+    let hosts: Vec<String> = (1..=4).map(|i| lab.host(i).v4.to_string()).collect();
+    let mut omping_args = vec!["-c", "5", "-i", "0.2", "-F"];
+    omping_args.extend(hosts.iter().map(String::as_str));
+    let ours: Vec<_> = (1..=2)
+        .map(|i| command(lab.host(i), &mesh_args(&hosts)).spawn().unwrap())
+        .collect();
+    let theirs: Vec<_> = (3..=4)
+        .map(|i| lab.host(i).omping_command(&omping_args).spawn().unwrap())
+        .collect();
+    for (i, child) in ours.into_iter().enumerate() {
+        let out = finish(child, Duration::from_secs(20));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let pairs = pairs(&out);
+        let from: BTreeSet<_> = pairs.iter().map(|p| p["from"].as_str().unwrap()).collect();
+        let others: BTreeSet<_> = hosts
+            .iter()
+            .map(String::as_str)
+            .filter(|h| *h != hosts[i])
+            .collect();
+        assert_eq!(from, others, "one pair from each other host");
+        for p in &pairs {
+            assert_eq!(p["to"], hosts[i].as_str());
+            for path in ["unicast", "multicast"] {
+                assert_eq!(
+                    (p[path]["sent"].as_u64(), p[path]["received"].as_u64()),
+                    (Some(5), Some(5)),
+                    "{p}"
+                );
+            }
+            assert_eq!(p["multicast"]["hops"], 0, "{p}");
+            assert_eq!(p["verdict"], "multicast works");
+        }
+        let matrix = json_lines(&out).pop().unwrap();
+        assert_eq!(
+            (
+                matrix["type"].as_str(),
+                matrix["pairs"].as_u64(),
+                matrix["multicast_works"].as_u64()
+            ),
+            (Some("matrix"), Some(3), Some(3)),
+            "{matrix}"
+        );
+    }
+    for (i, child) in theirs.into_iter().enumerate() {
+        let out = finish(child, Duration::from_secs(20));
+        let text = stdout(&out);
+        let me = &hosts[i + 2];
+        for other in hosts.iter().filter(|h| *h != me) {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(other.as_str()) && l.contains("multicast, xmt/rcv/%loss"))
+                .unwrap_or_else(|| {
+                    panic!("omping on {me} has no multicast summary for {other}:\n{text}")
+                });
+            // omping's own count between two ompings depends on when each started; with
+            // mcast hosts, which answer from the start, every request is answered.
+            let counts = line
+                .split("= ")
+                .nth(1)
+                .and_then(|r| r.split(',').next())
+                .unwrap();
+            let want_all = hosts[..2].contains(other);
+            let ok = if want_all {
+                counts == "5/5/0%"
+            } else {
+                counts.ends_with("/0%") && !counts.starts_with("0/")
+            };
+            assert!(ok, "omping on {me}: {line}\n{text}");
+        }
+    }
+}
+
+/// Eight mcast hosts: every ordered pair measured at its receiver, a full 8x8 matrix with
+/// no loss on either path.
+#[test]
+fn eight_hosts_make_a_complete_matrix() {
+    let lab = Lab::new(8);
+    let hosts: Vec<String> = (1..=8).map(|i| lab.host(i).v4.to_string()).collect();
+    let children: Vec<_> = (1..=8)
+        .map(|i| command(lab.host(i), &mesh_args(&hosts)).spawn().unwrap())
+        .collect();
+    let mut matrix = BTreeSet::new();
+    for child in children {
+        let out = finish(child, Duration::from_secs(30));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        for p in pairs(&out) {
+            assert_eq!(p["multicast"]["received"], 5, "{p}");
+            assert_eq!(p["unicast"]["received"], 5, "{p}");
+            assert_eq!(p["multicast"]["loss_pct"], 0.0, "{p}");
+            matrix.insert((p["from"].to_string(), p["to"].to_string()));
+        }
+    }
+    assert_eq!(matrix.len(), 8 * 7, "every ordered pair of distinct hosts");
+}
+
+/// A listed host that runs nothing is given up after --wait, and its row says so: exit 1,
+/// in bounded time, the others still measured. Text for people: the table and the advice.
+#[test]
+fn a_silent_host_is_given_up_and_named() {
+    let lab = Lab::new(3);
+    let hosts: Vec<String> = (1..=3).map(|i| lab.host(i).v4.to_string()).collect();
+    let mut args = vec![
+        "mesh",
+        "-c",
+        "3",
+        "--interval",
+        "200ms",
+        "-t",
+        "500ms",
+        "--wait",
+        "1s",
+    ];
+    args.extend(hosts.iter().map(String::as_str));
+    let a = command(lab.host(1), &args).spawn().unwrap();
+    let mut json = args.clone();
+    json.push("--json");
+    let b = command(lab.host(2), &json).spawn().unwrap();
+    let text = finish(a, Duration::from_secs(15));
+    let out = finish(b, Duration::from_secs(15));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let events = json_lines(&out);
+    assert!(
+        events.iter().any(|e| e["type"] == "peer"
+            && e["peer"] == hosts[2].as_str()
+            && e["event"] == "given_up"),
+        "{events:?}"
+    );
+    let verdicts: Vec<_> = pairs(&out)
+        .iter()
+        .map(|p| {
+            (
+                p["from"].as_str().unwrap().to_string(),
+                p["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            (hosts[0].clone(), "multicast works".to_string()),
+            (hosts[2].clone(), "no reply".to_string())
+        ]
+    );
+    assert_eq!(text.status.code(), Some(1));
+    let t = stdout(&text);
+    assert!(
+        t.starts_with(&format!("mesh of 3 hosts as {}", hosts[0])),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("{}: never answered, given up", hosts[2])),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("{}: answered, pinging it", hosts[1])),
+        "{t}"
+    );
+    let row = t
+        .lines()
+        .find(|l| l.starts_with(&format!("{}  ", hosts[1])))
+        .expect(&t);
+    assert!(
+        row.contains("3/3 0.0%") && row.ends_with("multicast works"),
+        "{row}"
+    );
+    assert!(
+        t.contains(&format!("{}: no reply: nothing came back", hosts[2])),
+        "{t}"
+    );
+}
