@@ -289,7 +289,7 @@ fn mesh_events_have_exactly_their_keys() {
         &hosts[0],
         &hosts[1],
     ];
-    let other = common::command(lab.host(2), &args).spawn().unwrap();
+    let other = common::spawn(common::command(lab.host(2), &args));
     let out = run(lab.host(1), &args);
     common::finish(other, WAIT);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -5,7 +5,7 @@
 mod common;
 mod lab;
 
-use common::{command, finish, json_lines, stderr, stdout};
+use common::{command, finish, json_lines, spawn, stderr, stdout};
 use lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -43,10 +43,10 @@ fn mcast_and_omping_hosts_in_one_mesh() {
     let mut omping_args = vec!["-c", "5", "-i", "0.2", "-F"];
     omping_args.extend(hosts.iter().map(String::as_str));
     let ours: Vec<_> = (1..=2)
-        .map(|i| command(lab.host(i), &mesh_args(&hosts)).spawn().unwrap())
+        .map(|i| spawn(command(lab.host(i), &mesh_args(&hosts))))
         .collect();
     let theirs: Vec<_> = (3..=4)
-        .map(|i| lab.host(i).omping_command(&omping_args).spawn().unwrap())
+        .map(|i| spawn(lab.host(i).omping_command(&omping_args)))
         .collect();
     for (i, child) in ours.into_iter().enumerate() {
         let out = finish(child, Duration::from_secs(20));
@@ -124,7 +124,7 @@ fn eight_hosts_make_a_complete_matrix() {
     let lab = Lab::new(8);
     let hosts: Vec<String> = (1..=8).map(|i| lab.host(i).v4.to_string()).collect();
     let children: Vec<_> = (1..=8)
-        .map(|i| command(lab.host(i), &mesh_args(&hosts)).spawn().unwrap())
+        .map(|i| spawn(command(lab.host(i), &mesh_args(&hosts))))
         .collect();
     let mut matrix = BTreeSet::new();
     for child in children {
@@ -164,10 +164,10 @@ fn a_silent_host_is_given_up_and_named() {
         "1s",
     ];
     args.extend(hosts.iter().map(String::as_str));
-    let a = command(lab.host(1), &args).spawn().unwrap();
+    let a = spawn(command(lab.host(1), &args));
     let mut json = args.clone();
     json.push("--json");
-    let b = command(lab.host(2), &json).spawn().unwrap();
+    let b = spawn(command(lab.host(2), &json));
     let text = finish(a, Duration::from_secs(15));
     let out = finish(b, Duration::from_secs(15));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

@@ -108,9 +108,7 @@ fn no_reflector_is_no_reply_and_a_group_is_no_server() {
 fn rfc6450_to_mcast_reflect_and_to_omping() {
     let lab = Lab::new(3);
     let (ours, theirs, client) = (lab.host(1), lab.host(2), lab.host(3));
-    let reflect = common::command(ours, &["reflect", "-d", "6s"])
-        .spawn()
-        .unwrap();
+    let reflect = common::spawn(common::command(ours, &["reflect", "-d", "6s"]));
     let (o, t, c) = (
         ours.v4.to_string(),
         theirs.v4.to_string(),

@@ -6,7 +6,6 @@ mod common;
 mod lab;
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::Child;
 use std::time::Duration;
 
 use common::{command, finish, json_lines, stderr, stdout};
@@ -16,10 +15,8 @@ use mcast::wire::ssmping::{Kind, Message};
 const WAIT: Duration = Duration::from_secs(15);
 
 /// `mcast reflect` for `secs` seconds in `host`, its JSON on stdout.
-fn reflector(host: &Host, secs: &str) -> Child {
-    let child = command(host, &["reflect", "-d", secs, "--json"])
-        .spawn()
-        .unwrap();
+fn reflector(host: &Host, secs: &str) -> common::Guarded {
+    let child = common::spawn(command(host, &["reflect", "-d", secs, "--json"]));
     std::thread::sleep(Duration::from_millis(400));
     child
 }

@@ -159,8 +159,33 @@ impl Drop for Running {
     }
 }
 
+/// A started process that a failing test ends (by its own id) rather than leaves behind:
+/// `finish` takes it back.
+pub struct Guarded(Option<Child>);
+
+impl From<Child> for Guarded {
+    fn from(child: Child) -> Self {
+        Guarded(Some(child))
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts `cmd`, guarded.
+pub fn spawn(mut cmd: Command) -> Guarded {
+    cmd.spawn().expect("start the program").into()
+}
+
 /// Waits for `child` at most `limit`, then kills it (by its own id) and fails the test.
-pub fn finish(mut child: Child, limit: Duration) -> Output {
+pub fn finish(child: impl Into<Guarded>, limit: Duration) -> Output {
+    let mut child = child.into().0.take().expect("not finished before");
     let deadline = Instant::now() + limit;
     loop {
         match child.try_wait().expect("wait for mcast") {

@@ -17,7 +17,9 @@ use nix::sched::{CloneFlags, setns};
 /// The interface name every lab host has.
 pub const IFACE: &str = "eth0";
 
-static NEXT_LAB: AtomicUsize = AtomicUsize::new(0);
+pub mod routed;
+
+pub(crate) static NEXT_LAB: AtomicUsize = AtomicUsize::new(0);
 
 /// A set of hosts on one link.
 pub struct Lab {
@@ -38,7 +40,7 @@ pub struct Host {
     pub v6: Ipv6Addr,
 }
 
-fn ip(args: &[&str]) -> Output {
+pub(crate) fn ip(args: &[&str]) -> Output {
     let out = Command::new("ip").args(args).output().unwrap_or_else(|e| {
         panic!("the lab needs iproute2's `ip` (apt-get install iproute2): {e}")
     });
@@ -53,7 +55,7 @@ fn ip(args: &[&str]) -> Output {
 }
 
 /// Removes namespaces left by lab processes that died without tearing down.
-fn sweep_stale() {
+pub(crate) fn sweep_stale() {
     let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
         return;
     };
@@ -237,10 +239,15 @@ impl Host {
 
     /// Waits until eth0 is running with its link-local address, so tests start on a live link.
     fn wait_ready(&self) {
+        self.wait_link(IFACE);
+    }
+
+    /// Waits until `dev` is running with its link-local address.
+    fn wait_link(&self, dev: &'static str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let ready = self.run(|| {
-                mcast::iface::resolve(&mcast::IfaceSpec::Name(IFACE.into())).is_ok_and(|i| {
+            let ready = self.run(move || {
+                mcast::iface::resolve(&mcast::IfaceSpec::Name(dev.into())).is_ok_and(|i| {
                     i.flags.running
                         && i.addresses
                             .iter()
@@ -252,7 +259,7 @@ impl Host {
             }
             assert!(
                 Instant::now() < deadline,
-                "{}: eth0 did not come up in 10 s",
+                "{}: {dev} did not come up in 10 s",
                 self.ns
             );
             thread::sleep(Duration::from_millis(20));

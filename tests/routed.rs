@@ -1,0 +1,100 @@
+//! Through a multicast router (Debian's smcroute, static (S,G) routes, in a namespace between
+//! two links): replies count one hop on both paths, and a router without the route gives
+//! "unicast only", for mcast ping and for Debian's ssmping against mcast reflect.
+#![cfg(all(target_os = "linux", feature = "cli"))]
+
+mod common;
+mod lab;
+
+use common::{command, finish, json_lines, run, spawn, stderr, stdout};
+use lab::routed::RoutedLab;
+use std::net::IpAddr;
+use std::time::Duration;
+
+const PING: [&str; 7] = ["-c", "3", "--interval", "100ms", "-t", "500ms", "--json"];
+
+fn default_groups(lab: &RoutedLab) -> [(IpAddr, IpAddr); 2] {
+    [
+        (lab.server.v4.into(), "232.43.211.234".parse().unwrap()),
+        (lab.server.v6.into(), "ff3e::4321:1234".parse().unwrap()),
+    ]
+}
+
+#[test]
+fn one_hop_on_both_paths_through_the_router() {
+    let mut lab = RoutedLab::new();
+    lab.route_multicast(&default_groups(&lab));
+    let reflect = spawn(command(&lab.server, &["reflect", "-d", "15s"]));
+    std::thread::sleep(Duration::from_millis(300));
+    let (v4, v6) = (lab.server.v4.to_string(), lab.server.v6.to_string());
+    let mut args = vec!["ping", v4.as_str(), v6.as_str()];
+    args.extend(PING);
+    let out = run(&lab.client, &args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let summaries: Vec<_> = json_lines(&out)
+        .into_iter()
+        .filter(|e| e["type"] == "summary")
+        .collect();
+    assert_eq!(summaries.len(), 2);
+    for s in &summaries {
+        for path in ["unicast", "multicast"] {
+            assert_eq!(s[path]["received"], 3, "{s}");
+            assert_eq!(s[path]["hops"], 1, "one router on the way: {s}");
+        }
+    }
+    // Debian's ssmping against mcast reflect, through the same router.
+    let theirs = lab
+        .client
+        .exec("timeout", &["10", "ssmping", "-c", "2", &v4]);
+    let text = String::from_utf8_lossy(&theirs.stdout);
+    for path in ["  unicast", "multicast"] {
+        let lines: Vec<_> = text
+            .lines()
+            .filter(|l| l.starts_with(&format!("{path} from {v4}")))
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines.iter().all(|l| l.contains(" dist=1 ")), "{text}");
+    }
+    drop(reflect);
+}
+
+#[test]
+fn without_the_routers_multicast_route_it_is_unicast_only() {
+    let mut lab = RoutedLab::new();
+    // The router forwards another group from the server, not the one asked for.
+    lab.route_multicast(&[(lab.server.v4.into(), "232.1.1.1".parse().unwrap())]);
+    let reflect = spawn(command(&lab.server, &["reflect", "-d", "3s"]));
+    std::thread::sleep(Duration::from_millis(300));
+    let v4 = lab.server.v4.to_string();
+    let mut args = vec!["ping", v4.as_str()];
+    args.extend(PING);
+    let out = run(&lab.client, &args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let summary = json_lines(&out).pop().unwrap();
+    assert_eq!(
+        (
+            summary["verdict"].as_str(),
+            summary["unicast"]["received"].as_u64(),
+            summary["multicast"]["received"].as_u64()
+        ),
+        (Some("unicast only"), Some(3), Some(0)),
+        "{summary}"
+    );
+    assert_eq!(summary["unicast"]["hops"], 1);
+    // The reflector did send its multicast replies: the router dropped them.
+    let served = finish(reflect, Duration::from_secs(15));
+    let text = stdout(&served);
+    assert!(text.contains("3 unicast and 3 multicast replies"), "{text}");
+}
