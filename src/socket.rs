@@ -407,6 +407,22 @@ impl McastSocket {
         })
     }
 
+    /// Sends one datagram to `to` from the local address `from`, out of interface `ifindex`
+    /// (the route's choice when None): a reply that leaves from the address its request came
+    /// to, so a client that joined (that address, group) gets the multicast copy too.
+    pub fn send_from(
+        &self,
+        buf: &[u8],
+        to: SocketAddr,
+        from: IpAddr,
+        ifindex: Option<u32>,
+    ) -> Result<usize> {
+        sys::send_from(&self.socket, buf, to, from, ifindex.unwrap_or(0)).map_err(os_call(
+            format!("send {} bytes to {to} from {from}", buf.len()),
+            "sendmsg",
+        ))
+    }
+
     /// Sends one datagram on a connected socket.
     pub fn send(&self, buf: &[u8]) -> Result<usize> {
         self.socket

@@ -8,7 +8,7 @@ mod lab;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use common::{command, finish, json_lines, stderr, stdout};
+use common::{command, finish, json_lines, run, stderr, stdout};
 use lab::{Host, Lab};
 use mcast::wire::ssmping::{Kind, Message};
 
@@ -223,4 +223,51 @@ fn rfc6450_needs_a_session() {
     assert_eq!(session.client_id.as_deref(), Some(&b"c"[..]));
     let s = summary(&finish(r, WAIT));
     assert_eq!(s["refused_session"], 1, "{s}");
+}
+
+/// A reflector with a second address on its link answers a request sent there from that
+/// address on both paths: the client joined (that address, group), and Debian's ssmping
+/// drops replies from any other.
+#[test]
+fn replies_leave_from_the_address_the_request_came_to() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    for (addr, extra) in [
+        ("192.0.2.101/24", &[][..]),
+        ("2001:db8::101/64", &["nodad"][..]),
+    ] {
+        let mut args = vec!["addr", "add", addr, "dev", lab::IFACE];
+        args.extend(extra);
+        assert!(server.exec("ip", &args).status.success());
+    }
+    let r = reflector(server, "6s");
+    let out = run(
+        client,
+        &[
+            "ping",
+            "192.0.2.101",
+            "2001:db8::101",
+            "-c",
+            "2",
+            "--interval",
+            "100ms",
+            "-t",
+            "500ms",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let theirs = client.exec("ssmping", &["-c", "2", "192.0.2.101"]);
+    let text = stdout(&theirs);
+    assert!(
+        text.contains("2 packets received, 0% packet loss since first mc packet"),
+        "{text}"
+    );
+    drop(r);
 }

@@ -265,9 +265,11 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             let data = &buf[..r.len];
             if let Some(ans) = answer(data, from, &mut sessions, &extra) {
                 let first = p.asked(ans.seq, Instant::now());
-                let _ = sock.socket().send_to(&ans.unicast, &r.source.into());
+                let (local, ifindex) = (r.destination, r.ifindex);
+                let _ = reply_out.send(&mut sock, &ans.unicast, r.source, local, ifindex);
                 if let (Some(m), Some(g)) = (ans.multicast, reply_group(ans.group, from, &extra)) {
-                    let _ = reply_out.send(&mut sock, &m, g, r.ifindex, r.source.port());
+                    let to = SocketAddr::new(g, r.source.port());
+                    let _ = reply_out.send(&mut sock, &m, to, local, ifindex);
                 }
                 if first && !going_on(tell(&mut out, args.json, from, "asked"))? {
                     break 'run;

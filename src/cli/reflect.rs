@@ -172,9 +172,9 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                 if answer.stale_session {
                     counts.refused_session += 1;
                 }
-                let reply = answer.unicast;
+                let out_of = &mut reply_out[usize::from(client.is_ipv6())];
                 let back = SocketAddr::new(client, r.source.port());
-                match sock.socket().send_to(&reply, &back.into()) {
+                match out_of.send(sock, &answer.unicast, back, r.destination, r.ifindex) {
                     Ok(_) => counts.unicast_replies += 1,
                     Err(_) => counts.send_errors += 1,
                 }
@@ -185,8 +185,8 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     counts.refused_group += 1;
                     continue;
                 };
-                let out_of = &mut reply_out[usize::from(group.is_ipv6())];
-                match out_of.send(sock, &multicast, group, r.ifindex, r.source.port()) {
+                let to = SocketAddr::new(group, r.source.port());
+                match out_of.send(sock, &multicast, to, r.destination, r.ifindex) {
                     Ok(_) => counts.multicast_replies += 1,
                     Err(_) => counts.send_errors += 1,
                 }

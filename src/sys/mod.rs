@@ -291,3 +291,44 @@ mod tests {
         );
     }
 }
+
+/// Sends `buf` to `to` from the local address `from`, out of interface `ifindex` (0: the
+/// route's choice), with IP_PKTINFO or IPV6_PKTINFO: how a reflector answers from the address
+/// a request came to, on a host with several.
+pub fn send_from(
+    sock: &socket2::Socket,
+    buf: &[u8],
+    to: SocketAddr,
+    from: IpAddr,
+    ifindex: u32,
+) -> io::Result<usize> {
+    use nix::sys::socket::{ControlMessage, MsgFlags, SockaddrStorage, sendmsg};
+    use std::os::fd::AsRawFd;
+    let iov = [io::IoSlice::new(buf)];
+    let dest = SockaddrStorage::from(to);
+    let fd = sock.as_raw_fd();
+    let sent = match from {
+        IpAddr::V4(a) => {
+            let info = libc::in_pktinfo {
+                ipi_ifindex: ifindex as _,
+                ipi_spec_dst: libc::in_addr {
+                    s_addr: u32::from(a).to_be(),
+                },
+                ipi_addr: libc::in_addr { s_addr: 0 },
+            };
+            let cmsg = [ControlMessage::Ipv4PacketInfo(&info)];
+            sendmsg(fd, &iov, &cmsg, MsgFlags::empty(), Some(&dest))
+        }
+        IpAddr::V6(a) => {
+            let info = libc::in6_pktinfo {
+                ipi6_addr: libc::in6_addr {
+                    s6_addr: a.octets(),
+                },
+                ipi6_ifindex: ifindex as _,
+            };
+            let cmsg = [ControlMessage::Ipv6PacketInfo(&info)];
+            sendmsg(fd, &iov, &cmsg, MsgFlags::empty(), Some(&dest))
+        }
+    };
+    sent.map_err(io::Error::from)
+}
