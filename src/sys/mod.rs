@@ -264,34 +264,6 @@ impl MtuReader {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gro_buffers_split_into_their_datagrams() {
-        let r = Received {
-            len: 150,
-            segment_size: Some(64),
-            ..Received::EMPTY
-        };
-        let data = [7u8; 200];
-        let sizes: Vec<usize> = r.segments(&data).map(<[u8]>::len).collect();
-        assert_eq!(sizes, [64, 64, 22]);
-        let plain = Received {
-            len: 10,
-            ..Received::EMPTY
-        };
-        assert_eq!(plain.segments(&data).count(), 1);
-        let empty = Received::EMPTY;
-        assert_eq!(
-            empty.segments(&data).count(),
-            1,
-            "an empty datagram is still one"
-        );
-    }
-}
-
 /// Sends `buf` to `to` from the local address `from`, out of interface `ifindex` (0: the
 /// route's choice), with IP_PKTINFO or IPV6_PKTINFO: how a reflector answers from the address
 /// a request came to, on a host with several.
@@ -331,4 +303,32 @@ pub fn send_from(
         }
     };
     sent.map_err(io::Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gro_buffers_split_into_their_datagrams() {
+        let r = Received {
+            len: 150,
+            segment_size: Some(64),
+            ..Received::EMPTY
+        };
+        let data = [7u8; 200];
+        let sizes: Vec<usize> = r.segments(&data).map(<[u8]>::len).collect();
+        assert_eq!(sizes, [64, 64, 22]);
+        let plain = Received {
+            len: 10,
+            ..Received::EMPTY
+        };
+        assert_eq!(plain.segments(&data).count(), 1);
+        let empty = Received::EMPTY;
+        assert_eq!(
+            empty.segments(&data).count(),
+            1,
+            "an empty datagram is still one"
+        );
+    }
 }
