@@ -573,7 +573,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__reflect)
-            opts="-d -h -V --port --group --rate --total-rate --duration --json --help --version"
+            opts="-d -h -V --port --group --rate --total-rate --max-reply-size --duration --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +592,10 @@ _mcast() {
                     return 0
                     ;;
                 --total-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-reply-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

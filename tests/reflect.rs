@@ -143,6 +143,7 @@ fn floods_garbage_amplification_and_foreign_groups_are_refused_and_counted() {
     let s = summary(&out);
     assert_eq!(s["refused_malformed"], 3, "{s}");
     assert_eq!(s["refused_group"], 1, "{s}");
+    assert_eq!(s["capped_size"], 1, "the 65,000-byte reply asked for: {s}");
     // The big request and the foreign one took 2 of the client's 20; the flood got 18.
     assert_eq!(s["refused_rate"], 82, "{s}");
     assert_eq!(replies, 1 + 18, "unicast replies after the first: {s}");
@@ -270,4 +271,46 @@ fn replies_leave_from_the_address_the_request_came_to() {
         "{text}"
     );
     drop(r);
+}
+
+/// With --max-reply-size, ssmping's reply-size option is honoured up to that size, on both
+/// paths; beyond it the reply is cut to the limit and counted.
+#[test]
+fn reply_size_is_honoured_up_to_the_limit() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let args = ["reflect", "-d", "2s", "--json", "--max-reply-size", "1000"];
+    let r = common::spawn(command(server, &args));
+    std::thread::sleep(Duration::from_millis(400));
+    let to = SocketAddr::new(server.v4.into(), mcast::wire::PORT);
+    let from = client.v4;
+    let sizes = client.run(move || {
+        let sock = UdpSocket::bind((from, 0)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut sizes = Vec::new();
+        for (seq, asked) in [(1, 900), (2, 65_000)] {
+            let request = Message {
+                kind: Some(Kind::Request),
+                pid: Some(1),
+                seq: Some(seq),
+                reply_size: Some(asked),
+                ..Message::default()
+            }
+            .encode();
+            sock.send_to(&request, to).unwrap();
+            let mut buf = [0u8; 70_000];
+            let (n, _) = sock.recv_from(&mut buf).expect("a reply");
+            assert_eq!(Message::decode(&buf[..n]).unwrap().seq, Some(seq));
+            sizes.push(n);
+        }
+        sizes
+    });
+    assert_eq!(sizes, [900, 1000]);
+    let s = summary(&finish(r, WAIT));
+    assert_eq!(
+        (s["capped_size"].as_u64(), s["multicast_replies"].as_u64()),
+        (Some(1), Some(2)),
+        "{s}"
+    );
 }

@@ -263,7 +263,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                 continue;
             }
             let data = &buf[..r.len];
-            if let Some(ans) = answer(data, from, &mut sessions, &extra) {
+            if let Some(ans) = answer(data, from, &mut sessions, &extra, 0) {
                 let first = p.asked(ans.seq, Instant::now());
                 let (local, ifindex) = (r.destination, r.ifindex);
                 let _ = reply_out.send(&mut sock, &ans.unicast, r.source, local, ifindex);

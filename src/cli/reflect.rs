@@ -41,12 +41,22 @@ pub struct ReflectArgs {
     /// Requests a second answered in all
     #[arg(long, value_name = "PPS", default_value_t = 1000.0)]
     total_rate: f64,
+    /// Largest reply to send when a request asks for more than its own size (ssmping's reply-size option); by default no reply is larger than its request
+    #[arg(long, value_name = "BYTES", default_value = "0", value_parser = reply_size)]
+    max_reply_size: u16,
     /// Stop after this long (default: until Ctrl-C)
     #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
     duration: Option<Duration>,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
+}
+
+/// A reply size: what ssmping's 16-bit reply-size option can ask for.
+fn reply_size(s: &str) -> Result<u16, String> {
+    let n = parse::bytes(s)?;
+    u16::try_from(n)
+        .map_err(|_| format!("{n} bytes is more than a reply can be asked to be (65535)"))
 }
 
 /// What was answered and what was refused, by kind.
@@ -61,6 +71,7 @@ struct Counts {
     refused_session: u64,
     refused_group: u64,
     refused_rate: u64,
+    capped_size: u64,
     send_errors: u64,
 }
 
@@ -131,7 +142,9 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     counts.refused_malformed += 1;
                     continue;
                 }
-                let Some(answer) = answer(request, client, &mut sessions, &args.groups) else {
+                let max_reply = usize::from(args.max_reply_size);
+                let Some(answer) = answer(request, client, &mut sessions, &args.groups, max_reply)
+                else {
                     counts.refused_malformed += 1;
                     continue;
                 };
@@ -172,6 +185,7 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                 if answer.stale_session {
                     counts.refused_session += 1;
                 }
+                counts.capped_size += u64::from(answer.capped);
                 let out_of = &mut reply_out[usize::from(client.is_ipv6())];
                 let back = SocketAddr::new(client, r.source.port());
                 match out_of.send(sock, &answer.unicast, back, r.destination, r.ifindex) {
@@ -209,12 +223,13 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
         )?;
         writeln!(
             out,
-            "refused: {} over the rate, {} malformed, {} from bad sources, {} for groups not served, {} RFC 6450 requests outside a session; {} send errors",
+            "refused: {} over the rate, {} malformed, {} from bad sources, {} for groups not served, {} RFC 6450 requests outside a session; {} replies kept smaller than asked (--max-reply-size); {} send errors",
             counts.refused_rate,
             counts.refused_malformed,
             counts.refused_source,
             counts.refused_group,
             counts.refused_session,
+            counts.capped_size,
             counts.send_errors
         )?;
     }

@@ -58,6 +58,8 @@ pub struct Answer {
     pub stale_session: bool,
     /// The request's sequence number (an echo request's; an init has none).
     pub seq: Option<u32>,
+    /// The reply asked to be larger than the limit allows, and was not.
+    pub capped: bool,
 }
 
 /// The answer to `request` from `client`; None for anything that is not a request of either
@@ -69,12 +71,16 @@ pub fn answer(
     client: IpAddr,
     sessions: &mut HashMap<IpAddr, [u8; SESSION_LEN]>,
     extra: &[IpAddr],
+    max_reply: usize,
 ) -> Option<Answer> {
     use mcast::wire::rfc6450::{self, OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP};
     match protocol_of(request)? {
         Protocol::Ssmping => {
             let m = Message::decode(request).ok()?;
-            let reply = ssmping::reply_to(request)?;
+            let mut reply = ssmping::reply_to(request)?;
+            // ssmping's reply-size option: honoured up to --max-reply-size (by default the
+            // request's own size, so a reflector is never an amplifier).
+            let capped = ssmping::pad_reply(&mut reply, m.reply_size, max_reply.max(request.len()));
             Some(Answer {
                 protocol: "ssmping",
                 unicast: reply.clone(),
@@ -82,6 +88,7 @@ pub fn answer(
                 group: m.group,
                 stale_session: false,
                 seq: m.seq,
+                capped,
             })
         }
         Protocol::Rfc6450 => {
@@ -107,6 +114,7 @@ pub fn answer(
                         group: None,
                         stale_session: false,
                         seq: None,
+                        capped: false,
                     })
                 }
                 rfc6450::Kind::Request => {
@@ -122,6 +130,7 @@ pub fn answer(
                             group: None,
                             stale_session: true,
                             seq: None,
+                            capped: false,
                         });
                     }
                     let mut reply = m.clone();
@@ -141,6 +150,7 @@ pub fn answer(
                         group: m.group,
                         stale_session: false,
                         seq: m.seq,
+                        capped: false,
                     })
                 }
                 _ => None,

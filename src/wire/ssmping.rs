@@ -136,6 +136,22 @@ pub fn reply_to(request: &[u8]) -> Option<Vec<u8>> {
     })
 }
 
+/// Pads `reply` with a padding option to the size the request asked for (its reply-size
+/// option), but to no more than `limit` bytes; never shortens it. Returns whether the size
+/// asked for was cut down to `limit`.
+pub fn pad_reply(reply: &mut Vec<u8>, asked: Option<u16>, limit: usize) -> bool {
+    let Some(asked) = asked.map(usize::from).filter(|a| *a > reply.len()) else {
+        return false;
+    };
+    let target = asked.min(limit);
+    // A padding option is 4 bytes of header and its value.
+    if target >= reply.len() + 4 {
+        let value = vec![0u8; target - reply.len() - 4];
+        super::put(reply, OPT_PAD, &value);
+    }
+    target < asked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +165,32 @@ mod tests {
         0, 3, 0, 8, 0, 0, 0x03, 0xe8, 0, 0, 0x01, 0xf4, // timestamp
         0, 4, 0, 5, 1, 232, 43, 211, 234, // group
     ];
+
+    #[test]
+    fn replies_grow_to_the_size_asked_within_the_limit() {
+        let request = reply_to(SSMPING_REQUEST).unwrap();
+        let len = request.len();
+        let mut r = request.clone();
+        assert!(!pad_reply(&mut r, None, 65_535), "nothing asked");
+        assert_eq!(r.len(), len);
+        assert!(
+            pad_reply(&mut r, Some(65_000), len),
+            "asked more than allowed"
+        );
+        assert_eq!(r.len(), len, "never larger than the request by default");
+        assert!(!pad_reply(&mut r, Some(500), 1000));
+        assert_eq!(r.len(), 500);
+        assert_eq!(Message::decode(&r).unwrap().padding, 500 - len - 4);
+        let mut r = request.clone();
+        assert!(pad_reply(&mut r, Some(65_000), 1000));
+        assert_eq!(r.len(), 1000, "cut to the limit");
+        let mut r = request.clone();
+        assert!(
+            !pad_reply(&mut r, Some(10), 1000),
+            "smaller than the request"
+        );
+        assert_eq!(r.len(), len);
+    }
 
     #[test]
     fn an_ssmping_request_reads_field_by_field() {

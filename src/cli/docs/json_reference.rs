@@ -383,9 +383,14 @@ const KINDS: &[Kind] = &[
                 "number",
                 "over a client's rate (--rate, a burst of twice that) or the total (--total-rate)",
             ),
+            (
+                "capped_size",
+                "number",
+                "ssmping requests whose reply-size option asked for more than --max-reply-size (by default the request's own size): answered at that size",
+            ),
             ("send_errors", "number", "replies the host could not send"),
         ],
-        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"refused_source":0,"refused_malformed":0,"refused_session":0,"refused_group":0,"refused_rate":0,"send_errors":0}"#,
+        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"refused_source":0,"refused_malformed":0,"refused_session":0,"refused_group":0,"refused_rate":0,"capped_size":0,"send_errors":0}"#,
     },
     Kind {
         name: "peer",
