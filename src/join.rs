@@ -38,11 +38,15 @@ impl McastSocket {
         )
         .map_err(|f| {
             let code = f.error.raw_os_error();
+            // The interface a join without one went to is named once joined: the route's.
+            let on = membership.interface.clone().or_else(|| {
+                iface::route_for(group.ip).map(|i| (i.index, i.name))
+            });
             let adds_source = source.is_some()
                 && self
                     .memberships
                     .iter()
-                    .any(|m| m.group == group.ip && m.interface == membership.interface);
+                    .any(|m| m.group == group.ip && m.interface == on);
             let limit =
                 code.and_then(|c| sys::membership_limit(group.ip.is_ipv4(), adds_source, c));
             if ifindex == 0 && code == Some(libc::ENODEV) {

@@ -151,3 +151,61 @@ fn rfc6450_to_mcast_reflect_and_to_omping() {
     }
     common::finish(reflect, Duration::from_secs(10));
 }
+
+/// One client and a thousand reflectors (one `mcast reflect` answering on a thousand
+/// addresses, each reply from the address asked): every server tracked on its own, every one
+/// with both paths, though one socket may hold only ten sources of a group.
+#[test]
+fn a_thousand_servers_in_one_run() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    // 198.18.0.0/15 is for benchmarks: 198.18.0.1 .. 198.18.3.250.
+    let addrs: Vec<String> = (0..1000)
+        .map(|i| format!("198.18.{}.{}", i / 250, i % 250 + 1))
+        .collect();
+    let batch = std::env::temp_dir().join(format!("mcast-addrs-{}", std::process::id()));
+    let lines: String = addrs
+        .iter()
+        .map(|a| format!("addr add {a}/16 dev {}\n", lab::IFACE))
+        .collect();
+    std::fs::write(&batch, lines).unwrap();
+    let added = server.exec("ip", &["-batch", batch.to_str().unwrap()]);
+    std::fs::remove_file(&batch).unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    let route = client.exec("ip", &["route", "add", "198.18.0.0/16", "dev", lab::IFACE]);
+    assert!(route.status.success());
+    let reflect = common::spawn(common::command(
+        server,
+        &[
+            "reflect",
+            "-d",
+            "20s",
+            "--rate",
+            "1000",
+            "--total-rate",
+            "100000",
+        ],
+    ));
+    std::thread::sleep(Duration::from_millis(500));
+    let mut args = vec!["ping", "-c", "2", "--interval", "1s", "-t", "1s", "--json"];
+    args.extend(addrs.iter().map(String::as_str));
+    let out = run(client, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summaries: Vec<_> = json_lines(&out)
+        .into_iter()
+        .filter(|e| e["type"] == "summary")
+        .collect();
+    assert_eq!(summaries.len(), 1000);
+    for (s, addr) in summaries.iter().zip(&addrs) {
+        assert_eq!(s["server"], addr.as_str());
+        assert_eq!(
+            (
+                s["unicast"]["received"].as_u64(),
+                s["multicast"]["received"].as_u64()
+            ),
+            (Some(2), Some(2)),
+            "{s}"
+        );
+    }
+    drop(reflect);
+}

@@ -17,6 +17,7 @@ use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
 use super::events;
 use super::exit::Exit;
+use super::lanes::{Lanes, wait_any};
 use super::mesh_peer::MeshPeer;
 use super::output::{Stdout, going_on};
 use super::parse;
@@ -145,22 +146,35 @@ fn now_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// The socket every host of the mesh talks to: the port, joined to the group from each
-/// other host (or from any), replies leaving with TTL 64 and not looped back to us.
-fn open(args: &MeshArgs, plan: &Plan) -> Result<McastSocket> {
-    let mut sock = McastSocket::new(IpMode::for_addr(plan.local), false)?;
+/// The sockets of the mesh. The first is bound to the port: every host talks to it, and
+/// replies leave from it. It joins the group from each other host (or from any), replies
+/// leave with TTL 64 and are not looped back to us. Past the sources one socket may hold,
+/// more sockets bound to the group and port take the joins (the kernel hands each datagram
+/// for the group to the socket whose filter lets its source in).
+fn open(args: &MeshArgs, plan: &Plan) -> Result<Lanes> {
+    let mode = IpMode::for_addr(plan.local);
+    let mut sock = McastSocket::new(mode, false)?;
     sock.set_send_options(args.interface.as_ref(), Some(false), Some(REPLY_TTL), None)?;
+    sock.socket().set_reuse_address(true)?;
     sock.bind(None, &Service::Port(args.port))?;
+    sock.socket().set_nonblocking(true)?;
     let scoped = args.group.clone().unwrap_or_else(|| plan.group.into());
+    let (group, port) = (scoped.clone(), args.port);
+    let mut lanes = Lanes::new(sock, move || {
+        let lane = McastSocket::new(mode, true)?;
+        lane.socket().set_reuse_address(true)?;
+        lane.bind(Some(&IfaceSpec::Addr(group.clone())), &Service::Port(port))?;
+        lane.socket().set_nonblocking(true)?;
+        Ok(lane)
+    });
     if args.any_source {
-        sock.join(&scoped, args.interface.as_ref(), None)?;
+        lanes.socks[0].join(&scoped, args.interface.as_ref(), None)?;
     } else {
         for h in &plan.others {
-            sock.join(&scoped, args.interface.as_ref(), Some(*h))?;
+            lanes.join(&scoped, args.interface.as_ref(), *h)?;
         }
     }
-    sock.socket().set_nonblocking(true)?;
-    Ok(sock)
+    Ok(lanes)
 }
 
 pub fn run(args: MeshArgs) -> Result<Exit> {
@@ -169,7 +183,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
         .flat_map(|i| i.addresses.iter().map(|a| a.ip))
         .collect();
     let plan = plan(&args, &own)?;
-    let mut sock = open(&args, &plan)?;
+    let mut lanes = open(&args, &plan)?;
     stop::install()?;
     let pid = RandomState::new().hash_one((std::process::id(), now_ns())) as u32;
     let extra: Vec<IpAddr> = args.group.iter().map(|g| g.ip).collect();
@@ -231,7 +245,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                     p.session.as_deref(),
                 );
                 let to = SocketAddr::new(p.addr, args.port);
-                if let Err(e) = sock.socket().send_to(&bytes, &to.into()) {
+                if let Err(e) = lanes.socks[0].socket().send_to(&bytes, &to.into()) {
                     super::exit::warn(format_args!(
                         "send to {}: {}",
                         p.addr,
@@ -253,8 +267,11 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
         } else {
             now + Duration::from_millis(100)
         };
-        sock.wait_readable(Some(wake.saturating_duration_since(Instant::now())))?;
-        while let Ok(r) = sock.recv_from(&mut buf) {
+        wait_any(
+            lanes.socks.iter(),
+            wake.saturating_duration_since(Instant::now()),
+        );
+        for r in received(&mut lanes, &mut buf) {
             let from = r.source.ip();
             let Some(p) = peers.iter_mut().find(|p| p.addr == from) else {
                 continue; // not of the mesh: answered by no one
@@ -262,14 +279,15 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             if r.truncated {
                 continue;
             }
-            let data = &buf[..r.len];
+            let data = &r.data[..];
             if let Some(ans) = answer(data, from, &mut sessions, &extra, 0) {
                 let first = p.asked(ans.seq, Instant::now());
                 let (local, ifindex) = (r.destination, r.ifindex);
-                let _ = reply_out.send(&mut sock, &ans.unicast, r.source, local, ifindex);
+                let sock = &mut lanes.socks[0];
+                let _ = reply_out.send(sock, &ans.unicast, r.source, local, ifindex);
                 if let (Some(m), Some(g)) = (ans.multicast, reply_group(ans.group, from, &extra)) {
                     let to = SocketAddr::new(g, r.source.port());
-                    let _ = reply_out.send(&mut sock, &m, to, local, ifindex);
+                    let _ = reply_out.send(sock, &m, to, local, ifindex);
                 }
                 if first && !going_on(tell(&mut out, args.json, from, "asked"))? {
                     break 'run;
@@ -304,6 +322,36 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     let exit = report(&mut out, &args, &plan, &peers)?;
     out.flush()?;
     Ok(exit)
+}
+
+/// A datagram read, with what the mesh needs of its header.
+struct Datagram {
+    data: Vec<u8>,
+    source: SocketAddr,
+    destination: Option<IpAddr>,
+    ifindex: Option<u32>,
+    ttl: Option<u8>,
+    timestamp_ns: Option<u64>,
+    truncated: bool,
+}
+
+/// Everything waiting on every socket now.
+fn received(lanes: &mut Lanes, buf: &mut [u8]) -> Vec<Datagram> {
+    let mut all = Vec::new();
+    for sock in lanes.socks.iter_mut() {
+        while let Ok(r) = sock.recv_from(buf) {
+            all.push(Datagram {
+                data: buf[..r.len].to_vec(),
+                source: r.source,
+                destination: r.destination,
+                ifindex: r.ifindex,
+                ttl: r.ttl,
+                timestamp_ns: r.timestamp_ns,
+                truncated: r.truncated,
+            });
+        }
+    }
+    all
 }
 
 /// One line on a turn in another host's part.

@@ -10,6 +10,7 @@ mod ifaces;
 mod join;
 mod json_line;
 mod labels;
+mod lanes;
 mod link_watch;
 mod mesh;
 mod mesh_peer;

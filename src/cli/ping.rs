@@ -5,12 +5,10 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::AsFd;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
 use clap::Args;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
@@ -18,6 +16,7 @@ use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
 use super::events;
 use super::exit::Exit;
+use super::lanes::{Lanes, wait_any};
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::ping_stats::{ServerStats, ServerSummary, Verdict};
@@ -82,14 +81,25 @@ fn now_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// One socket per family, joined to the group for every server of that family.
+/// The sockets of one family: joined to the group from its servers, as many to a socket as
+/// the kernel allows (each socket has a port of its own, so replies come back to it).
 struct Family {
-    sock: McastSocket,
+    lanes: Lanes,
     group: IpAddr,
 }
 
-fn open(args: &PingArgs) -> Result<HashMap<bool, Family>> {
+/// A socket for pinging: an ephemeral port, not blocking.
+fn lane(server: IpAddr) -> Result<McastSocket> {
+    let sock = McastSocket::new(IpMode::for_addr(server), false)?;
+    sock.bind(None, &Service::Port(0))?;
+    sock.socket().set_nonblocking(true)?;
+    Ok(sock)
+}
+
+/// The families, and for each server the index of the socket it is pinged from.
+fn open(args: &PingArgs) -> Result<(HashMap<bool, Family>, Vec<usize>)> {
     let mut families: HashMap<bool, Family> = HashMap::new();
+    let mut lane_of = Vec::with_capacity(args.servers.len());
     for server in &args.servers {
         if server.is_multicast() || server.is_unspecified() {
             bail!("{server}: a server is the unicast address of a reflector, not a group");
@@ -104,27 +114,34 @@ fn open(args: &PingArgs) -> Result<HashMap<bool, Family>> {
                 None if v4 => IpAddr::V4(DEFAULT_GROUP_V4),
                 None => IpAddr::V6(DEFAULT_GROUP_V6),
             };
-            let mut sock = McastSocket::new(IpMode::for_addr(*server), false)?;
-            sock.bind(None, &Service::Port(0))?;
+            let mut first = lane(*server)?;
             if args.any_source {
                 let scoped = args.group.clone().unwrap_or_else(|| group.into());
-                sock.join(&scoped, args.interface.as_ref(), None)?;
+                first.join(&scoped, args.interface.as_ref(), None)?;
             }
-            sock.socket().set_nonblocking(true)?;
-            slot.insert(Family { sock, group });
+            let server = *server;
+            let lanes = Lanes::new(first, move || lane(server));
+            slot.insert(Family { lanes, group });
         }
-        if !args.any_source {
-            let f = families.get_mut(&v4).expect("made above");
+        let f = families.get_mut(&v4).expect("made above");
+        if args.any_source {
+            lane_of.push(0);
+        } else {
             let scoped = args.group.clone().unwrap_or_else(|| f.group.into());
-            f.sock
-                .join(&scoped, args.interface.as_ref(), Some(*server))?;
+            lane_of.push(f.lanes.join(&scoped, args.interface.as_ref(), *server)?);
         }
     }
-    Ok(families)
+    Ok((families, lane_of))
 }
 
 pub fn run(args: PingArgs) -> Result<Exit> {
-    let mut families = open(&args)?;
+    let (mut families, lane_of) = open(&args)?;
+    let index: HashMap<IpAddr, usize> = args
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (*s, i))
+        .collect();
     stop::install()?;
     let pid = RandomState::new().hash_one(std::process::id()) as u32;
     let mut stats: Vec<ServerStats> = args
@@ -136,64 +153,78 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     let mut sessions: Vec<Option<Vec<u8>>> = vec![None; args.servers.len()];
     // RFC 6450: inits each server was sent; one that answers none of `count` is given up.
     let mut inits: Vec<u32> = vec![0; args.servers.len()];
-    // Our own send times, by sequence number: exact, where the echoed one is to the µs.
-    let mut sent_at: HashMap<u32, u64> = HashMap::new();
+    // Our own send times, by server and sequence number: exact, where the echoed one is to
+    // the µs.
+    let mut sent_at = SendTimes::new(args.servers.len());
     let mut out = Stdout::new();
-    let started = Instant::now();
-    let first_ns = now_ns();
-    let mut next = started;
+    let n = args.servers.len();
+    // Each round sends one request to every server, spread evenly over the interval: a
+    // thousand servers get a thousand small sends, not one burst that overflows buffers.
+    let mut round = Instant::now();
+    let mut cursor = n;
+    let mut next = round;
     let mut seq: u32 = 0;
-    let mut last_sent = started;
+    let mut last_sent = round;
     let mut buf = [0u8; 2048];
     'run: while !stop::requested() {
         let now = Instant::now();
-        let more = (0..args.servers.len()).any(|i| wants(args.count, &stats[i], inits[i]));
-        if !more && now >= last_sent + args.timeout {
+        let more = (0..n).any(|i| wants(args.count, &stats[i], inits[i]));
+        if cursor == n && !more && now >= last_sent + args.timeout {
             break;
         }
-        if more && now >= next {
+        if cursor == n && more && now >= next {
             seq += 1;
-            let ns = now_ns();
-            sent_at.insert(seq, ns);
-            if sent_at.len() > 4096 {
-                sent_at.retain(|s, _| seq.wrapping_sub(*s) < 4096);
+            round = next;
+            cursor = 0;
+            next += args.interval;
+        }
+        let due = |k: usize| round + args.interval.mul_f64(k as f64 / n as f64);
+        while cursor < n && now >= due(cursor) {
+            let i = cursor;
+            cursor += 1;
+            if !wants(args.count, &stats[i], inits[i]) {
+                continue;
             }
-            for (i, server) in args.servers.iter().enumerate() {
-                if !wants(args.count, &stats[i], inits[i]) {
-                    continue;
-                }
-                let f = &families[&server.is_ipv4()];
-                // ssmping names a group only when it is not the reflector's default; RFC 6450
-                // always names the one joined.
-                let group = match args.protocol {
-                    Proto::Ssmping => args.group.as_ref().map(|g| g.ip),
-                    Proto::Rfc6450 => Some(f.group),
-                };
-                let (bytes, is_request) =
-                    request_for(args.protocol, pid, seq, ns, group, sessions[i].as_deref());
-                let to = SocketAddr::new(*server, PORT);
-                if let Err(e) = f.sock.socket().send_to(&bytes, &to.into()) {
-                    super::exit::warn(format_args!(
-                        "send a request to {server}: {}",
-                        mcast::error::os_message(&e)
-                    ));
-                }
-                if is_request {
-                    stats[i].sent += 1;
-                    stats[i].last_seq = seq;
-                } else {
-                    inits[i] += 1;
-                }
+            let server = args.servers[i];
+            let f = &families[&server.is_ipv4()];
+            // ssmping names a group only when it is not the reflector's default; RFC 6450
+            // always names the one joined.
+            let group = match args.protocol {
+                Proto::Ssmping => args.group.as_ref().map(|g| g.ip),
+                Proto::Rfc6450 => Some(f.group),
+            };
+            let ns = now_ns();
+            let (bytes, is_request) =
+                request_for(args.protocol, pid, seq, ns, group, sessions[i].as_deref());
+            let to = SocketAddr::new(server, PORT);
+            let sock = &f.lanes.socks[lane_of[i]];
+            if let Err(e) = sock.socket().send_to(&bytes, &to.into()) {
+                super::exit::warn(format_args!(
+                    "send a request to {server}: {}",
+                    mcast::error::os_message(&e)
+                ));
+            }
+            if is_request {
+                stats[i].sent += 1;
+                stats[i].last_seq = seq;
+                sent_at.sent(i, seq, ns);
+            } else {
+                inits[i] += 1;
             }
             last_sent = now;
-            next += args.interval;
-            continue;
         }
-        let wake = if more { next } else { last_sent + args.timeout };
-        wait(&families, wake.saturating_duration_since(Instant::now()));
-        for f in families.values_mut() {
-            while let Ok(r) = f.sock.recv_from(&mut buf) {
-                let Some(i) = args.servers.iter().position(|s| *s == r.source.ip()) else {
+        let wake = if cursor < n {
+            due(cursor)
+        } else if more {
+            next
+        } else {
+            last_sent + args.timeout
+        };
+        let socks = families.values().flat_map(|f| f.lanes.socks.iter());
+        wait_any(socks, wake.saturating_duration_since(Instant::now()));
+        for sock in families.values_mut().flat_map(|f| f.lanes.socks.iter_mut()) {
+            while let Ok(r) = sock.recv_from(&mut buf) {
+                let Some(&i) = index.get(&r.source.ip()) else {
                     continue;
                 };
                 let Some(reply) = read_reply(&buf[..r.len], pid, r.ttl, &mut sessions[i]) else {
@@ -201,18 +232,15 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                 };
                 let rseq = reply.seq;
                 let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
-                let sent = sent_at
-                    .get(&rseq)
-                    .copied()
-                    .or(reply.echoed_ns)
-                    .unwrap_or(arrival);
+                let sent = sent_at.get(i, rseq).or(reply.echoed_ns).unwrap_or(arrival);
                 let rtt = arrival.saturating_sub(sent);
                 let multicast = r.destination.is_some_and(|d| d.is_multicast());
                 let s = &mut stats[i];
                 let h = reply.hops;
                 let fresh = if multicast {
                     if s.first_multicast_ms.is_none() {
-                        s.first_multicast_ms = Some(arrival.saturating_sub(first_ns) as f64 / 1e6);
+                        let first = sent_at.first(i).unwrap_or(arrival);
+                        s.first_multicast_ms = Some(arrival.saturating_sub(first) as f64 / 1e6);
                     }
                     s.multicast.record(rseq, rtt, h)
                 } else {
@@ -274,23 +302,43 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     Ok(exit)
 }
 
+/// When each request left, per server: the last `RING` of them, and the first of all.
+struct SendTimes {
+    ring: Vec<(u32, u64)>,
+    first: Vec<Option<u64>>,
+}
+
+const RING: usize = 64;
+
+impl SendTimes {
+    fn new(servers: usize) -> Self {
+        SendTimes {
+            ring: vec![(0, 0); servers * RING],
+            first: vec![None; servers],
+        }
+    }
+
+    fn sent(&mut self, server: usize, seq: u32, ns: u64) {
+        self.ring[server * RING + seq as usize % RING] = (seq, ns);
+        self.first[server].get_or_insert(ns);
+    }
+
+    /// When request `seq` left for `server`, unless a later one took its place (a reply
+    /// older than the ring falls back to the time it echoes).
+    fn get(&self, server: usize, seq: u32) -> Option<u64> {
+        let (kept, at) = self.ring[server * RING + seq as usize % RING];
+        (kept == seq && at != 0).then_some(at)
+    }
+
+    fn first(&self, server: usize) -> Option<u64> {
+        self.first[server]
+    }
+}
+
 /// Whether a server is owed more: requests up to `count`, and inits (RFC 6450) up to `count`
 /// unanswered, so a server that never opens a session cannot keep `ping -c` running.
 fn wants(count: Option<u32>, s: &ServerStats, inits: u32) -> bool {
     count.is_none_or(|c| s.sent < u64::from(c) && inits < c)
-}
-
-/// Waits until a reply can be read on any socket, or `timeout`.
-fn wait(families: &HashMap<bool, Family>, timeout: Duration) {
-    let mut fds: Vec<PollFd> = families
-        .values()
-        .map(|f| PollFd::new(f.sock.as_fd(), PollFlags::POLLIN))
-        .collect();
-    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-    let _ = poll(
-        &mut fds,
-        PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-    );
 }
 
 fn write_summary(out: &mut Stdout, s: &ServerSummary, verdict: Verdict) -> std::io::Result<()> {
@@ -327,4 +375,26 @@ fn write_summary(out: &mut Stdout, s: &ServerSummary, verdict: Verdict) -> std::
         )?;
     }
     writeln!(out, "  verdict: {}: {}", verdict.key(), verdict.advice())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_times_are_per_server_and_never_another_requests() {
+        let mut t = SendTimes::new(2);
+        t.sent(0, 1, 100);
+        t.sent(1, 1, 150);
+        t.sent(0, 2, 200);
+        assert_eq!(
+            (t.get(0, 1), t.get(1, 1), t.get(0, 2)),
+            (Some(100), Some(150), Some(200))
+        );
+        assert_eq!(t.get(1, 2), None, "not sent to that server");
+        t.sent(0, 1 + RING as u32, 300);
+        assert_eq!(t.get(0, 1), None, "its slot holds a later request now");
+        assert_eq!(t.first(0), Some(100));
+        assert_eq!(t.first(1), Some(150));
+    }
 }

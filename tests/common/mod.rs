@@ -185,23 +185,31 @@ pub fn spawn(mut cmd: Command) -> Guarded {
 
 /// Waits for `child` at most `limit`, then kills it (by its own id) and fails the test.
 pub fn finish(child: impl Into<Guarded>, limit: Duration) -> Output {
-    let mut child = child.into().0.take().expect("not finished before");
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait().expect("wait for mcast") {
-            Some(_) => break,
-            None if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let out = child.wait_with_output().unwrap();
-                panic!(
-                    "mcast did not end within {limit:?}; stderr: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            None => std::thread::sleep(Duration::from_millis(10)),
+    let child = child.into().0.take().expect("not finished before");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    // Its output is read while it runs: a program that prints more than a pipe holds would
+    // otherwise wait on us for ever.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => {
+            let _ = reader.join();
+            out.expect("collect the program's output")
+        }
+        Err(_) => {
+            // Still our unreaped child, so the id is still its own.
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let out = rx.recv().expect("the reader ends once the program is killed");
+            let _ = reader.join();
+            let stderr = out.map(|o| o.stderr).unwrap_or_default();
+            panic!(
+                "the program did not end within {limit:?}; stderr: {}",
+                String::from_utf8_lossy(&stderr)
+            );
         }
     }
-    child.wait_with_output().expect("collect mcast's output")
 }
 
 pub fn stdout(o: &Output) -> String {
