@@ -39,9 +39,10 @@ impl McastSocket {
         .map_err(|f| {
             let code = f.error.raw_os_error();
             // The interface a join without one went to is named once joined: the route's.
-            let on = membership.interface.clone().or_else(|| {
-                iface::route_for(group.ip).map(|i| (i.index, i.name))
-            });
+            let on = membership
+                .interface
+                .clone()
+                .or_else(|| iface::route_for(group.ip).map(|i| (i.index, i.name)));
             let adds_source = source.is_some()
                 && self
                     .memberships

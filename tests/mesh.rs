@@ -144,7 +144,11 @@ fn twelve_hosts_make_a_complete_matrix() {
             matrix.insert((p["from"].to_string(), p["to"].to_string()));
         }
     }
-    assert_eq!(matrix.len(), 12 * 11, "every ordered pair of distinct hosts");
+    assert_eq!(
+        matrix.len(),
+        12 * 11,
+        "every ordered pair of distinct hosts"
+    );
 }
 
 /// A listed host that runs nothing is given up after --wait, and its row says so: exit 1,

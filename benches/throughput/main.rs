@@ -9,6 +9,8 @@
 #[path = "../../tests/lab/mod.rs"]
 mod lab;
 #[cfg(target_os = "linux")]
+mod ping;
+#[cfg(target_os = "linux")]
 mod reference;
 #[cfg(target_os = "linux")]
 mod run;
@@ -38,7 +40,8 @@ fn main() {
         eprintln!("bench: needs root to build its namespace lab (see README)");
         std::process::exit(1);
     }
-    // MCAST_BENCH=throughput|pacing|json|memory|startup runs one part; unset runs all.
+    // MCAST_BENCH=throughput|pacing|json|memory|startup|reflect|rtt|mesh runs one part;
+    // unset runs all.
     // MCAST_BENCH_ROUNDS=N repeats each measurement N times (3 by default).
     let only = std::env::var("MCAST_BENCH").ok();
     let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
@@ -58,6 +61,15 @@ fn main() {
     }
     if part("startup") {
         startup(rx);
+    }
+    if part("reflect") {
+        ping::reflectors(round_count());
+    }
+    if part("rtt") {
+        ping::round_trips(10);
+    }
+    if part("mesh") {
+        ping::mesh16();
     }
 }
 

@@ -224,7 +224,8 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
         let pinging = peers.iter().any(|p| p.wants(args.count, waited_out));
         if !pinging {
             let since = *finished_at.get_or_insert(now);
-            let replies_in = now >= last_request + args.timeout;
+            // Every reply in (both paths of each host's last request) ends the wait early.
+            let replies_in = now >= last_request + args.timeout || peers.iter().all(|p| p.all_in());
             let others_done = peers
                 .iter()
                 .all(|p| p.done_asking(args.count, now, quiet, since));
@@ -235,28 +236,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
         }
         if pinging && now >= next {
             for p in peers.iter_mut().filter(|p| p.wants(args.count, waited_out)) {
-                let (seq, ns) = (p.next_seq(), now_ns());
-                let (bytes, is_request) = request_for(
-                    Proto::Rfc6450,
-                    pid,
-                    seq,
-                    ns,
-                    Some(plan.group),
-                    p.session.as_deref(),
-                );
-                let to = SocketAddr::new(p.addr, args.port);
-                if let Err(e) = lanes.socks[0].socket().send_to(&bytes, &to.into()) {
-                    super::exit::warn(format_args!(
-                        "send to {}: {}",
-                        p.addr,
-                        mcast::error::os_message(&e)
-                    ));
-                }
-                if is_request {
-                    p.sent(seq, ns);
-                } else {
-                    p.inits += 1;
-                }
+                ask(&lanes.socks[0], p, pid, plan.group, args.port);
             }
             last_request = now;
             next += args.interval;
@@ -297,6 +277,11 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             let had_session = p.session.is_some();
             let reply = read_reply(data, pid, r.ttl, &mut p.session);
             let mut turn = (!had_session && p.session.is_some()).then_some("answered");
+            if turn.is_some() && p.wants(args.count, false) {
+                // The first request goes at once, not a whole interval after the init.
+                ask(&lanes.socks[0], p, pid, plan.group, args.port);
+                last_request = Instant::now();
+            }
             if let Some(reply) = reply {
                 let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
                 let sent = p.sent_at(reply.seq).or(reply.echoed_ns).unwrap_or(arrival);
@@ -322,6 +307,32 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     let exit = report(&mut out, &args, &plan, &peers)?;
     out.flush()?;
     Ok(exit)
+}
+
+/// Sends `p` its next request, or an init while it has given no session.
+fn ask(sock: &McastSocket, p: &mut MeshPeer, pid: u32, group: IpAddr, port: u16) {
+    let (seq, ns) = (p.next_seq(), now_ns());
+    let (bytes, is_request) = request_for(
+        Proto::Rfc6450,
+        pid,
+        seq,
+        ns,
+        Some(group),
+        p.session.as_deref(),
+    );
+    let to = SocketAddr::new(p.addr, port);
+    if let Err(e) = sock.socket().send_to(&bytes, &to.into()) {
+        super::exit::warn(format_args!(
+            "send to {}: {}",
+            p.addr,
+            mcast::error::os_message(&e)
+        ));
+    }
+    if is_request {
+        p.sent(seq, ns);
+    } else {
+        p.inits += 1;
+    }
 }
 
 /// A datagram read, with what the mesh needs of its header.

@@ -97,6 +97,16 @@ impl MeshPeer {
         (fresh, first && fresh)
     }
 
+    /// Whether nothing more is to come from it: given up, or both replies to our last
+    /// request are in.
+    pub fn all_in(&self) -> bool {
+        let last = self.stats.last_seq;
+        self.given_up
+            || (self.stats.sent > 0
+                && self.stats.unicast.has(last)
+                && self.stats.multicast.has(last))
+    }
+
     /// Notes its request `seq` to us; true the first time it asks.
     pub fn asked(&mut self, seq: Option<u32>, now: Instant) -> bool {
         let first = self.asked_at.is_none();
@@ -169,6 +179,23 @@ mod tests {
         assert_eq!(p.replied(1, 5, None, true, 4_000_000), (false, false));
         assert_eq!(p.stats.first_multicast_ms, Some(2.5));
         assert_eq!(p.stats.multicast.duplicates, 1);
+    }
+
+    #[test]
+    fn all_in_once_both_replies_to_the_last_request_came() {
+        let mut p = peer();
+        assert!(!p.all_in(), "nothing sent yet");
+        p.sent(1, 10);
+        p.sent(2, 20);
+        p.replied(2, 5, None, false, 30);
+        assert!(!p.all_in(), "the multicast copy is missing");
+        p.replied(1, 5, None, true, 30);
+        assert!(!p.all_in(), "an older request's copy");
+        p.replied(2, 5, None, true, 30);
+        assert!(p.all_in());
+        let mut gone = peer();
+        gone.given_up = true;
+        assert!(gone.all_in());
     }
 
     #[test]

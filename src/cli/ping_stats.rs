@@ -41,6 +41,11 @@ impl PathStats {
         true
     }
 
+    /// Whether request `seq` was answered on this path (among the last 4096).
+    pub fn has(&self, seq: u32) -> bool {
+        self.seen.contains(&seq)
+    }
+
     fn summary(&self, sent: u64, last_seq: u32) -> PathSummary {
         let n = self.received as f64;
         let avg = (self.received > 0).then(|| self.rtt_sum_ns / n);

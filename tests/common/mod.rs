@@ -201,7 +201,9 @@ pub fn finish(child: impl Into<Guarded>, limit: Duration) -> Output {
         Err(_) => {
             // Still our unreaped child, so the id is still its own.
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-            let out = rx.recv().expect("the reader ends once the program is killed");
+            let out = rx
+                .recv()
+                .expect("the reader ends once the program is killed");
             let _ = reader.join();
             let stderr = out.map(|o| o.stderr).unwrap_or_default();
             panic!(
