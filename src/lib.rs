@@ -13,6 +13,7 @@
 
 pub mod addr;
 pub mod batch;
+pub mod capture;
 pub mod error;
 pub mod iface;
 mod join;

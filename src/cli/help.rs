@@ -212,6 +212,40 @@ status 0 when multicast arrived from every other host, 1 otherwise.",
         files: &[],
     },
     Page {
+        name: "watch",
+        examples: &[
+            (
+                "sudo mcast watch -i eth0",
+                "every IGMP and MLD message on eth0, with warnings, until Ctrl-C",
+            ),
+            (
+                "sudo mcast watch -4 -d 5m --querier-timeout 60s --json",
+                "IGMP on every link for five minutes, as JSON Lines",
+            ),
+            (
+                "sudo mcast watch -i eth0 --pcap igmp.pcap",
+                "the same, and a pcap file for tcpdump -r or Wireshark",
+            ),
+        ],
+        notes: &[
+            "mcast watch captures IGMP (v1, v2, v3) and MLD (v1, v2) on the chosen links, \
+whoever they are addressed to: a packet socket with a kernel filter that passes only those \
+messages, and all-multicast reception on each link while it runs (the kernel drops it when \
+mcast ends). It needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary). Each \
+message is a line: time, interface, sender, and what it says (queries with their version, \
+maximum response time, QRV and QQI; reports record by record with their sources; leaves). It \
+keeps the queriers of each link (the elected one is the lowest address) and what each host \
+reports, aged with the querier's own timers, and warns when no querier is heard within \
+--querier-timeout (a snooping switch then ages memberships out after about 260 s and \
+multicast stops), when a querier speaks IGMPv1/v2 or MLDv1 (source-specific joins cannot work), \
+when queriers disagree, when a host reports an older version than the querier asks for, and \
+when a group of the source-specific range is joined from any source. The summary lists the \
+queriers, the hosts and their groups, and what the kernel dropped.",
+            COMMON,
+        ],
+        files: &[],
+    },
+    Page {
         name: "ifaces",
         examples: &[
             (

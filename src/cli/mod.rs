@@ -17,6 +17,7 @@ mod mesh_peer;
 mod mesh_table;
 mod output;
 mod parse;
+mod pcap;
 mod ping;
 mod ping_stats;
 mod ping_wire;
@@ -29,6 +30,8 @@ mod reply_out;
 mod send;
 mod send_loop;
 mod stdin_lines;
+mod watch;
+mod watch_state;
 
 use std::process::ExitCode;
 
@@ -59,6 +62,8 @@ enum Command {
     Reflect(reflect::ReflectArgs),
     /// Run on every host of a list: each answers and pings the others (RFC 6450, with omping)
     Mesh(mesh::MeshArgs),
+    /// See IGMP and MLD on the wire: queriers, reports, leaves, and the problems they cause
+    Watch(watch::WatchArgs),
     /// List interfaces with their flags and addresses
     Ifaces(ifaces::IfacesArgs),
     /// List the group memberships the kernel holds, with source filters
@@ -126,6 +131,7 @@ pub fn main() -> ExitCode {
         Command::Ping(a) => ping::run(a),
         Command::Reflect(a) => reflect::run(a),
         Command::Mesh(a) => mesh::run(a),
+        Command::Watch(a) => watch::run(a),
         Command::Ifaces(a) => ifaces::run(a),
         Command::Groups(a) => groups::run(a),
         Command::Completions(a) => docs::completions(a),

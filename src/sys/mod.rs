@@ -14,7 +14,11 @@ pub use linux::*;
 #[cfg(target_os = "linux")]
 mod linux_batch;
 #[cfg(target_os = "linux")]
+mod linux_capture;
+#[cfg(target_os = "linux")]
 pub use linux_batch::*;
+#[cfg(target_os = "linux")]
+pub use linux_capture::*;
 
 #[cfg(target_os = "macos")]
 mod macos;

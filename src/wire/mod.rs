@@ -5,6 +5,7 @@
 //! Version option (type 0, value 2) that every RFC 6450 message carries tells them apart on
 //! the one port they share (4321).
 
+pub mod igmp;
 pub mod rfc6450;
 pub mod ssmping;
 

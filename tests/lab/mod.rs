@@ -157,6 +157,51 @@ impl Lab {
     pub fn host(&self, i: usize) -> &Host {
         &self.hosts[i - 1]
     }
+
+    /// Makes the lab's bridge a querier (snooping on) speaking IGMP `igmp` and MLD `mld`,
+    /// querying every second from 192.0.2.254 (and its link-local address), with host
+    /// `watcher`'s port a router port, so it hears every report as a router would.
+    pub fn querier(&self, igmp: u8, mld: u8, watcher: usize) {
+        let sw = &self.switch;
+        ip(&["-n", sw, "addr", "add", "192.0.2.254/24", "dev", "br0"]);
+        let (igmp, mld) = (igmp.to_string(), mld.to_string());
+        // Intervals in hundredths of a second.
+        ip(&[
+            "-n",
+            sw,
+            "link",
+            "set",
+            "br0",
+            "type",
+            "bridge",
+            "mcast_snooping",
+            "1",
+            "mcast_querier",
+            "1",
+            "mcast_query_use_ifaddr",
+            "1",
+            "mcast_igmp_version",
+            &igmp,
+            "mcast_mld_version",
+            &mld,
+            "mcast_query_interval",
+            "100",
+            "mcast_query_response_interval",
+            "50",
+            "mcast_startup_query_interval",
+            "100",
+        ]);
+        let port = format!("p{watcher}");
+        let out = Command::new("bridge")
+            .args(["-n", sw, "link", "set", "dev", &port, "mcast_router", "2"])
+            .output()
+            .expect("bridge (iproute2)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 impl Drop for Lab {

@@ -457,6 +457,173 @@ const KINDS: &[Kind] = &[
         example: r#"{"type":"matrix","command":"mesh","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":2,"multicast_works":2,"unicast_only":0,"no_reply":0}"#,
     },
     Kind {
+        name: "query",
+        when: "watch, one per IGMP or MLD query seen",
+        fields: &[
+            ("type", "string", "query"),
+            TIME,
+            ("interface", "string", "where it was seen"),
+            (
+                "source",
+                "string",
+                "the querier (0.0.0.0 for a switch's proxy query)",
+            ),
+            (
+                "destination",
+                "string",
+                "224.0.0.1, ff02::1, or the group asked about",
+            ),
+            (
+                "protocol",
+                "string",
+                "IGMPv1, IGMPv2, IGMPv3, MLDv1 or MLDv2",
+            ),
+            ("ttl", "number", "TTL or hop limit (1 on a link)"),
+            ("outgoing", "boolean", "sent by this host"),
+            (
+                "group",
+                "string or null",
+                "the group asked about; null for a general query",
+            ),
+            (
+                "sources",
+                "array of strings",
+                "sources asked about (group-and-source-specific)",
+            ),
+            (
+                "max_response_ms",
+                "number",
+                "how long hosts may take to answer",
+            ),
+            (
+                "s_flag",
+                "boolean",
+                "suppress router-side processing (v3, MLDv2)",
+            ),
+            (
+                "qrv",
+                "number",
+                "querier's robustness variable; 0 before v3 and MLDv2",
+            ),
+            (
+                "qqi_s",
+                "number",
+                "querier's query interval in seconds; 0 before v3 and MLDv2",
+            ),
+        ],
+        example: r#"{"type":"query","time":"2026-11-25T12:25:27.727551Z","interface":"eth0","source":"192.0.2.254","destination":"224.0.0.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":null,"sources":[],"max_response_ms":500,"s_flag":false,"qrv":0,"qqi_s":0}"#,
+    },
+    Kind {
+        name: "report",
+        when: "watch, one per membership report seen",
+        fields: &[
+            ("type", "string", "report"),
+            TIME,
+            ("interface", "string", "where it was seen"),
+            ("source", "string", "the host reporting"),
+            (
+                "destination",
+                "string",
+                "the group (v1, v2, MLDv1) or 224.0.0.22 / ff02::16",
+            ),
+            (
+                "protocol",
+                "string",
+                "IGMPv1, IGMPv2, IGMPv3, MLDv1 or MLDv2",
+            ),
+            ("ttl", "number", "TTL or hop limit"),
+            ("outgoing", "boolean", "sent by this host"),
+            (
+                "records",
+                "array of objects",
+                "record (MODE_IS_INCLUDE, MODE_IS_EXCLUDE, CHANGE_TO_INCLUDE, CHANGE_TO_EXCLUDE, ALLOW_NEW_SOURCES, BLOCK_OLD_SOURCES; a v1/v2/MLDv1 report is one MODE_IS_EXCLUDE record), group, sources",
+            ),
+        ],
+        example: r#"{"type":"report","time":"2026-11-25T12:25:28.239557Z","interface":"eth0","source":"192.0.2.2","destination":"232.1.1.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"records":[{"record":"MODE_IS_EXCLUDE","group":"232.1.1.1","sources":[]}]}"#,
+    },
+    Kind {
+        name: "leave",
+        when: "watch, one per IGMPv2 leave or MLDv1 done seen",
+        fields: &[
+            ("type", "string", "leave"),
+            TIME,
+            ("interface", "string", "where it was seen"),
+            ("source", "string", "the host leaving"),
+            ("destination", "string", "224.0.0.2 or ff02::2"),
+            ("protocol", "string", "IGMPv2 or MLDv1"),
+            ("ttl", "number", "TTL or hop limit"),
+            ("outgoing", "boolean", "sent by this host"),
+            ("group", "string", "the group left"),
+        ],
+        example: r#"{"type":"leave","time":"2026-11-25T12:25:28.733233Z","interface":"eth0","source":"192.0.2.2","destination":"224.0.0.2","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":"232.1.1.1"}"#,
+    },
+    Kind {
+        name: "warning",
+        when: "watch, once per problem seen",
+        fields: &[
+            ("type", "string", "warning"),
+            TIME,
+            (
+                "kind",
+                "string",
+                "no_querier, old_querier, queriers_disagree, host_older_version or asm_in_ssm_range",
+            ),
+            ("interface", "string", "the link"),
+            ("family", "string", "ipv4 (IGMP) or ipv6 (MLD)"),
+            (
+                "subject",
+                "string or null",
+                "the querier or host it is about",
+            ),
+            ("message", "string", "what it means and what to do"),
+        ],
+        example: r#"{"type":"warning","time":"2026-11-25T12:25:27.727749Z","kind":"old_querier","interface":"eth0","family":"ipv4","subject":"192.0.2.254","message":"querier 192.0.2.254 speaks IGMPv2: hosts fall back to it, and source-specific joins (SSM, --source) cannot work on this link; make the querier (router or switch) use IGMPv3"}"#,
+    },
+    Kind {
+        name: "summary (watch)",
+        when: "watch, last",
+        fields: &[
+            ("type", "string", "summary"),
+            ("command", "string", "watch"),
+            (
+                "packets",
+                "number",
+                "packets the kernel filter passed to mcast",
+            ),
+            (
+                "kernel_drops",
+                "number",
+                "packets the kernel dropped for want of buffer",
+            ),
+            (
+                "ignored",
+                "number",
+                "passed, but not IGMP or MLD mcast could read",
+            ),
+            (
+                "untracked",
+                "number",
+                "report records past the 100,000 host-and-group entries kept",
+            ),
+            (
+                "aged",
+                "number",
+                "memberships aged out (not refreshed within the group membership interval)",
+            ),
+            (
+                "queriers",
+                "array of objects",
+                "interface, address, protocol, elected, queries, interval_s (between the last two general queries, or null), max_response_ms, qrv, qqi_s",
+            ),
+            (
+                "hosts",
+                "array of objects",
+                "interface, address, protocol, groups (each: group, mode include or exclude, sources)",
+            ),
+        ],
+        example: r#"{"type":"summary","command":"watch","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
+    },
+    Kind {
         name: "interface (ifaces --json)",
         when: "ifaces --json: one array of these",
         fields: &[
@@ -528,7 +695,7 @@ pub fn page() -> Vec<u8> {
     out.extend_from_slice(b".SH DESCRIPTION\n");
     paragraphs(
         &mut out,
-        "With --json, send, recv, join, ping, reflect and mesh print JSON Lines: one object per line, each with a \
+        "With --json, send, recv, join, ping, reflect, mesh and watch print JSON Lines: one object per line, each with a \
 type key. ifaces and groups print one JSON array. Keys are always present: a value that is not \
 known is null, never left out. Strings that came from the network or the OS have every \
 character a terminal would act on written as a \\u escape; they decode to the exact text.",

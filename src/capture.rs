@@ -1,0 +1,87 @@
+//! Capturing IGMP and MLD as they cross the wire, whoever they are addressed to (Linux: a
+//! packet socket with a kernel filter; it needs CAP_NET_RAW). Read what was captured with
+//! [`crate::wire::igmp::parse`].
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// A running capture. All-multicast reception on the interfaces it was opened for lasts as
+/// long as it does.
+#[derive(Debug)]
+pub struct Capture {
+    #[cfg(target_os = "linux")]
+    inner: crate::sys::CaptureSocket,
+}
+
+/// One captured packet, from its IP header on, in the caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    /// Bytes of the packet in the buffer.
+    pub len: usize,
+    /// The interface it was seen on.
+    pub ifindex: u32,
+    /// Sent by this host rather than received.
+    pub outgoing: bool,
+}
+
+impl Capture {
+    /// Starts capturing IGMP and MLD on every interface, with all-multicast reception on
+    /// each of `ifindexes` (so reports to groups this host has not joined are seen too).
+    pub fn open(ifindexes: &[u32]) -> Result<Capture> {
+        #[cfg(target_os = "linux")]
+        {
+            let inner = crate::sys::capture_open(ifindexes)
+                .map_err(|f| Error::os("capture IGMP and MLD", f.call, f.error))?;
+            Ok(Capture { inner })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = ifindexes;
+            Err(Error::invalid(
+                "capture IGMP and MLD",
+                "capturing needs Linux (a packet socket); on this system use tcpdump -i IFACE 'igmp or icmp6'",
+            ))
+        }
+    }
+
+    /// The next packet into `buf`, waiting up to `timeout`; None when none came in time.
+    pub fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<Option<Frame>> {
+        #[cfg(target_os = "linux")]
+        {
+            let got = self
+                .inner
+                .recv(buf, timeout)
+                .map_err(|e| Error::os("read a captured packet", "recvfrom", e))?;
+            Ok(got.map(|c| Frame {
+                len: c.len,
+                ifindex: c.ifindex,
+                outgoing: c.outgoing,
+            }))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (buf, timeout);
+            Ok(None)
+        }
+    }
+
+    /// Packets passed to this capture and packets the kernel dropped for want of buffer,
+    /// since it opened.
+    pub fn stats(&mut self) -> Result<(u64, u64)> {
+        #[cfg(target_os = "linux")]
+        {
+            self.inner.stats().map_err(|e| {
+                Error::os(
+                    "read the capture's counters",
+                    "getsockopt(PACKET_STATISTICS)",
+                    e,
+                )
+            })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            Ok((0, 0))
+        }
+    }
+}

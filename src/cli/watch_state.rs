@@ -1,0 +1,695 @@
+//! What `mcast watch` learns from the IGMP and MLD it sees: the queriers of each link (the
+//! elected one by the RFC rule, lowest address), the hosts and what they report, aged with
+//! the querier's own timers, and the warnings that follow. Pure: the tests feed it packets.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use mcast::wire::igmp::{Message, Packet, Query, RecordType};
+
+/// Host-and-group entries kept, whatever a storm of reports says; past it, reports are
+/// counted as untracked.
+pub const MAX_ENTRIES: usize = 100_000;
+
+/// A querier heard on one link.
+#[derive(Debug, Clone)]
+pub struct Querier {
+    pub version: u8,
+    pub queries: u64,
+    pub last: Instant,
+    /// The last general query, and the time between the last two.
+    last_general: Option<Instant>,
+    pub interval: Option<Duration>,
+    pub max_response_ms: u32,
+    pub qrv: u8,
+    pub qqi_s: u32,
+}
+
+/// A group as one host reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub exclude: bool,
+    pub sources: BTreeSet<IpAddr>,
+    pub last: Instant,
+}
+
+/// A host heard reporting.
+#[derive(Debug, Clone)]
+pub struct HostState {
+    pub version: u8,
+    pub groups: BTreeMap<IpAddr, Membership>,
+}
+
+/// Why a warning was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    NoQuerier,
+    OldQuerier,
+    QueriersDisagree,
+    HostOlderVersion,
+    AsmInSsmRange,
+}
+
+impl Kind {
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::NoQuerier => "no_querier",
+            Kind::OldQuerier => "old_querier",
+            Kind::QueriersDisagree => "queriers_disagree",
+            Kind::HostOlderVersion => "host_older_version",
+            Kind::AsmInSsmRange => "asm_in_ssm_range",
+        }
+    }
+}
+
+/// A warning: its kind, the link, who it is about, and what it means with what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub kind: Kind,
+    pub ifindex: u32,
+    pub v4: bool,
+    pub subject: Option<IpAddr>,
+    pub message: String,
+}
+
+/// The protocol's name for a family and version.
+pub fn protocol(v4: bool, version: u8) -> String {
+    if v4 {
+        format!("IGMPv{version}")
+    } else {
+        format!("MLDv{version}")
+    }
+}
+
+fn in_ssm_range(g: IpAddr) -> bool {
+    mcast::addr::is_ssm_range(g)
+}
+
+/// Everything learnt, per link (interface index) and family.
+#[derive(Debug)]
+pub struct Watch {
+    pub queriers: BTreeMap<(u32, IpAddr), Querier>,
+    pub hosts: BTreeMap<(u32, IpAddr), HostState>,
+    entries: usize,
+    pub untracked: u64,
+    pub aged: u64,
+    /// Links and families watched for a querier, with when one was last heard (or the
+    /// watch began) and whether the silence was told already.
+    silence: HashMap<(u32, bool), (Instant, bool)>,
+    querier_timeout: Duration,
+    told: HashSet<(Kind, u32, Option<IpAddr>, Option<IpAddr>)>,
+}
+
+impl Watch {
+    /// A watch of `links` (interface index, IPv4?) from `now`, telling of a querier silent
+    /// for `querier_timeout`.
+    pub fn new(links: &[(u32, bool)], querier_timeout: Duration, now: Instant) -> Self {
+        Watch {
+            queriers: BTreeMap::new(),
+            hosts: BTreeMap::new(),
+            entries: 0,
+            untracked: 0,
+            aged: 0,
+            silence: links.iter().map(|l| (*l, (now, false))).collect(),
+            querier_timeout,
+            told: HashSet::new(),
+        }
+    }
+
+    /// A warning, unless the same was given before.
+    fn warn(
+        &mut self,
+        out: &mut Vec<Warning>,
+        kind: Kind,
+        (ifindex, v4): (u32, bool),
+        subject: Option<IpAddr>,
+        about: Option<IpAddr>,
+        message: String,
+    ) {
+        if self.told.insert((kind, ifindex, subject, about)) {
+            out.push(Warning {
+                kind,
+                ifindex,
+                v4,
+                subject,
+                message,
+            });
+        }
+    }
+
+    /// The elected querier of a link and family: the lowest address heard (RFC 3376 6.6.2,
+    /// RFC 3810 7.6.2), among those heard within the querier timeout.
+    pub fn elected(&self, ifindex: u32, v4: bool, now: Instant) -> Option<(IpAddr, &Querier)> {
+        self.queriers
+            .iter()
+            .filter(|((i, a), q)| {
+                *i == ifindex
+                    && a.is_ipv4() == v4
+                    && now.saturating_duration_since(q.last) < self.querier_timeout
+            })
+            .map(|((_, a), q)| (*a, q))
+            .next()
+    }
+
+    /// Takes in one packet seen on `ifindex`; returns the warnings it brings.
+    pub fn observe(&mut self, ifindex: u32, p: &Packet, now: Instant) -> Vec<Warning> {
+        let mut out = Vec::new();
+        let v4 = p.source.is_ipv4();
+        let link = (ifindex, v4);
+        match &p.message {
+            Message::Query(q) => self.query(&mut out, link, p.source, q, now),
+            Message::Report { version, records } => {
+                self.older_than_querier(&mut out, link, p.source, *version, now);
+                for r in records {
+                    if in_ssm_range(r.group) && r.kind.is_exclude() {
+                        let how = if *version < 3 && v4 || *version < 2 && !v4 {
+                            format!("an {} report (any source)", protocol(v4, *version))
+                        } else {
+                            format!("{} (any source)", r.kind.name())
+                        };
+                        self.warn(
+                            &mut out,
+                            Kind::AsmInSsmRange,
+                            link,
+                            Some(p.source),
+                            Some(r.group),
+                            format!(
+                                "{} asks for {} by {how}, but it is in the source-specific range: \
+                                 routers forward nothing to it without a source; join it with --source",
+                                p.source, r.group
+                            ),
+                        );
+                    }
+                    self.record(link, p.source, *version, r.kind, r.group, &r.sources, now);
+                }
+            }
+            Message::Leave { group } => {
+                if let Some(h) = self.hosts.get_mut(&(ifindex, p.source))
+                    && h.groups.remove(group).is_some()
+                {
+                    self.entries -= 1;
+                }
+            }
+        }
+        out
+    }
+
+    fn query(
+        &mut self,
+        out: &mut Vec<Warning>,
+        link: (u32, bool),
+        from: IpAddr,
+        q: &Query,
+        now: Instant,
+    ) {
+        let (ifindex, v4) = link;
+        if let Some(s) = self.silence.get_mut(&link) {
+            *s = (now, false);
+        }
+        let entry = self.queriers.entry((ifindex, from)).or_insert(Querier {
+            version: q.version,
+            queries: 0,
+            last: now,
+            last_general: None,
+            interval: None,
+            max_response_ms: q.max_response_ms,
+            qrv: q.qrv,
+            qqi_s: q.qqi_s,
+        });
+        entry.version = q.version;
+        entry.queries += 1;
+        entry.last = now;
+        if q.group.is_none() {
+            entry.max_response_ms = q.max_response_ms;
+            entry.qrv = q.qrv;
+            entry.qqi_s = q.qqi_s;
+            if let Some(prev) = entry.last_general {
+                entry.interval = Some(now.saturating_duration_since(prev));
+            }
+            entry.last_general = Some(now);
+        }
+        let old = (v4 && q.version < 3) || (!v4 && q.version < 2);
+        if old {
+            self.warn(
+                out,
+                Kind::OldQuerier,
+                link,
+                Some(from),
+                None,
+                format!(
+                    "querier {from} speaks {}: hosts fall back to it, and source-specific joins \
+                     (SSM, --source) cannot work on this link; make the querier (router or switch) \
+                     use {}",
+                    protocol(v4, q.version),
+                    protocol(v4, if v4 { 3 } else { 2 })
+                ),
+            );
+        }
+        // Queriers of one link that disagree on version or interval.
+        let others: Vec<(IpAddr, u8, u32)> = self
+            .queriers
+            .iter()
+            .filter(|((i, a), o)| {
+                *i == ifindex
+                    && *a != from
+                    && a.is_ipv4() == v4
+                    && now.saturating_duration_since(o.last) < self.querier_timeout
+            })
+            .map(|((_, a), o)| (*a, o.version, o.qqi_s))
+            .collect();
+        for (other, version, qqi) in others {
+            let what = if version != q.version {
+                Some(format!(
+                    "{other} speaks {}, {from} {}",
+                    protocol(v4, version),
+                    protocol(v4, q.version)
+                ))
+            } else if qqi != 0 && q.qqi_s != 0 && qqi != q.qqi_s {
+                Some(format!(
+                    "{other} queries every {qqi} s, {from} every {} s",
+                    q.qqi_s
+                ))
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                let (lo, hi) = if other < from {
+                    (other, from)
+                } else {
+                    (from, other)
+                };
+                self.warn(
+                    out,
+                    Kind::QueriersDisagree,
+                    link,
+                    Some(lo),
+                    Some(hi),
+                    format!(
+                        "queriers disagree: {what}; the lowest address wins the election, so hosts \
+                         follow one of them while the other's timers are wrong: configure both alike"
+                    ),
+                );
+            }
+        }
+    }
+
+    fn older_than_querier(
+        &mut self,
+        out: &mut Vec<Warning>,
+        link: (u32, bool),
+        host: IpAddr,
+        version: u8,
+        now: Instant,
+    ) {
+        let Some((querier, q)) = self.elected(link.0, link.1, now) else {
+            return;
+        };
+        let asked = q.version;
+        if version < asked {
+            self.warn(
+                out,
+                Kind::HostOlderVersion,
+                link,
+                Some(host),
+                None,
+                format!(
+                    "{host} reports in {} though querier {querier} asks in {}: its version is forced \
+                     (net.ipv4.conf.IFACE.force_igmp_version or force_mld_version) or old, and it \
+                     cannot join source-specific",
+                    protocol(link.1, version),
+                    protocol(link.1, asked)
+                ),
+            );
+        }
+    }
+
+    /// Applies one group record of a host's report.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        (ifindex, _): (u32, bool),
+        host: IpAddr,
+        version: u8,
+        kind: RecordType,
+        group: IpAddr,
+        sources: &[IpAddr],
+        now: Instant,
+    ) {
+        let known = self
+            .hosts
+            .get(&(ifindex, host))
+            .is_some_and(|h| h.groups.contains_key(&group));
+        if !known && self.entries >= MAX_ENTRIES {
+            self.untracked += 1;
+            return;
+        }
+        let h = self.hosts.entry((ifindex, host)).or_insert(HostState {
+            version,
+            groups: BTreeMap::new(),
+        });
+        h.version = version;
+        let set: BTreeSet<IpAddr> = sources.iter().copied().collect();
+        let m = h.groups.entry(group).or_insert_with(|| Membership {
+            exclude: false,
+            sources: BTreeSet::new(),
+            last: now,
+        });
+        m.last = now;
+        match kind {
+            RecordType::ModeIsInclude | RecordType::ChangeToInclude => {
+                m.exclude = false;
+                m.sources = set;
+            }
+            RecordType::ModeIsExclude | RecordType::ChangeToExclude => {
+                m.exclude = true;
+                m.sources = set;
+            }
+            RecordType::AllowNewSources => {
+                if m.exclude {
+                    m.sources.retain(|s| !set.contains(s));
+                } else {
+                    m.sources.extend(set);
+                }
+            }
+            RecordType::BlockOldSources => {
+                if m.exclude {
+                    m.sources.extend(set);
+                } else {
+                    m.sources.retain(|s| !set.contains(s));
+                }
+            }
+            RecordType::Other(_) => {}
+        }
+        let empty = !m.exclude && m.sources.is_empty();
+        if empty {
+            // INCLUDE with no sources: the host left the group.
+            h.groups.remove(&group);
+            if known {
+                self.entries -= 1;
+            }
+        } else if !known {
+            self.entries += 1;
+        }
+    }
+
+    /// Time passing: a querier silent too long is told once, and memberships not refreshed
+    /// within the group membership interval (the elected querier's robustness times its
+    /// interval, plus its response time; 260 s by default) age out.
+    pub fn tick(&mut self, now: Instant) -> Vec<Warning> {
+        let mut out = Vec::new();
+        let silent: Vec<(u32, bool)> = self
+            .silence
+            .iter()
+            .filter(|(_, (since, told))| {
+                !told && now.saturating_duration_since(*since) >= self.querier_timeout
+            })
+            .map(|(l, _)| *l)
+            .collect();
+        for link in silent {
+            self.silence.insert(link, (now, true));
+            let proto = if link.1 { "IGMP" } else { "MLD" };
+            self.told.remove(&(Kind::NoQuerier, link.0, None, None));
+            self.warn(
+                &mut out,
+                Kind::NoQuerier,
+                link,
+                None,
+                None,
+                format!(
+                    "no {proto} querier heard in {} s: a snooping switch ages memberships out \
+                     (about 260 s after the last query) and multicast stops; enable a querier on \
+                     this link (on the router, or on a Linux bridge: ip link set BRIDGE type \
+                     bridge mcast_querier 1)",
+                    self.querier_timeout.as_secs()
+                ),
+            );
+        }
+        let mut gmi: HashMap<(u32, bool), Duration> = HashMap::new();
+        for &(i, a) in self.hosts.keys() {
+            let link = (i, a.is_ipv4());
+            if let std::collections::hash_map::Entry::Vacant(e) = gmi.entry(link) {
+                let q = self.elected(i, a.is_ipv4(), now).map(|(_, q)| q);
+                let qrv = q.map_or(2, |q| if q.qrv == 0 { 2 } else { q.qrv });
+                let qqi = q.map_or(125, |q| if q.qqi_s == 0 { 125 } else { q.qqi_s });
+                let resp = q.map_or(10_000, |q| q.max_response_ms);
+                e.insert(
+                    Duration::from_secs(u64::from(qrv) * u64::from(qqi))
+                        + Duration::from_millis(u64::from(resp)),
+                );
+            }
+        }
+        let mut aged = 0;
+        for ((i, a), h) in self.hosts.iter_mut() {
+            let limit = gmi[&(*i, a.is_ipv4())];
+            let before = h.groups.len();
+            h.groups
+                .retain(|_, m| now.saturating_duration_since(m.last) < limit);
+            aged += before - h.groups.len();
+        }
+        self.entries -= aged;
+        self.aged += aged as u64;
+        self.hosts.retain(|_, h| !h.groups.is_empty());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcast::wire::igmp::Record;
+
+    const ETH: u32 = 2;
+
+    fn query(from: &str, version: u8, qqi: u32) -> Packet {
+        Packet {
+            source: from.parse().unwrap(),
+            destination: "224.0.0.1".parse().unwrap(),
+            ttl: 1,
+            message: Message::Query(Query {
+                version,
+                group: None,
+                sources: vec![],
+                max_response_ms: 10_000,
+                suppress: false,
+                qrv: 2,
+                qqi_s: qqi,
+            }),
+        }
+    }
+
+    fn report(from: &str, version: u8, kind: RecordType, group: &str, sources: &[&str]) -> Packet {
+        Packet {
+            source: from.parse().unwrap(),
+            destination: "224.0.0.22".parse().unwrap(),
+            ttl: 1,
+            message: Message::Report {
+                version,
+                records: vec![Record {
+                    kind,
+                    group: group.parse().unwrap(),
+                    sources: sources.iter().map(|s| s.parse().unwrap()).collect(),
+                }],
+            },
+        }
+    }
+
+    fn kinds(w: &[Warning]) -> Vec<Kind> {
+        w.iter().map(|w| w.kind).collect()
+    }
+
+    #[test]
+    fn the_lowest_address_is_elected_and_intervals_are_measured() {
+        let t0 = Instant::now();
+        let mut w = Watch::new(&[(ETH, true)], Duration::from_secs(125), t0);
+        w.observe(ETH, &query("192.0.2.9", 3, 125), t0);
+        w.observe(ETH, &query("192.0.2.3", 3, 125), t0);
+        w.observe(
+            ETH,
+            &query("192.0.2.3", 3, 125),
+            t0 + Duration::from_secs(2),
+        );
+        let (addr, q) = w.elected(ETH, true, t0 + Duration::from_secs(2)).unwrap();
+        assert_eq!(addr.to_string(), "192.0.2.3");
+        assert_eq!((q.queries, q.interval), (2, Some(Duration::from_secs(2))));
+        assert!(w.elected(ETH, false, t0).is_none(), "no MLD querier");
+    }
+
+    #[test]
+    fn old_and_disagreeing_queriers_are_told_once() {
+        let t0 = Instant::now();
+        let mut w = Watch::new(&[(ETH, true)], Duration::from_secs(125), t0);
+        assert_eq!(
+            kinds(&w.observe(ETH, &query("192.0.2.9", 2, 0), t0)),
+            [Kind::OldQuerier]
+        );
+        assert!(
+            w.observe(ETH, &query("192.0.2.9", 2, 0), t0).is_empty(),
+            "told once"
+        );
+        let both = w.observe(ETH, &query("192.0.2.3", 3, 60), t0);
+        assert_eq!(kinds(&both), [Kind::QueriersDisagree]);
+        assert!(
+            both[0]
+                .message
+                .contains("192.0.2.9 speaks IGMPv2, 192.0.2.3 IGMPv3")
+        );
+    }
+
+    #[test]
+    fn a_silent_link_is_told_after_the_timeout_and_again_after_a_new_silence() {
+        let t0 = Instant::now();
+        let timeout = Duration::from_secs(5);
+        let mut w = Watch::new(&[(ETH, true), (ETH, false)], timeout, t0);
+        assert!(w.tick(t0 + Duration::from_secs(4)).is_empty());
+        let told = w.tick(t0 + timeout);
+        assert_eq!(kinds(&told), [Kind::NoQuerier, Kind::NoQuerier]);
+        assert!(w.tick(t0 + Duration::from_secs(7)).is_empty(), "once");
+        w.observe(
+            ETH,
+            &query("192.0.2.9", 3, 125),
+            t0 + Duration::from_secs(8),
+        );
+        let again = w.tick(t0 + Duration::from_secs(13));
+        assert_eq!(again.len(), 1);
+        assert!(again[0].v4);
+        assert!(again[0].message.starts_with("no IGMP querier heard in 5 s"));
+    }
+
+    #[test]
+    fn reports_build_each_hosts_filters_and_leaves_end_them() {
+        let t0 = Instant::now();
+        let mut w = Watch::new(&[], Duration::from_secs(125), t0);
+        let host = (
+            "192.0.2.2".parse::<IpAddr>().unwrap(),
+            "232.1.1.1".parse().unwrap(),
+        );
+        w.observe(
+            ETH,
+            &report(
+                "192.0.2.2",
+                3,
+                RecordType::ChangeToInclude,
+                "232.1.1.1",
+                &["192.0.2.8"],
+            ),
+            t0,
+        );
+        w.observe(
+            ETH,
+            &report(
+                "192.0.2.2",
+                3,
+                RecordType::AllowNewSources,
+                "232.1.1.1",
+                &["192.0.2.9"],
+            ),
+            t0,
+        );
+        let m = &w.hosts[&(ETH, host.0)].groups[&host.1];
+        assert_eq!((m.exclude, m.sources.len()), (false, 2));
+        w.observe(
+            ETH,
+            &report(
+                "192.0.2.2",
+                3,
+                RecordType::BlockOldSources,
+                "232.1.1.1",
+                &["192.0.2.8", "192.0.2.9"],
+            ),
+            t0,
+        );
+        assert!(
+            w.hosts[&(ETH, host.0)].groups.is_empty(),
+            "no sources left: the group is left"
+        );
+        w.observe(
+            ETH,
+            &report("192.0.2.2", 2, RecordType::ModeIsExclude, "239.1.1.1", &[]),
+            t0,
+        );
+        assert_eq!(w.entries, 1);
+        let leave = Packet {
+            message: Message::Leave {
+                group: "239.1.1.1".parse().unwrap(),
+            },
+            ..report("192.0.2.2", 2, RecordType::ModeIsExclude, "239.1.1.1", &[])
+        };
+        w.observe(ETH, &leave, t0);
+        assert_eq!(w.entries, 0);
+    }
+
+    #[test]
+    fn older_hosts_and_any_source_joins_in_the_ssm_range_are_told() {
+        let t0 = Instant::now();
+        let mut w = Watch::new(&[], Duration::from_secs(125), t0);
+        w.observe(ETH, &query("192.0.2.254", 3, 125), t0);
+        let older = w.observe(
+            ETH,
+            &report("192.0.2.2", 2, RecordType::ModeIsExclude, "232.1.1.1", &[]),
+            t0,
+        );
+        assert_eq!(kinds(&older), [Kind::HostOlderVersion, Kind::AsmInSsmRange]);
+        assert!(
+            older[1]
+                .message
+                .contains("by an IGMPv2 report (any source)"),
+            "{}",
+            older[1].message
+        );
+        let v3 = w.observe(
+            ETH,
+            &report(
+                "192.0.2.3",
+                3,
+                RecordType::ChangeToExclude,
+                "232.1.1.2",
+                &[],
+            ),
+            t0,
+        );
+        assert_eq!(kinds(&v3), [Kind::AsmInSsmRange]);
+        let fine = w.observe(
+            ETH,
+            &report(
+                "192.0.2.3",
+                3,
+                RecordType::ChangeToInclude,
+                "232.1.1.3",
+                &["192.0.2.9"],
+            ),
+            t0,
+        );
+        assert!(fine.is_empty());
+    }
+
+    #[test]
+    fn memberships_age_out_with_the_queriers_timers_and_memory_is_bounded() {
+        let t0 = Instant::now();
+        let mut w = Watch::new(&[], Duration::from_secs(1000), t0);
+        // QRV 2, QQI 1 s, response 10 s: 12 s.
+        let mut q = query("192.0.2.254", 3, 1);
+        if let Message::Query(ref mut qq) = q.message {
+            qq.qqi_s = 1;
+        }
+        w.observe(ETH, &q, t0);
+        w.observe(
+            ETH,
+            &report("192.0.2.2", 3, RecordType::ModeIsExclude, "239.1.1.1", &[]),
+            t0,
+        );
+        w.tick(t0 + Duration::from_secs(11));
+        assert_eq!(w.hosts.len(), 1);
+        w.tick(t0 + Duration::from_secs(12));
+        assert_eq!((w.hosts.len(), w.aged, w.entries), (0, 1, 0));
+        for i in 0..(MAX_ENTRIES + 10) {
+            let g = format!("239.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+            w.observe(
+                ETH,
+                &report("192.0.2.2", 3, RecordType::ModeIsExclude, &g, &[]),
+                t0,
+            );
+        }
+        assert_eq!((w.entries, w.untracked), (MAX_ENTRIES, 10));
+    }
+}

@@ -1,0 +1,283 @@
+//! `mcast watch` in the lab: the bridge as querier, hosts joining and leaving, a host forced
+//! to IGMPv2, a link with no querier, the pcap file read back by tcpdump, and a user without
+//! CAP_NET_RAW.
+#![cfg(all(target_os = "linux", feature = "cli"))]
+
+mod common;
+mod lab;
+
+use common::{MCAST, command, finish, json_lines, run, spawn, stderr, stdout};
+use lab::{IFACE, Lab};
+use serde_json::Value;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn of_type<'a>(events: &'a [Value], t: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == t).collect()
+}
+
+/// Every (record type, group, sources) that `host` reported, in order.
+fn records_from(events: &[Value], host: &str) -> Vec<(String, String, Vec<String>)> {
+    of_type(events, "report")
+        .into_iter()
+        .filter(|r| r["source"] == host)
+        .flat_map(|r| r["records"].as_array().unwrap().clone())
+        .map(|r| {
+            let sources = r["sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect();
+            (
+                r["record"].as_str().unwrap().to_string(),
+                r["group"].as_str().unwrap().to_string(),
+                sources,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_bridge_querier_is_named_and_joins_and_leaves_are_seen_v4_and_v6() {
+    let lab = Lab::new(2);
+    lab.querier(3, 2, 1);
+    let (a, b) = (lab.host(1), lab.host(2));
+    let watch = spawn(command(a, &["watch", "-i", IFACE, "-d", "6s", "--json"]));
+    std::thread::sleep(Duration::from_millis(1500));
+    for group in ["239.1.2.3", "ff15::123"] {
+        let asm = run(b, &["join", group, "-i", IFACE, "-d", "1s"]);
+        assert_eq!(asm.status.code(), Some(0), "{}", stderr(&asm));
+    }
+    let (s1, s2) = (b.v4.to_string(), "192.0.2.10");
+    let ssm = run(
+        b,
+        &[
+            "join",
+            "232.1.2.3",
+            "-i",
+            IFACE,
+            "--source",
+            &s1,
+            "--source",
+            s2,
+            "-d",
+            "1s",
+        ],
+    );
+    assert_eq!(ssm.status.code(), Some(0), "{}", stderr(&ssm));
+    let ssm6 = run(
+        b,
+        &[
+            "join",
+            "ff35::123",
+            "-i",
+            IFACE,
+            "--source",
+            "2001:db8::10",
+            "-d",
+            "1s",
+        ],
+    );
+    assert_eq!(ssm6.status.code(), Some(0), "{}", stderr(&ssm6));
+    let out = finish(watch, WAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events = json_lines(&out);
+    // The querier: IGMPv3 from the bridge's address, once a second, elected.
+    let queries: Vec<_> = of_type(&events, "query")
+        .into_iter()
+        .filter(|q| q["source"] == "192.0.2.254")
+        .collect();
+    assert!(queries.len() >= 3, "{queries:?}");
+    assert!(
+        queries
+            .iter()
+            .all(|q| q["protocol"] == "IGMPv3" && q["group"].is_null())
+    );
+    assert_eq!(queries[0]["qqi_s"], 1);
+    let summary = events.last().unwrap();
+    let querier = summary["queriers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["address"] == "192.0.2.254")
+        .unwrap_or_else(|| panic!("{summary}"))
+        .clone();
+    assert_eq!(querier["elected"], true);
+    let every = querier["interval_s"].as_f64().unwrap();
+    assert!((0.8..1.3).contains(&every), "{querier}");
+    let mld = of_type(&events, "query")
+        .into_iter()
+        .filter(|q| q["protocol"] == "MLDv2")
+        .count();
+    assert!(mld >= 3, "MLDv2 queries too");
+    // B's joins and leaves, record by record.
+    let v4 = records_from(&events, &b.v4.to_string());
+    let seen = |kind: &str, group: &str, sources: &[&str]| {
+        v4.iter().any(|(k, g, s)| {
+            k == kind && g == group && {
+                let mut s = s.clone();
+                s.sort();
+                s == sources
+            }
+        })
+    };
+    assert!(seen("CHANGE_TO_EXCLUDE", "239.1.2.3", &[]), "{v4:?}");
+    assert!(
+        seen("CHANGE_TO_INCLUDE", "239.1.2.3", &[]),
+        "the leave: {v4:?}"
+    );
+    let both = [s2, s1.as_str()];
+    assert!(seen("ALLOW_NEW_SOURCES", "232.1.2.3", &both), "{v4:?}");
+    assert!(seen("BLOCK_OLD_SOURCES", "232.1.2.3", &both), "{v4:?}");
+    let v6: Vec<_> = of_type(&events, "report")
+        .into_iter()
+        .filter(|r| r["protocol"] == "MLDv2")
+        .flat_map(|r| r["records"].as_array().unwrap().clone())
+        .collect();
+    let has6 = |kind: &str, group: &str| {
+        v6.iter()
+            .any(|r| r["record"] == kind && r["group"] == group)
+    };
+    assert!(has6("CHANGE_TO_EXCLUDE", "ff15::123") && has6("CHANGE_TO_INCLUDE", "ff15::123"));
+    assert!(has6("ALLOW_NEW_SOURCES", "ff35::123") && has6("BLOCK_OLD_SOURCES", "ff35::123"));
+    assert_eq!(summary["kernel_drops"], 0);
+    assert!(
+        of_type(&events, "warning").is_empty(),
+        "a healthy link: {events:?}"
+    );
+}
+
+#[test]
+fn a_host_forced_to_igmpv2_is_seen_and_warned_about() {
+    let lab = Lab::new(2);
+    lab.querier(3, 2, 1);
+    let (a, b) = (lab.host(1), lab.host(2));
+    b.run(|| {
+        std::fs::write(
+            format!("/proc/sys/net/ipv4/conf/{IFACE}/force_igmp_version"),
+            "2",
+        )
+        .unwrap()
+    });
+    let watch = spawn(command(
+        a,
+        &["watch", "-4", "-i", IFACE, "-d", "4s", "--json"],
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    let joined = run(b, &["join", "232.9.9.9", "-i", IFACE, "-d", "1s"]);
+    assert_eq!(joined.status.code(), Some(0), "{}", stderr(&joined));
+    let events = json_lines(&finish(watch, WAIT));
+    let v2 = of_type(&events, "report")
+        .into_iter()
+        .filter(|r| r["source"] == b.v4.to_string().as_str())
+        .all(|r| r["protocol"] == "IGMPv2");
+    assert!(v2, "{events:?}");
+    let leaves = of_type(&events, "leave");
+    assert!(
+        leaves.iter().any(|l| l["group"] == "232.9.9.9"),
+        "{events:?}"
+    );
+    let kinds: Vec<&str> = of_type(&events, "warning")
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"host_older_version"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"asm_in_ssm_range"),
+        "an IGMPv2 join of 232.9.9.9: {kinds:?}"
+    );
+    let older = of_type(&events, "warning")
+        .into_iter()
+        .find(|w| w["kind"] == "host_older_version")
+        .unwrap();
+    assert_eq!(older["subject"], b.v4.to_string().as_str());
+}
+
+#[test]
+fn no_querier_is_warned_within_the_timeout_in_text() {
+    let lab = Lab::new(1);
+    let out = run(
+        lab.host(1),
+        &["watch", "-i", IFACE, "-d", "2s", "--querier-timeout", "1s"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "warning: eth0: no IGMP querier heard in 1 s: a snooping switch ages memberships out"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: eth0: no MLD querier heard in 1 s"),
+        "{text}"
+    );
+    assert!(text.contains("--- queriers ---\n  none heard\n"), "{text}");
+}
+
+#[test]
+fn the_pcap_file_holds_what_was_shown() {
+    let lab = Lab::new(2);
+    lab.querier(3, 2, 1);
+    let path = std::env::temp_dir().join(format!("mcast-watch-{}.pcap", std::process::id()));
+    let file = path.to_str().unwrap().to_string();
+    let watch = spawn(command(
+        lab.host(1),
+        &["watch", "-i", IFACE, "-d", "3s", "--json", "--pcap", &file],
+    ));
+    std::thread::sleep(Duration::from_millis(1000));
+    run(
+        lab.host(2),
+        &["join", "239.7.7.7", "-i", IFACE, "-d", "500ms"],
+    );
+    let events = json_lines(&finish(watch, WAIT));
+    let shown = events
+        .iter()
+        .filter(|e| ["query", "report", "leave"].contains(&e["type"].as_str().unwrap()))
+        .count();
+    let read = std::process::Command::new("tcpdump")
+        .args(["-n", "-r", &file])
+        .output()
+        .expect("tcpdump (apt-get install tcpdump)");
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let text = String::from_utf8_lossy(&read.stdout);
+    assert_eq!(text.lines().count(), shown, "{text}");
+    assert!(shown > 3);
+    for what in [
+        "igmp query v3",
+        "igmp v3 report",
+        "multicast listener report v2",
+    ] {
+        assert!(text.contains(what), "{what}: {text}");
+    }
+}
+
+#[test]
+fn without_cap_net_raw_it_says_how_to_get_it() {
+    let lab = Lab::new(1);
+    let out = lab.host(1).exec(
+        "setpriv",
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            MCAST,
+            "watch",
+            "-d",
+            "1s",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "mcast: capturing IGMP and MLD needs CAP_NET_RAW: run it as root (sudo mcast watch ...), \
+         or let mcast capture once and for all: sudo setcap cap_net_raw+ep $(command -v mcast)\n"
+    );
+}
