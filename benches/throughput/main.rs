@@ -14,6 +14,8 @@ mod ping;
 mod reference;
 #[cfg(target_os = "linux")]
 mod run;
+#[cfg(target_os = "linux")]
+mod watch;
 
 #[cfg(not(target_os = "linux"))]
 fn main() {
@@ -40,7 +42,7 @@ fn main() {
         eprintln!("bench: needs root to build its namespace lab (see README)");
         std::process::exit(1);
     }
-    // MCAST_BENCH=throughput|pacing|json|memory|startup|reflect|rtt|mesh runs one part;
+    // MCAST_BENCH=throughput|pacing|json|memory|startup|reflect|rtt|mesh|watch runs one part;
     // unset runs all.
     // MCAST_BENCH_ROUNDS=N repeats each measurement N times (3 by default).
     let only = std::env::var("MCAST_BENCH").ok();
@@ -70,6 +72,9 @@ fn main() {
     }
     if part("mesh") {
         ping::mesh16();
+    }
+    if part("watch") {
+        watch::reports(50_000, 3.0);
     }
 }
 

@@ -441,19 +441,19 @@ fn summary(
         })
         .collect();
     let hosts: Vec<HostOut> = watch
-        .hosts
-        .iter()
-        .map(|((i, a), h)| HostOut {
-            interface: names.of(*i),
-            address: a.to_string(),
-            protocol: protocol(a.is_ipv4(), h.version),
+        .hosts()
+        .into_iter()
+        .map(|h| HostOut {
+            interface: names.of(h.ifindex),
+            address: h.host.to_string(),
+            protocol: protocol(h.host.is_ipv4(), h.version),
             groups: h
                 .groups
                 .iter()
                 .map(|(g, m)| GroupOut {
                     group: g.to_string(),
                     mode: if m.exclude { "exclude" } else { "include" },
-                    sources: m.sources.iter().map(ToString::to_string).collect(),
+                    sources: strings(&m.sources),
                 })
                 .collect(),
         })

@@ -2,7 +2,7 @@
 //! elected one by the RFC rule, lowest address), the hosts and what they report, aged with
 //! the querier's own timers, and the warnings that follow. Pure: the tests feed it packets.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ use mcast::wire::igmp::{Message, Packet, Query, RecordType};
 
 /// Host-and-group entries kept, whatever a storm of reports says; past it, reports are
 /// counted as untracked.
-pub const MAX_ENTRIES: usize = 100_000;
+pub const MAX_ENTRIES: usize = 20_000;
 
 /// A querier heard on one link.
 #[derive(Debug, Clone)]
@@ -26,19 +26,24 @@ pub struct Querier {
     pub qqi_s: u32,
 }
 
+/// Distinct warnings remembered (so each is told once); past it, new ones are not told.
+const MAX_TOLD: usize = 10_000;
+
 /// A group as one host reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
     pub exclude: bool,
-    pub sources: BTreeSet<IpAddr>,
+    /// Sorted, without repeats.
+    pub sources: Vec<IpAddr>,
     pub last: Instant,
 }
 
-/// A host heard reporting.
-#[derive(Debug, Clone)]
-pub struct HostState {
+/// One host's groups, for the summary.
+pub struct HostView<'a> {
+    pub ifindex: u32,
+    pub host: IpAddr,
     pub version: u8,
-    pub groups: BTreeMap<IpAddr, Membership>,
+    pub groups: Vec<(IpAddr, &'a Membership)>,
 }
 
 /// Why a warning was given.
@@ -90,8 +95,12 @@ fn in_ssm_range(g: IpAddr) -> bool {
 #[derive(Debug)]
 pub struct Watch {
     pub queriers: BTreeMap<(u32, IpAddr), Querier>,
-    pub hosts: BTreeMap<(u32, IpAddr), HostState>,
-    entries: usize,
+    /// What each host reported, by (interface, host, group): flat, so a storm of hosts
+    /// costs a hundred-odd bytes an entry.
+    pub memberships: HashMap<(u32, IpAddr, IpAddr), Membership>,
+    /// The version each host last reported in.
+    pub versions: HashMap<(u32, IpAddr), u8>,
+    last_aging: Instant,
     pub untracked: u64,
     pub aged: u64,
     /// Links and families watched for a querier, with when one was last heard (or the
@@ -107,8 +116,9 @@ impl Watch {
     pub fn new(links: &[(u32, bool)], querier_timeout: Duration, now: Instant) -> Self {
         Watch {
             queriers: BTreeMap::new(),
-            hosts: BTreeMap::new(),
-            entries: 0,
+            memberships: HashMap::new(),
+            versions: HashMap::new(),
+            last_aging: now,
             untracked: 0,
             aged: 0,
             silence: links.iter().map(|l| (*l, (now, false))).collect(),
@@ -127,7 +137,7 @@ impl Watch {
         about: Option<IpAddr>,
         message: String,
     ) {
-        if self.told.insert((kind, ifindex, subject, about)) {
+        if self.told.len() < MAX_TOLD && self.told.insert((kind, ifindex, subject, about)) {
             out.push(Warning {
                 kind,
                 ifindex,
@@ -185,11 +195,7 @@ impl Watch {
                 }
             }
             Message::Leave { group } => {
-                if let Some(h) = self.hosts.get_mut(&(ifindex, p.source))
-                    && h.groups.remove(group).is_some()
-                {
-                    self.entries -= 1;
-                }
+                self.memberships.remove(&(ifindex, p.source, *group));
             }
         }
         out
@@ -336,26 +342,30 @@ impl Watch {
         sources: &[IpAddr],
         now: Instant,
     ) {
-        let known = self
-            .hosts
-            .get(&(ifindex, host))
-            .is_some_and(|h| h.groups.contains_key(&group));
-        if !known && self.entries >= MAX_ENTRIES {
+        let key = (ifindex, host, group);
+        let known = self.memberships.contains_key(&key);
+        let new_host = !self.versions.contains_key(&(ifindex, host));
+        if (!known && self.memberships.len() >= MAX_ENTRIES)
+            || (new_host && self.versions.len() >= MAX_ENTRIES)
+        {
             self.untracked += 1;
             return;
         }
-        let h = self.hosts.entry((ifindex, host)).or_insert(HostState {
-            version,
-            groups: BTreeMap::new(),
-        });
-        h.version = version;
-        let set: BTreeSet<IpAddr> = sources.iter().copied().collect();
-        let m = h.groups.entry(group).or_insert_with(|| Membership {
+        self.versions.insert((ifindex, host), version);
+        let mut set = sources.to_vec();
+        set.sort_unstable();
+        set.dedup();
+        let m = self.memberships.entry(key).or_insert_with(|| Membership {
             exclude: false,
-            sources: BTreeSet::new(),
+            sources: Vec::new(),
             last: now,
         });
         m.last = now;
+        let add = |m: &mut Membership, set: &[IpAddr]| {
+            m.sources.extend_from_slice(set);
+            m.sources.sort_unstable();
+            m.sources.dedup();
+        };
         match kind {
             RecordType::ModeIsInclude | RecordType::ChangeToInclude => {
                 m.exclude = false;
@@ -365,32 +375,36 @@ impl Watch {
                 m.exclude = true;
                 m.sources = set;
             }
-            RecordType::AllowNewSources => {
-                if m.exclude {
-                    m.sources.retain(|s| !set.contains(s));
-                } else {
-                    m.sources.extend(set);
-                }
-            }
-            RecordType::BlockOldSources => {
-                if m.exclude {
-                    m.sources.extend(set);
-                } else {
-                    m.sources.retain(|s| !set.contains(s));
-                }
-            }
+            RecordType::AllowNewSources if m.exclude => m.sources.retain(|s| !set.contains(s)),
+            RecordType::AllowNewSources => add(m, &set),
+            RecordType::BlockOldSources if m.exclude => add(m, &set),
+            RecordType::BlockOldSources => m.sources.retain(|s| !set.contains(s)),
             RecordType::Other(_) => {}
         }
-        let empty = !m.exclude && m.sources.is_empty();
-        if empty {
+        if !m.exclude && m.sources.is_empty() {
             // INCLUDE with no sources: the host left the group.
-            h.groups.remove(&group);
-            if known {
-                self.entries -= 1;
-            }
-        } else if !known {
-            self.entries += 1;
+            self.memberships.remove(&key);
         }
+    }
+
+    /// The hosts heard, sorted, each with its groups.
+    pub fn hosts(&self) -> Vec<HostView<'_>> {
+        let mut by_host: BTreeMap<(u32, IpAddr), Vec<(IpAddr, &Membership)>> = BTreeMap::new();
+        for ((i, h, g), m) in &self.memberships {
+            by_host.entry((*i, *h)).or_default().push((*g, m));
+        }
+        by_host
+            .into_iter()
+            .map(|((ifindex, host), mut groups)| {
+                groups.sort_by_key(|(g, _)| *g);
+                HostView {
+                    ifindex,
+                    host,
+                    version: self.versions.get(&(ifindex, host)).copied().unwrap_or(0),
+                    groups,
+                }
+            })
+            .collect()
     }
 
     /// Time passing: a querier silent too long is told once, and memberships not refreshed
@@ -425,31 +439,35 @@ impl Watch {
                 ),
             );
         }
-        let mut gmi: HashMap<(u32, bool), Duration> = HashMap::new();
-        for &(i, a) in self.hosts.keys() {
-            let link = (i, a.is_ipv4());
-            if let std::collections::hash_map::Entry::Vacant(e) = gmi.entry(link) {
-                let q = self.elected(i, a.is_ipv4(), now).map(|(_, q)| q);
+        // Aging once a second is plenty: the intervals are seconds long.
+        if now.saturating_duration_since(self.last_aging) < Duration::from_secs(1) {
+            return out;
+        }
+        self.last_aging = now;
+        let links: HashSet<(u32, bool)> = self
+            .memberships
+            .keys()
+            .map(|(i, h, _)| (*i, h.is_ipv4()))
+            .collect();
+        let gmi: HashMap<(u32, bool), Duration> = links
+            .into_iter()
+            .map(|(i, v4)| {
+                let q = self.elected(i, v4, now).map(|(_, q)| q);
                 let qrv = q.map_or(2, |q| if q.qrv == 0 { 2 } else { q.qrv });
                 let qqi = q.map_or(125, |q| if q.qqi_s == 0 { 125 } else { q.qqi_s });
                 let resp = q.map_or(10_000, |q| q.max_response_ms);
-                e.insert(
-                    Duration::from_secs(u64::from(qrv) * u64::from(qqi))
-                        + Duration::from_millis(u64::from(resp)),
-                );
-            }
-        }
-        let mut aged = 0;
-        for ((i, a), h) in self.hosts.iter_mut() {
-            let limit = gmi[&(*i, a.is_ipv4())];
-            let before = h.groups.len();
-            h.groups
-                .retain(|_, m| now.saturating_duration_since(m.last) < limit);
-            aged += before - h.groups.len();
-        }
-        self.entries -= aged;
-        self.aged += aged as u64;
-        self.hosts.retain(|_, h| !h.groups.is_empty());
+                let limit = Duration::from_secs(u64::from(qrv) * u64::from(qqi))
+                    + Duration::from_millis(u64::from(resp));
+                ((i, v4), limit)
+            })
+            .collect();
+        let before = self.memberships.len();
+        self.memberships
+            .retain(|(i, h, _), m| now.saturating_duration_since(m.last) < gmi[&(*i, h.is_ipv4())]);
+        self.aged += (before - self.memberships.len()) as u64;
+        let live: HashSet<(u32, IpAddr)> =
+            self.memberships.keys().map(|(i, h, _)| (*i, *h)).collect();
+        self.versions.retain(|k, _| live.contains(k));
         out
     }
 }
@@ -586,7 +604,7 @@ mod tests {
             ),
             t0,
         );
-        let m = &w.hosts[&(ETH, host.0)].groups[&host.1];
+        let m = &w.memberships[&(ETH, host.0, host.1)];
         assert_eq!((m.exclude, m.sources.len()), (false, 2));
         w.observe(
             ETH,
@@ -600,7 +618,7 @@ mod tests {
             t0,
         );
         assert!(
-            w.hosts[&(ETH, host.0)].groups.is_empty(),
+            w.memberships.is_empty(),
             "no sources left: the group is left"
         );
         w.observe(
@@ -608,7 +626,12 @@ mod tests {
             &report("192.0.2.2", 2, RecordType::ModeIsExclude, "239.1.1.1", &[]),
             t0,
         );
-        assert_eq!(w.entries, 1);
+        assert_eq!(w.memberships.len(), 1);
+        let hosts = w.hosts();
+        assert_eq!(
+            (hosts.len(), hosts[0].version, hosts[0].groups.len()),
+            (1, 2, 1)
+        );
         let leave = Packet {
             message: Message::Leave {
                 group: "239.1.1.1".parse().unwrap(),
@@ -616,7 +639,7 @@ mod tests {
             ..report("192.0.2.2", 2, RecordType::ModeIsExclude, "239.1.1.1", &[])
         };
         w.observe(ETH, &leave, t0);
-        assert_eq!(w.entries, 0);
+        assert!(w.memberships.is_empty());
     }
 
     #[test]
@@ -679,9 +702,9 @@ mod tests {
             t0,
         );
         w.tick(t0 + Duration::from_secs(11));
-        assert_eq!(w.hosts.len(), 1);
+        assert_eq!(w.memberships.len(), 1);
         w.tick(t0 + Duration::from_secs(12));
-        assert_eq!((w.hosts.len(), w.aged, w.entries), (0, 1, 0));
+        assert_eq!((w.memberships.len(), w.aged, w.versions.len()), (0, 1, 0));
         for i in 0..(MAX_ENTRIES + 10) {
             let g = format!("239.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
             w.observe(
@@ -690,6 +713,6 @@ mod tests {
                 t0,
             );
         }
-        assert_eq!((w.entries, w.untracked), (MAX_ENTRIES, 10));
+        assert_eq!((w.memberships.len(), w.untracked), (MAX_ENTRIES, 10));
     }
 }

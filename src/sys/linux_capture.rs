@@ -93,6 +93,20 @@ pub fn capture_open(ifindexes: &[u32]) -> Result<CaptureSocket, OsFailure> {
             "setsockopt(PACKET_ADD_MEMBERSHIP)",
         )?;
     }
+    // A storm of reports comes in bursts: room for a few seconds of it. Beyond
+    // net.core.rmem_max only with CAP_NET_ADMIN (SO_RCVBUFFORCE); else as much as allowed.
+    let room: libc::c_int = 8 << 20;
+    if setsockopt_struct(
+        sock.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_RCVBUFFORCE,
+        &room,
+        "setsockopt(SO_RCVBUFFORCE)",
+    )
+    .is_err()
+    {
+        let _ = sock.set_recv_buffer_size(room as usize);
+    }
     sock.set_nonblocking(true)
         .map_err(fail("fcntl(O_NONBLOCK)"))?;
     let mut capture = CaptureSocket {

@@ -603,7 +603,7 @@ const KINDS: &[Kind] = &[
             (
                 "untracked",
                 "number",
-                "report records past the 100,000 host-and-group entries kept",
+                "report records past the 20,000 host-and-group entries kept",
             ),
             (
                 "aged",
