@@ -319,6 +319,7 @@ fn mesh_events_have_exactly_their_keys() {
         "sent",
         "received",
         "duplicates",
+        "reordered",
         "loss_pct",
         "rtt_min_ms",
         "rtt_avg_ms",

@@ -355,6 +355,9 @@ fn write_summary(out: &mut Stdout, s: &ServerSummary, verdict: Verdict) -> std::
         if p.duplicates > 0 {
             write!(out, ", {}", events::count(p.duplicates, "duplicate"))?;
         }
+        if p.reordered > 0 {
+            write!(out, ", {} out of order", p.reordered)?;
+        }
         if let (Some(min), Some(avg), Some(max), Some(mdev)) =
             (p.rtt_min_ms, p.rtt_avg_ms, p.rtt_max_ms, p.rtt_mdev_ms)
         {

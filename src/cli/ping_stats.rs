@@ -8,6 +8,9 @@ use serde::Serialize;
 pub struct PathStats {
     pub received: u64,
     pub duplicates: u64,
+    /// Replies that came after a later request's reply.
+    pub reordered: u64,
+    highest: Option<u32>,
     rtt_sum_ns: f64,
     rtt_sq_sum_ns: f64,
     rtt_min_ns: Option<u64>,
@@ -31,6 +34,10 @@ impl PathStats {
         }
         self.seen.push_back(seq);
         self.received += 1;
+        if self.highest.is_some_and(|h| seq < h) {
+            self.reordered += 1;
+        }
+        self.highest = Some(self.highest.map_or(seq, |h| h.max(seq)));
         let r = rtt_ns as f64;
         self.rtt_sum_ns += r;
         self.rtt_sq_sum_ns += r * r;
@@ -67,6 +74,7 @@ impl PathStats {
             sent,
             received: self.received,
             duplicates: self.duplicates,
+            reordered: self.reordered,
             loss_pct: loss(sent),
             loss_since_first_pct: since_first.map(loss),
             rtt_min_ms: self.rtt_min_ns.map(|v| ms(v as f64)),
@@ -84,6 +92,7 @@ pub struct PathSummary {
     pub sent: u64,
     pub received: u64,
     pub duplicates: u64,
+    pub reordered: u64,
     pub loss_pct: f64,
     /// Multicast: loss counted from the first multicast reply on (the tree takes time).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,6 +217,16 @@ mod tests {
         );
         assert_eq!(sum.multicast.hops, Some(1));
         assert_eq!(sum.verdict, "multicast works");
+    }
+
+    #[test]
+    fn a_reply_after_a_later_ones_is_reordered() {
+        let mut p = PathStats::default();
+        for seq in [1, 3, 2, 4, 2] {
+            p.record(seq, 1, None);
+        }
+        let s = p.summary(4, 4);
+        assert_eq!((s.received, s.reordered, s.duplicates), (4, 1, 1));
     }
 
     #[test]
