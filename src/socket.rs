@@ -423,6 +423,20 @@ impl McastSocket {
         ))
     }
 
+    /// Asks the kernel to stamp each datagram with the time it leaves (Linux: software
+    /// SO_TIMESTAMPING), numbered from 0 in send order from now on; read them with
+    /// [`McastSocket::tx_timestamps`]. False where the OS offers no such stamps.
+    pub fn enable_tx_timestamps(&self) -> Result<bool> {
+        sys::enable_tx_timestamps(&self.socket).map_err(os("turn on transmit timestamps"))
+    }
+
+    /// The transmit stamps made since the last call: (number of the send, nanoseconds since
+    /// the Unix epoch). Never blocks.
+    #[must_use]
+    pub fn tx_timestamps(&self) -> Vec<(u32, u64)> {
+        sys::tx_timestamps(&self.socket)
+    }
+
     /// Sends one datagram on a connected socket.
     pub fn send(&self, buf: &[u8]) -> Result<usize> {
         self.socket

@@ -572,3 +572,40 @@ fn a_gro_receiver_splits_coalesced_buffers_back_into_datagrams() {
     }
     assert_eq!(sizes, vec![100; 43]);
 }
+
+/// Transmit stamps: each send numbered in order from 0, stamped by the kernel between the
+/// times read just before and just after the send; a receive stamp later still.
+#[test]
+fn transmit_stamps_are_numbered_and_between_the_clocks() {
+    let lab = Lab::new(2);
+    let to = lab.host(2).v4;
+    lab.host(1).run(move || {
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        };
+        let sock = McastSocket::new(IpMode::V4, false).unwrap();
+        sock.bind(None, &Service::Port(0)).unwrap();
+        assert!(sock.enable_tx_timestamps().unwrap(), "Linux has them");
+        let mut clocks = Vec::new();
+        for _ in 0..3 {
+            let before = now();
+            sock.socket()
+                .send_to(b"stamp", &std::net::SocketAddr::from((to, PORT)).into())
+                .unwrap();
+            clocks.push((before, now()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let stamps = sock.tx_timestamps();
+        assert_eq!(stamps.iter().map(|s| s.0).collect::<Vec<_>>(), [0, 1, 2]);
+        for ((_, ns), (before, after)) in stamps.iter().zip(&clocks) {
+            assert!(
+                (*before..=*after).contains(ns),
+                "{before} <= {ns} <= {after}"
+            );
+        }
+        assert!(sock.tx_timestamps().is_empty(), "each stamp is read once");
+    });
+}

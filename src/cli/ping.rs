@@ -91,6 +91,8 @@ struct Family {
 /// A socket for pinging: an ephemeral port, not blocking.
 fn lane(server: IpAddr) -> Result<McastSocket> {
     let sock = McastSocket::new(IpMode::for_addr(server), false)?;
+    // Where the OS has no transmit stamps, the time read before each send stands.
+    let _ = sock.enable_tx_timestamps();
     sock.bind(None, &Service::Port(0))?;
     sock.socket().set_nonblocking(true)?;
     Ok(sock)
@@ -136,6 +138,7 @@ fn open(args: &PingArgs) -> Result<(HashMap<bool, Family>, Vec<usize>)> {
 
 pub fn run(args: PingArgs) -> Result<Exit> {
     let (mut families, lane_of) = open(&args)?;
+    let mut stamps = TxStamps::default();
     let index: HashMap<IpAddr, usize> = args
         .servers
         .iter()
@@ -198,11 +201,13 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                 request_for(args.protocol, pid, seq, ns, group, sessions[i].as_deref());
             let to = SocketAddr::new(server, PORT);
             let sock = &f.lanes.socks[lane_of[i]];
-            if let Err(e) = sock.socket().send_to(&bytes, &to.into()) {
-                super::exit::warn(format_args!(
+            let lane = (server.is_ipv4(), lane_of[i]);
+            match sock.socket().send_to(&bytes, &to.into()) {
+                Ok(_) => stamps.sent(lane, is_request.then_some((i, seq, ns))),
+                Err(e) => super::exit::warn(format_args!(
                     "send a request to {server}: {}",
                     mcast::error::os_message(&e)
-                ));
+                )),
             }
             if is_request {
                 stats[i].sent += 1;
@@ -211,6 +216,8 @@ pub fn run(args: PingArgs) -> Result<Exit> {
             } else {
                 inits[i] += 1;
             }
+            // The kernel's stamp of when it left, read at once: before its reply can come.
+            stamps.read(&families, &mut sent_at);
             last_sent = now;
         }
         let wake = if cursor < n {
@@ -222,6 +229,7 @@ pub fn run(args: PingArgs) -> Result<Exit> {
         };
         let socks = families.values().flat_map(|f| f.lanes.socks.iter());
         wait_any(socks, wake.saturating_duration_since(Instant::now()));
+        stamps.read(&families, &mut sent_at);
         for sock in families.values_mut().flat_map(|f| f.lanes.socks.iter_mut()) {
             while let Ok(r) = sock.recv_from(&mut buf) {
                 let Some(&i) = index.get(&r.source.ip()) else {
@@ -300,6 +308,54 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     }
     out.flush()?;
     Ok(exit)
+}
+
+/// The kernel's own send times (transmit stamps, Linux), put in place of the ones read
+/// before each send: the stamps are numbered per socket in send order.
+#[derive(Default)]
+struct TxStamps {
+    /// Sends made on each socket (family, lane) so far: the next stamp's number.
+    counts: HashMap<(bool, usize), u32>,
+    /// Requests awaiting their stamp: (family, lane, number) to (server, seq, send time read).
+    waiting: HashMap<(bool, usize, u32), (usize, u32, u64)>,
+}
+
+impl TxStamps {
+    /// Notes a send on `lane`: a request of `server` numbered `seq`, or an init (None).
+    fn sent(&mut self, lane: (bool, usize), request: Option<(usize, u32, u64)>) {
+        let n = self.counts.entry(lane).or_insert(0);
+        if let Some(r) = request {
+            self.waiting.insert((lane.0, lane.1, *n), r);
+        }
+        *n = n.wrapping_add(1);
+        if self.waiting.len() > 65_536 {
+            // Stamps that never came (a socket without them): forget the oldest half.
+            let cut = n.wrapping_sub(32_768);
+            self.waiting
+                .retain(|(f, l, k), _| (*f, *l) != lane || k.wrapping_sub(cut) < 32_768);
+        }
+    }
+
+    /// Reads the stamps waiting on every socket and corrects the send times they belong to;
+    /// a stamp more than 50 ms from the time read before the send is not trusted.
+    fn read(&mut self, families: &HashMap<bool, Family>, sent_at: &mut SendTimes) {
+        for (v4, f) in families {
+            for (l, sock) in f.lanes.socks.iter().enumerate() {
+                self.apply((*v4, l), &sock.tx_timestamps(), sent_at);
+            }
+        }
+    }
+
+    fn apply(&mut self, lane: (bool, usize), stamps: &[(u32, u64)], sent_at: &mut SendTimes) {
+        for &(id, ns) in stamps {
+            let Some((server, seq, read)) = self.waiting.remove(&(lane.0, lane.1, id)) else {
+                continue;
+            };
+            if ns >= read.saturating_sub(1_000_000) && ns - read < 50_000_000 {
+                sent_at.sent(server, seq, ns);
+            }
+        }
+    }
 }
 
 /// When each request left, per server: the last `RING` of them, and the first of all.
@@ -383,6 +439,34 @@ fn write_summary(out: &mut Stdout, s: &ServerSummary, verdict: Verdict) -> std::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_stamps_replace_send_times_by_their_number_within_reason() {
+        let mut t = SendTimes::new(2);
+        let mut stamps = TxStamps::default();
+        let lane = (true, 0);
+        stamps.sent(lane, None); // an init: number 0, no request
+        for (server, seq, read) in [
+            (0, 1, 1_000_000_000),
+            (1, 1, 1_000_100_000),
+            (0, 2, 1_100_000_000),
+        ] {
+            t.sent(server, seq, read);
+            stamps.sent(lane, Some((server, seq, read)));
+        }
+        // Number 1 is server 0's first request; 3 is stamped 60 ms late: not trusted.
+        stamps.apply(
+            lane,
+            &[(1, 1_000_000_700), (2, 1_000_100_900), (3, 1_160_000_000)],
+            &mut t,
+        );
+        assert_eq!(t.get(0, 1), Some(1_000_000_700));
+        assert_eq!(t.get(1, 1), Some(1_000_100_900));
+        assert_eq!(t.get(0, 2), Some(1_100_000_000));
+        // Another socket's stamp of the same number belongs to none of these.
+        stamps.apply((true, 1), &[(1, 5)], &mut t);
+        assert_eq!(t.get(0, 1), Some(1_000_000_700));
+    }
 
     #[test]
     fn send_times_are_per_server_and_never_another_requests() {

@@ -341,3 +341,13 @@ pub fn report_send_errors(_sock: &Socket, _v4: bool, _v6: bool) -> io::Result<bo
 pub fn drops_now(_sock: &Socket) -> io::Result<Option<u64>> {
     Ok(None)
 }
+
+/// Transmit stamps are a Linux facility here: none on macOS.
+pub fn enable_tx_timestamps(_sock: &Socket) -> Result<bool, OsFailure> {
+    Ok(false)
+}
+
+/// None on macOS.
+pub fn tx_timestamps(_sock: &Socket) -> Vec<(u32, u64)> {
+    Vec::new()
+}

@@ -14,6 +14,10 @@ pub use linux::*;
 #[cfg(target_os = "linux")]
 mod linux_batch;
 #[cfg(target_os = "linux")]
+mod linux_txstamp;
+#[cfg(target_os = "linux")]
+pub use linux_txstamp::*;
+#[cfg(target_os = "linux")]
 mod linux_capture;
 #[cfg(target_os = "linux")]
 pub use linux_batch::*;
