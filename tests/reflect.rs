@@ -314,3 +314,87 @@ fn reply_size_is_honoured_up_to_the_limit() {
         "{s}"
     );
 }
+
+/// Sends 100,000 ssmping requests to `to` from as many spoofed sources (10.0.0.0/8, no
+/// route back, so the unicast replies fail and are counted), about 50,000 a second.
+fn flood_from_distinct_clients(flooder: &Host, to: std::net::Ipv4Addr) {
+    flooder.run(move || {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let sock = Socket::new(
+            Domain::IPV4,
+            Type::RAW,
+            Some(Protocol::from(libc::IPPROTO_RAW)),
+        )
+        .unwrap();
+        sock.set_header_included_v4(true).unwrap();
+        let dest = std::net::SocketAddrV4::new(to, mcast::wire::PORT);
+        for n in 0..100_000u32 {
+            let payload = Message {
+                kind: Some(Kind::Request),
+                pid: Some(n),
+                seq: Some(1),
+                ..Message::default()
+            }
+            .encode();
+            let udp_len = (8 + payload.len()) as u16;
+            let mut p = vec![0x45, 0];
+            p.extend((20 + udp_len).to_be_bytes());
+            p.extend([0, 0, 0, 0, 64, 17, 0, 0]);
+            p.extend([10, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+            p.extend(to.octets());
+            p.extend(40_000u16.to_be_bytes());
+            p.extend(mcast::wire::PORT.to_be_bytes());
+            p.extend(udp_len.to_be_bytes());
+            p.extend([0, 0]);
+            p.extend(payload);
+            sock.send_to(&p, &dest.into()).unwrap();
+            if n % 1000 == 999 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    });
+}
+
+fn peak_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// A flood from 100,000 distinct (spoofed) clients: by default the total rate holds (1000 a
+/// second, bursts of 2000); with it lifted, the reflector follows at most 10,000 clients.
+/// Every request is answered or counted as refused, and memory stays small.
+#[test]
+fn a_flood_of_distinct_clients_is_bounded() {
+    let lab = Lab::new(2);
+    let (server, flooder) = (lab.host(1), lab.host(2));
+    let lifted = ["reflect", "-d", "4s", "--json", "--total-rate", "1e9"];
+    for args in [&["reflect", "-d", "4s", "--json"][..], &lifted[..]] {
+        let r = common::spawn(command(server, args));
+        std::thread::sleep(Duration::from_millis(400));
+        let started = std::time::Instant::now();
+        flood_from_distinct_clients(flooder, server.v4);
+        let peak = peak_kib(r.id());
+        let s = summary(&finish(r, WAIT));
+        let elapsed = started.elapsed().as_secs() + 1;
+        let requests = s["requests"].as_u64().unwrap();
+        // Whatever of the 100,000 overflowed the socket's buffer was the kernel's refusal.
+        assert!(requests > 20_000, "{s}");
+        let answered = s["unicast_replies"].as_u64().unwrap() + s["send_errors"].as_u64().unwrap();
+        let refused = s["refused_rate"].as_u64().unwrap() + s["refused_source"].as_u64().unwrap();
+        assert_eq!(answered + refused, requests, "answered or refused: {s}");
+        if args.len() == 4 {
+            assert!(
+                answered <= 2000 + 1000 * elapsed,
+                "the total rate holds: {s}"
+            );
+        } else {
+            assert_eq!(s["clients"], 10_000, "clients followed stop at 10,000: {s}");
+            assert_eq!(s["refused_rate"], 0, "{s}");
+        }
+        assert!(peak < 16 * 1024, "peak memory {peak} KiB: {s}");
+    }
+}

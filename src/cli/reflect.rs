@@ -96,6 +96,9 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
         let mut sock = McastSocket::new(mode, false)?;
         sock.set_send_options(None, Some(false), Some(REPLY_TTL), None)?;
         sock.bind(None, &Service::Port(args.port))?;
+        // Room for bursts of requests (beyond net.core.rmem_max where privileged); a
+        // smaller grant still works.
+        let _ = sock.set_recv_buffer(4 << 20);
         sock.socket().set_nonblocking(true)?;
         socks.push(sock);
     }

@@ -178,6 +178,13 @@ impl Drop for Guarded {
     }
 }
 
+impl Guarded {
+    /// The process's id.
+    pub fn id(&self) -> u32 {
+        self.0.as_ref().map_or(0, Child::id)
+    }
+}
+
 /// Starts `cmd`, guarded.
 pub fn spawn(mut cmd: Command) -> Guarded {
     cmd.spawn().expect("start the program").into()
