@@ -23,6 +23,9 @@ _mcast() {
             mcast,completions)
                 cmd="mcast__subcmd__completions"
                 ;;
+            mcast,doctor)
+                cmd="mcast__subcmd__doctor"
+                ;;
             mcast,generate)
                 cmd="mcast__subcmd__generate"
                 ;;
@@ -61,6 +64,9 @@ _mcast() {
                 ;;
             mcast__subcmd__help,completions)
                 cmd="mcast__subcmd__help__subcmd__completions"
+                ;;
+            mcast__subcmd__help,doctor)
+                cmd="mcast__subcmd__help__subcmd__doctor"
                 ;;
             mcast__subcmd__help,generate)
                 cmd="mcast__subcmd__help__subcmd__generate"
@@ -105,7 +111,7 @@ _mcast() {
 
     case "${cmd}" in
         mcast)
-            opts="-h -V --help --version completions manpages generate send recv join ping reflect mesh watch ifaces groups help"
+            opts="-h -V --help --version completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -125,6 +131,40 @@ _mcast() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__doctor)
+            opts="-s -i -h -V --source --interface --listen --send --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interface)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -169,7 +209,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help)
-            opts="completions manpages generate send recv join ping reflect mesh watch ifaces groups help"
+            opts="completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,6 +223,20 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -218,7 +218,7 @@ pub fn interfaces() -> Result<Vec<Interface>> {
 /// kernel picks it for a join without one: found through the source address a connect()
 /// chooses, which belongs to that interface. None when no route covers the group, or the
 /// interface has no address of the group's family.
-pub(crate) fn route_for(group: IpAddr) -> Option<Interface> {
+pub fn route_for(group: IpAddr) -> Option<Interface> {
     use socket2::{Domain, Socket, Type};
     let domain = if group.is_ipv4() {
         Domain::IPV4

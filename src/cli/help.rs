@@ -246,6 +246,44 @@ queriers, the hosts and their groups, and what the kernel dropped.",
         files: &[],
     },
     Page {
+        name: "doctor",
+        examples: &[
+            (
+                "mcast doctor 239.1.1.1 7777",
+                "every host setting that decides whether 239.1.1.1 port 7777 can arrive",
+            ),
+            (
+                "mcast doctor 232.1.1.1 7777 --source 10.0.0.5 -i eth0 --listen 10s",
+                "the same for a source-specific join on eth0, then ten seconds of listening",
+            ),
+            (
+                "mcast doctor 239.1.1.1 7777 --send",
+                "on the sender: where it leaves, from which address, with what TTL",
+            ),
+            (
+                "mcast doctor 239.1.1.1 7777 --json | jq '.[] | select(.status == \"fail\")'",
+                "only the failures, for a script",
+            ),
+        ],
+        notes: &[
+            "mcast doctor reads what decides whether a group arrives here and prints a line per \
+check: its status (ok, WARN, FAIL, skipped), what it saw and where, and the fix. interface: the \
+one given or the route's choice, up, with carrier, MULTICAST, with an address of the family. \
+route: a route covering the group. group: an SSM group (232/8, ff3x::/32) needs --source; \
+link-scoped groups are never routed. mac_alias: other groups held on the interface that share \
+the group's MAC address. rp_filter: with strict reverse-path filtering, a source whose route back \
+leaves by another interface is dropped (the IPReversePathFilter counter shows it). version: \
+force_igmp_version / force_mld_version and the IGMP compatibility mode, which must allow \
+sources. limits: igmp_max_msf / mld_max_msf against the sources asked. port: the sockets \
+holding the port, their processes, and whether a receiver could share it. firewall: nft and \
+iptables rules (read-only) that drop the port, IGMP or MLD. --listen joins for a while and \
+reports the senders heard and the kernel counters that moved, and with CAP_NET_RAW whether a \
+querier spoke. Exit status 0 with no failure, 1 with one.",
+            COMMON,
+        ],
+        files: &[],
+    },
+    Page {
         name: "ifaces",
         examples: &[
             (

@@ -1,6 +1,10 @@
 //! The command line: clap definitions, one file per subcommand, printers and exit codes.
 
 mod docs;
+mod doctor;
+mod doctor_checks;
+mod doctor_listen;
+mod doctor_proc;
 mod escape;
 mod events;
 mod exit;
@@ -64,6 +68,8 @@ enum Command {
     Mesh(mesh::MeshArgs),
     /// See IGMP and MLD on the wire: queriers, reports, leaves, and the problems they cause
     Watch(watch::WatchArgs),
+    /// Why multicast does not arrive: every host setting that decides it, with the fix
+    Doctor(doctor::DoctorArgs),
     /// List interfaces with their flags and addresses
     Ifaces(ifaces::IfacesArgs),
     /// List the group memberships the kernel holds, with source filters
@@ -132,6 +138,7 @@ pub fn main() -> ExitCode {
         Command::Reflect(a) => reflect::run(a),
         Command::Mesh(a) => mesh::run(a),
         Command::Watch(a) => watch::run(a),
+        Command::Doctor(a) => doctor::run(a),
         Command::Ifaces(a) => ifaces::run(a),
         Command::Groups(a) => groups::run(a),
         Command::Completions(a) => docs::completions(a),

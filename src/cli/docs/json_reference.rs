@@ -624,6 +624,25 @@ const KINDS: &[Kind] = &[
         example: r#"{"type":"summary","command":"watch","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
     },
     Kind {
+        name: "check (doctor --json)",
+        when: "doctor --json: one array of these, in the order run",
+        fields: &[
+            (
+                "check",
+                "string",
+                "interface, route, group, mac_alias, rp_filter, version, limits, port, firewall; with --listen also listen and querier; with --send interface, route, group and send",
+            ),
+            ("status", "string", "ok, warn, fail or skipped"),
+            ("evidence", "string", "what was seen, and where it was read"),
+            (
+                "fix",
+                "string or null",
+                "what to do, as a command or a sentence; null when ok",
+            ),
+        ],
+        example: r#"{"check":"group","status":"fail","evidence":"232.1.1.1 is in the source-specific range and no --source is given: on an SSM network nothing arrives","fix":"add --source SENDER for each sender (or use a group outside 232.0.0.0/8 / ff3x::/32)"}"#,
+    },
+    Kind {
         name: "interface (ifaces --json)",
         when: "ifaces --json: one array of these",
         fields: &[
@@ -696,7 +715,7 @@ pub fn page() -> Vec<u8> {
     paragraphs(
         &mut out,
         "With --json, send, recv, join, ping, reflect, mesh and watch print JSON Lines: one object per line, each with a \
-type key. ifaces and groups print one JSON array. Keys are always present: a value that is not \
+type key. ifaces, groups and doctor print one JSON array. Keys are always present: a value that is not \
 known is null, never left out. Strings that came from the network or the OS have every \
 character a terminal would act on written as a \\u escape; they decode to the exact text.",
     );

@@ -1,0 +1,129 @@
+//! `mcast doctor`: why multicast does not arrive. Reads everything on the host that decides
+//! it (interface, route, group range, MAC aliasing, reverse path, forced versions, limits,
+//! port, firewall), optionally listens or looks at the sender's side, and answers a line per
+//! check: what it saw and, unless all is well, the fix.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use mcast::{IfaceSpec, ScopedAddr};
+
+use super::doctor_checks::{self as checks, Case, Check, Status};
+use super::exit::Exit;
+use super::output::Stdout;
+use super::parse;
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// The group that does not arrive (ff02::1%eth0 names its link)
+    #[arg(value_name = "GROUP")]
+    group: ScopedAddr,
+    /// Its UDP port (for the port check and --listen)
+    #[arg(value_name = "PORT")]
+    port: Option<u16>,
+    /// A sender to join from (source-specific); repeat for several
+    #[arg(short, long = "source", value_name = "ADDR")]
+    sources: Vec<IpAddr>,
+    /// Interface to join on: name, index or address (default: the route's choice)
+    #[arg(short, long, value_name = "IFACE")]
+    interface: Option<IfaceSpec>,
+    /// Also join for this long and report what arrived and which kernel counters moved
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
+    listen: Option<Duration>,
+    /// Look at the sender's side instead: route out, source address, TTL, MTU
+    #[arg(long)]
+    send: bool,
+    /// Print one JSON array of checks instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: DoctorArgs) -> Result<Exit> {
+    let group = args.group.ip;
+    if !group.is_multicast() {
+        bail!("{group} is not a multicast group: give the group the receiver joins");
+    }
+    if let Some(s) = args.sources.iter().find(|s| s.is_ipv4() != group.is_ipv4()) {
+        bail!("--source {s} is not of the family of {group}");
+    }
+    let spec = args.interface.clone().or_else(|| {
+        args.group.zone.clone().map(|z| match z {
+            mcast::Zone::Name(n) => IfaceSpec::Name(n),
+            mcast::Zone::Index(i) => IfaceSpec::Index(i),
+        })
+    });
+    let case = Case {
+        group,
+        port: args.port,
+        sources: args.sources.clone(),
+        given: spec.map(|s| mcast::iface::resolve(&s).map_err(|e| e.to_string())),
+    };
+    let rp_counter = super::doctor_proc::all_counters()
+        .get("TcpExt:IPReversePathFilter")
+        .copied();
+    let mut all: Vec<Check> = if args.send {
+        vec![
+            checks::interface(&case),
+            checks::route(&case),
+            checks::group(&case),
+            super::doctor_listen::send(&case),
+        ]
+    } else {
+        vec![
+            checks::interface(&case),
+            checks::route(&case),
+            checks::group(&case),
+            checks::mac_alias(&case),
+            checks::rp_filter(&case, rp_counter),
+            checks::version(&case),
+            checks::limits(&case),
+            checks::port(&case),
+            checks::firewall(&case),
+        ]
+    };
+    if let Some(d) = args.listen.filter(|_| !args.send) {
+        all.extend(super::doctor_listen::listen(&case, d));
+    }
+    let mut out = Stdout::new();
+    if args.json {
+        out.json_line(&all)?;
+    } else {
+        write_text(&mut out, &all)?;
+    }
+    out.flush()?;
+    Ok(if all.iter().any(|c| c.status == Status::Fail) {
+        Exit::NoData
+    } else {
+        Exit::Success
+    })
+}
+
+fn write_text(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
+    for c in all {
+        let status = match c.status {
+            Status::Ok => "ok",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+            Status::Skipped => "skipped",
+        };
+        writeln!(out, "{status:<7}  {:<10} {}", c.check, c.evidence)?;
+        if let Some(fix) = &c.fix {
+            writeln!(out, "{:<7}  {:<10} fix: {fix}", "", "")?;
+        }
+    }
+    let fails = all.iter().filter(|c| c.status == Status::Fail).count();
+    let warns = all.iter().filter(|c| c.status == Status::Warn).count();
+    match (fails, warns) {
+        (0, 0) => writeln!(out, "nothing wrong found here"),
+        (0, w) => writeln!(out, "no failure; {w} to look at"),
+        (f, _) => writeln!(
+            out,
+            "{f} {} what keeps multicast from arriving: start with the first",
+            if f == 1 { "failure is" } else { "failures are" }
+        ),
+    }
+}

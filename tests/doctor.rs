@@ -1,0 +1,263 @@
+//! `mcast doctor` in the lab: each fault made for real, then named with its fix; a healthy
+//! host all ok; --listen with a sender, and with the reverse-path filter dropping it.
+#![cfg(all(target_os = "linux", feature = "cli"))]
+
+mod common;
+mod lab;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::{command, finish, run, spawn, stderr, stdout};
+use lab::{Host, IFACE, Lab};
+use serde_json::Value;
+
+/// `mcast doctor ARGS --json` in `host`: the exit status and each check by name.
+fn doctor(host: &Host, args: &[&str]) -> (Option<i32>, HashMap<String, Value>) {
+    let mut all = vec!["doctor"];
+    all.extend(args);
+    all.push("--json");
+    let out = run(host, &all);
+    let checks: Vec<Value> = serde_json::from_str(stdout(&out).trim())
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    let by_name = checks
+        .into_iter()
+        .map(|c| (c["check"].as_str().unwrap().to_string(), c))
+        .collect();
+    (out.status.code(), by_name)
+}
+
+fn sh(host: &Host, cmd: &str) {
+    let out = host.exec("sh", &["-c", cmd]);
+    assert!(
+        out.status.success(),
+        "{cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn status<'a>(checks: &'a HashMap<String, Value>, name: &str) -> &'a str {
+    checks[name]["status"].as_str().unwrap()
+}
+
+#[test]
+fn a_healthy_host_is_all_ok() {
+    let lab = Lab::new(1);
+    let (code, checks) = doctor(lab.host(1), &["239.1.1.1", "7777"]);
+    assert_eq!(code, Some(0), "{checks:?}");
+    for (name, c) in &checks {
+        assert!(
+            ["ok", "skipped"].contains(&c["status"].as_str().unwrap()),
+            "{name}: {c}"
+        );
+    }
+    for name in [
+        "interface",
+        "route",
+        "group",
+        "mac_alias",
+        "version",
+        "limits",
+        "port",
+    ] {
+        assert_eq!(status(&checks, name), "ok", "{name}");
+    }
+    assert!(
+        checks["interface"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("eth0")
+    );
+}
+
+#[test]
+fn interface_faults_and_a_missing_route_are_named_with_the_fix() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    sh(h, "ip route del 224.0.0.0/4");
+    let (code, c) = doctor(h, &["239.1.1.1"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&c, "route"), "fail");
+    assert_eq!(
+        c["route"]["fix"],
+        "give -i IFACE, or ip route add 224.0.0.0/4 dev IFACE"
+    );
+    sh(h, "ip link set eth0 multicast off");
+    let (code, c) = doctor(h, &["239.1.1.1", "-i", IFACE]);
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&c, "interface"), "fail");
+    assert!(
+        c["interface"]["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("without the MULTICAST flag")
+    );
+    assert_eq!(c["interface"]["fix"], "ip link set eth0 multicast on");
+    assert_eq!(
+        status(&c, "route"),
+        "warn",
+        "with -i, a missing route only hurts sends"
+    );
+    sh(h, "ip link set eth0 multicast on; ip link set eth0 down");
+    let (_, c) = doctor(h, &["239.1.1.1", "-i", IFACE]);
+    assert_eq!(c["interface"]["evidence"], "eth0 (given) is down");
+    assert_eq!(c["interface"]["fix"], "ip link set eth0 up");
+}
+
+#[test]
+fn an_ssm_group_without_a_source_and_a_forced_igmpv2_fail() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let (code, c) = doctor(h, &["232.1.1.1", "7777"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&c, "group"), "fail");
+    let (code, c) = doctor(h, &["232.1.1.1", "7777", "--source", "192.0.2.9"]);
+    assert_eq!((code, status(&c, "group")), (Some(0), "ok"));
+    sh(
+        h,
+        "echo 2 > /proc/sys/net/ipv4/conf/eth0/force_igmp_version",
+    );
+    let (code, c) = doctor(h, &["232.1.1.1", "7777", "--source", "192.0.2.9"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&c, "version"), "fail");
+    assert_eq!(
+        c["version"]["fix"],
+        "sysctl -w net.ipv4.conf.all.force_igmp_version=0 net.ipv4.conf.eth0.force_igmp_version=0"
+    );
+}
+
+#[test]
+fn a_port_held_without_sharing_and_an_aliased_mac_are_named() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let holder = h.spawn(|| {
+        let s = std::net::UdpSocket::bind("0.0.0.0:7777").unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        drop(s);
+    });
+    let other = spawn(command(
+        h,
+        &["join", "239.129.1.1", "-i", IFACE, "-d", "3s"],
+    ));
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, c) = doctor(h, &["239.1.1.1", "7777"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&c, "port"), "fail");
+    let evidence = c["port"]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("0.0.0.0:7777 by ") && evidence.contains("without sharing"),
+        "{evidence}"
+    );
+    assert_eq!(status(&c, "mac_alias"), "warn");
+    assert!(
+        c["mac_alias"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("239.129.1.1 also held on eth0 map to 01:00:5e:01:01:01")
+    );
+    holder.join().unwrap();
+    finish(other, Duration::from_secs(10));
+}
+
+/// The source's route leads out of another interface and rp_filter is strict: the check
+/// fails, and traffic from that source, arriving on eth0 while doctor listens, moves the
+/// kernel's counter, which the listen check names.
+#[test]
+fn a_strict_reverse_path_filter_is_named_and_seen_dropping() {
+    let lab = Lab::new(2);
+    let (h, sender) = (lab.host(1), lab.host(2));
+    sh(
+        h,
+        "ip link add dum0 type veth peer name dum1 && ip link set dum1 up && ip link set dum0 up && ip addr add 10.99.0.1/24 dev dum0 && ip route add 198.51.100.0/24 dev dum0",
+    );
+    sh(
+        h,
+        "echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 1 > /proc/sys/net/ipv4/conf/eth0/rp_filter",
+    );
+    sh(sender, "ip addr add 198.51.100.1/24 dev eth0");
+    let send = spawn(command(
+        sender,
+        &[
+            "send",
+            "232.1.1.1",
+            "7777",
+            "-i",
+            IFACE,
+            "--bind",
+            "198.51.100.1",
+            "-c",
+            "40",
+            "-r",
+            "20",
+        ],
+    ));
+    let (code, c) = doctor(
+        h,
+        &[
+            "232.1.1.1",
+            "7777",
+            "--source",
+            "198.51.100.1",
+            "-i",
+            IFACE,
+            "--listen",
+            "1s",
+        ],
+    );
+    finish(send, Duration::from_secs(10));
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&c, "rp_filter"), "fail");
+    let rp = c["rp_filter"]["evidence"].as_str().unwrap();
+    assert!(
+        rp.starts_with("rp_filter = 1") && rp.contains("198.51.100.1: the route leads to dum0"),
+        "{rp}"
+    );
+    assert_eq!(status(&c, "listen"), "fail");
+    let heard = c["listen"]["evidence"].as_str().unwrap();
+    assert!(heard.contains("TcpExt:IPReversePathFilter +"), "{heard}");
+    assert_eq!(
+        c["listen"]["fix"],
+        "the reverse-path filter dropped them: see the rp_filter check"
+    );
+}
+
+#[test]
+fn listening_reports_what_arrived_and_the_sender_side_is_told() {
+    let lab = Lab::new(2);
+    let (h, sender) = (lab.host(1), lab.host(2));
+    let send = spawn(command(
+        sender,
+        &[
+            "send",
+            "239.1.1.1",
+            "7777",
+            "-i",
+            IFACE,
+            "-c",
+            "40",
+            "-r",
+            "20",
+        ],
+    ));
+    let (code, c) = doctor(h, &["239.1.1.1", "7777", "--listen", "1s"]);
+    finish(send, Duration::from_secs(10));
+    assert_eq!(code, Some(0), "{c:?}");
+    let heard = c["listen"]["evidence"].as_str().unwrap();
+    assert!(heard.contains("from 192.0.2.2 ("), "{heard}");
+    assert!(heard.contains("Udp:InDatagrams +"), "{heard}");
+    assert_eq!(status(&c, "querier"), "warn", "no querier in this lab");
+    let (code, c) = doctor(sender, &["239.1.1.1", "7777", "--send"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(status(&c, "send"), "warn");
+    let evidence = c["send"]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.starts_with("leaves by eth0 from 192.0.2.2; MTU 1500: up to 1472 bytes"),
+        "{evidence}"
+    );
+    assert!(
+        c["send"]["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("give --ttl N")
+    );
+}
