@@ -261,3 +261,84 @@ fn listening_reports_what_arrived_and_the_sender_side_is_told() {
             .starts_with("give --ttl N")
     );
 }
+
+/// A firewall rule in the host's namespace that drops the port is read (nft, read-only) and
+/// shown; without one, the rules read say so.
+#[test]
+fn a_firewall_rule_dropping_the_port_is_shown() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let (_, c) = doctor(h, &["239.1.1.1", "7777"]);
+    assert_eq!(status(&c, "firewall"), "ok", "{}", c["firewall"]);
+    assert!(
+        c["firewall"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("read nft")
+    );
+    sh(
+        h,
+        "nft add table inet mcasttest && \
+         nft add chain inet mcasttest input '{ type filter hook input priority 0; policy accept; }' && \
+         nft add rule inet mcasttest input udp dport 7777 drop",
+    );
+    let (code, c) = doctor(h, &["239.1.1.1", "7777"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "a warning, not a failure: the rule was read, its effect guessed"
+    );
+    assert_eq!(status(&c, "firewall"), "warn");
+    assert!(
+        c["firewall"]["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("nft: udp dport 7777 drop"),
+        "{}",
+        c["firewall"]
+    );
+}
+
+/// Without privileges every check still runs, except that the firewall cannot be read and
+/// the querier cannot be listened for: both say so.
+#[test]
+fn an_unprivileged_user_gets_every_check_but_the_privileged_ones() {
+    let lab = Lab::new(1);
+    let out = lab.host(1).exec(
+        "setpriv",
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            common::MCAST,
+            "doctor",
+            "239.1.1.1",
+            "7777",
+            "--listen",
+            "300ms",
+            "--json",
+        ],
+    );
+    let checks: Vec<Value> = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let by: HashMap<&str, &Value> = checks
+        .iter()
+        .map(|c| (c["check"].as_str().unwrap(), c))
+        .collect();
+    assert_eq!(by["interface"]["status"], "ok");
+    assert_eq!(by["firewall"]["status"], "skipped");
+    assert!(
+        by["firewall"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("the rules could not be read: nft:")
+    );
+    assert_eq!(by["querier"]["status"], "skipped");
+    assert!(
+        by["querier"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("listening for a querier needs CAP_NET_RAW")
+    );
+    assert_eq!(by["listen"]["status"], "fail", "nothing was sent");
+    assert_eq!(out.status.code(), Some(1));
+}
