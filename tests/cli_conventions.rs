@@ -179,13 +179,9 @@ fn quiet_surprises_are_said() {
         stderr(&ssm)
     );
     // As a user without CAP_NET_ADMIN, the buffer is capped: the granted size is said.
-    let capped = h.exec(
-        "setpriv",
+    let capped = common::run_as_nobody(
+        h,
         &[
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            MCAST,
             "recv",
             "239.3.3.11",
             "7777",

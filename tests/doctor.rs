@@ -304,20 +304,9 @@ fn a_firewall_rule_dropping_the_port_is_shown() {
 #[test]
 fn an_unprivileged_user_gets_every_check_but_the_privileged_ones() {
     let lab = Lab::new(1);
-    let out = lab.host(1).exec(
-        "setpriv",
-        &[
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            common::MCAST,
-            "doctor",
-            "239.1.1.1",
-            "7777",
-            "--listen",
-            "300ms",
-            "--json",
-        ],
+    let out = common::run_as_nobody(
+        lab.host(1),
+        &["doctor", "239.1.1.1", "7777", "--listen", "300ms", "--json"],
     );
     let checks: Vec<Value> = serde_json::from_str(stdout(&out).trim()).unwrap();
     let by: HashMap<&str, &Value> = checks

@@ -134,10 +134,7 @@ fn rfc6450_to_mcast_reflect_and_to_omping() {
         stdout(&out),
         stderr(&out)
     );
-    let summaries: Vec<_> = json_lines(&out)
-        .into_iter()
-        .filter(|e| e["type"] == "summary")
-        .collect();
+    let summaries = common::events_of(&out, "summary");
     assert_eq!(summaries.len(), 2);
     for s in &summaries {
         for path in ["unicast", "multicast"] {
@@ -191,10 +188,7 @@ fn a_thousand_servers_in_one_run() {
     args.extend(addrs.iter().map(String::as_str));
     let out = run(client, &args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let summaries: Vec<_> = json_lines(&out)
-        .into_iter()
-        .filter(|e| e["type"] == "summary")
-        .collect();
+    let summaries = common::events_of(&out, "summary");
     assert_eq!(summaries.len(), 1000);
     for (s, addr) in summaries.iter().zip(&addrs) {
         assert_eq!(s["server"], addr.as_str());

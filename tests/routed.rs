@@ -37,10 +37,7 @@ fn one_hop_on_both_paths_through_the_router() {
         stdout(&out),
         stderr(&out)
     );
-    let summaries: Vec<_> = json_lines(&out)
-        .into_iter()
-        .filter(|e| e["type"] == "summary")
-        .collect();
+    let summaries = common::events_of(&out, "summary");
     assert_eq!(summaries.len(), 2);
     for s in &summaries {
         for path in ["unicast", "multicast"] {

@@ -6,7 +6,7 @@
 mod common;
 mod lab;
 
-use common::{MCAST, command, finish, json_lines, run, spawn, stderr, stdout};
+use common::{command, finish, json_lines, run, spawn, stderr, stdout};
 use lab::{IFACE, Lab};
 use serde_json::Value;
 use std::time::Duration;
@@ -262,18 +262,7 @@ fn the_pcap_file_holds_what_was_shown() {
 #[test]
 fn without_cap_net_raw_it_says_how_to_get_it() {
     let lab = Lab::new(1);
-    let out = lab.host(1).exec(
-        "setpriv",
-        &[
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            MCAST,
-            "watch",
-            "-d",
-            "1s",
-        ],
-    );
+    let out = common::run_as_nobody(lab.host(1), &["watch", "-d", "1s"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),

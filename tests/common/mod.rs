@@ -237,3 +237,18 @@ pub fn json_lines(o: &Output) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect()
 }
+
+/// Runs `mcast ARGS` in `host` as user nobody, without privileges or capabilities.
+pub fn run_as_nobody(host: &Host, args: &[&str]) -> Output {
+    let mut all = vec!["--reuid=65534", "--regid=65534", "--clear-groups", MCAST];
+    all.extend(args);
+    host.exec("setpriv", &all)
+}
+
+/// The JSON Lines events of `out` whose type is `kind`.
+pub fn events_of(out: &Output, kind: &str) -> Vec<serde_json::Value> {
+    json_lines(out)
+        .into_iter()
+        .filter(|e| e["type"] == kind)
+        .collect()
+}
