@@ -270,3 +270,66 @@ fn without_cap_net_raw_it_says_how_to_get_it() {
          or let mcast capture once and for all: sudo setcap cap_net_raw+ep $(command -v mcast)\n"
     );
 }
+
+/// A second querier, speaking IGMPv2 from a lower address (a raw socket in host 2), beside
+/// the bridge's IGMPv3 one: both named, the lower one elected, and the warnings say the
+/// queriers disagree and that v2 rules out source-specific joins.
+#[test]
+fn two_queriers_that_disagree_are_warned_about() {
+    let lab = Lab::new(2);
+    lab.querier(3, 2, 1);
+    let (a, rogue) = (lab.host(1), lab.host(2));
+    let watch = spawn(command(
+        a,
+        &["watch", "-4", "-i", IFACE, "-d", "4s", "--json"],
+    ));
+    std::thread::sleep(Duration::from_millis(1800));
+    let from = rogue.v4;
+    rogue.run(move || {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let sock = Socket::new(
+            Domain::IPV4,
+            Type::RAW,
+            Some(Protocol::from(libc::IPPROTO_RAW)),
+        )
+        .unwrap();
+        sock.set_header_included_v4(true).unwrap();
+        // An IGMPv2 general query (max response 10 s) and its checksum.
+        let mut igmp = [0x11u8, 100, 0, 0, 0, 0, 0, 0];
+        let sum: u32 = igmp
+            .chunks(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+            .sum();
+        let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+        igmp[2..4].copy_from_slice(&sum.to_be_bytes());
+        let mut p = vec![0x45, 0xc0, 0, 28, 0, 0, 0, 0, 1, 2, 0, 0];
+        p.extend(from.octets());
+        p.extend([224, 0, 0, 1]);
+        p.extend(igmp);
+        let to = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(224, 0, 0, 1), 0);
+        for _ in 0..3 {
+            sock.send_to(&p, &to.into()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    });
+    let events = json_lines(&finish(watch, WAIT));
+    let kinds: Vec<&str> = of_type(&events, "warning")
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"old_querier"), "{kinds:?}");
+    assert!(kinds.contains(&"queriers_disagree"), "{kinds:?}");
+    let summary = events.last().unwrap();
+    let queriers = summary["queriers"].as_array().unwrap();
+    let elected: Vec<&str> = queriers
+        .iter()
+        .filter(|q| q["elected"] == true)
+        .map(|q| q["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(elected, ["192.0.2.2"], "the lowest address: {summary}");
+    assert!(
+        queriers
+            .iter()
+            .any(|q| q["address"] == "192.0.2.254" && q["protocol"] == "IGMPv3")
+    );
+}
