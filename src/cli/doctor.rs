@@ -78,11 +78,11 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
             checks::route(&case),
             checks::group(&case),
             checks::mac_alias(&case),
-            checks::rp_filter(&case, rp_counter),
-            checks::version(&case),
-            checks::limits(&case),
-            checks::port(&case),
-            checks::firewall(&case),
+            super::doctor_kernel::rp_filter(&case, rp_counter),
+            super::doctor_kernel::version(&case),
+            super::doctor_kernel::limits(&case),
+            super::doctor_net::port(&case),
+            super::doctor_net::firewall(&case),
         ]
     };
     if let Some(d) = args.listen.filter(|_| !args.send) {

@@ -3,7 +3,9 @@
 mod docs;
 mod doctor;
 mod doctor_checks;
+mod doctor_kernel;
 mod doctor_listen;
+mod doctor_net;
 mod doctor_proc;
 mod escape;
 mod events;
