@@ -26,6 +26,7 @@ mod parse;
 mod pcap;
 mod ping;
 mod ping_stats;
+mod ping_times;
 mod ping_wire;
 mod platform;
 mod recv;
@@ -37,6 +38,7 @@ mod send;
 mod send_loop;
 mod stdin_lines;
 mod watch;
+mod watch_print;
 mod watch_state;
 
 use std::process::ExitCode;

@@ -5,25 +5,23 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Result, bail};
 use clap::Args;
-use serde::Serialize;
 
 use mcast::capture::Capture;
-use mcast::wire::igmp::{self, Message, Packet};
+use mcast::wire::igmp;
 use mcast::{ErrorKind, IfaceSpec};
 
-use super::events;
 use super::exit::Exit;
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::pcap::Pcap;
 use super::platform::stop;
-use super::watch_state::{Warning, Watch, protocol};
+use super::watch_print::{message_line, summary, warning_line};
+use super::watch_state::Watch;
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
@@ -51,102 +49,8 @@ pub struct WatchArgs {
     json: bool,
 }
 
-/// What every message event carries.
-#[derive(Serialize)]
-struct Seen {
-    time: String,
-    interface: String,
-    source: String,
-    destination: String,
-    protocol: String,
-    ttl: u8,
-    outgoing: bool,
-}
-
-#[derive(Serialize)]
-struct RecordOut {
-    record: &'static str,
-    group: String,
-    sources: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct QuerierOut {
-    interface: String,
-    address: String,
-    protocol: String,
-    elected: bool,
-    queries: u64,
-    interval_s: Option<f64>,
-    max_response_ms: u32,
-    qrv: u8,
-    qqi_s: u32,
-}
-
-#[derive(Serialize)]
-struct GroupOut {
-    group: String,
-    mode: &'static str,
-    sources: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct HostOut {
-    interface: String,
-    address: String,
-    protocol: String,
-    groups: Vec<GroupOut>,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum WatchEvent {
-    Query {
-        #[serde(flatten)]
-        seen: Seen,
-        group: Option<String>,
-        sources: Vec<String>,
-        max_response_ms: u32,
-        s_flag: bool,
-        qrv: u8,
-        qqi_s: u32,
-    },
-    Report {
-        #[serde(flatten)]
-        seen: Seen,
-        records: Vec<RecordOut>,
-    },
-    Leave {
-        #[serde(flatten)]
-        seen: Seen,
-        group: String,
-    },
-    Warning {
-        time: String,
-        kind: &'static str,
-        interface: String,
-        family: &'static str,
-        subject: Option<String>,
-        message: String,
-    },
-    Summary {
-        command: &'static str,
-        packets: u64,
-        kernel_drops: u64,
-        ignored: u64,
-        untracked: u64,
-        aged: u64,
-        queriers: Vec<QuerierOut>,
-        hosts: Vec<HostOut>,
-    },
-}
-
-fn strings(v: &[IpAddr]) -> Vec<String> {
-    v.iter().map(ToString::to_string).collect()
-}
-
 /// Interface names by index, looked up again when an unknown index appears.
-struct Names(HashMap<u32, String>);
+pub struct Names(HashMap<u32, String>);
 
 impl Names {
     fn load() -> Result<Names> {
@@ -158,7 +62,7 @@ impl Names {
         ))
     }
 
-    fn of(&mut self, index: u32) -> String {
+    pub fn of(&mut self, index: u32) -> String {
         if !self.0.contains_key(&index)
             && let Ok(fresh) = Names::load()
         {
@@ -289,246 +193,4 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
     )?;
     out.flush()?;
     Ok(Exit::Success)
-}
-
-/// Who a message came from and what it says, in words.
-fn describe(p: &Packet) -> String {
-    let v4 = p.source.is_ipv4();
-    let list = |v: &[IpAddr]| strings(v).join(", ");
-    match &p.message {
-        Message::Query(q) => {
-            let mut s = match (q.group, q.sources.is_empty()) {
-                (None, _) => "general query".to_string(),
-                (Some(g), true) => format!("group-specific query for {g}"),
-                (Some(g), false) => format!("query for {g} from {}", list(&q.sources)),
-            };
-            s += &format!(
-                ", max response {:.1} s",
-                f64::from(q.max_response_ms) / 1000.0
-            );
-            if q.qrv != 0 || q.qqi_s != 0 {
-                s += &format!(", QRV {}, QQI {} s", q.qrv, q.qqi_s);
-            }
-            if q.suppress {
-                s += ", S";
-            }
-            format!("{} {s}", protocol(v4, q.version))
-        }
-        Message::Report { version, records } => {
-            let parts: Vec<String> = records
-                .iter()
-                .map(|r| {
-                    if *version < 3 && v4 || *version < 2 && !v4 {
-                        r.group.to_string()
-                    } else if r.sources.is_empty() {
-                        format!("{} {}", r.kind.name(), r.group)
-                    } else {
-                        format!("{} {} ({})", r.kind.name(), r.group, list(&r.sources))
-                    }
-                })
-                .collect();
-            format!("{} report: {}", protocol(v4, *version), parts.join("; "))
-        }
-        Message::Leave { group } => {
-            let what = if v4 { "IGMPv2 leave" } else { "MLDv1 done" };
-            format!("{what} {group}")
-        }
-    }
-}
-
-fn seen(when: SystemTime, iface: &str, outgoing: bool, p: &Packet, version: u8) -> Seen {
-    Seen {
-        time: events::timestamp(when),
-        interface: iface.to_string(),
-        source: p.source.to_string(),
-        destination: p.destination.to_string(),
-        protocol: protocol(p.source.is_ipv4(), version),
-        ttl: p.ttl,
-        outgoing,
-    }
-}
-
-fn message_line(
-    out: &mut Stdout,
-    json: bool,
-    when: SystemTime,
-    iface: &str,
-    outgoing: bool,
-    p: &Packet,
-) -> std::io::Result<()> {
-    if !json {
-        let stamp = events::timestamp(when);
-        let clock = stamp.get(11..23).unwrap_or(&stamp);
-        let from = if outgoing { " (sent by this host)" } else { "" };
-        return out
-            .text_line(|l| writeln!(l, "{clock} {iface} {}{from} {}", p.source, describe(p)));
-    }
-    let event = match &p.message {
-        Message::Query(q) => WatchEvent::Query {
-            seen: seen(when, iface, outgoing, p, q.version),
-            group: q.group.map(|g| g.to_string()),
-            sources: strings(&q.sources),
-            max_response_ms: q.max_response_ms,
-            s_flag: q.suppress,
-            qrv: q.qrv,
-            qqi_s: q.qqi_s,
-        },
-        Message::Report { version, records } => WatchEvent::Report {
-            seen: seen(when, iface, outgoing, p, *version),
-            records: records
-                .iter()
-                .map(|r| RecordOut {
-                    record: r.kind.name(),
-                    group: r.group.to_string(),
-                    sources: strings(&r.sources),
-                })
-                .collect(),
-        },
-        Message::Leave { group } => WatchEvent::Leave {
-            seen: seen(
-                when,
-                iface,
-                outgoing,
-                p,
-                if p.source.is_ipv4() { 2 } else { 1 },
-            ),
-            group: group.to_string(),
-        },
-    };
-    out.json_line(&event)
-}
-
-fn warning_line(out: &mut Stdout, json: bool, iface: &str, w: &Warning) -> std::io::Result<()> {
-    if json {
-        out.json_line(&WatchEvent::Warning {
-            time: events::timestamp(SystemTime::now()),
-            kind: w.kind.key(),
-            interface: iface.to_string(),
-            family: if w.v4 { "ipv4" } else { "ipv6" },
-            subject: w.subject.map(|s| s.to_string()),
-            message: w.message.clone(),
-        })
-    } else {
-        out.text_line(|l| writeln!(l, "warning: {iface}: {}", w.message))
-    }
-}
-
-fn summary(
-    out: &mut Stdout,
-    json: bool,
-    watch: &Watch,
-    names: &mut Names,
-    (packets, drops, ignored): (u64, u64, u64),
-) -> std::io::Result<()> {
-    let now = Instant::now();
-    let queriers: Vec<QuerierOut> = watch
-        .queriers
-        .iter()
-        .map(|((i, a), q)| QuerierOut {
-            interface: names.of(*i),
-            address: a.to_string(),
-            protocol: protocol(a.is_ipv4(), q.version),
-            elected: watch
-                .elected(*i, a.is_ipv4(), now)
-                .is_some_and(|(e, _)| e == *a),
-            queries: q.queries,
-            interval_s: q
-                .interval
-                .map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0),
-            max_response_ms: q.max_response_ms,
-            qrv: q.qrv,
-            qqi_s: q.qqi_s,
-        })
-        .collect();
-    let hosts: Vec<HostOut> = watch
-        .hosts()
-        .into_iter()
-        .map(|h| HostOut {
-            interface: names.of(h.ifindex),
-            address: h.host.to_string(),
-            protocol: protocol(h.host.is_ipv4(), h.version),
-            groups: h
-                .groups
-                .iter()
-                .map(|(g, m)| GroupOut {
-                    group: g.to_string(),
-                    mode: if m.exclude { "exclude" } else { "include" },
-                    sources: strings(&m.sources),
-                })
-                .collect(),
-        })
-        .collect();
-    if json {
-        return out.json_line(&WatchEvent::Summary {
-            command: "watch",
-            packets,
-            kernel_drops: drops,
-            ignored,
-            untracked: watch.untracked,
-            aged: watch.aged,
-            queriers,
-            hosts,
-        });
-    }
-    writeln!(out, "--- queriers ---")?;
-    if queriers.is_empty() {
-        writeln!(out, "  none heard")?;
-    }
-    for q in &queriers {
-        let every = q
-            .interval_s
-            .map_or(String::new(), |s| format!(", every {s:.1} s"));
-        writeln!(
-            out,
-            "  {} {} {}{}{every}, {}, max response {:.1} s, QRV {}, QQI {} s",
-            q.interface,
-            q.address,
-            q.protocol,
-            if q.elected { " (elected)" } else { "" },
-            if q.queries == 1 {
-                "1 query".to_string()
-            } else {
-                format!("{} queries", q.queries)
-            },
-            f64::from(q.max_response_ms) / 1000.0,
-            q.qrv,
-            q.qqi_s
-        )?;
-    }
-    writeln!(out, "--- hosts ---")?;
-    if hosts.is_empty() {
-        writeln!(out, "  none heard")?;
-    }
-    for h in &hosts {
-        let groups: Vec<String> = h
-            .groups
-            .iter()
-            .map(|g| match (g.mode, g.sources.is_empty()) {
-                ("include", _) => format!("{} from {}", g.group, g.sources.join(", ")),
-                (_, true) => format!("{} any source", g.group),
-                _ => format!("{} any source but {}", g.group, g.sources.join(", ")),
-            })
-            .collect();
-        writeln!(
-            out,
-            "  {} {} {}: {}",
-            h.interface,
-            h.address,
-            h.protocol,
-            groups.join("; ")
-        )?;
-    }
-    writeln!(
-        out,
-        "captured {packets} packets, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}",
-        if watch.untracked > 0 {
-            format!(
-                ", {} reports past the {} entries kept",
-                watch.untracked,
-                super::watch_state::MAX_ENTRIES
-            )
-        } else {
-            String::new()
-        }
-    )
 }

@@ -1,0 +1,196 @@
+//! Tests of the IGMP and MLD reader: every version's messages, byte by byte, and cut packets.
+
+use super::*;
+
+/// An IPv4 header (with the router alert option) around `igmp`.
+fn v4(src: [u8; 4], dst: [u8; 4], igmp: &[u8]) -> Vec<u8> {
+    let total = (24 + igmp.len()) as u16;
+    let mut p = vec![0x46, 0xc0];
+    p.extend(total.to_be_bytes());
+    p.extend([0, 0, 0, 0, 1, 2, 0, 0]);
+    p.extend(src);
+    p.extend(dst);
+    p.extend([0x94, 0x04, 0, 0]);
+    p.extend(igmp);
+    p
+}
+
+/// An IPv6 header and an 8-byte hop-by-hop header around `icmp`.
+fn v6(src: &str, dst: &str, icmp: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0];
+    p.extend(((8 + icmp.len()) as u16).to_be_bytes());
+    p.extend([0, 1]);
+    p.extend(src.parse::<Ipv6Addr>().unwrap().octets());
+    p.extend(dst.parse::<Ipv6Addr>().unwrap().octets());
+    p.extend([58, 0, 5, 2, 0, 0, 1, 0]);
+    p.extend(icmp);
+    p
+}
+
+#[test]
+fn igmp_queries_of_every_version() {
+    let general_v3 = v4(
+        [192, 0, 2, 254],
+        [224, 0, 0, 1],
+        &[0x11, 100, 0, 0, 0, 0, 0, 0, 0x02, 125, 0, 0],
+    );
+    let p = parse(&general_v3).unwrap();
+    assert_eq!(p.source.to_string(), "192.0.2.254");
+    assert_eq!(p.ttl, 1);
+    let Message::Query(q) = p.message else {
+        panic!("a query")
+    };
+    assert_eq!(
+        (
+            q.version,
+            q.group,
+            q.max_response_ms,
+            q.qrv,
+            q.qqi_s,
+            q.suppress
+        ),
+        (3, None, 10_000, 2, 125, false)
+    );
+    let v2 = v4(
+        [192, 0, 2, 254],
+        [224, 0, 0, 1],
+        &[0x11, 100, 0, 0, 0, 0, 0, 0],
+    );
+    let Message::Query(q) = parse(&v2).unwrap().message else {
+        panic!()
+    };
+    assert_eq!((q.version, q.max_response_ms), (2, 10_000));
+    let v1 = v4(
+        [192, 0, 2, 254],
+        [224, 0, 0, 1],
+        &[0x11, 0, 0, 0, 0, 0, 0, 0],
+    );
+    let Message::Query(q) = parse(&v1).unwrap().message else {
+        panic!()
+    };
+    assert_eq!(q.version, 1);
+    // Group-and-source-specific, with a floating-point max response (0x80: 128 tenths)
+    // and the S flag.
+    let gss = v4(
+        [192, 0, 2, 254],
+        [232, 1, 1, 1],
+        &[0x11, 0x80, 0, 0, 232, 1, 1, 1, 0x0a, 60, 0, 1, 192, 0, 2, 9],
+    );
+    let Message::Query(q) = parse(&gss).unwrap().message else {
+        panic!()
+    };
+    assert_eq!(q.group.unwrap().to_string(), "232.1.1.1");
+    assert_eq!(q.sources, ["192.0.2.9".parse::<IpAddr>().unwrap()]);
+    assert_eq!((q.max_response_ms, q.suppress, q.qrv), (12_800, true, 2));
+}
+
+#[test]
+fn igmp_reports_and_leaves() {
+    // v3: two records, an ALLOW_NEW_SOURCES with two sources and a CHANGE_TO_EXCLUDE
+    // with an auxiliary word that must be skipped.
+    let mut m = vec![0x22, 0, 0, 0, 0, 0, 0, 2];
+    m.extend([5, 0, 0, 2, 232, 1, 1, 1, 192, 0, 2, 1, 192, 0, 2, 2]);
+    m.extend([4, 1, 0, 0, 239, 1, 1, 1, 9, 9, 9, 9]);
+    let p = parse(&v4([192, 0, 2, 2], [224, 0, 0, 22], &m)).unwrap();
+    let Message::Report { version, records } = p.message else {
+        panic!()
+    };
+    assert_eq!(version, 3);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].kind, RecordType::AllowNewSources);
+    assert_eq!(records[0].sources.len(), 2);
+    assert_eq!(
+        (records[1].kind, records[1].group.to_string()),
+        (RecordType::ChangeToExclude, "239.1.1.1".into())
+    );
+    let v2 = v4(
+        [192, 0, 2, 2],
+        [239, 1, 1, 1],
+        &[0x16, 0, 0, 0, 239, 1, 1, 1],
+    );
+    assert!(matches!(
+        parse(&v2).unwrap().message,
+        Message::Report { version: 2, .. }
+    ));
+    let leave = v4(
+        [192, 0, 2, 2],
+        [224, 0, 0, 2],
+        &[0x17, 0, 0, 0, 239, 1, 1, 1],
+    );
+    assert_eq!(
+        parse(&leave).unwrap().message,
+        Message::Leave {
+            group: "239.1.1.1".parse().unwrap()
+        }
+    );
+}
+
+#[test]
+fn mld_messages() {
+    let mut q = vec![130, 0, 0, 0, 0x27, 0x10, 0, 0];
+    q.extend([0u8; 16]);
+    q.extend([0x02, 125, 0, 0]);
+    let p = parse(&v6("fe80::1", "ff02::1", &q)).unwrap();
+    let Message::Query(q) = p.message else {
+        panic!()
+    };
+    assert_eq!(
+        (q.version, q.group, q.max_response_ms, q.qrv, q.qqi_s),
+        (2, None, 10_000, 2, 125)
+    );
+    let mut v1 = vec![130, 0, 0, 0, 0x27, 0x10, 0, 0];
+    v1.extend([0u8; 16]);
+    let Message::Query(q) = parse(&v6("fe80::1", "ff02::1", &v1)).unwrap().message else {
+        panic!()
+    };
+    assert_eq!(q.version, 1);
+    let mut r = vec![143, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 1];
+    r.extend("ff3e::1".parse::<Ipv6Addr>().unwrap().octets());
+    r.extend("2001:db8::9".parse::<Ipv6Addr>().unwrap().octets());
+    let Message::Report { version, records } =
+        parse(&v6("fe80::2", "ff02::16", &r)).unwrap().message
+    else {
+        panic!()
+    };
+    assert_eq!(version, 2);
+    assert_eq!(records[0].kind, RecordType::ChangeToInclude);
+    assert_eq!(records[0].sources[0].to_string(), "2001:db8::9");
+    let mut done = vec![132, 0, 0, 0, 0, 0, 0, 0];
+    done.extend("ff15::1".parse::<Ipv6Addr>().unwrap().octets());
+    assert!(matches!(
+        parse(&v6("fe80::2", "ff02::2", &done)).unwrap().message,
+        Message::Leave { .. }
+    ));
+}
+
+#[test]
+fn codes_in_floating_point_form() {
+    assert_eq!(igmp_code(127), 127);
+    assert_eq!(igmp_code(0x80), 128);
+    assert_eq!(igmp_code(0xff), 31744);
+    assert_eq!(mld_code(10_000), 10_000);
+    assert_eq!(mld_code(0x8000), 0x1000 << 3);
+}
+
+#[test]
+fn every_cut_of_a_valid_packet_is_an_error_not_a_panic() {
+    let mut m = vec![0x22, 0, 0, 0, 0, 0, 0, 1];
+    m.extend([1, 0, 0, 1, 232, 1, 1, 1, 192, 0, 2, 1]);
+    let p = v4([192, 0, 2, 2], [224, 0, 0, 22], &m);
+    for n in 0..p.len() {
+        let _ = parse(&p[..n]);
+    }
+    let mut r = vec![143, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1];
+    r.extend([0xff; 32]);
+    let p = v6("fe80::2", "ff02::16", &r);
+    for n in 0..p.len() {
+        let _ = parse(&p[..n]);
+    }
+    // A record count far beyond the bytes.
+    let big = v4(
+        [192, 0, 2, 2],
+        [224, 0, 0, 22],
+        &[0x22, 0, 0, 0, 0, 0, 0xff, 0xff],
+    );
+    assert!(parse(&big).is_err());
+}
