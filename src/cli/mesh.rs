@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -15,7 +15,7 @@ use serde::Serialize;
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
 use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
-use super::events;
+use super::events::{self, now_ns};
 use super::exit::Exit;
 use super::lanes::{Lanes, wait_any};
 use super::mesh_peer::MeshPeer;
@@ -138,12 +138,6 @@ fn plan(args: &MeshArgs, own: &[IpAddr]) -> Result<Plan> {
         others,
         group,
     })
-}
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// The sockets of the mesh. The first is bound to the port: every host talks to it, and

@@ -30,6 +30,7 @@ mod ping_times;
 mod ping_wire;
 mod platform;
 mod recv;
+mod recv_counts;
 mod recv_print;
 mod reflect;
 mod reflect_policy;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -14,7 +14,7 @@ use serde::Serialize;
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
 use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
-use super::events;
+use super::events::{self, now_ns};
 use super::exit::Exit;
 use super::lanes::{Lanes, wait_any};
 use super::output::{Stdout, going_on};
@@ -74,12 +74,6 @@ enum PingEvent<'a> {
         #[serde(flatten)]
         server: &'a ServerSummary,
     },
-}
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// The sockets of one family: joined to the group from its servers, as many to a socket as

@@ -4,24 +4,25 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io::Write;
 use std::net::IpAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Result, bail};
 use clap::Args;
 
 use mcast::addr::is_ssm_range;
 use mcast::probe::Probe;
-use mcast::stats::{Ending, ProbeStats};
+use mcast::stats::ProbeStats;
 use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone, iface};
 
 use super::platform::stop;
 
-use super::events::{self, Event, MembershipChange, RecvSummary, SenderSummary};
+use super::events::{self, Event, MembershipChange, now_ns};
 use super::exit::{Exit, not_held, warn};
 use super::labels::Labels;
 use super::link_watch::LinkWatch;
 use super::output::{Stdout, going_on};
 use super::parse;
+use super::recv_counts::{Counts, EndedBy, interim, summarize};
 use super::recv_print::{Datagram, print_packet, tell_link};
 
 /// Large enough for any UDP datagram, and for a full GRO buffer of coalesced ones.
@@ -66,51 +67,6 @@ pub struct RecvArgs {
     json: bool,
 }
 
-/// What a run counted.
-struct Counts {
-    packets: u64,
-    bytes: u64,
-    probes: u64,
-    foreign: u64,
-    truncated: u64,
-    kernel_drops: Option<u32>,
-    first: Option<Instant>,
-    last: Option<Instant>,
-    stats: ProbeStats,
-    /// Why receiving ended.
-    ended_by: EndedBy,
-}
-
-/// Why receiving ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EndedBy {
-    Count,
-    Duration,
-    Timeout,
-    Signal,
-}
-
-impl EndedBy {
-    /// The JSON summary's `ended_by`.
-    fn key(self) -> &'static str {
-        match self {
-            EndedBy::Count => "count",
-            EndedBy::Duration => "duration",
-            EndedBy::Timeout => "timeout",
-            EndedBy::Signal => "signal",
-        }
-    }
-
-    fn words(self) -> &'static str {
-        match self {
-            EndedBy::Count => "--count was reached",
-            EndedBy::Duration => "the duration ended",
-            EndedBy::Timeout => "the timeout passed",
-            EndedBy::Signal => "stopped",
-        }
-    }
-}
-
 fn check(args: &RecvArgs) -> Result<()> {
     let g = args.group.ip;
     for s in &args.sources {
@@ -126,12 +82,6 @@ fn check(args: &RecvArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos().min(u128::from(u64::MAX)) as u64)
 }
 
 pub fn run(args: RecvArgs) -> Result<Exit> {
@@ -223,20 +173,6 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
     }
     out.flush()?;
     outcome(&args, &counts)
-}
-
-/// The figures so far, as an `interval` event or a text block.
-fn interim(out: &mut Stdout, json: bool, c: &Counts, joined_at: Instant) -> Result<()> {
-    let mut summary = summarize(c, joined_at);
-    summary.ended_by = None;
-    if json {
-        out.json_line(&Event::Interval(summary))?;
-    } else {
-        writeln!(out, "so far:")?;
-        events::recv_summary_text(out, &summary)?;
-    }
-    out.flush()?;
-    Ok(())
 }
 
 /// Sets the receive buffer and says so when the kernel granted less than asked (Linux caps
@@ -461,72 +397,6 @@ fn interface_name(names: &mut HashMap<u32, String>, ifindex: Option<u32>) -> Opt
         }
     };
     Some(name.as_str())
-}
-
-fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
-    let elapsed = joined_at.elapsed().as_secs_f64();
-    let ending = match c.ended_by {
-        EndedBy::Timeout => Ending::Quiet,
-        _ => Ending::Stopped { now_ns: now_ns() },
-    };
-    let senders: Vec<SenderSummary> = c
-        .stats
-        .senders()
-        .iter()
-        .map(|s| {
-            let delay = s.delay_ms();
-            SenderSummary {
-                sender: events::sender_id(s.sender),
-                source: s.source.to_string(),
-                planned: s.planned,
-                received: s.received,
-                lost: s.lost(ending),
-                pending: s.pending(ending),
-                duplicates: s.duplicates,
-                reordered: s.reordered,
-                stale: s.stale,
-                implausible: s.implausible(),
-                delay_min_ms: delay.map(|d| d.0),
-                delay_avg_ms: delay.map(|d| d.1),
-                delay_max_ms: delay.map(|d| d.2),
-                jitter_ms: s.jitter_ms(),
-            }
-        })
-        .collect();
-    // Crafted or corrupt senders are shown, not added: their numbers would swamp the rest.
-    let total = |f: fn(&SenderSummary) -> u64| {
-        senders
-            .iter()
-            .filter(|s| !s.implausible)
-            .fold(0u64, |sum, s| sum.saturating_add(f(s)))
-    };
-    RecvSummary {
-        command: "recv",
-        packets: c.packets,
-        bytes: c.bytes,
-        elapsed_ms: elapsed * 1000.0,
-        // Over the span from first to last arrival, so waiting before and after does not
-        // dilute it: n datagrams sent at rate r arrive over (n - 1) / r.
-        rate_pps: match (c.first, c.last) {
-            (Some(f), Some(l)) if l > f && c.packets > 1 => {
-                (c.packets - 1) as f64 / (l - f).as_secs_f64()
-            }
-            _ => 0.0,
-        },
-        first_after_ms: c.first.map(|f| (f - joined_at).as_secs_f64() * 1000.0),
-        ended_by: Some(c.ended_by.key()),
-        joined: false,
-        probes: c.probes,
-        foreign: c.foreign,
-        truncated: c.truncated,
-        lost: total(|s| s.lost),
-        duplicates: total(|s| s.duplicates),
-        reordered: total(|s| s.reordered),
-        untracked_senders: c.stats.untracked,
-        kernel_drops: c.kernel_drops.map(u64::from),
-        rcvbuf: None,
-        senders,
-    }
 }
 
 fn outcome(args: &RecvArgs, c: &Counts) -> Result<Exit> {

@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use mcast::wire::ssmping::{self, Message};
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, Protocol, protocol_of};
+
+use super::events::now_ns;
 
 /// Clients followed for rate limiting; past this, new clients share the global budget only.
 pub const MAX_CLIENTS: usize = 10_000;
@@ -157,12 +159,6 @@ pub fn answer(
             }
         }
     }
-}
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// A session id no one can guess from outside this process.

@@ -1,7 +1,7 @@
 //! The send loops: paced or flat-out batches of messages and probes, and stdin line by line.
 
 use std::io::{self, IsTerminal, Write};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
@@ -9,6 +9,7 @@ use mcast::pace::{GapHistogram, Pacer};
 use mcast::probe::Probe;
 use mcast::{Destination, McastSocket, SendPath};
 
+use super::events::now_ns;
 use super::platform::stop;
 
 use super::stdin_lines::{Next, StdinLines};
@@ -54,12 +55,6 @@ pub struct Limits {
     pub count: Option<u64>,
     pub rate: Option<f64>,
     pub end: Option<Instant>,
-}
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Sends datagrams from `template` until the count, the deadline or a stop signal.

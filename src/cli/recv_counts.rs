@@ -1,0 +1,138 @@
+//! What `mcast recv` counted, why it ended, and the figures it prints of them: the summary
+//! at the end and, with --report or Ctrl-\, the figures so far.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use mcast::stats::{Ending, ProbeStats};
+
+use super::events::{self, Event, RecvSummary, SenderSummary, now_ns};
+use super::output::Stdout;
+
+/// What a run counted.
+pub struct Counts {
+    pub packets: u64,
+    pub bytes: u64,
+    pub probes: u64,
+    pub foreign: u64,
+    pub truncated: u64,
+    pub kernel_drops: Option<u32>,
+    pub first: Option<Instant>,
+    pub last: Option<Instant>,
+    pub stats: ProbeStats,
+    /// Why receiving ended.
+    pub ended_by: EndedBy,
+}
+
+/// Why receiving ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndedBy {
+    Count,
+    Duration,
+    Timeout,
+    Signal,
+}
+
+impl EndedBy {
+    /// The JSON summary's `ended_by`.
+    pub fn key(self) -> &'static str {
+        match self {
+            EndedBy::Count => "count",
+            EndedBy::Duration => "duration",
+            EndedBy::Timeout => "timeout",
+            EndedBy::Signal => "signal",
+        }
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            EndedBy::Count => "--count was reached",
+            EndedBy::Duration => "the duration ended",
+            EndedBy::Timeout => "the timeout passed",
+            EndedBy::Signal => "stopped",
+        }
+    }
+}
+
+/// The figures so far, as an `interval` event or a text block.
+pub fn interim(out: &mut Stdout, json: bool, c: &Counts, joined_at: Instant) -> Result<()> {
+    let mut summary = summarize(c, joined_at);
+    summary.ended_by = None;
+    if json {
+        out.json_line(&Event::Interval(summary))?;
+    } else {
+        writeln!(out, "so far:")?;
+        events::recv_summary_text(out, &summary)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The figures of a run, as the summary and `interval` events print them.
+pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
+    let elapsed = joined_at.elapsed().as_secs_f64();
+    let ending = match c.ended_by {
+        EndedBy::Timeout => Ending::Quiet,
+        _ => Ending::Stopped { now_ns: now_ns() },
+    };
+    let senders: Vec<SenderSummary> = c
+        .stats
+        .senders()
+        .iter()
+        .map(|s| {
+            let delay = s.delay_ms();
+            SenderSummary {
+                sender: events::sender_id(s.sender),
+                source: s.source.to_string(),
+                planned: s.planned,
+                received: s.received,
+                lost: s.lost(ending),
+                pending: s.pending(ending),
+                duplicates: s.duplicates,
+                reordered: s.reordered,
+                stale: s.stale,
+                implausible: s.implausible(),
+                delay_min_ms: delay.map(|d| d.0),
+                delay_avg_ms: delay.map(|d| d.1),
+                delay_max_ms: delay.map(|d| d.2),
+                jitter_ms: s.jitter_ms(),
+            }
+        })
+        .collect();
+    // Crafted or corrupt senders are shown, not added: their numbers would swamp the rest.
+    let total = |f: fn(&SenderSummary) -> u64| {
+        senders
+            .iter()
+            .filter(|s| !s.implausible)
+            .fold(0u64, |sum, s| sum.saturating_add(f(s)))
+    };
+    RecvSummary {
+        command: "recv",
+        packets: c.packets,
+        bytes: c.bytes,
+        elapsed_ms: elapsed * 1000.0,
+        // Over the span from first to last arrival, so waiting before and after does not
+        // dilute it: n datagrams sent at rate r arrive over (n - 1) / r.
+        rate_pps: match (c.first, c.last) {
+            (Some(f), Some(l)) if l > f && c.packets > 1 => {
+                (c.packets - 1) as f64 / (l - f).as_secs_f64()
+            }
+            _ => 0.0,
+        },
+        first_after_ms: c.first.map(|f| (f - joined_at).as_secs_f64() * 1000.0),
+        ended_by: Some(c.ended_by.key()),
+        joined: false,
+        probes: c.probes,
+        foreign: c.foreign,
+        truncated: c.truncated,
+        lost: total(|s| s.lost),
+        duplicates: total(|s| s.duplicates),
+        reordered: total(|s| s.reordered),
+        untracked_senders: c.stats.untracked,
+        kernel_drops: c.kernel_drops.map(u64::from),
+        rcvbuf: None,
+        senders,
+    }
+}
