@@ -302,7 +302,11 @@ fn mesh_events_have_exactly_their_keys() {
         assert!(is_time(&p["time"]), "{p}");
     }
     let pair = of("pair");
-    assert_eq!(pair.len(), 1);
+    assert_eq!(
+        pair.len(),
+        2,
+        "its own column, and the other host's, shared"
+    );
     assert_eq!(
         keys(pair[0]),
         sorted(vec![
@@ -340,6 +344,7 @@ fn mesh_events_have_exactly_their_keys() {
             "host",
             "hosts",
             "pairs",
+            "complete",
             "multicast_works",
             "unicast_only",
             "no_reply"

@@ -57,7 +57,23 @@ fn mcast_and_omping_hosts_in_one_mesh() {
             stdout(&out),
             stderr(&out)
         );
-        let pairs = pairs(&out);
+        let all = pairs(&out);
+        // This host's own column, measured here; the other mcast host's column, shared.
+        let pairs: Vec<_> = all
+            .iter()
+            .filter(|p| p["to"] == hosts[i].as_str())
+            .collect();
+        let shared: BTreeSet<_> = all
+            .iter()
+            .filter(|p| p["to"] != hosts[i].as_str())
+            .map(|p| p["to"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            shared,
+            BTreeSet::from([hosts[1 - i].as_str()]),
+            "omping shares nothing"
+        );
+        assert_eq!(all.len(), 6);
         let from: BTreeSet<_> = pairs.iter().map(|p| p["from"].as_str().unwrap()).collect();
         let others: BTreeSet<_> = hosts
             .iter()
@@ -65,8 +81,7 @@ fn mcast_and_omping_hosts_in_one_mesh() {
             .filter(|h| *h != hosts[i])
             .collect();
         assert_eq!(from, others, "one pair from each other host");
-        for p in &pairs {
-            assert_eq!(p["to"], hosts[i].as_str());
+        for p in &all {
             for path in ["unicast", "multicast"] {
                 assert_eq!(
                     (p[path]["sent"].as_u64(), p[path]["received"].as_u64()),
@@ -82,9 +97,10 @@ fn mcast_and_omping_hosts_in_one_mesh() {
             (
                 matrix["type"].as_str(),
                 matrix["pairs"].as_u64(),
-                matrix["multicast_works"].as_u64()
+                matrix["multicast_works"].as_u64(),
+                matrix["complete"].as_bool()
             ),
-            (Some("matrix"), Some(3), Some(3)),
+            (Some("matrix"), Some(6), Some(6), Some(false)),
             "{matrix}"
         );
     }
@@ -117,9 +133,9 @@ fn mcast_and_omping_hosts_in_one_mesh() {
     }
 }
 
-/// Twelve mcast hosts: every ordered pair measured at its receiver, a full 12x12 matrix with
-/// no loss on either path, though each host joins from eleven sources (one socket may hold
-/// ten).
+/// Twelve mcast hosts: every ordered pair measured at its receiver and shared, so each host
+/// prints the full 12x12 matrix with no loss on either path, though each joins from eleven
+/// sources (one socket may hold ten).
 #[test]
 fn twelve_hosts_make_a_complete_matrix() {
     let lab = Lab::new(12);
@@ -127,7 +143,6 @@ fn twelve_hosts_make_a_complete_matrix() {
     let children: Vec<_> = (1..=12)
         .map(|i| spawn(command(lab.host(i), &mesh_args(&hosts))))
         .collect();
-    let mut matrix = BTreeSet::new();
     for child in children {
         let out = finish(child, Duration::from_secs(30));
         assert_eq!(
@@ -137,18 +152,22 @@ fn twelve_hosts_make_a_complete_matrix() {
             stdout(&out),
             stderr(&out)
         );
+        // Each host prints the whole matrix: its own column and the eleven the others shared.
+        let mut matrix = BTreeSet::new();
         for p in pairs(&out) {
             assert_eq!(p["multicast"]["received"], 5, "{p}");
             assert_eq!(p["unicast"]["received"], 5, "{p}");
             assert_eq!(p["multicast"]["loss_pct"], 0.0, "{p}");
+            assert_ne!(p["from"], p["to"]);
             matrix.insert((p["from"].to_string(), p["to"].to_string()));
         }
+        assert_eq!(
+            matrix.len(),
+            12 * 11,
+            "every ordered pair of distinct hosts"
+        );
+        assert_eq!(json_lines(&out).pop().unwrap()["complete"], true);
     }
-    assert_eq!(
-        matrix.len(),
-        12 * 11,
-        "every ordered pair of distinct hosts"
-    );
 }
 
 /// A listed host that runs nothing is given up after --wait, and its row says so: exit 1,
@@ -185,6 +204,7 @@ fn a_silent_host_is_given_up_and_named() {
     );
     let verdicts: Vec<_> = pairs(&out)
         .iter()
+        .filter(|p| p["to"] == hosts[1].as_str())
         .map(|p| {
             (
                 p["from"].as_str().unwrap().to_string(),

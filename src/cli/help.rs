@@ -203,10 +203,11 @@ port 4321 (RFC 6450: an init opens a session, each echo request gets a unicast a
 reply) and pings every other host, joined to the group from each of them (source-specific) or \
 from any source. Only hosts of the list are answered. Each host measures what reaches it: its \
 table has a row per other host (the sender of those replies) with both paths' counts, loss and \
-round trip, and a verdict. The full matrix is the union of every host's table, or of the pair \
-events of every host's --json. A host that answers nothing within --wait is given up; with -c, \
-a host goes on answering until the others have sent their -c requests or gone quiet. Exit \
-status 0 when multicast arrived from every other host, 1 otherwise.",
+round trip, and a verdict. When done, mcast hosts send each other these columns, so each prints \
+the whole matrix (rows send, columns receive; multicast, then unicast); omping hosts share \
+nothing, and their columns show as ?. A host that answers nothing within --wait is given up; \
+with -c, a host goes on answering until the others have sent their -c requests or gone quiet. \
+Exit status 0 when multicast arrived on every pair known, 1 otherwise.",
             COMMON,
         ],
         files: &[],

@@ -2,7 +2,7 @@
 //! them all over RFC 6450 (so omping hosts can take part), then tells, for every other host,
 //! whether its multicast reached this one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -19,6 +19,7 @@ use super::events::{self, now_ns};
 use super::exit::Exit;
 use super::lanes::{Lanes, wait_any};
 use super::mesh_peer::MeshPeer;
+use super::mesh_share::{Row, decode, encode, is_share};
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::ping_stats::{PathSummary, Verdict};
@@ -86,6 +87,7 @@ enum MeshEvent<'a> {
         host: String,
         hosts: Vec<String>,
         pairs: usize,
+        complete: bool,
         multicast_works: usize,
         unicast_only: usize,
         no_reply: usize,
@@ -203,6 +205,12 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     let mut next = started;
     let mut last_request = started;
     let mut finished_at: Option<Instant> = None;
+    // The matrix: the columns other mcast hosts shared, the hosts known to be mcast (their
+    // server information says so), and the sharing of this host's own column.
+    let mut columns: HashMap<IpAddr, Vec<Row>> = HashMap::new();
+    let mut mcast_peers: HashSet<IpAddr> = HashSet::new();
+    let (mut shares, mut next_share) = (0u32, started);
+    let mut settled_at: Option<Instant> = None;
     let mut buf = [0u8; 4096];
     'run: while !stop::requested() {
         let now = Instant::now();
@@ -223,8 +231,26 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             let others_done = peers
                 .iter()
                 .all(|p| p.done_asking(args.count, now, quiet, since));
-            // Answer the others until they are done, but not for ever.
-            if (replies_in && others_done) || now >= since + args.wait.max(quiet) {
+            if replies_in && shares < 3 && now >= next_share {
+                // Sent three times, a little apart: a lost datagram should not cost a column.
+                let column = encode(&own_column(&peers));
+                for p in &peers {
+                    let to = SocketAddr::new(p.addr, args.port);
+                    let _ = lanes.socks[0].socket().send_to(&column, &to.into());
+                }
+                shares += 1;
+                next_share = now + Duration::from_millis(300);
+            }
+            // Answer the others until they are done, then wait a little for their columns,
+            // but not for ever.
+            if replies_in && others_done {
+                let settled = *settled_at.get_or_insert(now);
+                let columns_in = mcast_peers.iter().all(|p| columns.contains_key(p));
+                if (columns_in && shares > 0) || now >= settled + args.timeout {
+                    break;
+                }
+            }
+            if now >= since + args.wait.max(quiet) + args.timeout {
                 break;
             }
         }
@@ -254,6 +280,15 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                 continue;
             }
             let data = &r.data[..];
+            if is_share(data) {
+                if let Some(rows) = decode(data) {
+                    columns.insert(from, rows);
+                }
+                continue;
+            }
+            if mcast_server(data) {
+                mcast_peers.insert(from);
+            }
             if let Some(ans) = answer(data, from, &mut sessions, &extra, 0) {
                 let first = p.asked(ans.seq, Instant::now());
                 let (local, ifindex) = (r.destination, r.ifindex);
@@ -298,9 +333,33 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             }
         }
     }
-    let exit = report(&mut out, &args, &plan, &peers)?;
+    let exit = report(&mut out, &args, &plan, &peers, &columns)?;
     out.flush()?;
     Ok(exit)
+}
+
+/// Whether a datagram is an RFC 6450 server response from an mcast host.
+fn mcast_server(data: &[u8]) -> bool {
+    use mcast::wire::rfc6450::{Kind, Message};
+    Message::decode(data).is_ok_and(|m| {
+        m.kind == Kind::Response && m.server_info.is_some_and(|i| i.starts_with("mcast "))
+    })
+}
+
+/// This host's column: what reached it from each other host.
+fn own_column(peers: &[MeshPeer]) -> Vec<Row> {
+    peers
+        .iter()
+        .map(|p| {
+            let s = p.stats.summary(p.addr.to_string());
+            Row {
+                from: p.addr,
+                unicast: s.unicast,
+                multicast: s.multicast,
+                first_multicast_ms: s.first_multicast_ms,
+            }
+        })
+        .collect()
 }
 
 /// Sends `p` its next request, or an init while it has given no session.
@@ -381,39 +440,85 @@ fn tell(out: &mut Stdout, json: bool, peer: IpAddr, event: &'static str) -> std:
     out.flush()
 }
 
-/// The pairs that end at this host and the matrix line; the exit status.
-fn report(out: &mut Stdout, args: &MeshArgs, plan: &Plan, peers: &[MeshPeer]) -> Result<Exit> {
-    let mut verdicts = [0usize; 3];
-    let mut rows = Vec::new();
-    for p in peers {
-        let v = p.stats.verdict();
-        verdicts[v as usize] += 1;
-        rows.push((p.addr, p.stats.summary(p.addr.to_string()), v));
+/// The verdict of a pair from its counts.
+fn verdict_of(r: &Row) -> Verdict {
+    match (r.unicast.received, r.multicast.received) {
+        (_, m) if m > 0 => Verdict::MulticastWorks,
+        (u, _) if u > 0 => Verdict::UnicastOnly,
+        _ => Verdict::NoReply,
     }
+}
+
+/// Every pair known: this host's column, then the columns the others shared, as (receiver,
+/// row); rows about hosts not in the list are left out.
+fn all_pairs(
+    args: &MeshArgs,
+    plan: &Plan,
+    own: Vec<Row>,
+    columns: &HashMap<IpAddr, Vec<Row>>,
+) -> Vec<(IpAddr, Row)> {
+    let mut pairs: Vec<(IpAddr, Row)> = own.into_iter().map(|r| (plan.local, r)).collect();
+    for to in args.hosts.iter().filter(|h| **h != plan.local) {
+        for r in columns.get(to).into_iter().flatten() {
+            if r.from != *to && args.hosts.contains(&r.from) {
+                pairs.push((*to, r.clone()));
+            }
+        }
+    }
+    pairs
+}
+
+/// The pairs and the matrix, as JSON or text; the exit status.
+fn report(
+    out: &mut Stdout,
+    args: &MeshArgs,
+    plan: &Plan,
+    peers: &[MeshPeer],
+    columns: &HashMap<IpAddr, Vec<Row>>,
+) -> Result<Exit> {
+    let pairs = all_pairs(args, plan, own_column(peers), columns);
+    let mut verdicts = [0usize; 3];
+    for (_, r) in &pairs {
+        verdicts[verdict_of(r) as usize] += 1;
+    }
+    let n = args.hosts.len();
+    let complete = pairs.len() == n * (n - 1);
     if args.json {
-        for (addr, s, v) in &rows {
+        for (to, r) in &pairs {
             out.json_line(&MeshEvent::Pair {
-                from: addr.to_string(),
-                to: plan.local.to_string(),
-                unicast: &s.unicast,
-                multicast: &s.multicast,
-                first_multicast_ms: s.first_multicast_ms,
-                verdict: v.key(),
+                from: r.from.to_string(),
+                to: to.to_string(),
+                unicast: &r.unicast,
+                multicast: &r.multicast,
+                first_multicast_ms: r.first_multicast_ms,
+                verdict: verdict_of(r).key(),
             })?;
         }
         out.json_line(&MeshEvent::Matrix {
             command: "mesh",
             host: plan.local.to_string(),
             hosts: args.hosts.iter().map(|h| h.to_string()).collect(),
-            pairs: rows.len(),
+            pairs: pairs.len(),
+            complete,
             multicast_works: verdicts[Verdict::MulticastWorks as usize],
             unicast_only: verdicts[Verdict::UnicastOnly as usize],
             no_reply: verdicts[Verdict::NoReply as usize],
         })?;
     } else {
+        let rows: Vec<_> = peers
+            .iter()
+            .map(|p| {
+                (
+                    p.addr,
+                    p.stats.summary(p.addr.to_string()),
+                    p.stats.verdict(),
+                )
+            })
+            .collect();
         super::mesh_table::write(out, plan.local, &rows)?;
+        super::mesh_table::matrix(out, &args.hosts, &pairs)?;
     }
-    let all_multicast = verdicts[Verdict::MulticastWorks as usize] == rows.len();
+    let all_multicast = verdicts[Verdict::MulticastWorks as usize] == pairs.len();
     Ok(if all_multicast {
         Exit::Success
     } else {

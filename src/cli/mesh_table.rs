@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 use std::net::IpAddr;
 
+use super::mesh_share::Row;
 use super::ping_stats::{PathSummary, ServerSummary, Verdict};
 
 /// One path's cell: received/sent, loss, average round trip.
@@ -76,10 +77,87 @@ pub fn write(
     Ok(())
 }
 
+/// The whole matrix as far as it is known: rows the senders, columns the receivers, each
+/// cell the multicast loss and average round trip, then the same for unicast; "?" where the
+/// receiver shared nothing (an omping host, or one that ended first).
+pub fn matrix(out: &mut impl Write, hosts: &[IpAddr], pairs: &[(IpAddr, Row)]) -> io::Result<()> {
+    for (name, path) in [("multicast", true), ("unicast", false)] {
+        let cell = |from: IpAddr, to: IpAddr| -> String {
+            if from == to {
+                return "-".into();
+            }
+            pairs
+                .iter()
+                .find(|(t, r)| *t == to && r.from == from)
+                .map_or("?".into(), |(_, r)| {
+                    let p = if path { &r.multicast } else { &r.unicast };
+                    match p.rtt_avg_ms {
+                        Some(avg) => format!("{:.1}% {avg:.3}", p.loss_pct),
+                        None => format!("{:.1}%", p.loss_pct),
+                    }
+                })
+        };
+        let names: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+        let mut width = names.iter().map(String::len).max().unwrap_or(0);
+        for &f in hosts {
+            for &t in hosts {
+                width = width.max(cell(f, t).len());
+            }
+        }
+        writeln!(
+            out,
+            "--- {name}: loss and average round trip (ms), rows send, columns receive ---"
+        )?;
+        let mut line = format!("{:<width$}", "");
+        for n in &names {
+            line += &format!("  {n:<width$}");
+        }
+        writeln!(out, "{}", line.trim_end())?;
+        for (f, n) in hosts.iter().zip(&names) {
+            let mut line = format!("{n:<width$}");
+            for &t in hosts {
+                line += &format!("  {:<width$}", cell(*f, t));
+            }
+            writeln!(out, "{}", line.trim_end())?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::ping_stats::ServerStats;
     use super::*;
+
+    #[test]
+    fn the_matrix_has_a_cell_per_pair_and_marks_what_is_unknown() {
+        let mut s = ServerStats {
+            sent: 2,
+            last_seq: 2,
+            ..ServerStats::default()
+        };
+        s.unicast.record(1, 1_000_000, Some(0));
+        s.multicast.record(1, 2_000_000, Some(0));
+        let sum = s.summary(String::new());
+        let hosts: Vec<IpAddr> = ["192.0.2.1", "192.0.2.2"]
+            .iter()
+            .map(|h| h.parse().unwrap())
+            .collect();
+        let row = Row {
+            from: hosts[1],
+            unicast: sum.unicast,
+            multicast: sum.multicast,
+            first_multicast_ms: None,
+        };
+        let mut text = Vec::new();
+        matrix(&mut text, &hosts, &[(hosts[0], row)]).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "             192.0.2.1    192.0.2.2");
+        assert_eq!(lines[2], "192.0.2.1    -            ?");
+        assert_eq!(lines[3], "192.0.2.2    50.0% 2.000  -");
+        assert_eq!(lines[7], "192.0.2.2    50.0% 1.000  -");
+    }
 
     #[test]
     fn rows_line_up_and_failures_get_advice() {

@@ -20,6 +20,7 @@ mod lanes;
 mod link_watch;
 mod mesh;
 mod mesh_peer;
+mod mesh_share;
 mod mesh_table;
 mod output;
 mod parse;

@@ -87,7 +87,7 @@ impl PathStats {
 }
 
 /// One path's figures, as the summary prints them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PathSummary {
     pub sent: u64,
     pub received: u64,

@@ -47,6 +47,8 @@ pub fn request_for(
         (Proto::Rfc6450, None) => {
             let mut m = rfc6450::Message::new(rfc6450::Kind::Init);
             m.client_id = Some(pid.to_be_bytes().to_vec());
+            // Its name and version: mcast mesh hosts tell each other apart from omping so.
+            m.option_request = vec![rfc6450::OPT_SERVER_INFO];
             // The group we want, as a prefix: servers such as omping require it.
             m.mcast_prefix = group.map(rfc6450::prefix_of);
             (m.encode(), false)

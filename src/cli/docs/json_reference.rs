@@ -409,7 +409,7 @@ const KINDS: &[Kind] = &[
     },
     Kind {
         name: "pair",
-        when: "mesh, at the end, one per other host",
+        when: "mesh, at the end, one per ordered pair known: this host's column, then the columns the other mcast hosts shared",
         fields: &[
             ("type", "string", "pair"),
             (
@@ -444,7 +444,12 @@ const KINDS: &[Kind] = &[
             (
                 "pairs",
                 "number",
-                "pairs measured here (one per other host); every host's pairs make the whole matrix",
+                "pairs printed: this host's own (one per other host) and those the other mcast hosts shared",
+            ),
+            (
+                "complete",
+                "boolean",
+                "every ordered pair of the list is known (false when omping hosts, which share nothing, take part, or a host ended first)",
             ),
             ("multicast_works", "number", "pairs whose multicast arrived"),
             (
@@ -454,7 +459,7 @@ const KINDS: &[Kind] = &[
             ),
             ("no_reply", "number", "pairs with no reply at all"),
         ],
-        example: r#"{"type":"matrix","command":"mesh","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":2,"multicast_works":2,"unicast_only":0,"no_reply":0}"#,
+        example: r#"{"type":"matrix","command":"mesh","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"multicast_works":6,"unicast_only":0,"no_reply":0}"#,
     },
     Kind {
         name: "query",

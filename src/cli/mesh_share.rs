@@ -1,0 +1,189 @@
+//! How `mcast mesh` hosts hand each other their columns of the matrix: once a host's own
+//! pinging is done, it sends every other host what reached it from each sender, so each can
+//! print the whole matrix. mcast's own message on the mesh port ("MCM" and a version), which
+//! other RFC 6450 hosts (omping) ignore as not theirs; their columns stay unknown.
+
+use std::net::IpAddr;
+
+use super::ping_stats::PathSummary;
+
+const MAGIC: &[u8; 4] = b"MCM1";
+/// A column larger than this many senders is not believed.
+const MAX_ROWS: usize = 4096;
+
+/// What reached the sharing host from one sender.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub from: IpAddr,
+    pub unicast: PathSummary,
+    pub multicast: PathSummary,
+    pub first_multicast_ms: Option<f64>,
+}
+
+/// Whether a datagram is a shared column (rather than ssmping or RFC 6450).
+pub fn is_share(datagram: &[u8]) -> bool {
+    datagram.starts_with(MAGIC)
+}
+
+fn put_f(out: &mut Vec<u8>, v: Option<f64>) {
+    // None as all ones: a NaN no figure here ever is.
+    out.extend(v.map_or(u64::MAX, f64::to_bits).to_be_bytes());
+}
+
+fn put_path(out: &mut Vec<u8>, p: &PathSummary) {
+    for n in [p.sent, p.received, p.duplicates, p.reordered] {
+        out.extend(n.to_be_bytes());
+    }
+    put_f(out, Some(p.loss_pct));
+    for v in [
+        p.loss_since_first_pct,
+        p.rtt_min_ms,
+        p.rtt_avg_ms,
+        p.rtt_max_ms,
+        p.rtt_mdev_ms,
+    ] {
+        put_f(out, v);
+    }
+    out.push(p.hops.unwrap_or(u8::MAX));
+}
+
+/// A column as bytes.
+pub fn encode(rows: &[Row]) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    out.extend((rows.len() as u16).to_be_bytes());
+    for r in rows {
+        match r.from {
+            IpAddr::V4(a) => {
+                out.push(4);
+                out.extend(a.octets());
+            }
+            IpAddr::V6(a) => {
+                out.push(6);
+                out.extend(a.octets());
+            }
+        }
+        put_path(&mut out, &r.unicast);
+        put_path(&mut out, &r.multicast);
+        put_f(&mut out, r.first_multicast_ms);
+    }
+    out
+}
+
+/// A cursor over untrusted bytes: every read checked.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_be_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn f(&mut self) -> Option<Option<f64>> {
+        let bits = self.u64()?;
+        Some(
+            (bits != u64::MAX)
+                .then(|| f64::from_bits(bits))
+                .filter(|v| v.is_finite()),
+        )
+    }
+
+    fn path(&mut self) -> Option<PathSummary> {
+        let (sent, received, duplicates, reordered) =
+            (self.u64()?, self.u64()?, self.u64()?, self.u64()?);
+        let loss_pct = self.f()?.unwrap_or(0.0);
+        let (since, min, avg, max, mdev) = (self.f()?, self.f()?, self.f()?, self.f()?, self.f()?);
+        let hops = self.take(1)?[0];
+        Some(PathSummary {
+            sent,
+            received,
+            duplicates,
+            reordered,
+            loss_pct,
+            loss_since_first_pct: since,
+            rtt_min_ms: min,
+            rtt_avg_ms: avg,
+            rtt_max_ms: max,
+            rtt_mdev_ms: mdev,
+            hops: (hops != u8::MAX).then_some(hops),
+        })
+    }
+}
+
+/// A column from bytes; None for anything malformed.
+pub fn decode(bytes: &[u8]) -> Option<Vec<Row>> {
+    let mut r = Reader(bytes.strip_prefix(MAGIC)?);
+    let n = usize::from(u16::from_be_bytes(r.take(2)?.try_into().ok()?));
+    if n > MAX_ROWS {
+        return None;
+    }
+    let mut rows = Vec::with_capacity(n);
+    for _ in 0..n {
+        let from = match r.take(1)?[0] {
+            4 => IpAddr::from(<[u8; 4]>::try_from(r.take(4)?).ok()?),
+            6 => IpAddr::from(<[u8; 16]>::try_from(r.take(16)?).ok()?),
+            _ => return None,
+        };
+        rows.push(Row {
+            from,
+            unicast: r.path()?,
+            multicast: r.path()?,
+            first_multicast_ms: r.f()?,
+        });
+    }
+    r.0.is_empty().then_some(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::ping_stats::ServerStats;
+
+    fn row(from: &str, replies: u32) -> Row {
+        let mut s = ServerStats {
+            sent: 3,
+            last_seq: 3,
+            ..ServerStats::default()
+        };
+        for seq in 1..=replies {
+            s.unicast.record(seq, 120_000, Some(0));
+            s.multicast.record(seq, 150_000, Some(1));
+        }
+        s.first_multicast_ms = (replies > 0).then_some(0.25);
+        let sum = s.summary(from.into());
+        Row {
+            from: from.parse().unwrap(),
+            unicast: sum.unicast,
+            multicast: sum.multicast,
+            first_multicast_ms: sum.first_multicast_ms,
+        }
+    }
+
+    #[test]
+    fn a_column_comes_back_as_it_went() {
+        let rows = vec![row("192.0.2.2", 3), row("2001:db8::9", 0)];
+        let bytes = encode(&rows);
+        assert!(is_share(&bytes));
+        assert_eq!(decode(&bytes).unwrap(), rows);
+    }
+
+    #[test]
+    fn anything_cut_or_padded_is_refused() {
+        let bytes = encode(&[row("192.0.2.2", 2)]);
+        for n in 0..bytes.len() {
+            assert!(decode(&bytes[..n]).is_none(), "cut at {n}");
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(decode(&long).is_none());
+        assert!(decode(b"MCM1\xff\xff").is_none(), "too many rows");
+        assert!(!is_share(b"Q\x00\x01"));
+    }
+}
