@@ -160,6 +160,16 @@ pub fn interface(case: &Case) -> Check {
 
 pub fn route(case: &Case) -> Check {
     const C: &str = "route";
+    if case.group.is_ipv6() && link_scoped(case.group) {
+        return Check::new(
+            C,
+            Status::Skipped,
+            format!(
+                "{} is link-scoped: the interface names its link, no route applies",
+                case.group
+            ),
+        );
+    }
     let routed = mcast::iface::route_for(case.group);
     let prefix = if case.v4() { "224.0.0.0/4" } else { "ff00::/8" };
     match (routed, &case.given) {
