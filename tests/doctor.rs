@@ -68,6 +68,19 @@ fn a_healthy_host_is_all_ok() {
             .unwrap()
             .starts_with("eth0")
     );
+    // A link-scoped IPv6 group names its link; without it, nothing says which.
+    let (code, c) = doctor(lab.host(1), &["ff02::1234%eth0", "7777"]);
+    assert_eq!(code, Some(0), "{c:?}");
+    assert_eq!(
+        (status(&c, "interface"), status(&c, "route")),
+        ("ok", "skipped")
+    );
+    let (code, c) = doctor(lab.host(1), &["ff02::1234", "7777"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        c["interface"]["fix"],
+        "give -i IFACE, or write the group as ff02::1234%IFACE"
+    );
 }
 
 #[test]
