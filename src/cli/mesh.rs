@@ -211,7 +211,8 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     let mut mcast_peers: HashSet<IpAddr> = HashSet::new();
     let (mut shares, mut next_share) = (0u32, started);
     let mut settled_at: Option<Instant> = None;
-    let mut buf = [0u8; 4096];
+    // Room for any datagram: a shared column grows with the mesh (about 190 bytes a host).
+    let mut buf = vec![0u8; 65_536];
     'run: while !stop::requested() {
         let now = Instant::now();
         let waited_out = now >= started + args.wait;
@@ -234,6 +235,13 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             if replies_in && shares < 3 && now >= next_share {
                 // Sent three times, a little apart: a lost datagram should not cost a column.
                 let column = encode(&own_column(&peers));
+                if column.len() > 65_000 && shares == 0 {
+                    super::exit::warn(format_args!(
+                        "this host's column ({} bytes for {} hosts) does not fit a datagram: the others will not see it",
+                        column.len(),
+                        peers.len()
+                    ));
+                }
                 for p in &peers {
                     let to = SocketAddr::new(p.addr, args.port);
                     let _ = lanes.socks[0].socket().send_to(&column, &to.into());
