@@ -161,6 +161,9 @@ fn a_port_held_without_sharing_and_an_aliased_mac_are_named() {
         evidence.contains("0.0.0.0:7777 by ") && evidence.contains("without sharing"),
         "{evidence}"
     );
+    // The holder is this test's own process, named with its id.
+    let me = format!(" (pid {})", std::process::id());
+    assert!(evidence.contains(&me), "{evidence}");
     assert_eq!(status(&c, "mac_alias"), "warn");
     assert!(
         c["mac_alias"]["evidence"]

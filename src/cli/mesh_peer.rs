@@ -178,6 +178,17 @@ mod tests {
         assert_eq!(p.replied(1, 5, None, true, 3_500_000), (true, true));
         assert_eq!(p.replied(1, 5, None, true, 4_000_000), (false, false));
         assert_eq!(p.stats.first_multicast_ms, Some(2.5));
+        // A later, fresh one is not the first: the time stays.
+        p.sent(2, 5_000_000);
+        assert_eq!(p.replied(2, 5, None, true, 6_000_000), (true, false));
+        assert_eq!(p.stats.first_multicast_ms, Some(2.5));
+        // A first reply that is a duplicate on a path still counts as nothing new.
+        let mut q = peer();
+        q.sent(1, 0);
+        q.stats.multicast.record(1, 5, None);
+        q.stats.multicast.received = 0;
+        assert_eq!(q.replied(1, 5, None, true, 10), (false, false));
+        assert_eq!(q.stats.first_multicast_ms, None);
         assert_eq!(p.stats.multicast.duplicates, 1);
     }
 
@@ -185,6 +196,10 @@ mod tests {
     fn all_in_once_both_replies_to_the_last_request_came() {
         let mut p = peer();
         assert!(!p.all_in(), "nothing sent yet");
+        // Replies numbered 0 (no request has that number) do not make it so.
+        p.replied(0, 5, None, false, 1);
+        p.replied(0, 5, None, true, 1);
+        assert!(!p.all_in(), "still nothing sent");
         p.sent(1, 10);
         p.sent(2, 20);
         p.replied(2, 5, None, false, 30);

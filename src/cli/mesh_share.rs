@@ -184,6 +184,10 @@ mod tests {
         long.push(0);
         assert!(decode(&long).is_none());
         assert!(decode(b"MCM1\xff\xff").is_none(), "too many rows");
+        let most = vec![row("192.0.2.2", 1); MAX_ROWS];
+        assert_eq!(decode(&encode(&most)).map(|r| r.len()), Some(MAX_ROWS));
+        let more = vec![row("192.0.2.2", 1); MAX_ROWS + 1];
+        assert!(decode(&encode(&more)).is_none(), "one row past the most");
         assert!(!is_share(b"Q\x00\x01"));
     }
 }

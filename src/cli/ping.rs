@@ -86,8 +86,6 @@ pub struct Family {
 /// A socket for pinging: an ephemeral port, not blocking.
 fn lane(server: IpAddr) -> Result<McastSocket> {
     let sock = McastSocket::new(IpMode::for_addr(server), false)?;
-    // Where the OS has no transmit stamps, the time read before each send stands.
-    let _ = sock.enable_tx_timestamps();
     sock.bind(None, &Service::Port(0))?;
     sock.socket().set_nonblocking(true)?;
     Ok(sock)
@@ -133,7 +131,15 @@ fn open(args: &PingArgs) -> Result<(HashMap<bool, Family>, Vec<usize>)> {
 
 pub fn run(args: PingArgs) -> Result<Exit> {
     let (mut families, lane_of) = open(&args)?;
+    // Transmit stamps on every socket, or on none (where the OS has none, the time read
+    // before each send stands).
+    let on: Vec<bool> = families
+        .values()
+        .flat_map(|f| f.lanes.socks.iter())
+        .map(|s| s.enable_tx_timestamps().unwrap_or(false))
+        .collect();
     let mut stamps = TxStamps::default();
+    stamps.enabled = on.iter().all(|o| *o);
     let index: HashMap<IpAddr, usize> = args
         .servers
         .iter()

@@ -9,6 +9,8 @@ use super::ping::Family;
 /// before each send: the stamps are numbered per socket in send order.
 #[derive(Default)]
 pub struct TxStamps {
+    /// Whether the sockets stamp at all (not on macOS): without, nothing is kept.
+    pub enabled: bool,
     /// Sends made on each socket (family, lane) so far: the next stamp's number.
     counts: HashMap<(bool, usize), u32>,
     /// Requests awaiting their stamp: (family, lane, number) to (server, seq, send time read).
@@ -18,16 +20,18 @@ pub struct TxStamps {
 impl TxStamps {
     /// Notes a send on `lane`: a request of `server` numbered `seq`, or an init (None).
     pub fn sent(&mut self, lane: (bool, usize), request: Option<(usize, u32, u64)>) {
+        if !self.enabled {
+            return;
+        }
         let n = self.counts.entry(lane).or_insert(0);
         if let Some(r) = request {
             self.waiting.insert((lane.0, lane.1, *n), r);
         }
         *n = n.wrapping_add(1);
-        if self.waiting.len() > 65_536 {
-            // Stamps that never came (a socket without them): forget the oldest half.
-            let cut = n.wrapping_sub(32_768);
+        if let Some((_, _, newest)) = request.filter(|_| self.waiting.len() > MAX_WAITING) {
+            // Stamps come within milliseconds: one still awaited after a second never will.
             self.waiting
-                .retain(|(f, l, k), _| (*f, *l) != lane || k.wrapping_sub(cut) < 32_768);
+                .retain(|_, (_, _, read)| newest.saturating_sub(*read) < 1_000_000_000);
         }
     }
 
@@ -52,6 +56,9 @@ impl TxStamps {
         }
     }
 }
+
+/// Requests awaiting their stamp, at most (beyond, those a second old are dropped).
+const MAX_WAITING: usize = 65_536;
 
 /// When each request left, per server: the last `RING` of them, and the first of all.
 pub struct SendTimes {
@@ -93,7 +100,10 @@ mod tests {
     #[test]
     fn kernel_stamps_replace_send_times_by_their_number_within_reason() {
         let mut t = SendTimes::new(2);
-        let mut stamps = TxStamps::default();
+        let mut stamps = TxStamps {
+            enabled: true,
+            ..TxStamps::default()
+        };
         let lane = (true, 0);
         stamps.sent(lane, None); // an init: number 0, no request
         for (server, seq, read) in [
@@ -116,6 +126,36 @@ mod tests {
         // Another socket's stamp of the same number belongs to none of these.
         stamps.apply((true, 1), &[(1, 5)], &mut t);
         assert_eq!(t.get(0, 1), Some(1_000_000_700));
+    }
+
+    #[test]
+    fn stamps_that_never_come_are_forgotten_and_late_ones_not_trusted() {
+        let mut t = SendTimes::new(1);
+        let mut stamps = TxStamps {
+            enabled: true,
+            ..TxStamps::default()
+        };
+        let lane = (true, 0);
+        // A request a millisecond for 70 s, none ever stamped: only the last second's kept.
+        for k in 0..70_000u64 {
+            stamps.sent(lane, Some((0, k as u32, k * 1_000_000)));
+        }
+        assert!(
+            stamps.waiting.len() <= MAX_WAITING,
+            "{}",
+            stamps.waiting.len()
+        );
+        assert!(stamps.waiting.len() >= 1000);
+        assert!(stamps.waiting.contains_key(&(true, 0, 69_999)));
+        assert!(!stamps.waiting.contains_key(&(true, 0, 0)));
+        // A stamp 50 ms after the time read is too late to be the send's own.
+        t.sent(0, 69_999, 1);
+        stamps.apply(lane, &[(69_999, 69_999 * 1_000_000 + 50_000_000)], &mut t);
+        assert_eq!(t.get(0, 69_999), Some(1));
+        // Where the OS stamps nothing, nothing is kept.
+        let mut off = TxStamps::default();
+        off.sent(lane, Some((0, 1, 1)));
+        assert!(off.waiting.is_empty());
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub struct Querier {
 }
 
 /// Distinct warnings remembered (so each is told once); past it, new ones are not told.
-const MAX_TOLD: usize = 10_000;
+pub const MAX_TOLD: usize = 10_000;
 
 /// A group as one host reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,11 +280,7 @@ impl Watch {
                 None
             };
             if let Some(what) = what {
-                let (lo, hi) = if other < from {
-                    (other, from)
-                } else {
-                    (from, other)
-                };
+                let (lo, hi) = (other.min(from), other.max(from));
                 self.warn(
                     out,
                     Kind::QueriersDisagree,

@@ -241,3 +241,264 @@ fn memberships_age_out_with_the_queriers_timers_and_memory_is_bounded() {
     }
     assert_eq!((w.memberships.len(), w.untracked), (MAX_ENTRIES, 10));
 }
+
+fn mld_query(from: &str, version: u8) -> Packet {
+    Packet {
+        destination: "ff02::1".parse().unwrap(),
+        ..query(from, version, 125)
+    }
+}
+
+#[test]
+fn kinds_have_their_json_names() {
+    let all = [
+        (Kind::NoQuerier, "no_querier"),
+        (Kind::OldQuerier, "old_querier"),
+        (Kind::QueriersDisagree, "queriers_disagree"),
+        (Kind::HostOlderVersion, "host_older_version"),
+        (Kind::AsmInSsmRange, "asm_in_ssm_range"),
+    ];
+    for (k, name) in all {
+        assert_eq!(k.key(), name);
+    }
+}
+
+#[test]
+fn old_querier_versions_by_family() {
+    let t0 = Instant::now();
+    let mut w = Watch::new(&[], Duration::from_secs(125), t0);
+    assert!(
+        w.observe(ETH, &query("192.0.2.9", 3, 125), t0).is_empty(),
+        "IGMPv3"
+    );
+    assert!(
+        w.observe(ETH, &mld_query("fe80::9", 2), t0).is_empty(),
+        "MLDv2"
+    );
+    let v1 = w.observe(ETH, &mld_query("fe80::8", 1), t0);
+    assert_eq!(kinds(&v1)[0], Kind::OldQuerier);
+    assert!(v1[0].message.contains("speaks MLDv1") && v1[0].message.ends_with("use MLDv2"));
+}
+
+#[test]
+fn only_live_queriers_of_the_same_link_and_family_can_disagree() {
+    let t0 = Instant::now();
+    let timeout = Duration::from_secs(10);
+    let mut w = Watch::new(&[], timeout, t0);
+    w.observe(ETH, &query("192.0.2.9", 3, 125), t0);
+    // Another link, another family, the same querier again: no disagreement.
+    assert!(
+        w.observe(ETH + 1, &query("192.0.2.8", 3, 60), t0)
+            .is_empty()
+    );
+    assert!(w.observe(ETH, &mld_query("fe80::1", 2), t0).is_empty());
+    assert!(w.observe(ETH, &query("192.0.2.9", 3, 125), t0).is_empty());
+    // Same version and interval: they agree.
+    assert!(w.observe(ETH, &query("192.0.2.7", 3, 125), t0).is_empty());
+    // An interval of 0 is not given (pre-v3): nothing to compare.
+    assert!(w.observe(ETH, &query("192.0.2.6", 3, 0), t0).is_empty());
+    // A querier silent for the whole timeout is gone: nothing to disagree with.
+    let mut w = Watch::new(&[], timeout, t0);
+    w.observe(ETH, &query("192.0.2.9", 3, 125), t0);
+    assert!(
+        w.observe(ETH, &query("192.0.2.4", 3, 30), t0 + timeout)
+            .is_empty()
+    );
+    // Intervals that differ, told once whichever speaks next, about the lower address.
+    let mut w = Watch::new(&[], timeout, t0);
+    w.observe(ETH, &query("192.0.2.3", 3, 125), t0);
+    let told = w.observe(ETH, &query("192.0.2.9", 3, 60), t0);
+    assert_eq!(kinds(&told), [Kind::QueriersDisagree]);
+    assert!(
+        told[0]
+            .message
+            .contains("192.0.2.3 queries every 125 s, 192.0.2.9 every 60 s")
+    );
+    assert_eq!(told[0].subject, Some("192.0.2.3".parse().unwrap()));
+    assert!(
+        w.observe(ETH, &query("192.0.2.3", 3, 125), t0).is_empty(),
+        "told once"
+    );
+}
+
+#[test]
+fn a_querier_is_elected_only_within_the_timeout() {
+    let t0 = Instant::now();
+    let timeout = Duration::from_secs(10);
+    let mut w = Watch::new(&[], timeout, t0);
+    w.observe(ETH, &query("192.0.2.9", 3, 125), t0);
+    assert!(
+        w.elected(ETH, true, t0 + timeout - Duration::from_millis(1))
+            .is_some()
+    );
+    assert!(w.elected(ETH, true, t0 + timeout).is_none());
+}
+
+#[test]
+fn ssm_warnings_name_how_the_group_was_asked_for_in_each_version() {
+    let t0 = Instant::now();
+    let mut w = Watch::new(&[], Duration::from_secs(125), t0);
+    let asm = w.observe(
+        ETH,
+        &report("192.0.2.2", 3, RecordType::ModeIsExclude, "239.1.1.1", &[]),
+        t0,
+    );
+    assert!(asm.is_empty(), "239/8 is any-source: fine");
+    let v3 = w.observe(
+        ETH,
+        &report("192.0.2.2", 3, RecordType::ModeIsExclude, "232.1.1.1", &[]),
+        t0,
+    );
+    assert!(
+        v3[0].message.contains("by MODE_IS_EXCLUDE (any source)"),
+        "{}",
+        v3[0].message
+    );
+    let mld1 = w.observe(
+        ETH,
+        &report("fe80::2", 1, RecordType::ModeIsExclude, "ff3e::1", &[]),
+        t0,
+    );
+    assert!(
+        mld1[0].message.contains("by an MLDv1 report (any source)"),
+        "{}",
+        mld1[0].message
+    );
+    let mld2 = w.observe(
+        ETH,
+        &report("fe80::3", 2, RecordType::ChangeToExclude, "ff3e::2", &[]),
+        t0,
+    );
+    assert!(
+        mld2[0]
+            .message
+            .contains("by CHANGE_TO_EXCLUDE (any source)"),
+        "{}",
+        mld2[0].message
+    );
+}
+
+#[test]
+fn sources_allowed_and_blocked_in_exclude_mode_change_the_exclusions() {
+    let t0 = Instant::now();
+    let mut w = Watch::new(&[], Duration::from_secs(125), t0);
+    let key = (
+        ETH,
+        "192.0.2.2".parse::<IpAddr>().unwrap(),
+        "239.1.1.1".parse::<IpAddr>().unwrap(),
+    );
+    w.observe(
+        ETH,
+        &report(
+            "192.0.2.2",
+            3,
+            RecordType::ChangeToExclude,
+            "239.1.1.1",
+            &["192.0.2.8", "192.0.2.9"],
+        ),
+        t0,
+    );
+    w.observe(
+        ETH,
+        &report(
+            "192.0.2.2",
+            3,
+            RecordType::AllowNewSources,
+            "239.1.1.1",
+            &["192.0.2.8"],
+        ),
+        t0,
+    );
+    let m = &w.memberships[&key];
+    assert!(m.exclude);
+    assert_eq!(
+        m.sources,
+        ["192.0.2.9".parse::<IpAddr>().unwrap()],
+        "8 allowed again"
+    );
+    w.observe(
+        ETH,
+        &report(
+            "192.0.2.2",
+            3,
+            RecordType::BlockOldSources,
+            "239.1.1.1",
+            &["192.0.2.7"],
+        ),
+        t0,
+    );
+    assert_eq!(w.memberships[&key].sources.len(), 2, "7 excluded too");
+}
+
+#[test]
+fn hosts_are_bounded_even_when_their_groups_are_gone() {
+    let t0 = Instant::now();
+    let mut w = Watch::new(&[], Duration::from_secs(125), t0);
+    for i in 0..(MAX_ENTRIES + 10) {
+        let host = format!("10.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+        // A report that leaves at once: no membership, but the host is remembered.
+        w.observe(
+            ETH,
+            &report(&host, 3, RecordType::ChangeToInclude, "239.1.1.1", &[]),
+            t0,
+        );
+    }
+    assert!(w.memberships.is_empty());
+    assert_eq!((w.versions.len(), w.untracked), (MAX_ENTRIES, 10));
+}
+
+#[test]
+fn warnings_remembered_are_bounded() {
+    let t0 = Instant::now();
+    let mut w = Watch::new(&[], Duration::from_secs(125), t0);
+    let mut told = 0;
+    for i in 0..(MAX_TOLD + 5) {
+        let g = format!("232.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+        told += w
+            .observe(
+                ETH,
+                &report("192.0.2.2", 3, RecordType::ModeIsExclude, &g, &[]),
+                t0,
+            )
+            .len();
+    }
+    assert_eq!(told, MAX_TOLD);
+}
+
+#[test]
+fn without_figures_from_the_querier_the_defaults_age_memberships() {
+    // An IGMPv2 querier gives no QRV or QQI: 2 x 125 s + its 10 s response time.
+    let t0 = Instant::now();
+    let mut w = Watch::new(&[], Duration::from_secs(1000), t0);
+    let mut v2 = query("192.0.2.254", 2, 0);
+    if let Message::Query(ref mut q) = v2.message {
+        q.qrv = 0;
+    }
+    w.observe(ETH, &v2, t0);
+    w.observe(
+        ETH,
+        &report("192.0.2.2", 2, RecordType::ModeIsExclude, "239.1.1.1", &[]),
+        t0,
+    );
+    w.tick(t0 + Duration::from_secs(259));
+    assert_eq!(w.memberships.len(), 1);
+    w.tick(t0 + Duration::from_secs(261));
+    assert!(w.memberships.is_empty());
+    // QRV 3 and QQI 2 s with a 1 s response: 7 s.
+    let mut w = Watch::new(&[], Duration::from_secs(1000), t0);
+    let mut q3 = query("192.0.2.254", 3, 2);
+    if let Message::Query(ref mut q) = q3.message {
+        q.qrv = 3;
+        q.max_response_ms = 1000;
+    }
+    w.observe(ETH, &q3, t0);
+    w.observe(
+        ETH,
+        &report("192.0.2.2", 3, RecordType::ModeIsExclude, "239.1.1.1", &[]),
+        t0,
+    );
+    w.tick(t0 + Duration::from_millis(6500));
+    assert_eq!(w.memberships.len(), 1);
+    w.tick(t0 + Duration::from_millis(7500));
+    assert!(w.memberships.is_empty());
+}
