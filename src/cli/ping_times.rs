@@ -140,18 +140,23 @@ mod tests {
         for k in 0..70_000u64 {
             stamps.sent(lane, Some((0, k as u32, k * 1_000_000)));
         }
-        assert!(
-            stamps.waiting.len() <= MAX_WAITING,
-            "{}",
-            stamps.waiting.len()
-        );
-        assert!(stamps.waiting.len() >= 1000);
+        // Pruned once, at 65,537 waiting, to the last second's 1,000; then 4,463 more came.
+        assert_eq!(stamps.waiting.len(), 1000 + 4463);
         assert!(stamps.waiting.contains_key(&(true, 0, 69_999)));
         assert!(!stamps.waiting.contains_key(&(true, 0, 0)));
         // A stamp 50 ms after the time read is too late to be the send's own.
         t.sent(0, 69_999, 1);
         stamps.apply(lane, &[(69_999, 69_999 * 1_000_000 + 50_000_000)], &mut t);
         assert_eq!(t.get(0, 69_999), Some(1));
+        // Below the bound nothing is dropped, however old.
+        let mut few = TxStamps {
+            enabled: true,
+            ..TxStamps::default()
+        };
+        for k in 0..10u64 {
+            few.sent(lane, Some((0, k as u32, k * 2_000_000_000)));
+        }
+        assert_eq!(few.waiting.len(), 10);
         // Where the OS stamps nothing, nothing is kept.
         let mut off = TxStamps::default();
         off.sent(lane, Some((0, 1, 1)));
