@@ -199,7 +199,7 @@ fn mld_code(c: u16) -> u32 {
 fn parse_v4(p: &[u8]) -> Result<Packet, ParseError> {
     let ihl = usize::from(p.first().ok_or(ParseError::Truncated)? & 0x0f) * 4;
     let total = usize::from(u16_at(p, 2)?);
-    if ihl < 20 || total < ihl || p.len() < total {
+    if ihl < 20 || ihl > total || p.len() < total {
         return Err(ParseError::Truncated);
     }
     if p[9] != 2 {

@@ -194,3 +194,108 @@ fn every_cut_of_a_valid_packet_is_an_error_not_a_panic() {
     );
     assert!(parse(&big).is_err());
 }
+
+#[test]
+fn names_and_modes_of_record_types() {
+    let names: Vec<&str> = (1..=7).map(|v| RecordType::from_wire(v).name()).collect();
+    assert_eq!(
+        names,
+        [
+            "MODE_IS_INCLUDE",
+            "MODE_IS_EXCLUDE",
+            "CHANGE_TO_INCLUDE",
+            "CHANGE_TO_EXCLUDE",
+            "ALLOW_NEW_SOURCES",
+            "BLOCK_OLD_SOURCES",
+            "unknown"
+        ]
+    );
+    let exclude: Vec<bool> = (1..=7)
+        .map(|v| RecordType::from_wire(v).is_exclude())
+        .collect();
+    assert_eq!(exclude, [false, true, false, true, false, false, false]);
+    assert_eq!(ParseError::Truncated.to_string(), "cut short");
+    assert_eq!(ParseError::Not("not IGMP").to_string(), "not IGMP");
+}
+
+#[test]
+fn every_source_and_every_record_is_read_where_it_is() {
+    // A v3 query for two sources.
+    let q = v4(
+        [192, 0, 2, 254],
+        [232, 1, 1, 1],
+        &[
+            0x11, 10, 0, 0, 232, 1, 1, 1, 0x02, 125, 0, 2, 192, 0, 2, 8, 192, 0, 2, 9,
+        ],
+    );
+    let Message::Query(q) = parse(&q).unwrap().message else {
+        panic!()
+    };
+    assert_eq!(
+        q.sources,
+        [
+            "192.0.2.8".parse::<IpAddr>().unwrap(),
+            "192.0.2.9".parse().unwrap()
+        ]
+    );
+    // A report whose first record carries an auxiliary word, then a record with two sources.
+    let mut m = vec![0x22, 0, 0, 0, 0, 0, 0, 2];
+    m.extend([2, 1, 0, 0, 239, 1, 1, 1, 9, 9, 9, 9]);
+    m.extend([1, 0, 0, 2, 232, 2, 2, 2, 192, 0, 2, 1, 192, 0, 2, 2]);
+    let Message::Report { records, .. } = parse(&v4([192, 0, 2, 2], [224, 0, 0, 22], &m))
+        .unwrap()
+        .message
+    else {
+        panic!()
+    };
+    assert_eq!(records[1].group.to_string(), "232.2.2.2");
+    assert_eq!(
+        records[1].sources,
+        [
+            "192.0.2.1".parse::<IpAddr>().unwrap(),
+            "192.0.2.2".parse().unwrap()
+        ]
+    );
+}
+
+#[test]
+fn a_plain_20_byte_header_is_read_and_a_short_one_refused() {
+    let igmp = [0x16, 0, 0, 0, 239, 1, 1, 1];
+    let mut p = vec![
+        0x45, 0, 0, 28, 0, 0, 0, 0, 1, 2, 0, 0, 192, 0, 2, 2, 239, 1, 1, 1,
+    ];
+    p.extend(igmp);
+    assert!(matches!(
+        parse(&p).unwrap().message,
+        Message::Report { version: 2, .. }
+    ));
+    // A header length of 16 bytes is no IPv4 header, whatever follows looks like.
+    let mut short = vec![
+        0x44, 0, 0, 28, 0, 0, 0, 0, 1, 2, 0, 0, 192, 0, 2, 2, 0x16, 0, 0, 0,
+    ];
+    short.extend([239, 1, 1, 1, 0, 0, 0, 0]);
+    assert!(parse(&short).is_err());
+    // A total length shorter than the header is refused, not sliced backwards.
+    let mut backwards = p.clone();
+    backwards[3] = 16;
+    assert!(parse(&backwards).is_err());
+}
+
+#[test]
+fn bytes_past_the_ipv6_payload_are_not_the_message() {
+    // An MLDv1 query (24 bytes) with 4 bytes of link padding after the payload.
+    let mut q = vec![130, 0, 0, 0, 0x27, 0x10, 0, 0];
+    q.extend([0u8; 16]);
+    let mut p = v6("fe80::1", "ff02::1", &q);
+    p.extend([0x02, 125, 0, 0]);
+    let Message::Query(q) = parse(&p).unwrap().message else {
+        panic!()
+    };
+    assert_eq!(q.version, 1);
+}
+
+#[test]
+fn mld_codes_with_an_exponent() {
+    assert_eq!(mld_code(0x9234), 0x1234 << 4);
+    assert_eq!(igmp_code(0x9a), 0x1a << 4);
+}
