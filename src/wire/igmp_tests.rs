@@ -299,3 +299,44 @@ fn mld_codes_with_an_exponent() {
     assert_eq!(mld_code(0x9234), 0x1234 << 4);
     assert_eq!(igmp_code(0x9a), 0x1a << 4);
 }
+
+#[test]
+fn mldv1_reports_and_mldv2_queries_with_sources_and_the_s_flag() {
+    let mut r = vec![131, 0, 0, 0, 0, 0, 0, 0];
+    r.extend("ff15::7".parse::<Ipv6Addr>().unwrap().octets());
+    let Message::Report { version, records } =
+        parse(&v6("fe80::2", "ff15::7", &r)).unwrap().message
+    else {
+        panic!("an MLDv1 report")
+    };
+    assert_eq!(
+        (version, records[0].group.to_string()),
+        (1, "ff15::7".to_string())
+    );
+    let mut q = vec![130, 0, 0, 0, 0x03, 0xe8, 0, 0];
+    q.extend("ff35::1".parse::<Ipv6Addr>().unwrap().octets());
+    q.extend([0x0a, 60, 0, 2]);
+    q.extend("2001:db8::8".parse::<Ipv6Addr>().unwrap().octets());
+    q.extend("2001:db8::9".parse::<Ipv6Addr>().unwrap().octets());
+    let Message::Query(q) = parse(&v6("fe80::1", "ff35::1", &q)).unwrap().message else {
+        panic!("an MLDv2 query")
+    };
+    assert_eq!(
+        q.sources,
+        [
+            "2001:db8::8".parse::<IpAddr>().unwrap(),
+            "2001:db8::9".parse().unwrap()
+        ]
+    );
+    assert_eq!(
+        (q.suppress, q.qrv, q.qqi_s, q.max_response_ms),
+        (true, 2, 60, 1000)
+    );
+    let mut plain = vec![130, 0, 0, 0, 0x03, 0xe8, 0, 0];
+    plain.extend([0u8; 16]);
+    plain.extend([0x02, 60, 0, 0]);
+    let Message::Query(q) = parse(&v6("fe80::1", "ff02::1", &plain)).unwrap().message else {
+        panic!()
+    };
+    assert!(!q.suppress, "S clear");
+}
