@@ -40,13 +40,16 @@ fn pairs(out: &std::process::Output) -> Vec<Value> {
 fn mcast_and_omping_hosts_in_one_mesh() {
     let lab = Lab::new(4);
     let hosts: Vec<String> = (1..=4).map(|i| lab.host(i).v4.to_string()).collect();
-    let mut omping_args = vec!["-c", "5", "-i", "0.2", "-F"];
+    // omping ends after 8 s whatever happens (-T): a peer it never heard from would keep it
+    // waiting for ever. The ompings start first, so they find each other at once.
+    let mut omping_args = vec!["-c", "5", "-i", "0.2", "-F", "-T", "8"];
     omping_args.extend(hosts.iter().map(String::as_str));
-    let ours: Vec<_> = (1..=2)
-        .map(|i| spawn(command(lab.host(i), &mesh_args(&hosts))))
-        .collect();
     let theirs: Vec<_> = (3..=4)
         .map(|i| spawn(lab.host(i).omping_command(&omping_args)))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let ours: Vec<_> = (1..=2)
+        .map(|i| spawn(command(lab.host(i), &mesh_args(&hosts))))
         .collect();
     for (i, child) in ours.into_iter().enumerate() {
         let out = finish(child, Duration::from_secs(20));
