@@ -336,38 +336,32 @@ fn ssm_warnings_name_how_the_group_was_asked_for_in_each_version() {
         t0,
     );
     assert!(asm.is_empty(), "239/8 is any-source: fine");
-    let v3 = w.observe(
-        ETH,
-        &report("192.0.2.2", 3, RecordType::ModeIsExclude, "232.1.1.1", &[]),
-        t0,
-    );
-    assert!(
-        v3[0].message.contains("by MODE_IS_EXCLUDE (any source)"),
-        "{}",
-        v3[0].message
-    );
-    let mld1 = w.observe(
-        ETH,
-        &report("fe80::2", 1, RecordType::ModeIsExclude, "ff3e::1", &[]),
-        t0,
-    );
-    assert!(
-        mld1[0].message.contains("by an MLDv1 report (any source)"),
-        "{}",
-        mld1[0].message
-    );
-    let mld2 = w.observe(
-        ETH,
-        &report("fe80::3", 2, RecordType::ChangeToExclude, "ff3e::2", &[]),
-        t0,
-    );
-    assert!(
-        mld2[0]
-            .message
-            .contains("by CHANGE_TO_EXCLUDE (any source)"),
-        "{}",
-        mld2[0].message
-    );
+    for (host, version, kind, group, how) in [
+        (
+            "192.0.2.2",
+            3,
+            RecordType::ModeIsExclude,
+            "232.1.1.1",
+            "by MODE_IS_EXCLUDE (any source)",
+        ),
+        (
+            "fe80::2",
+            1,
+            RecordType::ModeIsExclude,
+            "ff3e::1",
+            "by an MLDv1 report (any source)",
+        ),
+        (
+            "fe80::3",
+            2,
+            RecordType::ChangeToExclude,
+            "ff3e::2",
+            "by CHANGE_TO_EXCLUDE (any source)",
+        ),
+    ] {
+        let told = w.observe(ETH, &report(host, version, kind, group, &[]), t0);
+        assert!(told[0].message.contains(how), "{}", told[0].message);
+    }
 }
 
 #[test]
