@@ -106,6 +106,9 @@ fn no_reflector_is_no_reply_and_a_group_is_no_server() {
 /// answer; hops come from the server's TTL option.
 #[test]
 fn rfc6450_to_mcast_reflect_and_to_omping() {
+    if lab::omping_or_skip("rfc6450_to_mcast_reflect_and_to_omping").is_none() {
+        return;
+    }
     let lab = Lab::new(3);
     let (ours, theirs, client) = (lab.host(1), lab.host(2), lab.host(3));
     let reflect = common::spawn(common::command(ours, &["reflect", "-d", "6s"]));

@@ -28,18 +28,6 @@ fn stop(mut child: Child) {
     let _ = child.wait();
 }
 
-/// Peak resident memory of a process, in KiB.
-fn peak_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// Requests a reflector at `server` answers a second on both paths, as a client in `client`
 /// sees it: ssmping requests with up to 64 in flight for `secs`.
 fn answered_per_second(client: &Host, server: std::net::Ipv4Addr, secs: f64) -> f64 {
@@ -100,10 +88,11 @@ pub fn reflectors(rounds: usize) {
     let mut peak = 0;
     for _ in 0..rounds {
         let r = start(server, MCAST, &lifted);
+        let follow = crate::lab::follow_peak_kib(r.id());
         std::thread::sleep(Duration::from_millis(300));
         let a = answered_per_second(client, server.v4, 2.0);
-        peak = peak.max(peak_kib(r.id()));
         stop(r);
+        peak = peak.max(follow.join().unwrap_or(0));
         let d = start(server, "ssmpingd", &[]);
         std::thread::sleep(Duration::from_millis(300));
         let b = answered_per_second(client, server.v4, 2.0);
@@ -193,7 +182,9 @@ pub fn mesh16() {
     let mut ours = vec!["mesh".to_string(), "-c".into(), "5".into()];
     ours.extend(hosts.iter().cloned());
     let mcast_time = time_all(MCAST, ours);
-    let omping = lab::omping();
+    let Some(omping) = lab::omping_or_skip("bench: mesh against omping") else {
+        return;
+    };
     let mut theirs = vec![
         "-c".to_string(),
         "5".into(),

@@ -99,26 +99,6 @@ fn finish(mut child: Child) -> String {
     }
 }
 
-/// Follows a running process's peak resident memory (VmHWM, in KiB) until it exits.
-/// (wait4's ru_maxrss would not do: it counts the parent's memory copied at fork.)
-fn watch_peak(pid: u32) -> std::thread::JoinHandle<u64> {
-    std::thread::spawn(move || {
-        let mut peak = 0;
-        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            else {
-                break; // a zombie has no memory left to read
-            };
-            peak = kb;
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        peak
-    })
-}
-
 fn json_last(text: &str) -> serde_json::Value {
     text.lines()
         .rev()
@@ -141,7 +121,7 @@ fn mcast_send(
             MCAST, "send", &g, "7777", "-i", IFACE, "--rate", &r, "-c", &c, "--size", &s, "--json",
         ],
     );
-    let peak = watch_peak(child.id());
+    let peak = crate::lab::follow_peak_kib(child.id());
     let out = finish(child);
     (json_last(&out), peak.join().unwrap_or(0))
 }
@@ -422,7 +402,7 @@ pub fn pacing(rx: &Host, tx: &Host, group: IpAddr, rate: u64) -> Pacing {
 /// Peak RSS of mcast send and mcast recv, flat out with 1400-byte probes.
 pub fn peak_memory(rx: &Host, tx: &Host, group: IpAddr) -> (u64, u64) {
     let child = mcast_recv(rx, group, 200_000);
-    let recv_peak = watch_peak(child.id());
+    let recv_peak = crate::lab::follow_peak_kib(child.id());
     let (_, send_kb) = mcast_send(tx, group, 1400, 200_000, None);
     finish(child);
     (send_kb, recv_peak.join().unwrap_or(0))

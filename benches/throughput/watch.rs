@@ -93,22 +93,7 @@ pub fn reports(rate: u64, secs: f64) {
         let _ = stdout.read_to_string(&mut text);
         text
     });
-    let peak = std::thread::spawn(move || {
-        let mut peak = 0u64;
-        while let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            if let Some(kb) = s
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            {
-                peak = kb;
-            } else {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        peak
-    });
+    let peak = crate::lab::follow_peak_kib(pid);
     std::thread::sleep(Duration::from_millis(700));
     let sent = generator.run(move || storm(rate, secs));
     let _ = child.wait();

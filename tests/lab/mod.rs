@@ -337,36 +337,96 @@ impl Host {
     }
 }
 
-/// omping, built once per test process from the sources in ../shared/peers, in a temporary
-/// copy (that folder is read-only in CI). Returns the program's path.
-pub fn omping() -> std::path::PathBuf {
-    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
+/// Where omping comes from, in order: the `omping` on PATH (distributions package it), the
+/// sources named by `MCAST_OMPING_SRC`, then the sources in ../shared/peers beside this
+/// checkout. Sources are built once per test process in a temporary copy (the peers folder is
+/// read-only in CI). `None` when there is none: tests that need omping then say so and pass.
+pub fn omping() -> Option<std::path::PathBuf> {
+    static FOUND: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(find_omping).clone()
+}
+
+/// The one line a test prints when omping is nowhere: that it did not run, and how to make
+/// it run. Returns omping's path otherwise.
+pub fn omping_or_skip(test: &str) -> Option<std::path::PathBuf> {
+    let found = omping();
+    if found.is_none() {
+        // Straight to the process's stderr: the test harness would keep an eprintln! of a
+        // passing test to itself.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "{test}: did not run: omping not found (install omping, or set MCAST_OMPING_SRC \
+             to its sources, or clone beside ../shared/peers/omping)"
+        );
+    }
+    found
+}
+
+fn find_omping() -> Option<std::path::PathBuf> {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("omping"))
+            .find(|p| p.is_file())
+    });
+    if on_path.is_some() {
+        return on_path;
+    }
+    let sources = std::env::var_os("MCAST_OMPING_SRC")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
             let peers =
                 std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/omping");
-            let build = std::env::temp_dir().join(format!("mcast-omping-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&build);
-            let copied = Command::new("cp")
-                .arg("-r")
-                .arg(&peers)
-                .arg(&build)
-                .status()
-                .unwrap();
-            assert!(copied.success(), "copy {}", peers.display());
-            let made = Command::new("make")
-                .arg("-C")
-                .arg(&build)
-                .output()
-                .expect("make (apt-get install make gcc)");
-            assert!(
-                made.status.success(),
-                "{}",
-                String::from_utf8_lossy(&made.stderr)
-            );
-            build.join("omping")
-        })
-        .clone()
+            peers.is_dir().then_some(peers)
+        })?;
+    Some(build_omping(&sources))
+}
+
+/// Builds omping from `sources` in a temporary copy; a build that fails fails the test (the
+/// sources were there, so something is wrong with them or with gcc/make).
+fn build_omping(sources: &std::path::Path) -> std::path::PathBuf {
+    let build = std::env::temp_dir().join(format!("mcast-omping-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&build);
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(sources)
+        .arg(&build)
+        .status()
+        .expect("cp");
+    assert!(copied.success(), "copy {}", sources.display());
+    let made = Command::new("make")
+        .arg("-C")
+        .arg(&build)
+        .output()
+        .expect("make (apt-get install make gcc)");
+    assert!(
+        made.status.success(),
+        "building omping from {}: {}",
+        sources.display(),
+        String::from_utf8_lossy(&made.stderr)
+    );
+    build.join("omping")
+}
+
+/// The peak resident memory (VmHWM, KiB) of a running process, followed until it exits: read
+/// while it runs, since a process that has exited (a zombie) has no `Vm*` lines left, and
+/// wait4's ru_maxrss would count the memory of the parent it was forked from.
+pub fn follow_peak_kib(pid: u32) -> JoinHandle<u64> {
+    thread::spawn(move || {
+        let mut peak = 0;
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            let Some(kib) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            else {
+                break;
+            };
+            peak = kib;
+            thread::sleep(Duration::from_millis(5));
+        }
+        peak
+    })
 }
 
 impl Host {
@@ -375,7 +435,7 @@ impl Host {
     pub fn omping_command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.ns])
-            .arg(omping())
+            .arg(omping().expect("omping: check lab::omping_or_skip first"))
             .args(args)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -387,7 +447,7 @@ impl Host {
     pub fn omping(&self, args: &[&str]) -> Peer {
         let child = Command::new("ip")
             .args(["netns", "exec", &self.ns])
-            .arg(omping())
+            .arg(omping().expect("omping: check lab::omping_or_skip first"))
             .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
