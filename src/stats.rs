@@ -9,6 +9,9 @@ use std::net::IpAddr;
 
 use crate::probe::Probe;
 
+mod judge;
+pub use judge::{JOIN_GRACE_NS, Listened, TAIL_GRACE_NS, Tally};
+
 /// The most senders followed at once; later ones are counted in `untracked`.
 pub const MAX_SENDERS: usize = 256;
 /// How many recent sequence numbers per sender are remembered, so a duplicate is known as
@@ -26,21 +29,6 @@ pub struct ProbeStats {
     /// Probes from senders past the `MAX_SENDERS` cap.
     pub untracked: u64,
     last: usize,
-}
-
-/// Why receiving ended, which decides whether probes a sender planned but never sent in
-/// time count as lost.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// Nothing arrived for the quiet timeout: what was planned and not heard is lost.
-    Quiet,
-    /// The receiver stopped itself (a count, a duration, a signal) at `now_ns`: the planned
-    /// tail is lost only where the sender's last probe was due long enough before then.
-    Stopped {
-        /// When receiving stopped, in nanoseconds since the Unix epoch.
-        now_ns: u64,
-    },
 }
 
 /// What one sender's probes showed.
@@ -66,10 +54,16 @@ pub struct SenderStats {
     unique: u64,
     min_seq: u64,
     max_seq: u64,
-    /// Send times of the lowest and highest sequence numbers heard, to tell when the
-    /// sender's last planned probe was due.
+    /// Send times (the sender's clock) of the lowest and highest sequence numbers heard:
+    /// their difference over the numbers between is the sender's pace.
     min_sent_ns: u64,
     max_sent_ns: u64,
+    /// Arrival times (this receiver's clock) of the lowest and highest numbers heard, from
+    /// which the pace tells when the missing ones before and after were due here; and of
+    /// the latest probe of all, to say when arrivals stopped.
+    min_arrival_ns: u64,
+    max_arrival_ns: u64,
+    last_arrival_ns: u64,
     delay_min_ns: i64,
     delay_max_ns: i64,
     delay_sum_ns: i128,
@@ -128,6 +122,9 @@ impl SenderStats {
             max_seq: probe.seq,
             min_sent_ns: probe.sent_ns,
             max_sent_ns: probe.sent_ns,
+            min_arrival_ns: 0,
+            max_arrival_ns: 0,
+            last_arrival_ns: 0,
             delay_min_ns: i64::MAX,
             delay_max_ns: i64::MIN,
             delay_sum_ns: 0,
@@ -156,6 +153,7 @@ impl SenderStats {
 
     fn record(&mut self, probe: &Probe, arrival_ns: u64) {
         self.received += 1;
+        self.last_arrival_ns = self.last_arrival_ns.max(arrival_ns);
         self.planned = self.planned.max(probe.planned);
         let seq = probe.seq;
         // Below the highest heard (the first probe set it to its own). At the highest, both
@@ -180,10 +178,12 @@ impl SenderStats {
         if seq >= self.max_seq {
             self.max_seq = seq;
             self.max_sent_ns = probe.sent_ns;
+            self.max_arrival_ns = arrival_ns;
         }
         if seq <= self.min_seq {
             self.min_seq = seq;
             self.min_sent_ns = probe.sent_ns;
+            self.min_arrival_ns = arrival_ns;
         }
         self.delay(probe.sent_ns, arrival_ns);
     }
@@ -208,57 +208,10 @@ impl SenderStats {
         self.unique
     }
 
-    /// Probes expected up to the highest sequence number heard: the span from 0 when the
-    /// sender planned a count (it numbers from 0), else from the lowest heard.
-    pub fn expected(&self) -> u64 {
-        let from = if self.planned > 0 { 0 } else { self.min_seq };
-        (self.max_seq - from).saturating_add(1)
-    }
-
-    /// Planned probes after the highest heard: lost when receiving ended quietly or they
-    /// were due long enough before it stopped; otherwise still to come (`pending`).
-    fn tail(&self) -> u64 {
-        u64::from(self.planned).saturating_sub(self.max_seq.saturating_add(1))
-    }
-
-    /// Whether the planned tail was due before `ending`: the sender's last probe, at the
-    /// pace seen so far, would have been sent a second plus the worst delay before it.
-    fn tail_due(&self, ending: Ending) -> bool {
-        let now_ns = match ending {
-            Ending::Quiet => return true,
-            Ending::Stopped { now_ns } => now_ns,
-        };
-        let (span, sent) = (
-            self.max_seq - self.min_seq,
-            self.max_sent_ns.saturating_sub(self.min_sent_ns),
-        );
-        if span == 0 {
-            return false;
-        }
-        let per_probe = sent as f64 / span as f64;
-        let last_due = self.max_sent_ns as f64 + per_probe * self.tail() as f64;
-        let grace = 1e9 + self.delay_max_ns.max(0) as f64;
-        now_ns as f64 >= last_due + grace
-    }
-
-    /// Probes never received: gaps up to the highest sequence number heard, and the planned
-    /// tail where `ending` says it was due.
-    pub fn lost(&self, ending: Ending) -> u64 {
-        let gaps = self.expected().saturating_sub(self.unique);
-        if self.tail_due(ending) {
-            gaps.saturating_add(self.tail())
-        } else {
-            gaps
-        }
-    }
-
-    /// Planned probes not yet due when receiving stopped, so not counted as lost.
-    pub fn pending(&self, ending: Ending) -> u64 {
-        if self.tail_due(ending) {
-            0
-        } else {
-            self.tail()
-        }
+    /// When the latest probe from this sender arrived (ns since the Unix epoch, this
+    /// receiver's clock).
+    pub fn last_arrival_ns(&self) -> u64 {
+        self.last_arrival_ns
     }
 
     /// True when the sequence numbers span more than any real run: crafted or corrupt
@@ -289,7 +242,11 @@ impl SenderStats {
 mod tests {
     use super::*;
 
-    const QUIET: Ending = Ending::Quiet;
+    /// Long after any probe: everything planned was due.
+    const LATER: Listened = Listened {
+        since_ns: 0,
+        until_ns: u64::MAX,
+    };
 
     fn probe(seq: u64, planned: u32) -> Probe {
         Probe {
@@ -317,32 +274,14 @@ mod tests {
     fn gaps_duplicates_reordering_and_the_planned_tail() {
         let s = run(&[0, 1, 2, 4, 3, 3, 5], 8);
         assert_eq!((s.received, s.duplicates, s.reordered), (7, 1, 1));
-        assert_eq!((s.unique(), s.expected(), s.lost(QUIET)), (6, 6, 2));
-        assert_eq!(s.pending(QUIET), 0);
+        let t = s.tally(LATER);
+        assert_eq!((s.unique(), t.lost, t.pending), (6, 2, 0));
     }
 
     #[test]
     fn open_ended_runs_count_from_the_first_heard() {
         let s = run(&[10, 11, 13, 14], 0);
-        assert_eq!((s.expected(), s.lost(QUIET)), (5, 1));
-    }
-
-    #[test]
-    fn a_tail_not_yet_due_when_the_receiver_stopped_is_pending_not_lost() {
-        // Probes 0..4 of 100, one a millisecond (sent at seq ms): the last is due at 99 ms.
-        let s = run(&[0, 1, 2, 3, 4], 100);
-        let early = Ending::Stopped { now_ns: 5_000_000 };
-        assert_eq!((s.lost(early), s.pending(early)), (0, 95));
-        // Long after the last was due (99 ms + 1 s of grace + the worst delay), it is lost.
-        let late = Ending::Stopped {
-            now_ns: 1_100_000_000,
-        };
-        assert_eq!((s.lost(late), s.pending(late)), (95, 0));
-        assert_eq!((s.lost(QUIET), s.pending(QUIET)), (95, 0));
-        // One probe alone gives no pace: the tail is not judged due by time.
-        let one = run(&[0], 10);
-        assert_eq!(one.lost(late), 0);
-        assert_eq!(one.pending(late), 9);
+        assert_eq!(s.tally(LATER).lost, 1);
     }
 
     #[test]
@@ -387,7 +326,7 @@ mod tests {
         let s = run(&[0, u64::MAX, 5, u64::MAX], 0);
         assert_eq!(s.duplicates, 1);
         assert_eq!(s.stale, 1, "5 is too old to judge");
-        assert_eq!(s.expected(), u64::MAX);
+        assert_eq!(s.tally(LATER).lost, u64::MAX - 2, "the span saturates");
         assert!(s.implausible());
         assert!(!run(&[0, 1, 1 << 30], 0).implausible());
     }
@@ -407,7 +346,7 @@ mod tests {
         seqs.push(100_000); // so the last gap, 99,999, is before the highest heard
         let s = run(&seqs, 0);
         assert_eq!(s.duplicates, 10_000);
-        assert_eq!(s.lost(QUIET), 10_000);
+        assert_eq!(s.tally(LATER).lost, 10_000);
         assert_eq!((s.reordered, s.stale), (0, 0));
     }
 
@@ -449,33 +388,6 @@ mod tests {
             .map(|s| (s.sender, s.source, s.received, s.duplicates))
             .collect();
         assert_eq!(got, [(1, a, 3, 0), (2, a, 3, 0), (1, b, 3, 0)]);
-    }
-
-    #[test]
-    fn a_planned_run_counts_from_0_even_when_its_start_was_missed() {
-        let s = run(&[5, 6], 10);
-        assert_eq!((s.expected(), s.lost(QUIET)), (7, 5 + 3));
-        assert_eq!(
-            run(&[5, 6], 0).expected(),
-            2,
-            "open-ended: from the first heard"
-        );
-    }
-
-    #[test]
-    fn the_planned_tail_falls_due_a_second_and_the_worst_delay_after_the_last_send() {
-        // Sent at seq ms, delay 0.5 ms: the last of 100 is sent at 99 ms, so its tail is due
-        // at 99 ms + 1 s + 0.5 ms.
-        let s = run(&[0, 1, 2, 3, 4], 100);
-        let due = 99_000_000 + 1_000_000_000 + 500_000;
-        let before = Ending::Stopped { now_ns: due - 1 };
-        let after = Ending::Stopped { now_ns: due + 1 };
-        assert_eq!((s.lost(before), s.pending(before)), (0, 95));
-        assert_eq!((s.lost(after), s.pending(after)), (95, 0));
-        // The pace comes from the span heard, wherever it starts.
-        let late_start = run(&[2, 3, 4], 100);
-        assert_eq!(late_start.pending(before), 95);
-        assert_eq!(late_start.lost(after), 2 + 95);
     }
 
     #[test]

@@ -112,7 +112,17 @@ fn a_flood_past_the_receive_buffer_is_counted_as_kernel_drops_and_loss() {
     );
     assert!(sent.status.success(), "{}", stderr(&sent));
     let out = rx.wait(WAIT);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "loss is exit 1: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("probes were lost"),
+        "{}",
+        stderr(&out)
+    );
     let s = json_lines(&out).pop().unwrap();
     let (packets, lost) = (s["packets"].as_u64().unwrap(), s["lost"].as_u64().unwrap());
     assert!(

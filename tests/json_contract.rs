@@ -181,7 +181,13 @@ fn every_recv_event_has_exactly_its_keys() {
             "planned",
             "received",
             "lost",
+            "lost_after_last",
             "pending",
+            "before_join",
+            "unjudged",
+            "last_time",
+            "silent_ms",
+            "pace_ms",
             "duplicates",
             "reordered",
             "stale",
@@ -196,6 +202,9 @@ fn every_recv_event_has_exactly_its_keys() {
         (sender["planned"].as_u64(), sender["received"].as_u64()),
         (Some(2), Some(2))
     );
+    assert!(is_time(&sender["last_time"]), "{sender}");
+    assert!(sender["silent_ms"].as_f64().unwrap() >= 0.0, "{sender}");
+    assert!(sender["pace_ms"].as_f64().unwrap() > 0.0, "{sender}");
 }
 
 #[test]

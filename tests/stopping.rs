@@ -209,7 +209,8 @@ fn a_duration_ends_recv_while_a_flood_keeps_the_socket_busy() {
     let begun = Instant::now();
     let out = finish(cmd.spawn().unwrap(), WAIT);
     let took = begun.elapsed();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A flood at full rate may overflow the receive buffer: that loss is exit 1, not an error.
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
     assert!(took < Duration::from_secs(3), "ran {took:?} for -d 1s");
     assert!(flood.join().unwrap().status.success());
 }

@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mcast::probe::{HEADER_LEN, Probe};
-use mcast::stats::ProbeStats;
+use mcast::stats::{Listened, ProbeStats};
 
 fuzz_target!(|data: &[u8]| {
     let mut stats = ProbeStats::default();
@@ -14,8 +14,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     for s in stats.senders() {
-        let ending = mcast::stats::Ending::Stopped { now_ns: u64::MAX };
-        let _ = (s.lost(ending), s.pending(ending), s.lost(mcast::stats::Ending::Quiet));
-        let _ = (s.expected(), s.implausible(), s.delay_ms(), s.jitter_ms());
+        for (since_ns, until_ns) in [(0, u64::MAX), (u64::MAX, 0), (1 << 30, 1 << 31)] {
+            let _ = s.tally(Listened { since_ns, until_ns });
+        }
+        let _ = (s.pace_ns(), s.implausible(), s.delay_ms(), s.jitter_ms());
     }
 });

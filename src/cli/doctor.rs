@@ -96,7 +96,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
     }
     out.flush()?;
     Ok(if all.iter().any(|c| c.status == Status::Fail) {
-        Exit::NoData
+        Exit::Problem
     } else {
         Exit::Success
     })

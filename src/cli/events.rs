@@ -113,8 +113,22 @@ pub struct SenderSummary {
     pub planned: u32,
     pub received: u64,
     pub lost: u64,
+    /// Of `lost`, the planned probes after the last one heard (arrivals stopped).
+    pub lost_after_last: u64,
     /// Planned probes not yet due when receiving stopped: not lost, not heard.
     pub pending: u64,
+    /// Planned probes due before this receiver joined: it could not hear them.
+    pub before_join: u64,
+    /// Planned probes that could not be timed (one probe heard gives no pace).
+    pub unjudged: u64,
+    /// When the latest probe from this sender arrived.
+    pub last_time: String,
+    /// How long before the end (or now, in an interval) that was.
+    #[serde(serialize_with = "round::ns_in_ms")]
+    pub silent_ms: f64,
+    /// The sender's pace between probes, from its send times; null until two are heard.
+    #[serde(serialize_with = "round::opt_ns_in_ms")]
+    pub pace_ms: Option<f64>,
     pub duplicates: u64,
     pub reordered: u64,
     /// Probes too late to tell from duplicates (over `stats::WINDOW` numbers behind).
@@ -284,6 +298,59 @@ fn totals(out: &mut impl Write, lead: &str, packets: u64, bytes: u64, ms: f64) -
 }
 
 /// Writes the recv summary as text.
+/// What a sender's counts alone do not say: when its arrivals stopped, and the planned
+/// probes that were not counted as lost, each with the reason.
+fn sender_notes(out: &mut impl Write, s: &RecvSummary, x: &SenderSummary) -> io::Result<()> {
+    let unfinished = x.planned == 0 || x.lost_after_last + x.pending + x.unjudged > 0;
+    // Silence longer than a second and three of its own intervals is worth a line.
+    let quiet_for = 1000f64.max(3.0 * x.pace_ms.unwrap_or(0.0));
+    if unfinished && x.silent_ms > quiet_for {
+        let before = if s.ended_by.is_some() {
+            "before the end"
+        } else {
+            "ago"
+        };
+        write!(
+            out,
+            "  nothing from {} since {}, {:.1} s {before}",
+            x.sender,
+            x.last_time,
+            x.silent_ms / 1000.0
+        )?;
+        if x.lost_after_last > 0 {
+            write!(
+                out,
+                ": {} of its planned probes were due since and are counted lost",
+                x.lost_after_last
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if x.before_join > 0 {
+        writeln!(
+            out,
+            "  {} sent before this receiver joined, not counted",
+            x.before_join
+        )?;
+    }
+    if x.pending > 0 {
+        writeln!(
+            out,
+            "  receiving ended ({}) before this sender finished: {} more planned, not yet due, not counted as lost",
+            ended_words(s.ended_by.unwrap_or("running")),
+            x.pending
+        )?;
+    }
+    if x.unjudged > 0 {
+        writeln!(
+            out,
+            "  {} more planned, not judged: one probe heard gives no pace to time them",
+            x.unjudged
+        )?;
+    }
+    Ok(())
+}
+
 pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()> {
     totals(out, "", s.packets, s.bytes, s.elapsed_ms)?;
     if s.packets > 1 {
@@ -332,14 +399,7 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
             )?;
         }
         writeln!(out)?;
-        if x.pending > 0 {
-            writeln!(
-                out,
-                "  receiving ended early ({}) before this sender finished: {} more planned, not counted as lost",
-                ended_words(s.ended_by.unwrap_or("running")),
-                x.pending
-            )?;
-        }
+        sender_notes(out, s, x)?;
         if x.implausible {
             writeln!(
                 out,

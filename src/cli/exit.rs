@@ -10,8 +10,9 @@ use super::escape::escape;
 pub enum Exit {
     /// It worked: for `recv`, datagrams arrived (and `--count` was reached when given).
     Success = 0,
-    /// `recv` waited out its timeout or duration with no datagram, or fewer than `--count`.
-    NoData = 1,
+    /// What was measured shows a problem: `recv` got no datagram, fewer than `--count`, or
+    /// lost probes; `ping` and `mesh` saw no multicast; `doctor` found a failing check.
+    Problem = 1,
     /// Bad input or a failure; stderr says which.
     Error = 2,
 }

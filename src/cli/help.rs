@@ -1,21 +1,24 @@
 //! Long help texts, shared by `--help` and the man pages: examples, notes, files, exit status.
 
 /// The exit statuses; the man pages' EXIT STATUS section and the end of `--help`.
-pub const EXIT_STATUS: &str = "0 on success (for recv: datagrams arrived, and --count was \
-reached when given); 1 when recv ended by its timeout, its duration or a signal with no \
-datagram, or with fewer than --count; 2 on bad input or a failure, with one line on stderr \
-that names the value and the fix (mcast alone prints the usage and exits 2). A closed stdout \
-(mcast recv ... | head) ends quietly with 0.";
+pub const EXIT_STATUS: &str = "0 on success (for recv: datagrams arrived, --count was \
+reached when given, and no probe was lost); 1 when recv ended by its timeout, its duration or \
+a signal with no datagram, or with fewer than --count, or when probes were lost; 2 on bad \
+input or a failure, with one line on stderr that names the value and the fix (mcast alone \
+prints the usage and exits 2). A closed stdout (mcast recv ... | head) ends quietly with 0.";
 
 const PROBES: &str = "Probes, sent when no MESSAGE is given, carry a 32-byte big-endian \
 header padded to --size: bytes 0-3 magic \"MCST\", 4 version 1, 5 flags 0, 6-7 header length \
 32, 8-11 sender id (random per run), 12-19 sequence number from 0, 20-27 send time in \
 nanoseconds since the Unix epoch, 28-31 datagrams planned (0 when open-ended).
 
-recv counts, per sender, the probes received, lost (gaps up to the highest number heard, and \
-the tail of a planned run once it was due; a tail not yet due when recv stopped itself is \
-pending, not lost), duplicated and reordered, the one-way delay (from the kernel's receive \
-time) and the RFC 3550 jitter. Other datagrams are shown as data and counted as foreign.";
+recv counts, per sender, the probes received, lost, duplicated and reordered, the one-way \
+delay (from the kernel's receive time) and the RFC 3550 jitter. Lost are the gaps between \
+numbers heard and, for a planned run, the numbers due while recv listened that never came: \
+the sender's pace (its send times) says when each was due here. A planned probe not yet due \
+when recv stopped is pending, one due before recv joined is not counted, and neither is lost; \
+when arrivals stop, the summary says since when. Other datagrams are shown as data and \
+counted as foreign.";
 
 const COMMON: &str = "Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m); \
 sizes take K, M and G (8M). Ctrl-C, SIGTERM or SIGHUP ends cleanly: groups are left first, \

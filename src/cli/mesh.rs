@@ -530,7 +530,7 @@ fn report(
     Ok(if all_multicast {
         Exit::Success
     } else {
-        Exit::NoData
+        Exit::Problem
     })
 }
 

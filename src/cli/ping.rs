@@ -296,7 +296,7 @@ pub fn run(args: PingArgs) -> Result<Exit> {
         let s = &stats[i];
         let summary = s.summary(server.to_string());
         if s.verdict() != Verdict::MulticastWorks {
-            exit = Exit::NoData;
+            exit = Exit::Problem;
         }
         if args.json {
             out.json_line(&PingEvent::Summary {

@@ -166,13 +166,14 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
     let mut summary = summarize(&counts, joined_at);
     summary.rcvbuf = rcvbuf;
     summary.joined = group.ip.is_multicast();
+    let lost = summary.lost;
     if args.json {
         out.json_line(&Event::Summary(summary))?;
     } else {
         events::recv_summary_text(&mut out, &summary)?;
     }
     out.flush()?;
-    outcome(&args, &counts)
+    outcome(&args, &counts, lost)
 }
 
 /// Sets the receive buffer and says so when the kernel granted less than asked (Linux caps
@@ -268,6 +269,8 @@ fn receive(
         first: None,
         last: None,
         stats: ProbeStats::default(),
+        // Taken as receiving starts, right after the joins.
+        joined_ns: now_ns(),
         ended_by: EndedBy::Signal,
     };
     let mut last = joined_at;
@@ -399,18 +402,29 @@ fn interface_name(names: &mut HashMap<u32, String>, ifindex: Option<u32>) -> Opt
     Some(name.as_str())
 }
 
-fn outcome(args: &RecvArgs, c: &Counts) -> Result<Exit> {
+fn outcome(args: &RecvArgs, c: &Counts, lost: u64) -> Result<Exit> {
     let enough = args.count.map_or(c.packets > 0, |n| c.packets >= n);
-    if enough {
-        return Ok(Exit::Success);
-    }
     let why = c.ended_by.words();
-    match args.count {
-        Some(n) if c.packets > 0 => warn(format_args!(
-            "{why} with {} of {n} datagrams received",
-            c.packets
-        )),
-        _ => warn(format_args!("{why} and no datagram arrived")),
+    if !enough {
+        match args.count {
+            Some(n) if c.packets > 0 => warn(format_args!(
+                "{why} with {} of {n} datagrams received",
+                c.packets
+            )),
+            _ => warn(format_args!("{why} and no datagram arrived")),
+        }
+        return Ok(Exit::Problem);
     }
-    Ok(Exit::NoData)
+    if lost > 0 {
+        warn(format_args!(
+            "{lost} {} lost (see the summary)",
+            if lost == 1 {
+                "probe was"
+            } else {
+                "probes were"
+            }
+        ));
+        return Ok(Exit::Problem);
+    }
+    Ok(Exit::Success)
 }

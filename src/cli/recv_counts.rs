@@ -2,11 +2,11 @@
 //! at the end and, with --report or Ctrl-\, the figures so far.
 
 use std::io::Write;
-use std::time::Instant;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::Result;
 
-use mcast::stats::{Ending, ProbeStats};
+use mcast::stats::{Listened, ProbeStats};
 
 use super::events::{self, Event, RecvSummary, SenderSummary, now_ns};
 use super::output::Stdout;
@@ -22,6 +22,9 @@ pub struct Counts {
     pub first: Option<Instant>,
     pub last: Option<Instant>,
     pub stats: ProbeStats,
+    /// When the group was joined (or receiving started), ns since the Unix epoch: probes
+    /// due before it could not be heard.
+    pub joined_ns: u64,
     /// Why receiving ended.
     pub ended_by: EndedBy,
 }
@@ -73,9 +76,9 @@ pub fn interim(out: &mut Stdout, json: bool, c: &Counts, joined_at: Instant) -> 
 /// The figures of a run, as the summary and `interval` events print them.
 pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
     let elapsed = joined_at.elapsed().as_secs_f64();
-    let ending = match c.ended_by {
-        EndedBy::Timeout => Ending::Quiet,
-        _ => Ending::Stopped { now_ns: now_ns() },
+    let listened = Listened {
+        since_ns: c.joined_ns,
+        until_ns: now_ns(),
     };
     let senders: Vec<SenderSummary> = c
         .stats
@@ -83,13 +86,21 @@ pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
         .iter()
         .map(|s| {
             let delay = s.delay_ms();
+            let t = s.tally(listened);
+            let last_ns = s.last_arrival_ns();
             SenderSummary {
                 sender: events::sender_id(s.sender),
                 source: s.source.to_string(),
                 planned: s.planned,
                 received: s.received,
-                lost: s.lost(ending),
-                pending: s.pending(ending),
+                lost: t.lost,
+                lost_after_last: t.lost_after_last,
+                pending: t.pending,
+                before_join: t.before_join,
+                unjudged: t.unjudged,
+                last_time: events::timestamp(UNIX_EPOCH + Duration::from_nanos(last_ns)),
+                silent_ms: listened.until_ns.saturating_sub(last_ns) as f64 / 1e6,
+                pace_ms: s.pace_ns().map(|p| p / 1e6),
                 duplicates: s.duplicates,
                 reordered: s.reordered,
                 stale: s.stale,

@@ -254,6 +254,39 @@ impl Host {
             .unwrap_or_else(|e| panic!("run {program} in {}: {e}", self.ns))
     }
 
+    /// Loads an nft ruleset (`nft -f -`) into this host's namespace: a fault made for real,
+    /// gone with the namespace. Fails the test when nft refuses it.
+    pub fn nft(&self, rules: &str) {
+        use std::io::Write;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.ns, "nft", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("nft (apt-get install nftables)");
+        child
+            .stdin
+            .take()
+            .expect("nft's stdin")
+            .write_all(rules.as_bytes())
+            .expect("write the rules to nft");
+        let out = child.wait_with_output().expect("nft");
+        assert!(
+            out.status.success(),
+            "nft in {}: {}\n{rules}",
+            self.ns,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Drops UDP to `port` arriving at this host (nft, input hook).
+    pub fn drop_udp_port(&self, port: u16) {
+        self.nft(&format!(
+            "table inet labfault {{\n chain input {{\n type filter hook input priority 0;\n \
+             udp dport {port} drop\n }}\n}}\n"
+        ));
+    }
+
     /// `ip maddr show dev eth0` in this host: the kernel's own list of joined groups.
     pub fn maddr(&self) -> String {
         String::from_utf8_lossy(&ip(&["-n", &self.ns, "maddr", "show", "dev", IFACE]).stdout)

@@ -191,7 +191,7 @@ const KINDS: &[Kind] = &[
                 "one per probe sender (see below)",
             ),
         ],
-        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"pending":0,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
+        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
     },
     Kind {
         name: "sender (in a recv summary)",
@@ -212,12 +212,42 @@ const KINDS: &[Kind] = &[
             (
                 "lost",
                 "number",
-                "gaps up to the highest number heard, and the planned tail once it was due",
+                "never received though due while this receiver listened: gaps between the numbers heard, and planned probes overdue (due, by the sender's pace, more than 250 ms plus the delay variation before the end)",
+            ),
+            (
+                "lost_after_last",
+                "number",
+                "of lost, the planned probes after the last one heard: where arrivals stopped",
             ),
             (
                 "pending",
                 "number",
                 "planned probes not yet due when receiving stopped: not lost",
+            ),
+            (
+                "before_join",
+                "number",
+                "planned probes due before this receiver joined (or within 20 ms of it): not lost",
+            ),
+            (
+                "unjudged",
+                "number",
+                "planned probes not timed, since one probe heard gives no pace: not lost",
+            ),
+            (
+                "last_time",
+                "string",
+                "when the latest probe from this sender arrived (RFC 3339, UTC)",
+            ),
+            (
+                "silent_ms",
+                "number",
+                "how long before the end (or before an interval) that was",
+            ),
+            (
+                "pace_ms",
+                "number or null",
+                "the sender's interval between probes, from its send times; null until two are heard",
             ),
             ("duplicates", "number", "probes received more than once"),
             (
@@ -248,7 +278,7 @@ const KINDS: &[Kind] = &[
                 "RFC 3550 interarrival jitter in milliseconds",
             ),
         ],
-        example: r#"{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"pending":0,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}"#,
+        example: r#"{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}"#,
     },
     Kind {
         name: "summary (send)",

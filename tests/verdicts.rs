@@ -1,0 +1,170 @@
+//! Verdicts against faults made for real: loss that was hidden or invented (issue 18).
+//! Each test makes the fault in the lab (nft on the receiver, a late join) and checks what
+//! the engineer reads: the counts, the reason, and the exit status.
+#![cfg(all(target_os = "linux", feature = "cli"))]
+
+mod common;
+mod lab;
+
+use std::time::{Duration, Instant};
+
+use common::{json_lines, spawn, start, stderr, stdout};
+use lab::Lab;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn summary(out: &std::process::Output) -> Value {
+    json_lines(out)
+        .into_iter()
+        .rev()
+        .find(|e| e["type"] == "summary")
+        .unwrap_or_else(|| panic!("no summary: {}{}", stdout(out), stderr(out)))
+}
+
+/// A planned run of 60 probes, one every 100 ms, stops arriving at 2.5 s (nft drops the
+/// port on the receivers): what was due after that is lost, in every interim report after
+/// the drop and in the summary, and the text says when arrivals stopped. Exit 1.
+#[test]
+fn a_stream_that_stops_part_way_is_lost_from_there() {
+    let lab = Lab::new(3);
+    let (tx, json_rx, text_rx) = (lab.host(1), lab.host(2), lab.host(3));
+    let g = "239.18.1.1";
+    let json = start(
+        json_rx,
+        &[
+            "recv", g, "7777", "-q", "-d", "8s", "--report", "2s", "--json",
+        ],
+    );
+    let text = start(text_rx, &["recv", g, "7777", "-d", "8s"]);
+    let send = spawn(common::command(
+        tx,
+        &["send", g, "7777", "-c", "60", "--interval", "100ms"],
+    ));
+    std::thread::sleep(Duration::from_millis(2500));
+    json_rx.drop_udp_port(7777);
+    text_rx.drop_udp_port(7777);
+    let sent = common::finish(send, WAIT);
+    assert!(sent.status.success(), "{}", stderr(&sent));
+
+    let out = json.wait(WAIT);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "loss is exit 1: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("probes were lost"),
+        "{}",
+        stderr(&out)
+    );
+    let s = summary(&out);
+    let x = &s["senders"][0];
+    let received = x["received"].as_u64().unwrap();
+    assert!((15..=30).contains(&received), "{x}");
+    assert_eq!(
+        x["lost"].as_u64(),
+        Some(60 - received),
+        "every one not heard: {x}"
+    );
+    assert_eq!(x["lost_after_last"], x["lost"], "{x}");
+    assert_eq!(
+        (x["pending"].as_u64(), x["before_join"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(s["lost"], x["lost"]);
+    assert!(x["silent_ms"].as_f64().unwrap() > 4000.0, "{x}");
+    // The interim at 4 s (1.5 s after the drop) already counts what was overdue then.
+    let intervals: Vec<Value> = json_lines(&out)
+        .into_iter()
+        .filter(|e| e["type"] == "interval")
+        .collect();
+    assert!(intervals.len() >= 2, "{intervals:?}");
+    let at_4s = &intervals[1]["senders"][0];
+    let (lost, pending) = (
+        at_4s["lost"].as_u64().unwrap(),
+        at_4s["pending"].as_u64().unwrap(),
+    );
+    assert!(lost >= 8, "overdue by 4 s: {at_4s}");
+    assert!(pending >= 10, "not yet due at 4 s: {at_4s}");
+
+    let out = text.wait(WAIT);
+    assert_eq!(out.status.code(), Some(1));
+    let t = stdout(&out);
+    let heard = t
+        .lines()
+        .find(|l| l.starts_with("sender "))
+        .unwrap_or_else(|| panic!("{t}"));
+    let got: u64 = heard
+        .split(": ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{heard}"));
+    assert!(
+        heard.contains(&format!("{got} received, {} lost", 60 - got)),
+        "{t}"
+    );
+    let silence = t
+        .lines()
+        .find(|l| l.trim_start().starts_with("nothing from "))
+        .unwrap_or_else(|| panic!("when arrivals stopped: {t}"));
+    assert!(
+        silence.contains("s before the end")
+            && silence.contains(&format!(
+                "{} of its planned probes were due since and are counted lost",
+                60 - got
+            )),
+        "{silence}"
+    );
+    assert!(!t.contains("not counted as lost"), "{t}");
+}
+
+/// A receiver that joins 3 s into a planned run: what was sent before it joined is said,
+/// not counted as lost. Exit 0.
+#[test]
+fn joining_a_planned_run_midway_is_not_loss() {
+    let lab = Lab::new(3);
+    let (tx, json_rx, text_rx) = (lab.host(1), lab.host(2), lab.host(3));
+    let g = "239.18.1.2";
+    let send = spawn(common::command(
+        tx,
+        &["send", g, "7777", "-c", "50", "--interval", "100ms"],
+    ));
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(3000));
+    let json = start(json_rx, &["recv", g, "7777", "-q", "-t", "1s", "--json"]);
+    let text = start(text_rx, &["recv", g, "7777", "-t", "1s"]);
+    let late_ms = started.elapsed().as_millis();
+    assert!(common::finish(send, WAIT).status.success());
+
+    let out = json.wait(WAIT);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let x = summary(&out)["senders"][0].clone();
+    let received = x["received"].as_u64().unwrap();
+    assert_eq!(x["lost"], 0, "{x}");
+    assert_eq!(x["before_join"].as_u64(), Some(50 - received), "{x}");
+    // Joined about 3 s in: about 30 were sent before (the start of mcast counts too).
+    assert!(
+        (20..=35).contains(&(50 - received)),
+        "{late_ms} ms late: {x}"
+    );
+
+    let out = text.wait(WAIT);
+    assert_eq!(out.status.code(), Some(0));
+    let t = stdout(&out);
+    assert!(t.contains(" received, 0 lost"), "{t}");
+    let before = t
+        .lines()
+        .find(|l| l.contains("sent before this receiver joined, not counted"))
+        .unwrap_or_else(|| panic!("{t}"));
+    let n: u64 = before.trim().split(' ').next().unwrap().parse().unwrap();
+    assert!((20..=35).contains(&n), "{before}");
+}
