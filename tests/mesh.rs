@@ -248,7 +248,29 @@ fn a_silent_host_is_given_up_and_named() {
         "{row}"
     );
     assert!(
-        t.contains(&format!("{}: no reply: nothing came back", hosts[2])),
+        t.contains(&format!(
+            "{}: no reply: nothing came back: is mcast mesh (or omping) running there",
+            hosts[2]
+        )),
         "{t}"
+    );
+    // Never answered, never asked: no figure, not "0/0 0.0%", in its row and the matrix.
+    let row = t
+        .lines()
+        .find(|l| l.starts_with(&format!("{}  ", hosts[2])))
+        .expect(&t);
+    assert_eq!(
+        row.matches("no reply").count(),
+        3,
+        "both cells and the verdict: {row}"
+    );
+    assert!(!t.contains("0/0") && !t.contains("ssmpingd"), "{t}");
+    let silent_pair = pairs(&out)
+        .into_iter()
+        .find(|p| p["from"] == hosts[2].as_str() && p["to"] == hosts[1].as_str())
+        .unwrap();
+    assert!(
+        silent_pair["multicast"]["loss_pct"].is_null(),
+        "{silent_pair}"
     );
 }

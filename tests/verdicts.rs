@@ -168,3 +168,94 @@ fn joining_a_planned_run_midway_is_not_loss() {
     let n: u64 = before.trim().split(' ').next().unwrap().parse().unwrap();
     assert!((20..=35).contains(&n), "{before}");
 }
+
+fn events_of<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+/// RFC 6450 with `-c 1` against a working reflector: the session init takes no request of
+/// the count, and the one request is numbered 1 on both paths. With `-c 2`, 1 and 2.
+#[test]
+fn an_rfc6450_session_init_does_not_consume_the_count() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let reflect = spawn(common::command(server, &["reflect", "-d", "10s"]));
+    std::thread::sleep(Duration::from_millis(300));
+    let s = server.v4.to_string();
+    for (count, seqs) in [("1", vec![1]), ("2", vec![1, 2])] {
+        let out = common::run(
+            client,
+            &[
+                "ping",
+                &s,
+                "--protocol",
+                "rfc6450",
+                "-c",
+                count,
+                "--interval",
+                "200ms",
+                "-t",
+                "1s",
+                "--json",
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let events = json_lines(&out);
+        for path in ["unicast", "multicast"] {
+            let got: Vec<u64> = events_of(&events, "reply")
+                .iter()
+                .filter(|r| r["path"] == path)
+                .map(|r| r["seq"].as_u64().unwrap())
+                .collect();
+            assert_eq!(got, seqs, "{path} replies with -c {count}: {events:?}");
+        }
+        let summary = events_of(&events, "summary")[0];
+        assert_eq!(summary["unicast"]["sent"].as_u64(), Some(seqs.len() as u64));
+        assert_eq!(
+            summary["unicast"]["loss_pct"].as_f64(),
+            Some(0.0),
+            "{summary}"
+        );
+    }
+    drop(reflect);
+}
+
+/// A server that never answers an RFC 6450 init: no request was sent, so there is no loss
+/// figure to give: "no reply" in text, null in JSON, never "0 sent ... 0.0% loss". A dead
+/// ssmping server was asked, so its loss is 100%.
+#[test]
+fn nothing_sent_is_no_reply_not_zero_loss() {
+    let lab = Lab::new(2);
+    let silent = lab.host(1).v4.to_string();
+    let fast = ["-c", "2", "--interval", "100ms", "-t", "300ms"];
+    let mut args = vec!["ping", silent.as_str(), "--protocol", "rfc6450"];
+    args.extend(fast);
+    let out = common::run(lab.host(2), &args);
+    assert_eq!(out.status.code(), Some(1));
+    let t = stdout(&out);
+    assert!(!t.contains("0.0% loss"), "{t}");
+    assert!(t.contains("unicast    no reply: no request sent"), "{t}");
+    assert!(t.contains("verdict: no reply"), "{t}");
+    args.push("--json");
+    let out = common::run(lab.host(2), &args);
+    let summary = json_lines(&out).pop().unwrap();
+    for path in ["unicast", "multicast"] {
+        assert!(summary[path]["loss_pct"].is_null(), "{summary}");
+        assert!(summary[path]["loss_since_first_pct"].is_null(), "{summary}");
+        assert_eq!(summary[path]["sent"], 0, "{summary}");
+    }
+    let mut args = vec!["ping", silent.as_str(), "--json"];
+    args.extend(fast);
+    let summary = json_lines(&common::run(lab.host(2), &args)).pop().unwrap();
+    assert_eq!(
+        summary["unicast"]["loss_pct"].as_f64(),
+        Some(100.0),
+        "{summary}"
+    );
+}

@@ -34,7 +34,7 @@ fn put_path(out: &mut Vec<u8>, p: &PathSummary) {
     for n in [p.sent, p.received, p.duplicates, p.reordered] {
         out.extend(n.to_be_bytes());
     }
-    put_f(out, Some(p.loss_pct));
+    put_f(out, p.loss_pct);
     for v in [
         p.loss_since_first_pct,
         p.rtt_min_ms,
@@ -98,7 +98,7 @@ impl Reader<'_> {
     fn path(&mut self) -> Option<PathSummary> {
         let (sent, received, duplicates, reordered) =
             (self.u64()?, self.u64()?, self.u64()?, self.u64()?);
-        let loss_pct = self.f()?.unwrap_or(0.0);
+        let loss_pct = self.f()?;
         let (since, min, avg, max, mdev) = (self.f()?, self.f()?, self.f()?, self.f()?, self.f()?);
         let hops = self.take(1)?[0];
         Some(PathSummary {

@@ -8,10 +8,18 @@ use std::net::IpAddr;
 use super::mesh_share::Row;
 use super::ping_stats::{PathSummary, ServerSummary, Verdict};
 
+/// A loss figure as a cell shows it; "no reply" where nothing was asked, so nothing known.
+fn loss_text(loss_pct: Option<f64>) -> String {
+    loss_pct.map_or("no reply".into(), |l| format!("{l:.1}%"))
+}
+
 /// One path's cell: received/sent, loss, average round trip.
 fn cell(p: &PathSummary) -> String {
-    let mut c = format!("{}/{} {:.1}%", p.received, p.sent, p.loss_pct);
-    if let Some(f) = p.loss_since_first_pct.filter(|f| *f != p.loss_pct) {
+    if p.sent == 0 {
+        return "no reply".into();
+    }
+    let mut c = format!("{}/{} {}", p.received, p.sent, loss_text(p.loss_pct));
+    if let Some(f) = p.loss_since_first_pct.filter(|f| Some(*f) != p.loss_pct) {
         c += &format!(" ({f:.1}% after the first)");
     }
     if let Some(avg) = p.rtt_avg_ms {
@@ -71,7 +79,7 @@ pub fn write(
     }
     for (addr, _, v) in rows {
         if *v != Verdict::MulticastWorks {
-            writeln!(out, "{addr}: {}: {}", v.key(), v.advice())?;
+            writeln!(out, "{addr}: {}: {}", v.key(), v.mesh_advice())?;
         }
     }
     Ok(())
@@ -92,8 +100,8 @@ pub fn matrix(out: &mut impl Write, hosts: &[IpAddr], pairs: &[(IpAddr, Row)]) -
                 .map_or("?".into(), |(_, r)| {
                     let p = if path { &r.multicast } else { &r.unicast };
                     match p.rtt_avg_ms {
-                        Some(avg) => format!("{:.1}% {avg:.3}", p.loss_pct),
-                        None => format!("{:.1}%", p.loss_pct),
+                        Some(avg) => format!("{} {avg:.3}", loss_text(p.loss_pct)),
+                        None => loss_text(p.loss_pct),
                     }
                 })
         };
@@ -186,7 +194,7 @@ mod tests {
         assert_eq!(lines[1].find("unicast"), lines[2].find("2/2"));
         assert_eq!(
             lines[3],
-            "192.0.2.10  0/0 0.0%           0/0 0.0%                                   -     no reply"
+            "192.0.2.10  no reply           no reply                                   -     no reply"
         );
         assert!(lines[4].starts_with("192.0.2.10: no reply: nothing came back"));
     }

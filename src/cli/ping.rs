@@ -167,28 +167,34 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     let mut round = Instant::now();
     let mut cursor = n;
     let mut next = round;
-    let mut seq: u32 = 0;
+    let mut opened: Vec<usize> = Vec::new();
     let mut last_sent = round;
     let mut buf = [0u8; 2048];
     'run: while !stop::requested() {
         let now = Instant::now();
-        let more = (0..n).any(|i| wants(args.count, &stats[i], inits[i]));
+        let more = (0..n).any(|i| wants(args.count, &stats[i], inits[i], &sessions[i]));
         if cursor == n && !more && now >= last_sent + args.timeout {
             break;
         }
         if cursor == n && more && now >= next {
-            seq += 1;
             round = next;
             cursor = 0;
             next += args.interval;
         }
         let due = |k: usize| round + args.interval.mul_f64(k as f64 / n as f64);
+        // A server whose session just opened (RFC 6450) gets its first request at once,
+        // then the others in its place in the rounds.
+        let mut turn = std::mem::take(&mut opened);
         while cursor < n && now >= due(cursor) {
-            let i = cursor;
+            turn.push(cursor);
             cursor += 1;
-            if !wants(args.count, &stats[i], inits[i]) {
+        }
+        for i in turn {
+            if !wants(args.count, &stats[i], inits[i], &sessions[i]) {
                 continue;
             }
+            // Each server's requests are numbered from 1; an init takes no number.
+            let seq = stats[i].last_seq + 1;
             let server = args.servers[i];
             let f = &families[&server.is_ipv4()];
             // ssmping names a group only when it is not the reflector's default; RFC 6450
@@ -236,7 +242,11 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                 let Some(&i) = index.get(&r.source.ip()) else {
                     continue;
                 };
+                let had_session = sessions[i].is_some();
                 let Some(reply) = read_reply(&buf[..r.len], pid, r.ttl, &mut sessions[i]) else {
+                    if !had_session && sessions[i].is_some() && stats[i].sent == 0 {
+                        opened.push(i);
+                    }
                     continue;
                 };
                 let rseq = reply.seq;
@@ -311,20 +321,25 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     Ok(exit)
 }
 
-/// Whether a server is owed more: requests up to `count`, and inits (RFC 6450) up to `count`
-/// unanswered, so a server that never opens a session cannot keep `ping -c` running.
-fn wants(count: Option<u32>, s: &ServerStats, inits: u32) -> bool {
-    count.is_none_or(|c| s.sent < u64::from(c) && inits < c)
+/// Whether a server is owed more: requests up to `count`; and before a session (RFC 6450)
+/// inits, up to `count` (at least 3) unanswered, so a server that never opens one cannot
+/// keep `ping -c` running.
+fn wants(count: Option<u32>, s: &ServerStats, inits: u32, session: &Option<Vec<u8>>) -> bool {
+    count.is_none_or(|c| s.sent < u64::from(c) && (session.is_some() || inits < c.max(3)))
 }
 
 fn write_summary(out: &mut Stdout, s: &ServerSummary, verdict: Verdict) -> std::io::Result<()> {
     writeln!(out, "--- {} ---", s.server)?;
     for (name, p) in [("unicast", &s.unicast), ("multicast", &s.multicast)] {
-        write!(
-            out,
-            "  {name:<9}  {} sent, {} received, {:.1}% loss",
-            p.sent, p.received, p.loss_pct
-        )?;
+        match p.loss_pct {
+            Some(loss) => write!(
+                out,
+                "  {name:<9}  {} sent, {} received, {loss:.1}% loss",
+                p.sent, p.received
+            )?,
+            // RFC 6450: no session was opened, so no request went out to be answered.
+            None => write!(out, "  {name:<9}  no reply: no request sent")?,
+        }
         if let Some(f) = p.loss_since_first_pct {
             write!(out, " ({f:.1}% since the first)")?;
         }

@@ -59,13 +59,12 @@ impl PathStats {
         // mdev as ping computes it: the standard deviation of the round trips.
         let mdev = avg.map(|a| (self.rtt_sq_sum_ns / n - a * a).max(0.0).sqrt());
         let ms = |ns: f64| (ns / 1e3).round() / 1e3;
+        // Nothing asked is nothing known: no figure, rather than a 0% that reads as health.
         let loss = |expected: u64| {
-            if expected == 0 {
-                0.0
-            } else {
+            (expected > 0).then(|| {
                 let lost = expected.saturating_sub(self.received) as f64;
                 (lost / expected as f64 * 1000.0).round() / 10.0
-            }
+            })
         };
         let since_first = self
             .first_seq
@@ -76,7 +75,7 @@ impl PathStats {
             duplicates: self.duplicates,
             reordered: self.reordered,
             loss_pct: loss(sent),
-            loss_since_first_pct: since_first.map(loss),
+            loss_since_first_pct: since_first.and_then(loss),
             rtt_min_ms: self.rtt_min_ns.map(|v| ms(v as f64)),
             rtt_avg_ms: avg.map(ms),
             rtt_max_ms: self.rtt_min_ns.map(|_| ms(self.rtt_max_ns as f64)),
@@ -93,9 +92,10 @@ pub struct PathSummary {
     pub received: u64,
     pub duplicates: u64,
     pub reordered: u64,
-    pub loss_pct: f64,
-    /// Multicast: loss counted from the first multicast reply on (the tree takes time).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Null when no request was sent: nothing to judge.
+    pub loss_pct: Option<f64>,
+    /// Multicast: loss counted from the first multicast reply on (the tree takes time);
+    /// null until the first (and for unicast).
     pub loss_since_first_pct: Option<f64>,
     pub rtt_min_ms: Option<f64>,
     pub rtt_avg_ms: Option<f64>,
@@ -145,6 +145,19 @@ impl Verdict {
                 "nothing came back: is a reflector (ssmpingd, mcast reflect) running there, is \
                  UDP port 4321 open to it, and is there a route to it?"
             }
+        }
+    }
+}
+
+impl Verdict {
+    /// The advice for a mesh host: it is answered by mcast mesh or omping, not a reflector.
+    pub fn mesh_advice(self) -> &'static str {
+        match self {
+            Verdict::NoReply => {
+                "nothing came back: is mcast mesh (or omping) running there with this host in \
+                 its list, is UDP port 4321 open to it, and is there a route to it?"
+            }
+            other => other.advice(),
         }
     }
 }
@@ -207,9 +220,12 @@ mod tests {
         }
         assert!(!s.multicast.record(7, 2_000_000, Some(1)));
         let sum = s.summary("192.0.2.1".into());
-        assert_eq!((sum.unicast.received, sum.unicast.loss_pct), (10, 0.0));
+        assert_eq!(
+            (sum.unicast.received, sum.unicast.loss_pct),
+            (10, Some(0.0))
+        );
         assert_eq!((sum.multicast.received, sum.multicast.duplicates), (7, 1));
-        assert_eq!(sum.multicast.loss_pct, 30.0);
+        assert_eq!(sum.multicast.loss_pct, Some(30.0));
         assert_eq!(sum.multicast.loss_since_first_pct, Some(0.0));
         assert_eq!(
             (sum.multicast.rtt_min_ms, sum.multicast.rtt_mdev_ms),
@@ -227,6 +243,13 @@ mod tests {
         }
         let s = p.summary(4, 4);
         assert_eq!((s.received, s.reordered, s.duplicates), (4, 1, 1));
+    }
+
+    #[test]
+    fn nothing_sent_has_no_loss_figure() {
+        let s = ServerStats::default().summary("192.0.2.1".into());
+        assert_eq!((s.unicast.loss_pct, s.multicast.loss_pct), (None, None));
+        assert_eq!(s.verdict, "no reply");
     }
 
     #[test]

@@ -347,12 +347,12 @@ const KINDS: &[Kind] = &[
             (
                 "unicast",
                 "object",
-                "sent, received, duplicates, reordered (replies after a later request's), loss_pct, rtt_min_ms, rtt_avg_ms, rtt_max_ms, rtt_mdev_ms (null before a reply), hops (null when unknown)",
+                "sent, received, duplicates, reordered (replies after a later request's), loss_pct (null when no request was sent: nothing to judge), loss_since_first_pct (null), rtt_min_ms, rtt_avg_ms, rtt_max_ms, rtt_mdev_ms (null before a reply), hops (null when unknown)",
             ),
             (
                 "multicast",
                 "object",
-                "as unicast, and loss_since_first_pct (loss counted from the first multicast reply, as the tree takes time to form; absent before one)",
+                "as unicast, with loss_since_first_pct the loss counted from the first multicast reply, as the tree takes time to form (null before one)",
             ),
             (
                 "first_multicast_ms",
@@ -365,7 +365,7 @@ const KINDS: &[Kind] = &[
                 "multicast works, unicast only (its multicast never arrived) or no reply",
             ),
         ],
-        example: r#"{"type":"summary","command":"ping","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"verdict":"multicast works"}"#,
+        example: r#"{"type":"summary","command":"ping","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"verdict":"multicast works"}"#,
     },
     Kind {
         name: "client",
@@ -461,7 +461,7 @@ const KINDS: &[Kind] = &[
                 "multicast works, unicast only or no reply",
             ),
         ],
-        example: r#"{"type":"pair","from":"192.0.2.1","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"rtt_min_ms":0.094,"rtt_avg_ms":0.127,"rtt_max_ms":0.159,"rtt_mdev_ms":0.032,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.174,"rtt_avg_ms":0.234,"rtt_max_ms":0.294,"rtt_mdev_ms":0.06,"hops":0},"first_multicast_ms":0.294298,"verdict":"multicast works"}"#,
+        example: r#"{"type":"pair","from":"192.0.2.1","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.094,"rtt_avg_ms":0.127,"rtt_max_ms":0.159,"rtt_mdev_ms":0.032,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.174,"rtt_avg_ms":0.234,"rtt_max_ms":0.294,"rtt_mdev_ms":0.06,"hops":0},"first_multicast_ms":0.294298,"verdict":"multicast works"}"#,
     },
     Kind {
         name: "matrix",
