@@ -64,8 +64,18 @@ fn a_group_the_reflector_does_not_serve_is_unicast_only() {
         "{text}"
     );
     assert!(
-        text.contains("verdict: unicast only: it answers, but its multicast never arrived"),
+        text.contains(
+            "verdict: unicast only: first, the reflector may not serve 232.1.2.3: ssmpingd"
+        ),
         "{text}"
+    );
+    assert!(
+        stderr(&out).contains(
+            "mcast: --group 232.1.2.3: ssmpingd, and mcast reflect started without --group \
+             232.1.2.3, answer on multicast only for groups ending in .234"
+        ),
+        "warned before sending: {}",
+        stderr(&out)
     );
 }
 

@@ -95,3 +95,45 @@ fn without_the_routers_multicast_route_it_is_unicast_only() {
     let text = stdout(&served);
     assert!(text.contains("3 unicast and 3 multicast replies"), "{text}");
 }
+
+/// The router forwards the reflector's default group and not the application's: ping on
+/// the default says multicast works for that group alone, and asked for a group the router
+/// does not forward, the verdict puts each cause where it lives (the routers first).
+#[test]
+fn a_working_default_group_is_said_to_be_that_group_only() {
+    let mut lab = RoutedLab::new();
+    lab.route_multicast(&default_groups(&lab)[..1]);
+    let reflect = spawn(command(&lab.server, &["reflect", "-d", "6s"]));
+    std::thread::sleep(Duration::from_millis(300));
+    let v4 = lab.server.v4.to_string();
+    let fast = ["-c", "3", "--interval", "100ms", "-t", "500ms"];
+    let mut args = vec!["ping", v4.as_str()];
+    args.extend(fast);
+    let out = run(&lab.client, &args);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(
+            "verdict: multicast works: multicast from it to 232.43.211.234 reaches this host \
+             (your application's group may differ: test that one with --group)"
+        ),
+        "{text}"
+    );
+    // A group the reflector serves (.234) but the router does not forward.
+    args.extend(["--group", "232.1.1.234"]);
+    let out = run(&lab.client, &args);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        stderr(&out).is_empty(),
+        "a served group gets no warning: {}",
+        stderr(&out)
+    );
+    let verdict = text.lines().find(|l| l.contains("verdict:")).unwrap();
+    assert!(
+        verdict.contains("unicast only: it answers, but its multicast never arrived. On the routers between it and you: a missing multicast route"),
+        "{verdict}"
+    );
+    assert!(!verdict.contains("may not serve"), "{verdict}");
+    drop(reflect);
+}

@@ -71,6 +71,8 @@ enum PingEvent<'a> {
     },
     Summary {
         command: &'static str,
+        /// The group the multicast replies were asked for: the verdict is about it alone.
+        group: String,
         #[serde(flatten)]
         server: &'a ServerSummary,
     },
@@ -131,6 +133,7 @@ fn open(args: &PingArgs) -> Result<(HashMap<bool, Family>, Vec<usize>)> {
 
 pub fn run(args: PingArgs) -> Result<Exit> {
     let (mut families, lane_of) = open(&args)?;
+    warn_of_group(&args);
     // Transmit stamps on every socket, or on none (where the OS has none, the time read
     // before each send stands).
     let on: Vec<bool> = families
@@ -308,13 +311,15 @@ pub fn run(args: PingArgs) -> Result<Exit> {
         if s.verdict() != Verdict::MulticastWorks {
             exit = Exit::Problem;
         }
+        let group = families[&server.is_ipv4()].group;
         if args.json {
             out.json_line(&PingEvent::Summary {
                 command: "ping",
+                group: group.to_string(),
                 server: &summary,
             })?;
         } else {
-            write_summary(&mut out, &summary, s.verdict())?;
+            write_summary(&mut out, &summary, s.verdict(), group)?;
         }
     }
     out.flush()?;
@@ -328,7 +333,44 @@ fn wants(count: Option<u32>, s: &ServerStats, inits: u32, session: &Option<Vec<u
     count.is_none_or(|c| s.sent < u64::from(c) && (session.is_some() || inits < c.max(3)))
 }
 
-fn write_summary(out: &mut Stdout, s: &ServerSummary, verdict: Verdict) -> std::io::Result<()> {
+/// Warns, before anything is sent, of a group a standard reflector will not serve.
+fn warn_of_group(args: &PingArgs) {
+    if let Some(g) = &args.group
+        && !mcast::wire::customary_group(g.ip)
+    {
+        super::exit::warn(format_args!(
+            "--group {}: ssmpingd, and mcast reflect started without --group {}, answer on \
+             multicast only for groups ending in .234 (IPv4) or ::4321:1234 (IPv6); unless the \
+             reflector was told to serve it, expect \"unicast only\"",
+            g.ip, g.ip
+        ));
+    }
+}
+
+fn verdict_line(verdict: Verdict, group: IpAddr) -> String {
+    match verdict {
+        Verdict::MulticastWorks => format!(
+            "{}: multicast from it to {group} reaches this host (your application's group may \
+             differ: test that one with --group)",
+            verdict.key()
+        ),
+        Verdict::UnicastOnly if !mcast::wire::customary_group(group) => format!(
+            "{}: first, the reflector may not serve {group}: ssmpingd (and mcast reflect \
+             without --group {group}) answer on multicast only for groups ending in .234 or \
+             ::4321:1234, so try without --group; if it does serve it: {}",
+            verdict.key(),
+            verdict.advice()
+        ),
+        _ => format!("{}: {}", verdict.key(), verdict.advice()),
+    }
+}
+
+fn write_summary(
+    out: &mut Stdout,
+    s: &ServerSummary,
+    verdict: Verdict,
+    group: IpAddr,
+) -> std::io::Result<()> {
     writeln!(out, "--- {} ---", s.server)?;
     for (name, p) in [("unicast", &s.unicast), ("multicast", &s.multicast)] {
         match p.loss_pct {
@@ -368,5 +410,5 @@ fn write_summary(out: &mut Stdout, s: &ServerSummary, verdict: Verdict) -> std::
             "  first multicast reply {f:.1} ms after the first request"
         )?;
     }
-    writeln!(out, "  verdict: {}: {}", verdict.key(), verdict.advice())
+    writeln!(out, "  verdict: {}", verdict_line(verdict, group))
 }

@@ -137,9 +137,11 @@ impl Verdict {
         match self {
             Verdict::MulticastWorks => "multicast from it reaches this host",
             Verdict::UnicastOnly => {
-                "it answers, but its multicast never arrived: look for a missing multicast \
-                 route (PIM) between it and you, reverse-path filtering (rp_filter) here, a \
-                 firewall dropping UDP to the group, or no IGMP/MLD snooping querier on the LAN"
+                "it answers, but its multicast never arrived. On the routers between it and \
+                 you: a missing multicast route (PIM, the (S,G) state) or their reverse-path \
+                 check; on this LAN: no IGMP/MLD snooping querier; on this host: rp_filter or \
+                 a firewall dropping UDP to the group (mcast doctor GROUP 4321 --listen 10s \
+                 checks this host's part)"
             }
             Verdict::NoReply => {
                 "nothing came back: is a reflector (ssmpingd, mcast reflect) running there, is \

@@ -182,12 +182,8 @@ pub fn reply_group(asked: Option<IpAddr>, client: IpAddr, extra: &[IpAddr]) -> O
         IpAddr::V6(DEFAULT_GROUP_V6)
     };
     let Some(g) = asked else { return Some(default) };
-    // ssmpingd's rule: groups ending in .234 or ::4321:1234, so a reflector cannot be
-    // pointed at any group in the range; and those the operator named.
-    let customary = match g {
-        IpAddr::V4(v4) => v4.octets()[3] == 234,
-        IpAddr::V6(v6) => v6.segments()[6..] == [0x4321, 0x1234],
-    };
+    // ssmpingd's rule, and the groups the operator named.
+    let customary = mcast::wire::customary_group(g);
     let ok =
         g.is_multicast() && g.is_ipv4() == client.is_ipv4() && (customary || extra.contains(&g));
     ok.then_some(g)

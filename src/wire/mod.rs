@@ -19,6 +19,23 @@ pub const DEFAULT_GROUP_V4: Ipv4Addr = Ipv4Addr::new(232, 43, 211, 234);
 /// The IPv6 default group, ff3e::4321:1234.
 pub const DEFAULT_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff3e, 0, 0, 0, 0, 0, 0x4321, 0x1234);
 
+/// Whether a standard reflector answers on multicast for group `g` unasked: ssmpingd's rule,
+/// which `mcast reflect` keeps unless started with `--group`, is groups ending in .234
+/// (IPv4) or ::4321:1234 (IPv6), so a reflector cannot be pointed at any group in the range.
+///
+/// ```
+/// use mcast::wire::customary_group;
+/// assert!(customary_group("239.1.1.234".parse().unwrap()));
+/// assert!(customary_group("ff3e::9:4321:1234".parse().unwrap()));
+/// assert!(!customary_group("232.1.3.1".parse().unwrap()));
+/// ```
+pub fn customary_group(g: IpAddr) -> bool {
+    match g {
+        IpAddr::V4(v4) => v4.octets()[3] == 234,
+        IpAddr::V6(v6) => v6.segments()[6..] == [0x4321, 0x1234],
+    }
+}
+
 /// Why bytes are not a message of the protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -343,6 +343,11 @@ const KINDS: &[Kind] = &[
         fields: &[
             ("type", "string", "summary"),
             ("command", "string", "ping"),
+            (
+                "group",
+                "string",
+                "the group the multicast replies were asked for: the verdict is about it alone",
+            ),
             ("server", "string", "the reflector's address"),
             (
                 "unicast",
@@ -365,7 +370,7 @@ const KINDS: &[Kind] = &[
                 "multicast works, unicast only (its multicast never arrived) or no reply",
             ),
         ],
-        example: r#"{"type":"summary","command":"ping","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"verdict":"multicast works"}"#,
+        example: r#"{"type":"summary","command":"ping","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"verdict":"multicast works"}"#,
     },
     Kind {
         name: "client",
