@@ -1,6 +1,7 @@
-//! Capturing IGMP and MLD as they cross the wire, whoever they are addressed to (Linux: a
-//! packet socket with a kernel filter; it needs CAP_NET_RAW). Read what was captured with
-//! [`crate::wire::igmp::parse`].
+//! Capturing IGMP and MLD as they cross the wire, whoever they are addressed to, or what is
+//! addressed to one group (Linux: a packet socket with a kernel filter; it needs
+//! CAP_NET_RAW). Read what was captured with [`crate::wire::igmp::parse`] or
+//! [`crate::wire::ip::parse`].
 
 use std::time::Duration;
 
@@ -41,6 +42,28 @@ impl Capture {
             Err(Error::invalid(
                 "capture IGMP and MLD",
                 "capturing needs Linux (a packet socket); on this system use tcpdump -i IFACE 'igmp or icmp6'",
+            ))
+        }
+    }
+
+    /// Starts capturing what is addressed to `group` (its first 256 bytes: the headers),
+    /// with all-multicast reception on each of `ifindexes`. A packet socket sees a datagram
+    /// before the host's firewall and reverse-path filter do, so what it sees reached the
+    /// interface whatever became of it after.
+    pub fn open_group(group: std::net::IpAddr, ifindexes: &[u32]) -> Result<Capture> {
+        #[cfg(target_os = "linux")]
+        {
+            let inner = crate::sys::capture_open_group(group, ifindexes).map_err(|f| {
+                Error::os(format!("capture what is sent to {group}"), f.call, f.error)
+            })?;
+            Ok(Capture { inner })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = ifindexes;
+            Err(Error::invalid(
+                format!("capture what is sent to {group}"),
+                "capturing needs Linux (a packet socket); on this system use tcpdump -i IFACE dst GROUP",
             ))
         }
     }

@@ -70,7 +70,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
             checks::interface(&case),
             checks::route(&case),
             checks::group(&case),
-            super::doctor_listen::send(&case),
+            super::doctor_send::send(&case),
         ]
     } else {
         vec![
@@ -85,14 +85,29 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
             super::doctor_net::firewall(&case),
         ]
     };
-    if let Some(d) = args.listen.filter(|_| !args.send) {
+    let mut out = Stdout::new();
+    let listen = args.listen.filter(|_| !args.send);
+    let mut shown = 0;
+    if let Some(d) = listen {
+        // The instant checks first, so the wait is not a silence.
+        if !args.json {
+            write_checks(&mut out, &all)?;
+            out.flush()?;
+            shown = all.len();
+            super::exit::warn(format_args!(
+                "listening for {} on port {} for {}...",
+                group,
+                args.port.map_or("-".into(), |p| p.to_string()),
+                humantime::format_duration(d)
+            ));
+        }
         all.extend(super::doctor_listen::listen(&case, d));
     }
-    let mut out = Stdout::new();
     if args.json {
         out.json_line(&all)?;
     } else {
-        write_text(&mut out, &all)?;
+        write_checks(&mut out, &all[shown..])?;
+        write_conclusion(&mut out, &all)?;
     }
     out.flush()?;
     Ok(if all.iter().any(|c| c.status == Status::Fail) {
@@ -102,7 +117,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
     })
 }
 
-fn write_text(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
+fn write_checks(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
     for c in all {
         let status = match c.status {
             Status::Ok => "ok",
@@ -115,6 +130,10 @@ fn write_text(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
             writeln!(out, "{:<7}  {:<10} fix: {fix}", "", "")?;
         }
     }
+    Ok(())
+}
+
+fn write_conclusion(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
     let fails = all.iter().filter(|c| c.status == Status::Fail).count();
     let warns = all.iter().filter(|c| c.status == Status::Warn).count();
     match (fails, warns) {

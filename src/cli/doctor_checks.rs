@@ -131,13 +131,23 @@ pub fn interface(case: &Case) -> Check {
         problems.push("without the MULTICAST flag");
         fixes.push(format!("ip link set {} multicast on", iface.name));
     }
-    if !has_family {
-        problems.push(if case.v4() {
-            "without an IPv4 address"
-        } else {
-            "without an IPv6 address"
-        });
-        fixes.push(format!("ip addr add ADDRESS/PREFIX dev {}", iface.name));
+    if problems.is_empty() && !has_family {
+        // The group's datagrams still arrive: joins and delivery need the interface, not
+        // an address. What suffers is the membership report, which then goes out from
+        // another interface's address or 0.0.0.0 (IPv4) and which some queriers ignore.
+        let family = if case.v4() { "IPv4" } else { "IPv6" };
+        return Check::new(
+            C,
+            Status::Warn,
+            format!(
+                "{} ({how}): up, carrier, multicast, but without an {family} address: the group's datagrams still arrive, but its membership reports carry another source (IPv4: maybe 0.0.0.0), which some routers and switches ignore",
+                iface.name
+            ),
+        )
+        .fix(format!(
+            "if the switch or router stops forwarding, give {} an {family} address (ip addr add ADDRESS/PREFIX dev {})",
+            iface.name, iface.name
+        ));
     }
     if problems.is_empty() {
         Check::new(

@@ -137,10 +137,16 @@ pub fn limits(case: &Case) -> Check {
             sysctl("net/ipv6/mld_max_msf").unwrap_or(64),
         )
     };
-    let groups = sysctl("net/ipv4/igmp_max_memberships").unwrap_or(20);
-    let evidence = format!(
-        "{n} sources asked; {setting} = {value} sources a group per socket; net.ipv4.igmp_max_memberships = {groups} groups a socket"
-    );
+    let groups = if case.v4() {
+        let g = sysctl("net/ipv4/igmp_max_memberships").unwrap_or(20);
+        format!("net.ipv4.igmp_max_memberships = {g} groups a socket")
+    } else {
+        // IPv6 has no group count: each membership takes socket option memory.
+        let m = sysctl("net/core/optmem_max").map_or("unknown".into(), |m| m.to_string());
+        format!("IPv6 groups a socket are bounded by net.core.optmem_max = {m} bytes")
+    };
+    let evidence =
+        format!("{n} sources asked; {setting} = {value} sources a group per socket; {groups}");
     if n as i64 > value {
         Check::new(C, Status::Fail, evidence).fix(format!(
             "sysctl -w {setting}={n}, or spread the sources over several sockets"

@@ -1,49 +1,90 @@
-//! The checks of `mcast doctor` that take part: `--listen` joins for a while and reports what
-//! arrived, the kernel's counters over that time and whether a querier spoke; `--send` looks
-//! at the sender's side (route, source address, TTL against the group's reach, MTU).
+//! `mcast doctor --listen`: joins for a while and judges what arrived against what reached
+//! the interface (a capture of the group's own traffic, with CAP_NET_RAW), this socket's
+//! drops, probe loss and duplicates, when arrivals stopped, the family's kernel counters, and
+//! whether a querier spoke. Each verdict says only what was seen; what could not be seen is
+//! said to be unknown.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use mcast::iface::Interface;
+use mcast::probe::Probe;
+use mcast::stats::{Listened, ProbeStats};
 use mcast::wire::igmp::{self, Message};
 use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
 use super::doctor_checks::{Case, Check, Status};
 use super::doctor_proc::all_counters;
+use super::doctor_wire::{self, OnTheWire};
+use super::events::now_ns;
 
-/// The counters worth showing, with what a rise in each means.
-const WATCHED: [(&str, &str); 7] = [
-    ("IpExt:InMcastPkts", "multicast packets reached IP"),
+/// The counters worth showing for each family, with what a rise in each means. None is
+/// about this group alone: they only add to what the socket and the capture saw.
+const WATCHED_V4: [(&str, &str); 8] = [
+    (
+        "IpExt:InMcastPkts",
+        "multicast packets of any group reached IP",
+    ),
     ("Udp:InDatagrams", "UDP datagrams delivered"),
     ("Udp:NoPorts", "UDP for a port no socket holds"),
-    ("Udp:InErrors", "UDP errors"),
     ("Udp:RcvbufErrors", "UDP dropped for a full receive buffer"),
     (
         "TcpExt:IPReversePathFilter",
         "dropped by the reverse-path filter",
     ),
-    ("Udp6:InDatagrams", "UDP over IPv6 delivered"),
+    (
+        "Ip:ReasmFails",
+        "fragmented datagrams that could not be put together",
+    ),
+    (
+        "Ip:ReasmTimeout",
+        "fragments that waited in vain for the rest",
+    ),
+    ("Udp:InErrors", "UDP errors"),
+];
+const WATCHED_V6: [(&str, &str); 7] = [
+    (
+        "Ip6:InMcastPkts",
+        "multicast packets of any group reached IPv6",
+    ),
+    ("Udp6:InDatagrams", "UDP datagrams delivered"),
+    ("Udp6:NoPorts", "UDP for a port no socket holds"),
+    ("Udp6:RcvbufErrors", "UDP dropped for a full receive buffer"),
+    (
+        "Ip6:ReasmFails",
+        "fragmented datagrams that could not be put together",
+    ),
+    (
+        "Ip6:ReasmTimeout",
+        "fragments that waited in vain for the rest",
+    ),
+    ("Udp6:InErrors", "UDP errors"),
 ];
 
-/// IPv6's counters (/proc/net/snmp6: a name and a value a line), named as `all_counters`.
-fn counters_now() -> std::collections::HashMap<String, u64> {
+/// Every counter, IPv6's from /proc/net/snmp6 (a name and a value a line) named as
+/// `all_counters` names IPv4's: "Ip6:InMcastPkts", "Udp6:InDatagrams".
+fn counters_now() -> HashMap<String, u64> {
     let mut all = all_counters();
     if let Ok(text) = std::fs::read_to_string("/proc/net/snmp6") {
         for l in text.lines() {
             let mut f = l.split_whitespace();
             if let (Some(n), Some(v)) = (f.next(), f.next())
-                && let (Some(rest), Ok(v)) = (n.strip_prefix("Udp6"), v.parse())
+                && let Ok(v) = v.parse()
             {
-                all.insert(format!("Udp6:{rest}"), v);
+                for prefix in ["Udp6", "Ip6"] {
+                    if let Some(rest) = n.strip_prefix(prefix) {
+                        all.insert(format!("{prefix}:{rest}"), v);
+                        break;
+                    }
+                }
             }
         }
     }
     all
 }
 
-/// What the queriers of the link said while listening: None without CAP_NET_RAW.
+/// What the queriers of the link said while listening; Err without CAP_NET_RAW.
 fn hear_queriers(ifindex: u32, v4: bool, until: Instant) -> Result<Vec<String>, String> {
     let mut cap = mcast::capture::Capture::open(&[ifindex]).map_err(|e| e.to_string())?;
     let mut heard = Vec::new();
@@ -62,12 +103,24 @@ fn hear_queriers(ifindex: u32, v4: bool, until: Instant) -> Result<Vec<String>, 
         {
             let proto = super::watch_state::protocol(v4, q.version);
             let who = format!("{} {proto}", p.source);
-            if !heard.contains(&who) {
+            if !heard.contains(&who) && heard.len() < 16 {
                 heard.push(who);
             }
         }
     }
     Ok(heard)
+}
+
+/// What this socket received while listening.
+#[derive(Default)]
+pub struct Arrivals {
+    pub datagrams: u64,
+    pub senders: BTreeMap<IpAddr, u64>,
+    pub first: Option<Instant>,
+    pub last: Option<Instant>,
+    pub probes: ProbeStats,
+    /// What the kernel dropped on this socket for want of buffer.
+    pub socket_drops: u64,
 }
 
 /// Joins for `how_long`, counting what arrives; returns the listen check and the querier
@@ -89,70 +142,244 @@ pub fn listen(case: &Case, how_long: Duration) -> Vec<Check> {
     };
     let v4 = case.group.is_ipv4();
     let until = Instant::now() + how_long;
-    let index = iface.index;
+    let (index, group) = (iface.index, case.group);
     let querier = std::thread::spawn(move || hear_queriers(index, v4, until));
+    let wire = std::thread::spawn(move || doctor_wire::watch(group, port, index, until));
     let before = counters_now();
     let started = Instant::now();
+    let since_ns = now_ns();
     let arrived = receive(case, &iface, port, until);
     let after = counters_now();
     let heard = querier
         .join()
         .unwrap_or_else(|_| Err("the capture failed".into()));
-    let moved: Vec<String> = WATCHED
+    let on_wire = wire
+        .join()
+        .unwrap_or_else(|_| Err("the capture failed".into()));
+    let watched: &[(&str, &str)] = if v4 { &WATCHED_V4 } else { &WATCHED_V6 };
+    let moved: Vec<(&str, u64, &str)> = watched
         .iter()
         .filter_map(|(k, what)| {
             let d = after.get(*k)?.saturating_sub(*before.get(*k)?);
-            (d > 0).then(|| format!("{k} +{d} ({what})"))
+            (d > 0).then_some((*k, d, *what))
         })
         .collect();
-    let counted = if moved.is_empty() {
-        "no counter moved".to_string()
-    } else {
-        moved.join(", ")
+    let heard_for = Heard {
+        case,
+        iface: &iface,
+        port,
+        secs: how_long.as_secs_f64(),
+        started,
+        listened: Listened {
+            since_ns,
+            until_ns: now_ns(),
+        },
+        moved: &moved,
     };
-    let secs = how_long.as_secs_f64();
     let listen = match arrived {
         Err(e) => Check::new("listen", Status::Fail, format!("could not listen: {e}")),
-        Ok((n, senders, first)) if n > 0 => {
-            let list: Vec<String> = senders.iter().map(|(s, c)| format!("{s} ({c})")).collect();
-            Check::new(
-                "listen",
-                Status::Ok,
-                format!(
-                    "{n} datagrams in {secs:.1} s from {}, the first {:.0} ms after joining; {counted}",
-                    list.join(", "),
-                    first
-                        .unwrap_or(started)
-                        .saturating_duration_since(started)
-                        .as_secs_f64()
-                        * 1000.0
-                ),
-            )
-        }
-        Ok(_) => {
-            let rp = moved
-                .iter()
-                .any(|m| m.starts_with("TcpExt:IPReversePathFilter"));
-            let reached = moved.iter().any(|m| m.starts_with("IpExt:InMcastPkts"));
-            let fix = if rp {
-                "the reverse-path filter dropped them: see the rp_filter check"
-            } else if reached {
-                "multicast reached the host but not this socket: see the port and firewall checks"
-            } else {
-                "nothing reached this host: check the sender (mcast doctor GROUP PORT --send there), a querier on the link (mcast watch), and the routers between"
-            };
-            Check::new(
-                "listen",
-                Status::Fail,
-                format!(
-                    "nothing arrived on {} port {port} in {secs:.1} s; {counted}",
-                    iface.name
-                ),
-            )
-            .fix(fix)
-        }
+        Ok(a) if a.datagrams > 0 => heard_for.something(&a, &on_wire),
+        Ok(_) => heard_for.nothing(&on_wire),
     };
-    let querier = match heard {
+    vec![listen, querier_check(heard, &iface, how_long)]
+}
+
+/// What the judgement of a listen needs.
+struct Heard<'a> {
+    case: &'a Case,
+    iface: &'a Interface,
+    port: u16,
+    secs: f64,
+    started: Instant,
+    listened: Listened,
+    moved: &'a [(&'a str, u64, &'a str)],
+}
+
+impl Heard<'_> {
+    fn counted(&self) -> String {
+        if self.moved.is_empty() {
+            return "no counter moved".into();
+        }
+        let parts: Vec<String> = self
+            .moved
+            .iter()
+            .map(|(k, d, what)| format!("{k} +{d} ({what})"))
+            .collect();
+        parts.join(", ")
+    }
+
+    fn moved(&self, key: &str) -> u64 {
+        self.moved
+            .iter()
+            .find(|(k, ..)| k.ends_with(key))
+            .map_or(0, |m| m.1)
+    }
+
+    /// Datagrams arrived: the figures, and whatever in them is a problem.
+    fn something(&self, a: &Arrivals, wire: &Result<OnTheWire, String>) -> Check {
+        let list: Vec<String> = a
+            .senders
+            .iter()
+            .map(|(s, c)| format!("{s} ({c})"))
+            .collect();
+        let ms = |t: Option<Instant>| {
+            t.unwrap_or(self.started)
+                .saturating_duration_since(self.started)
+                .as_secs_f64()
+                * 1000.0
+        };
+        let mut evidence = format!(
+            "{} datagrams in {:.1} s from {}, the first {:.0} ms after joining",
+            a.datagrams,
+            self.secs,
+            list.join(", "),
+            ms(a.first)
+        );
+        let mut warns: Vec<String> = Vec::new();
+        let mut fixes: Vec<&str> = Vec::new();
+        let (mut lost, mut duplicates, mut probes, mut distinct) = (0, 0, 0, 0);
+        for s in a.probes.senders() {
+            lost += s.tally(self.listened).lost;
+            duplicates += s.duplicates;
+            probes += s.received;
+            distinct += s.unique();
+        }
+        if probes > 0 {
+            evidence += &format!("; {probes} of them mcast probes ({distinct} distinct)");
+        }
+        if duplicates > 0 {
+            warns.push(format!(
+                "{duplicates} probes came twice or more (counted once): a loop, or two paths \
+                 to this host"
+            ));
+            fixes.push("look for two routers or two links forwarding the group here");
+        }
+        if lost > 0 {
+            warns.push(format!("{lost} probes were lost on the way"));
+        }
+        if a.socket_drops > 0 {
+            warns.push(format!(
+                "this socket's receive buffer overflowed: the kernel dropped {} datagrams",
+                a.socket_drops
+            ));
+            fixes.push("give the receiving application a larger buffer (mcast recv --rcvbuf 8M; SO_RCVBUF, capped by net.core.rmem_max: sysctl -w net.core.rmem_max=8388608)");
+        } else if self.moved("RcvbufErrors") > 0 {
+            warns.push(format!(
+                "UDP sockets on this host dropped {} datagrams for a full receive buffer",
+                self.moved("RcvbufErrors")
+            ));
+            fixes.push("a receiver on this host reads too slowly: raise its buffer (SO_RCVBUF, net.core.rmem_max)");
+        }
+        // Stopped: quiet for the last second and more than three of its average gaps.
+        if let (Some(first), Some(last)) = (a.first, a.last) {
+            let end = self.started + Duration::from_secs_f64(self.secs);
+            let quiet = end.saturating_duration_since(last).as_secs_f64();
+            let gap = if a.datagrams > 1 {
+                (last - first).as_secs_f64() / (a.datagrams - 1) as f64
+            } else {
+                0.0
+            };
+            if quiet > 1.0 && quiet > 3.0 * gap {
+                warns.push(format!(
+                    "arrivals stopped after {:.1} s: nothing came in the last {quiet:.1} s",
+                    ms(Some(last)) / 1000.0
+                ));
+                fixes.push("the sender stopped, or the path broke mid-listen: listen again, and look at the querier check (memberships that age out at the switch end a stream)");
+            }
+        }
+        if let Ok(w) = wire
+            && w.datagrams > a.datagrams
+        {
+            evidence += &format!("; {} reached {} on the wire", w.datagrams, self.iface.name);
+        }
+        evidence += &format!("; {}", self.counted());
+        if warns.is_empty() {
+            return Check::new("listen", Status::Ok, evidence);
+        }
+        let check = Check::new(
+            "listen",
+            Status::Warn,
+            format!("{evidence}; but {}", warns.join("; ")),
+        );
+        if fixes.is_empty() {
+            check
+        } else {
+            check.fix(fixes.join("; "))
+        }
+    }
+
+    /// Nothing arrived on the socket: where it was lost, as far as was seen.
+    fn nothing(&self, wire: &Result<OnTheWire, String>) -> Check {
+        let (group, port, name) = (self.case.group, self.port, &self.iface.name);
+        let head = format!(
+            "nothing arrived on {name} port {port} in {:.1} s",
+            self.secs
+        );
+        let rp = self.moved("IPReversePathFilter") > 0;
+        let reasm = self.moved("ReasmFails") + self.moved("ReasmTimeout");
+        let (evidence, fix) = match wire {
+            Ok(w) if w.datagrams > 0 || w.later_fragments > 0 => {
+                let mut seen = format!(
+                    "{} datagrams for {group} port {port} reached {name} (seen on the wire) and none this socket",
+                    w.datagrams
+                );
+                if w.first_fragments > 0 {
+                    seen += &format!(
+                        "; they came fragmented ({} first, {} later fragments; the largest {} bytes)",
+                        w.first_fragments, w.later_fragments, w.largest
+                    );
+                }
+                let fix = if rp {
+                    "the reverse-path filter dropped them: see the rp_filter check"
+                } else if w.first_fragments > 0 && w.later_fragments == 0 {
+                    "their later fragments never came: a link on the way drops fragments or has a smaller MTU; send datagrams that fit the path's MTU (mcast send --size)"
+                } else if reasm > 0 || w.first_fragments > 0 {
+                    "this host could not put the fragments together (a fragment was dropped): see the firewall check for rules on fragments, or send datagrams that fit the MTU"
+                } else {
+                    "this host dropped them before the socket: see the firewall and port checks"
+                };
+                (seen, fix.to_string())
+            }
+            Ok(w) => {
+                let other = if w.other_ports > 0 {
+                    format!(" ({} went to other ports of the group)", w.other_ports)
+                } else {
+                    String::new()
+                };
+                (
+                    format!(
+                        "nothing for {group} port {port} reached {name} either (watched on the wire){other}"
+                    ),
+                    format!(
+                        "nothing reached this host: check the sender (mcast doctor {group} {port} --send there), a querier on the link (mcast watch), and the routers between"
+                    ),
+                )
+            }
+            Err(why) if rp => (
+                format!("the capture could not run ({why})"),
+                "the reverse-path filter dropped them: see the rp_filter check".to_string(),
+            ),
+            Err(why) => (
+                format!(
+                    "whether {group}'s traffic reached {name} is unknown: seeing the wire needs CAP_NET_RAW ({why}), and no kernel counter is about one group"
+                ),
+                format!(
+                    "run doctor as root to see the wire; else check the sender (mcast doctor {group} {port} --send there), a querier (mcast watch), and the routers between"
+                ),
+            ),
+        };
+        Check::new(
+            "listen",
+            Status::Fail,
+            format!("{head}; {evidence}; {}", self.counted()),
+        )
+        .fix(fix)
+    }
+}
+
+fn querier_check(heard: Result<Vec<String>, String>, iface: &Interface, d: Duration) -> Check {
+    let secs = d.as_secs_f64();
+    match heard {
         Err(e) => Check::new(
             "querier",
             Status::Skipped,
@@ -164,21 +391,19 @@ pub fn listen(case: &Case, how_long: Duration) -> Vec<Check> {
             Status::Warn,
             format!("no querier heard on {} in {secs:.1} s", iface.name),
         )
-        .fix("queries come every 125 s by default: listen longer (mcast watch) before concluding there is none; without one, snooping switches stop forwarding after about 260 s"),
+        .fix("queries come every 125 s by default: listen longer (mcast watch) before concluding there is none. Without one, what a snooping switch does differs: a Linux bridge that never heard a querier floods the group; one whose querier went away stops forwarding once memberships expire"),
         Ok(h) => Check::new(
             "querier",
             Status::Ok,
             format!("heard on {}: {}", iface.name, h.join(", ")),
         ),
-    };
-    vec![listen, querier]
+    }
 }
-
-type Arrivals = (u64, BTreeMap<IpAddr, u64>, Option<Instant>);
 
 fn receive(case: &Case, iface: &Interface, port: u16, until: Instant) -> mcast::Result<Arrivals> {
     let mut sock = McastSocket::new(IpMode::for_addr(case.group), false)?;
     let _ = sock.socket().set_reuse_address(true);
+    let counting = sock.enable_kernel_drop_count().unwrap_or(false);
     sock.bind(None, &Service::Port(port))?;
     let group = ScopedAddr::from(case.group);
     let on = IfaceSpec::Index(iface.index);
@@ -193,78 +418,34 @@ fn receive(case: &Case, iface: &Interface, port: u16, until: Instant) -> mcast::
         .set_nonblocking(true)
         .map_err(|e| mcast::Error::os("listen", "fcntl(O_NONBLOCK)", e))?;
     let mut buf = vec![0u8; 65_536];
-    let (mut n, mut senders, mut first) = (0u64, BTreeMap::new(), None);
+    let mut a = Arrivals::default();
     while Instant::now() < until {
         let left = until.saturating_duration_since(Instant::now());
         if !sock.wait_readable(Some(left.min(Duration::from_millis(200))))? {
             continue;
         }
         while let Ok(r) = sock.recv_from(&mut buf) {
-            if r.destination == Some(case.group) {
-                n += 1;
-                *senders.entry(r.source.ip()).or_insert(0) += 1;
-                first.get_or_insert_with(Instant::now);
+            if r.destination != Some(case.group) {
+                continue;
+            }
+            let now = Instant::now();
+            a.datagrams += 1;
+            // Bounded: spoofed senders must not grow it.
+            if let Some(n) = a.senders.get_mut(&r.source.ip()) {
+                *n += 1;
+            } else if a.senders.len() < 64 {
+                a.senders.insert(r.source.ip(), 1);
+            }
+            a.first.get_or_insert(now);
+            a.last = Some(now);
+            if let Some(p) = Probe::decode(&buf[..r.len]) {
+                a.probes
+                    .record(&p, r.source.ip(), r.timestamp_ns.unwrap_or_else(now_ns));
             }
         }
     }
-    Ok((n, senders, first))
-}
-
-/// The sender's side: where a send to the group leaves, from which address, whether the
-/// default TTL reaches beyond the link, and the MTU.
-pub fn send(case: &Case) -> Check {
-    const C: &str = "send";
-    let iface = case.join_interface();
-    let Some(iface) = iface else {
-        return Check::new(
-            C,
-            Status::Fail,
-            format!("no route for {} and no -i: a send fails", case.group),
-        )
-        .fix("give -i IFACE, or add a multicast route (ip route add 224.0.0.0/4 dev IFACE)");
-    };
-    let source = source_for(case, &iface).map_or_else(
-        || "an address the kernel would not say".to_string(),
-        |s| s.to_string(),
-    );
-    let header = if case.group.is_ipv4() { 28 } else { 48 };
-    let mtu = iface.mtu.map_or(String::new(), |m| {
-        format!(
-            "; MTU {m}: up to {} bytes a datagram go unfragmented",
-            m.saturating_sub(header)
-        )
-    });
-    let evidence = format!("leaves by {} from {source}{mtu}", iface.name);
-    let link_only = match case.group {
-        IpAddr::V4(v4) => v4.octets()[..3] == [224, 0, 0],
-        IpAddr::V6(v6) => matches!(v6.segments()[0] & 0x000f, 1 | 2),
-    };
-    if link_only {
-        Check::new(
-            C,
-            Status::Ok,
-            format!("{evidence}; the group stays on the link, as TTL 1 keeps it"),
-        )
-    } else {
-        Check::new(
-            C,
-            Status::Warn,
-            format!("{evidence}; mcast send's default TTL 1 keeps it on this link"),
-        )
-        .fix("give --ttl N, one more than the routers between sender and receivers (and check mcast send --loop if receivers are on this host)")
+    if counting && let Ok(Some(d)) = sock.kernel_drops() {
+        a.socket_drops = d;
     }
-}
-
-/// The source address a send to the group would carry.
-fn source_for(case: &Case, iface: &Interface) -> Option<IpAddr> {
-    let mut sock = McastSocket::new(IpMode::for_addr(case.group), false).ok()?;
-    sock.set_send_options(Some(&IfaceSpec::Index(iface.index)), None, None, None)
-        .ok()?;
-    let mut group = ScopedAddr::from(case.group);
-    if case.group.is_ipv6() {
-        group.zone = Some(mcast::Zone::Index(iface.index));
-    }
-    sock.connect(&group, &Service::Port(case.port.unwrap_or(9)))
-        .ok()?;
-    sock.local_addr().ok().map(|a| a.ip())
+    Ok(a)
 }

@@ -279,10 +279,15 @@ the group's MAC address. rp_filter: with strict reverse-path filtering, a source
 leaves by another interface is dropped (the IPReversePathFilter counter shows it). version: \
 force_igmp_version / force_mld_version and the IGMP compatibility mode, which must allow \
 sources. limits: igmp_max_msf / mld_max_msf against the sources asked. port: the sockets \
-holding the port, their processes, and whether a receiver could share it. firewall: nft and \
-iptables rules (read-only) that drop the port, IGMP or MLD. --listen joins for a while and \
-reports the senders heard and the kernel counters that moved, and with CAP_NET_RAW whether a \
-querier spoke. Exit status 0 with no failure, 1 with one.",
+holding the port, their processes, whether a receiver could share it, and programs bound \
+to a unicast address (they never get the group's datagrams). firewall: nft and iptables rules \
+(read-only) that drop the port, IGMP or MLD. --listen prints these first, then joins for a \
+while and reports the senders heard, probes lost or duplicated, this socket's drops, when \
+arrivals stopped, and the family's kernel counters that moved; with CAP_NET_RAW it also \
+watches the group on the wire (before this host's firewall and reverse-path filter), so a \
+datagram that reached the interface but not the socket is told from one that never came, \
+and hears whether a querier spoke. Without CAP_NET_RAW it says that this cannot be told: no \
+kernel counter is about one group. Exit status 0 with no failure, 1 with one.",
             COMMON,
         ],
         files: &[],

@@ -7,6 +7,8 @@ mod doctor_kernel;
 mod doctor_listen;
 mod doctor_net;
 mod doctor_proc;
+mod doctor_send;
+mod doctor_wire;
 mod escape;
 mod events;
 mod exit;

@@ -1,6 +1,7 @@
-//! Linux capture of IGMP and MLD: a packet socket (cooked, so packets start at the IP
-//! header) whose kernel filter passes only those messages, all-multicast on the interfaces
-//! watched (dropped by the kernel when the socket closes), and its drop counters.
+//! Linux capture of IGMP and MLD, or of one group's traffic: a packet socket (cooked, so
+//! packets start at the IP header) whose kernel filter passes only those packets,
+//! all-multicast on the interfaces watched (dropped by the kernel when the socket closes),
+//! and its drop counters.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
@@ -32,6 +33,7 @@ pub struct Captured {
 // protocol word (the ethertype).
 const LD_B_ABS: u16 = (libc::BPF_LD | libc::BPF_B | libc::BPF_ABS) as u16;
 const LD_H_ABS: u16 = (libc::BPF_LD | libc::BPF_H | libc::BPF_ABS) as u16;
+const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
 const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
 const JA: u16 = (libc::BPF_JMP | libc::BPF_JA) as u16;
 const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
@@ -70,13 +72,60 @@ fn filter() -> Vec<SockFilter> {
     ]
 }
 
-/// Opens the capture, all-multicast on each of `ifindexes`.
+/// Passes packets addressed to `group`, cut to their first 256 bytes (the headers are what
+/// is read of them: addresses, lengths, fragments, ports).
+fn group_filter(group: std::net::IpAddr) -> Vec<SockFilter> {
+    const SNAP: u32 = 256;
+    let f = SockFilter::new;
+    let (ethertype, words, at): (u32, Vec<u32>, u32) = match group {
+        std::net::IpAddr::V4(g) => (0x0800, vec![u32::from(g)], 16),
+        std::net::IpAddr::V6(g) => (
+            0x86dd,
+            g.octets()
+                .chunks(4)
+                .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            24,
+        ),
+    };
+    // 0-1 the ethertype, then a load and a compare per word, then REJECT at 2 + 2n and
+    // ACCEPT after it. Jump offsets count from the next instruction.
+    let n = words.len() as u8;
+    let reject = 2 + 2 * n;
+    let mut prog = vec![
+        f(LD_H_ABS, 0, 0, PROTOCOL_WORD),
+        f(JEQ, 0, reject - 2, ethertype),
+    ];
+    for (i, w) in (0u8..).zip(&words) {
+        let compare = 3 + 2 * i;
+        let last = i + 1 == n;
+        prog.push(f(LD_W_ABS, 0, 0, at + 4 * u32::from(i)));
+        prog.push(f(JEQ, u8::from(last), reject - compare - 1, *w));
+    }
+    prog.push(f(RET, 0, 0, 0));
+    prog.push(f(RET, 0, 0, SNAP));
+    prog
+}
+
+/// Opens the capture of IGMP and MLD, all-multicast on each of `ifindexes`.
 pub fn capture_open(ifindexes: &[u32]) -> Result<CaptureSocket, OsFailure> {
+    open_with(&filter(), ifindexes)
+}
+
+/// Opens a capture of what is addressed to `group`, all-multicast on each of `ifindexes`.
+pub fn capture_open_group(
+    group: std::net::IpAddr,
+    ifindexes: &[u32],
+) -> Result<CaptureSocket, OsFailure> {
+    open_with(&group_filter(group), ifindexes)
+}
+
+fn open_with(program: &[SockFilter], ifindexes: &[u32]) -> Result<CaptureSocket, OsFailure> {
     let fail = |call| move |error| OsFailure { call, error };
     let all = i32::from((libc::ETH_P_ALL as u16).to_be());
     let sock = Socket::new(Domain::PACKET, Type::DGRAM, Some(Protocol::from(all)))
         .map_err(fail("socket(AF_PACKET)"))?;
-    sock.attach_filter(&filter())
+    sock.attach_filter(program)
         .map_err(fail("setsockopt(SO_ATTACH_FILTER)"))?;
     for &index in ifindexes {
         let req = libc::packet_mreq {

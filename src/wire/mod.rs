@@ -6,6 +6,7 @@
 //! the one port they share (4321).
 
 pub mod igmp;
+pub mod ip;
 pub mod rfc6450;
 pub mod ssmping;
 

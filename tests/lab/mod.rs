@@ -158,6 +158,17 @@ impl Lab {
         &self.hosts[i - 1]
     }
 
+    /// Loads an nft ruleset into the switch's namespace (its ports are p1, p2, ... for
+    /// hosts 1, 2, ...): faults on the wire, such as duplicated or dropped frames.
+    pub fn switch_nft(&self, rules: &str) {
+        Host {
+            ns: self.switch.clone(),
+            v4: Ipv4Addr::UNSPECIFIED,
+            v6: Ipv6Addr::UNSPECIFIED,
+        }
+        .nft(rules);
+    }
+
     /// Makes the lab's bridge a querier (snooping on) speaking IGMP `igmp` and MLD `mld`,
     /// querying every second from 192.0.2.254 (and its link-local address), with host
     /// `watcher`'s port a router port, so it hears every report as a router would.
