@@ -278,41 +278,131 @@ fn listening_reports_what_arrived_and_the_sender_side_is_told() {
     );
 }
 
-/// A firewall rule in the host's namespace that drops the port is read (nft, read-only) and
-/// shown; without one, the rules read say so.
+/// Loads `rule` into a fresh input chain (or `chain` as given) in `host`, replacing what a
+/// previous call loaded.
+fn load_rules(host: &Host, chain: &str) {
+    let _ = host.exec("nft", &["delete", "table", "inet", "mcasttest"]);
+    host.nft(&format!("table inet mcasttest {{\n{chain}\n}}\n"));
+}
+
+fn input_chain(rule: &str) -> String {
+    format!("chain input {{\n type filter hook input priority 0; policy accept;\n {rule}\n}}")
+}
+
+/// The rules that drop everything the field tried, each loaded alone in the receiver's
+/// input hook, and proved to drop the group's datagrams for real: doctor fails each, quoting
+/// the rule, its chain and the command that deletes it. A forward chain's drop policy, a rule
+/// for another port, and a fragment rule (a warning: big datagrams only) are judged for what
+/// they are; a rule it cannot judge is said to be not analysed, never "no rule drops".
 #[test]
-fn a_firewall_rule_dropping_the_port_is_shown() {
-    let lab = Lab::new(1);
-    let h = lab.host(1);
+fn firewall_rules_are_judged_for_the_group_s_traffic() {
+    let lab = Lab::new(2);
+    let (h, sender) = (lab.host(1), lab.host(2));
     let (_, c) = doctor(h, &["239.1.1.1", "7777"]);
     assert_eq!(status(&c, "firewall"), "ok", "{}", c["firewall"]);
+    let ok = c["firewall"]["evidence"].as_str().unwrap();
     assert!(
-        c["firewall"]["evidence"]
-            .as_str()
-            .unwrap()
-            .starts_with("read nft")
+        ok.starts_with("read nft: every rule on the way judged"),
+        "{ok}"
     );
-    sh(
+    for rule in [
+        "udp dport 7000-8000 drop",
+        "udp dport { 5000, 7777 } drop",
+        "ip daddr 239.0.0.0/8 drop",
+        "meta pkttype multicast drop",
+        "ip protocol udp drop",
+    ] {
+        load_rules(h, &input_chain(rule));
+        // The ground truth: the rule drops what a sender sends.
+        let rx = common::start(h, &["recv", "239.1.1.1", "7777", "-t", "1s", "--json"]);
+        let sent = run(
+            sender,
+            &["send", "239.1.1.1", "7777", "-c", "5", "-r", "50"],
+        );
+        assert!(sent.status.success());
+        let got = rx.wait(Duration::from_secs(10));
+        assert_eq!(got.status.code(), Some(1), "{rule} drops them all");
+        let (code, c) = doctor(h, &["239.1.1.1", "7777"]);
+        assert_eq!(code, Some(1), "{rule}: {}", c["firewall"]);
+        assert_eq!(status(&c, "firewall"), "fail", "{rule}: {}", c["firewall"]);
+        let evidence = c["firewall"]["evidence"].as_str().unwrap();
+        assert!(
+            evidence.contains(&format!(
+                "nft: `{rule}` (inet mcasttest input) drops UDP to 239.1.1.1 port 7777"
+            )),
+            "{evidence}"
+        );
+        let fix = c["firewall"]["fix"].as_str().unwrap();
+        assert!(
+            fix.starts_with("nft delete rule inet mcasttest input handle "),
+            "{fix}"
+        );
+    }
+    // A forward chain's policy is not on a receiver's way; another port's rule is not ours.
+    load_rules(
         h,
-        "nft add table inet mcasttest && \
-         nft add chain inet mcasttest input '{ type filter hook input priority 0; policy accept; }' && \
-         nft add rule inet mcasttest input udp dport 7777 drop",
+        "chain forwarding {\n type filter hook forward priority 0; policy drop;\n}\n\
+         chain input {\n type filter hook input priority 0;\n udp dport 5000 drop\n}",
     );
     let (code, c) = doctor(h, &["239.1.1.1", "7777"]);
     assert_eq!(
-        code,
-        Some(0),
-        "a warning, not a failure: the rule was read, its effect guessed"
+        (code, status(&c, "firewall")),
+        (Some(0), "ok"),
+        "{}",
+        c["firewall"]
     );
-    assert_eq!(status(&c, "firewall"), "warn");
+    // Non-first fragments: a warning that names what it costs.
+    load_rules(h, &input_chain("ip frag-off & 0x1fff != 0 drop"));
+    let (_, c) = doctor(h, &["239.1.1.1", "7777"]);
+    assert_eq!(status(&c, "firewall"), "warn", "{}", c["firewall"]);
     assert!(
         c["firewall"]["evidence"]
             .as_str()
             .unwrap()
-            .contains("nft: udp dport 7777 drop"),
+            .contains("drops later fragments to 239.1.1.1: datagrams larger than the link's MTU never arrive whole"),
         "{}",
         c["firewall"]
     );
+    // A rule whose condition is not read: not analysed, and no "ok".
+    load_rules(h, &input_chain("ct state new drop"));
+    let (_, c) = doctor(h, &["239.1.1.1", "7777"]);
+    assert_eq!(status(&c, "firewall"), "warn");
+    let evidence = c["firewall"]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("not analysed (they may drop this traffic): nft: `ct state new drop`"),
+        "{evidence}"
+    );
+}
+
+/// IGMP dropped on the way in or out: a failure with what it leads to, for a rule in input
+/// (queries never heard) and in output (reports never leave); MLD the same for IPv6.
+#[test]
+fn a_rule_dropping_igmp_or_mld_is_a_failure_with_its_consequence() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    load_rules(h, &input_chain("ip protocol igmp drop"));
+    let (code, c) = doctor(h, &["239.1.1.1", "7777"]);
+    assert_eq!(code, Some(1));
+    let evidence = c["firewall"]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("drops IGMP queries arriving: this host never hears the querier"),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("drops UDP"), "{evidence}");
+    load_rules(
+        h,
+        "chain output {\n type filter hook output priority 0;\n icmpv6 type mld2-listener-report drop\n}",
+    );
+    let (code, c) = doctor(h, &["ff3e::1:2", "7777", "-i", IFACE]);
+    assert_eq!(code, Some(1));
+    let evidence = c["firewall"]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("drops MLD membership reports leaving: no membership report leaves"),
+        "{evidence}"
+    );
+    // The IPv4 group is not concerned by an MLD rule.
+    let (_, c) = doctor(h, &["239.1.1.1", "7777"]);
+    assert_eq!(status(&c, "firewall"), "ok", "{}", c["firewall"]);
 }
 
 /// Without privileges every check still runs, except that the firewall cannot be read and

@@ -13,6 +13,7 @@ use clap::Args;
 use mcast::{IfaceSpec, ScopedAddr};
 
 use super::doctor_checks::{self as checks, Case, Check, Status};
+use super::escape::escape;
 use super::exit::Exit;
 use super::output::Stdout;
 use super::parse;
@@ -71,6 +72,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
             checks::route(&case),
             checks::group(&case),
             super::doctor_send::send(&case),
+            super::doctor_firewall::firewall(&case, true),
         ]
     } else {
         vec![
@@ -82,7 +84,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
             super::doctor_kernel::version(&case),
             super::doctor_kernel::limits(&case),
             super::doctor_net::port(&case),
-            super::doctor_net::firewall(&case),
+            super::doctor_firewall::firewall(&case, false),
         ]
     };
     let mut out = Stdout::new();
@@ -125,9 +127,11 @@ fn write_checks(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
             Status::Fail => "FAIL",
             Status::Skipped => "skipped",
         };
-        writeln!(out, "{status:<7}  {:<10} {}", c.check, c.evidence)?;
+        // Evidence quotes other programs (nft's errors, process names): one line, escaped.
+        let evidence = escape(c.evidence.as_bytes());
+        writeln!(out, "{status:<7}  {:<10} {evidence}", c.check)?;
         if let Some(fix) = &c.fix {
-            writeln!(out, "{:<7}  {:<10} fix: {fix}", "", "")?;
+            writeln!(out, "{:<7}  {:<10} fix: {}", "", "", escape(fix.as_bytes()))?;
         }
     }
     Ok(())

@@ -1,8 +1,7 @@
-//! The checks of `mcast doctor` between the wire and the socket: who holds the port (and
-//! whether a receiver could share it), and firewall rules that drop the traffic.
+//! The check of `mcast doctor` between the wire and the socket: who holds the port, whether
+//! a receiver could share it, and whether its holders can receive the group at all.
 
 use std::net::IpAddr;
-use std::process::Command;
 
 use super::doctor_checks::{Case, Check, Status};
 use super::doctor_proc::{holders, udp_sockets};
@@ -129,84 +128,6 @@ fn bound(local: &str, group: IpAddr) -> Bound {
     }
 }
 
-/// Lines of a firewall listing that drop or reject what the group's traffic needs.
-pub fn blocking_rules(listing: &str, port: Option<u16>) -> Vec<String> {
-    listing
-        .lines()
-        .map(str::trim)
-        .filter(|l| {
-            let lower = l.to_lowercase();
-            let blocks = lower.contains("drop") || lower.contains("reject");
-            let policy = lower.contains("policy drop") || lower.contains(":input drop");
-            let ours = port.is_some_and(|p| {
-                lower.contains(&format!("dport {p}")) || lower.contains(&format!("--dport {p}"))
-            }) || lower.contains("igmp")
-                || lower.contains("icmpv6")
-                || lower.contains("ipv6-icmp");
-            (blocks && ours) || policy
-        })
-        .map(String::from)
-        .collect()
-}
-
-pub fn firewall(case: &Case) -> Check {
-    const C: &str = "firewall";
-    let tools: [(&str, &[&str]); 3] = [
-        ("nft", &["list", "ruleset"]),
-        ("iptables-save", &[]),
-        ("ip6tables-save", &[]),
-    ];
-    let mut read = Vec::new();
-    let mut found = Vec::new();
-    let mut unread = Vec::new();
-    for (tool, args) in tools {
-        match Command::new(tool).args(args).output() {
-            Ok(out) if out.status.success() => {
-                read.push(tool);
-                let text = String::from_utf8_lossy(&out.stdout);
-                found.extend(
-                    blocking_rules(&text, case.port)
-                        .into_iter()
-                        .map(|r| format!("{tool}: {r}")),
-                );
-            }
-            Ok(out) => unread.push(format!(
-                "{tool}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )),
-            Err(_) => {}
-        }
-    }
-    if read.is_empty() {
-        if unread.is_empty() {
-            return Check::new(
-                C,
-                Status::Skipped,
-                "no firewall tool found (nft, iptables-save)",
-            );
-        }
-        return Check::new(
-            C,
-            Status::Skipped,
-            format!("the rules could not be read: {}", unread.join("; ")),
-        )
-        .fix("run as root to read the firewall, or check it by hand");
-    }
-    if found.is_empty() {
-        Check::new(
-            C,
-            Status::Ok,
-            format!(
-                "read {}: no rule drops UDP to the port, IGMP or MLD, and no input policy drops",
-                read.join(", ")
-            ),
-        )
-    } else {
-        Check::new(C, Status::Warn, format!("rules that may drop this traffic: {}", found.join(" | ")))
-            .fix("accept UDP to the port from the senders, and IGMP (protocol 2) / MLD (ICMPv6 130-143), before these rules")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,21 +142,5 @@ mod tests {
         assert_eq!(bound("10.77.0.2", g), Bound::Unicast);
         assert_eq!(bound("::ffff:10.77.0.2", g), Bound::Unicast);
         assert_eq!(bound("::ffff:239.1.1.1", g), Bound::Receives);
-    }
-
-    #[test]
-    fn firewall_lines_that_drop_the_port_igmp_or_everything_are_picked() {
-        let nft = "table inet filter {\n chain input {\n  type filter hook input priority 0; policy accept;\n  udp dport 7777 drop\n  ip protocol igmp drop\n  tcp dport 22 accept\n }\n}\n";
-        assert_eq!(
-            blocking_rules(nft, Some(7777)),
-            ["udp dport 7777 drop", "ip protocol igmp drop"]
-        );
-        let ipt = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p udp --dport 5000 -j DROP\n";
-        assert_eq!(
-            blocking_rules(ipt, Some(7777)),
-            [":INPUT DROP [0:0]"],
-            "another port's rule is not ours; the policy is"
-        );
-        assert!(blocking_rules("tcp dport 7777 accept\n", Some(7777)).is_empty());
     }
 }

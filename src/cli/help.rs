@@ -280,8 +280,12 @@ leaves by another interface is dropped (the IPReversePathFilter counter shows it
 force_igmp_version / force_mld_version and the IGMP compatibility mode, which must allow \
 sources. limits: igmp_max_msf / mld_max_msf against the sources asked. port: the sockets \
 holding the port, their processes, whether a receiver could share it, and programs bound \
-to a unicast address (they never get the group's datagrams). firewall: nft and iptables rules \
-(read-only) that drop the port, IGMP or MLD. --listen prints these first, then joins for a \
+to a unicast address (they never get the group's datagrams). firewall: the nft, iptables and \
+ip6tables rulesets (read only), judged rule by rule (addresses, prefixes, ports, ranges, sets, \
+packet type, protocol, fragments, interfaces, jumps and policies) on the hooks the traffic \
+passes: the group's UDP in (out with --send), its later fragments, and IGMP/MLD queries in and \
+reports out; each rule that drops them is quoted with the command that deletes it, and a rule \
+that cannot be judged (connection state, rate limits) is listed as not analysed. --listen prints these first, then joins for a \
 while and reports the senders heard, probes lost or duplicated, this socket's drops, when \
 arrivals stopped, and the family's kernel counters that moved; with CAP_NET_RAW it also \
 watches the group on the wire (before this host's firewall and reverse-path filter), so a \

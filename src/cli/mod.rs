@@ -3,6 +3,7 @@
 mod docs;
 mod doctor;
 mod doctor_checks;
+mod doctor_firewall;
 mod doctor_kernel;
 mod doctor_listen;
 mod doctor_net;
@@ -12,6 +13,7 @@ mod doctor_wire;
 mod escape;
 mod events;
 mod exit;
+mod firewall;
 mod groups;
 mod help;
 mod ifaces;

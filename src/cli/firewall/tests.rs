@@ -1,0 +1,276 @@
+//! The firewall reader and judge on rulesets nft and iptables-save printed.
+
+use super::*;
+
+const INPUT: &[Hook] = &[Hook::Ingress, Hook::Prerouting, Hook::Input];
+
+fn udp_to(group: &str, port: u16) -> Packet {
+    let daddr: IpAddr = group.parse().unwrap();
+    Packet {
+        v4: daddr.is_ipv4(),
+        protocol: 17,
+        saddr: None,
+        daddr,
+        dport: Some(port),
+        port_unknown: false,
+        icmp_type: None,
+        multicast: true,
+        in_iface: Some("eth0".into()),
+        out_iface: None,
+        later_fragment: false,
+    }
+}
+
+fn igmp_query() -> Packet {
+    Packet {
+        protocol: 2,
+        dport: None,
+        icmp_type: Some(0x11),
+        ..udp_to("224.0.0.1", 0)
+    }
+}
+
+/// One inet input chain (policy accept) holding `rules`, each a JSON expression list.
+fn chain_of(rules: &[&str]) -> Vec<Chain> {
+    let mut items = vec![
+        r#"{"chain": {"family": "inet", "table": "t", "name": "input", "handle": 1, "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}}"#.to_string(),
+        r#"{"chain": {"family": "inet", "table": "t", "name": "sub", "handle": 2}}"#.to_string(),
+    ];
+    for (i, r) in rules.iter().enumerate() {
+        let (chain, expr) = r.split_once('|').unwrap_or(("input", r));
+        items.push(format!(
+            r#"{{"rule": {{"family": "inet", "table": "t", "chain": "{chain}", "handle": {}, "expr": {expr}}}}}"#,
+            i + 10
+        ));
+    }
+    let json = format!(r#"{{"nftables": [{}]}}"#, items.join(","));
+    nft::read(&json, "", false).unwrap()
+}
+
+const DROP: &str = r#"{"drop": null}"#;
+const DROP_ALL: &str = r#"[{"drop": null}]"#;
+
+fn matching(left: &str, op: &str, right: &str) -> String {
+    format!(r#"[{{"match": {{"op": "{op}", "left": {left}, "right": {right}}}}}, {DROP}]"#)
+}
+
+const DPORT: &str = r#"{"payload": {"protocol": "udp", "field": "dport"}}"#;
+const DADDR: &str = r#"{"payload": {"protocol": "ip", "field": "daddr"}}"#;
+const PROTO: &str = r#"{"payload": {"protocol": "ip", "field": "protocol"}}"#;
+const PKTTYPE: &str = r#"{"meta": {"key": "pkttype"}}"#;
+const FRAG: &str = r#"{"&": [{"payload": {"protocol": "ip", "field": "frag-off"}}, 8191]}"#;
+
+#[test]
+fn each_rule_that_drops_everything_the_field_found_is_a_drop() {
+    let cases = [
+        matching(DPORT, "==", r#"{"range": [7000, 8000]}"#),
+        matching(DPORT, "==", r#"{"set": [5000, 7777]}"#),
+        matching(
+            DADDR,
+            "==",
+            r#"{"prefix": {"addr": "239.0.0.0", "len": 8}}"#,
+        ),
+        matching(PKTTYPE, "==", r#""multicast""#),
+        matching(PROTO, "==", r#""udp""#),
+        matching(DPORT, "<", "8000"),
+    ];
+    for rule in &cases {
+        let chains = chain_of(&[rule]);
+        let out = judge(&chains, &udp_to("239.1.1.1", 7777), INPUT);
+        assert_eq!(out.dropped_by.len(), 1, "{rule}: {out:?}");
+        assert!(out.unjudged.is_empty(), "{rule}");
+    }
+}
+
+#[test]
+fn rules_for_other_traffic_do_not_drop_ours() {
+    let cases = [
+        matching(DPORT, "==", "5000"),
+        matching(DPORT, "==", r#"{"set": [5000, 5001]}"#),
+        matching(DADDR, "==", r#"{"prefix": {"addr": "10.0.0.0", "len": 8}}"#),
+        matching(PROTO, "==", r#""tcp""#),
+        matching(PKTTYPE, "==", r#""broadcast""#),
+        matching(
+            r#"{"payload": {"protocol": "ip6", "field": "daddr"}}"#,
+            "==",
+            r#"{"prefix": {"addr": "ff00::", "len": 8}}"#,
+        ),
+    ];
+    for rule in &cases {
+        let chains = chain_of(&[rule]);
+        let out = judge(&chains, &udp_to("239.1.1.1", 7777), INPUT);
+        assert!(
+            out.dropped_by.is_empty() && out.unjudged.is_empty(),
+            "{rule}: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn a_fragment_rule_drops_later_fragments_only() {
+    let rule = matching(FRAG, "!=", "0");
+    let chains = chain_of(&[&rule]);
+    let whole = udp_to("239.1.1.1", 7777);
+    assert!(judge(&chains, &whole, INPUT).dropped_by.is_empty());
+    let later = Packet {
+        later_fragment: true,
+        ..whole
+    };
+    assert_eq!(judge(&chains, &later, INPUT).dropped_by.len(), 1);
+}
+
+#[test]
+fn an_accept_first_wins_and_an_unjudged_accept_makes_the_drop_unsure() {
+    let accept = format!(
+        r#"[{{"match": {{"op": "==", "left": {DPORT}, "right": 7777}}}}, {{"accept": null}}]"#
+    );
+    let chains = chain_of(&[&accept, DROP_ALL]);
+    assert!(
+        judge(&chains, &udp_to("239.1.1.1", 7777), INPUT)
+            .dropped_by
+            .is_empty()
+    );
+    let ct = r#"[{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": "established"}}, {"accept": null}]"#;
+    let chains = chain_of(&[ct, DROP_ALL]);
+    let out = judge(&chains, &udp_to("239.1.1.1", 7777), INPUT);
+    assert!(out.dropped_by.is_empty(), "{out:?}");
+    assert_eq!(
+        out.unjudged.len(),
+        2,
+        "the ct rule, and the drop after it: {out:?}"
+    );
+}
+
+#[test]
+fn jumps_are_followed_and_returns_come_back() {
+    let jump = r#"[{"jump": {"target": "sub"}}]"#;
+    let ret = format!(
+        r#"sub|[{{"match": {{"op": "==", "left": {DPORT}, "right": 7777}}}}, {{"return": null}}]"#
+    );
+    let sub_drop = format!("sub|{}", matching(PROTO, "==", r#""udp""#));
+    let chains = chain_of(&[jump, &ret, &sub_drop]);
+    assert!(
+        judge(&chains, &udp_to("239.1.1.1", 7777), INPUT)
+            .dropped_by
+            .is_empty(),
+        "7777 returns before the drop"
+    );
+    let out = judge(&chains, &udp_to("239.1.1.1", 5000), INPUT);
+    assert_eq!(out.dropped_by.len(), 1, "{out:?}");
+    assert_eq!(out.dropped_by[0].0.name, "sub");
+}
+
+#[test]
+fn igmp_and_mld_rules_are_judged_for_their_packets() {
+    let igmp = matching(PROTO, "==", r#""igmp""#);
+    let chains = chain_of(&[&igmp]);
+    assert_eq!(judge(&chains, &igmp_query(), INPUT).dropped_by.len(), 1);
+    assert!(
+        judge(&chains, &udp_to("239.1.1.1", 7777), INPUT)
+            .dropped_by
+            .is_empty()
+    );
+    let mld = matching(
+        r#"{"payload": {"protocol": "icmpv6", "field": "type"}}"#,
+        "==",
+        r#""mld-listener-query""#,
+    );
+    let chains = chain_of(&[&mld]);
+    let query = Packet {
+        protocol: 58,
+        icmp_type: Some(130),
+        ..udp_to("ff02::1", 0)
+    };
+    assert_eq!(judge(&chains, &query, INPUT).dropped_by.len(), 1);
+    assert!(judge(&chains, &igmp_query(), INPUT).dropped_by.is_empty());
+}
+
+#[test]
+fn policies_count_on_the_hooks_that_matter_only() {
+    let json = r#"{"nftables": [
+        {"chain": {"family": "inet", "table": "t", "name": "fwd", "hook": "forward", "policy": "drop"}},
+        {"chain": {"family": "ip6", "table": "t", "name": "in6", "hook": "input", "policy": "drop"}}
+    ]}"#;
+    let chains = nft::read(json, "", false).unwrap();
+    let out = judge(&chains, &udp_to("239.1.1.1", 7777), INPUT);
+    assert!(
+        out.policy.is_empty(),
+        "forward and ip6 do not see it: {out:?}"
+    );
+    let out = judge(&chains, &udp_to("ff3e::1", 7777), INPUT);
+    assert_eq!(out.policy.len(), 1);
+}
+
+#[test]
+fn a_real_listing_is_read_with_its_texts_handles_and_named_sets() {
+    let json = include_str!("fixtures/many.json");
+    let text = include_str!("fixtures/many.txt");
+    let chains = nft::read(json, text, false).unwrap();
+    let input = chains.iter().find(|c| c.name == "input").unwrap();
+    assert_eq!(input.rules[0].text, "udp dport 7000-8000 drop");
+    assert_eq!(
+        input.rules[0].delete,
+        "nft delete rule inet t input handle 5"
+    );
+    // `udp dport @ports` reads the named set {5000, 7000-8000}.
+    let set_rule = &input.rules[2];
+    assert!(set_rule.text.starts_with("udp dport @ports"));
+    let only = Chain {
+        rules: vec![set_rule.clone()],
+        ..input.clone()
+    };
+    let out = judge(
+        std::slice::from_ref(&only),
+        &udp_to("239.1.1.1", 7500),
+        INPUT,
+    );
+    assert_eq!(out.dropped_by.len(), 1, "{out:?}");
+    let out = judge(
+        std::slice::from_ref(&only),
+        &udp_to("239.1.1.1", 6000),
+        INPUT,
+    );
+    assert!(out.dropped_by.is_empty());
+}
+
+#[test]
+fn iptables_save_is_read_rule_by_rule() {
+    let text = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:mine - [0:0]\n\
+        -A INPUT -p udp -m udp --dport 7000:8000 -j DROP\n\
+        -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\n\
+        -A OUTPUT -p igmp -j DROP\n\
+        -A INPUT -d 239.0.0.0/8 -m comment --comment \"no groups\" -j mine\n\
+        -A mine -j REJECT\nCOMMIT\n";
+    let chains = iptables::read(text, true);
+    let out = judge(&chains, &udp_to("239.1.1.1", 7777), INPUT);
+    assert_eq!(out.dropped_by.len(), 1, "{out:?}");
+    assert_eq!(out.dropped_by[0].1.delete, "iptables -t filter -D INPUT 1");
+    assert!(out.policy.is_empty(), "FORWARD's policy is not on the way");
+    // Port 5000 passes the first rule; the conntrack rule cannot be judged, so the jump to
+    // `mine` after it is unsure.
+    let out = judge(&chains, &udp_to("239.1.1.1", 5000), INPUT);
+    assert!(out.dropped_by.is_empty(), "{out:?}");
+    assert!(
+        out.unjudged
+            .iter()
+            .any(|(_, r)| r.text.contains("conntrack"))
+    );
+    assert!(
+        out.unjudged.iter().any(|(c, _)| c.name == "mine"),
+        "{out:?}"
+    );
+    let report = Packet {
+        out_iface: Some("eth0".into()),
+        in_iface: None,
+        ..igmp_query()
+    };
+    let out = judge(&chains, &report, &[Hook::Output, Hook::Postrouting]);
+    assert_eq!(out.dropped_by.len(), 1);
+    // ip6tables rules do not judge IPv4.
+    let six = iptables::read(text, false);
+    assert!(
+        judge(&six, &udp_to("239.1.1.1", 7777), INPUT)
+            .dropped_by
+            .is_empty()
+    );
+}
