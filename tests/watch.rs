@@ -333,3 +333,36 @@ fn two_queriers_that_disagree_are_warned_about() {
             .any(|q| q["address"] == "192.0.2.254" && q["protocol"] == "IGMPv3")
     );
 }
+
+/// The bridge queries every second, then stops: watch says the querier is gone once its
+/// own announced timers say so (robustness x interval + response / 2, about 2.3 s), not after
+/// the 125 s of --querier-timeout, and says when memberships expire.
+#[test]
+fn a_querier_that_goes_silent_is_told_by_its_own_timers() {
+    let lab = Lab::new(1);
+    lab.querier(3, 2, 1);
+    let a = lab.host(1);
+    let watch = spawn(command(
+        a,
+        &["watch", "-4", "-i", IFACE, "-d", "7s", "--json"],
+    ));
+    std::thread::sleep(Duration::from_millis(2500));
+    lab.querier_off();
+    let events = json_lines(&finish(watch, WAIT));
+    let gone: Vec<&Value> = of_type(&events, "warning")
+        .into_iter()
+        .filter(|w| w["kind"] == "no_querier")
+        .collect();
+    assert_eq!(gone.len(), 1, "{events:?}");
+    let message = gone[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "the last, 192.0.2.254, announced a query every 1 s (robustness 2), so it is gone"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("Memberships it refreshed expire"),
+        "{message}"
+    );
+}

@@ -239,9 +239,11 @@ mcast ends). It needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary)
 message is a line: time, interface, sender, and what it says (queries with their version, \
 maximum response time, QRV and QQI; reports record by record with their sources; leaves). It \
 keeps the queriers of each link (the elected one is the lowest address) and what each host \
-reports, aged with the querier's own timers, and warns when no querier is heard within \
---querier-timeout (a snooping switch then ages memberships out after about 260 s and \
-multicast stops), when a querier speaks IGMPv1/v2 or MLDv1 (source-specific joins cannot work), \
+reports, aged with the querier's own timers, and warns when a querier heard goes silent for \
+longer than its own announced timers allow (robustness x interval + response / 2), saying \
+when the memberships it refreshed expire, or when none is heard within --querier-timeout \
+(switches differ then: a Linux bridge that never heard a querier floods; many switches stop \
+forwarding when memberships expire), when a querier speaks IGMPv1/v2 or MLDv1 (source-specific joins cannot work), \
 when queriers disagree, when a host reports an older version than the querier asks for, and \
 when a group of the source-specific range is joined from any source. The summary lists the \
 queriers, the hosts and their groups, and what the kernel dropped.",

@@ -26,6 +26,26 @@ pub struct Querier {
     pub qqi_s: u32,
 }
 
+impl Querier {
+    /// How long it counts as present after its last query: its own announced timers.
+    pub fn present_for(&self) -> Duration {
+        Timers {
+            robustness: if self.qrv == 0 {
+                2
+            } else {
+                u32::from(self.qrv)
+            },
+            interval: Duration::from_secs(if self.qqi_s == 0 {
+                125
+            } else {
+                u64::from(self.qqi_s)
+            }),
+            response: Duration::from_millis(u64::from(self.max_response_ms)),
+        }
+        .other_querier_present()
+    }
+}
+
 /// Distinct warnings remembered (so each is told once); past it, new ones are not told.
 pub const MAX_TOLD: usize = 10_000;
 
@@ -92,6 +112,41 @@ fn in_ssm_range(g: IpAddr) -> bool {
 }
 
 /// Everything learnt, per link (interface index) and family.
+/// A querier's timers as its queries announce them, with the protocol's defaults (RFC 3376
+/// 8.1-8.4, RFC 3810 9.1-9.4) where they say nothing (IGMPv2 and MLDv1 carry no QRV or QQI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timers {
+    pub robustness: u32,
+    pub interval: Duration,
+    pub response: Duration,
+}
+
+impl Timers {
+    pub fn of(q: &Query) -> Timers {
+        Timers {
+            robustness: if q.qrv == 0 { 2 } else { u32::from(q.qrv) },
+            interval: Duration::from_secs(if q.qqi_s == 0 {
+                125
+            } else {
+                u64::from(q.qqi_s)
+            }),
+            response: Duration::from_millis(u64::from(q.max_response_ms)),
+        }
+    }
+
+    /// How long a querier may be silent before it is taken as gone: the Other Querier
+    /// Present Interval, robustness x interval + response / 2.
+    pub fn other_querier_present(&self) -> Duration {
+        self.interval * self.robustness + self.response / 2
+    }
+
+    /// How long a membership lasts without a report: the Group Membership Interval,
+    /// robustness x interval + response.
+    pub fn membership(&self) -> Duration {
+        self.interval * self.robustness + self.response
+    }
+}
+
 #[derive(Debug)]
 pub struct Watch {
     pub queriers: BTreeMap<(u32, IpAddr), Querier>,
@@ -106,6 +161,8 @@ pub struct Watch {
     /// Links and families watched for a querier, with when one was last heard (or the
     /// watch began) and whether the silence was told already.
     silence: HashMap<(u32, bool), (Instant, bool)>,
+    /// The timers the last querier heard on each link announced, with its address.
+    announced: HashMap<(u32, bool), (IpAddr, Timers)>,
     querier_timeout: Duration,
     told: HashSet<(Kind, u32, Option<IpAddr>, Option<IpAddr>)>,
 }
@@ -122,6 +179,7 @@ impl Watch {
             untracked: 0,
             aged: 0,
             silence: links.iter().map(|l| (*l, (now, false))).collect(),
+            announced: HashMap::new(),
             querier_timeout,
             told: HashSet::new(),
         }
@@ -156,7 +214,7 @@ impl Watch {
             .filter(|((i, a), q)| {
                 *i == ifindex
                     && a.is_ipv4() == v4
-                    && now.saturating_duration_since(q.last) < self.querier_timeout
+                    && now.saturating_duration_since(q.last) < q.present_for()
             })
             .map(|((_, a), q)| (*a, q))
             .next()
@@ -213,6 +271,7 @@ impl Watch {
         if let Some(s) = self.silence.get_mut(&link) {
             *s = (now, false);
         }
+        self.announced.insert(link, (from, Timers::of(q)));
         let entry = self.queriers.entry((ifindex, from)).or_insert(Querier {
             version: q.version,
             queries: 0,
@@ -260,7 +319,7 @@ impl Watch {
                 *i == ifindex
                     && *a != from
                     && a.is_ipv4() == v4
-                    && now.saturating_duration_since(o.last) < self.querier_timeout
+                    && now.saturating_duration_since(o.last) < o.present_for()
             })
             .map(|((_, a), o)| (*a, o.version, o.qqi_s))
             .collect();
@@ -408,32 +467,55 @@ impl Watch {
     /// interval, plus its response time; 260 s by default) age out.
     pub fn tick(&mut self, now: Instant) -> Vec<Warning> {
         let mut out = Vec::new();
-        let silent: Vec<(u32, bool)> = self
+        // A link whose querier was heard is judged by the timers that querier announced;
+        // one never heard, by --querier-timeout.
+        let silent: Vec<((u32, bool), Instant)> = self
             .silence
             .iter()
-            .filter(|(_, (since, told))| {
-                !told && now.saturating_duration_since(*since) >= self.querier_timeout
+            .filter(|(link, (since, told))| {
+                let limit = self
+                    .announced
+                    .get(link)
+                    .map_or(self.querier_timeout, |(_, t)| t.other_querier_present());
+                !told && now.saturating_duration_since(*since) >= limit
             })
-            .map(|(l, _)| *l)
+            .map(|(l, (since, _))| (*l, *since))
             .collect();
-        for link in silent {
-            self.silence.insert(link, (now, true));
+        for (link, since) in silent {
+            self.silence.insert(link, (since, true));
             let proto = if link.1 { "IGMP" } else { "MLD" };
             self.told.remove(&(Kind::NoQuerier, link.0, None, None));
-            self.warn(
-                &mut out,
-                Kind::NoQuerier,
-                link,
-                None,
-                None,
-                format!(
-                    "no {proto} querier heard in {} s: a snooping switch ages memberships out \
-                     (about 260 s after the last query) and multicast stops; enable a querier on \
-                     this link (on the router, or on a Linux bridge: ip link set BRIDGE type \
-                     bridge mcast_querier 1)",
+            let message = match self.announced.get(&link) {
+                Some((from, t)) => {
+                    let gone = now.saturating_duration_since(since);
+                    let left = t.membership().saturating_sub(gone);
+                    format!(
+                        "no {proto} querier heard for {:.1} s: the last, {from}, announced a query \
+                         every {} s (robustness {}), so it is gone ({:.1} s without a query is \
+                         its limit). Memberships it refreshed expire {:.1} s after its last query \
+                         (in about {:.0} s): where a snooping switch then stops forwarding, \
+                         multicast stops. Bring the querier back, or enable another on this \
+                         link (on the router, or on a Linux bridge: ip link set BRIDGE type \
+                         bridge mcast_querier 1)",
+                        gone.as_secs_f64(),
+                        t.interval.as_secs(),
+                        t.robustness,
+                        t.other_querier_present().as_secs_f64(),
+                        t.membership().as_secs_f64(),
+                        left.as_secs_f64()
+                    )
+                }
+                None => format!(
+                    "no {proto} querier heard in {} s. Switches differ: a Linux bridge that \
+                     never heard one floods the group; many switches stop forwarding when \
+                     memberships expire (260 s after they were made, by default), and all stop \
+                     once a querier was heard and went away. Enable a querier on this link (on \
+                     the router, or on a Linux bridge: ip link set BRIDGE type bridge \
+                     mcast_querier 1)",
                     self.querier_timeout.as_secs()
                 ),
-            );
+            };
+            self.warn(&mut out, Kind::NoQuerier, link, None, None, message);
         }
         // Aging once a second is plenty: the intervals are seconds long.
         if now.saturating_duration_since(self.last_aging) < Duration::from_secs(1) {
@@ -448,12 +530,11 @@ impl Watch {
         let gmi: HashMap<(u32, bool), Duration> = links
             .into_iter()
             .map(|(i, v4)| {
-                let q = self.elected(i, v4, now).map(|(_, q)| q);
-                let qrv = q.map_or(2, |q| if q.qrv == 0 { 2 } else { q.qrv });
-                let qqi = q.map_or(125, |q| if q.qqi_s == 0 { 125 } else { q.qqi_s });
-                let resp = q.map_or(10_000, |q| q.max_response_ms);
-                let limit = Duration::from_secs(u64::from(qrv) * u64::from(qqi))
-                    + Duration::from_millis(u64::from(resp));
+                // The last querier's announced timers, else the protocol's defaults.
+                let limit = self
+                    .announced
+                    .get(&(i, v4))
+                    .map_or(Duration::from_secs(260), |(_, t)| t.membership());
                 ((i, v4), limit)
             })
             .collect();

@@ -89,15 +89,29 @@ fn a_silent_link_is_told_after_the_timeout_and_again_after_a_new_silence() {
     let told = w.tick(t0 + timeout);
     assert_eq!(kinds(&told), [Kind::NoQuerier, Kind::NoQuerier]);
     assert!(w.tick(t0 + Duration::from_secs(7)).is_empty(), "once");
-    w.observe(
-        ETH,
-        &query("192.0.2.9", 3, 125),
-        t0 + Duration::from_secs(8),
-    );
-    let again = w.tick(t0 + Duration::from_secs(13));
+    // A querier that announces a query every 2 s (robustness 2, 10 s to answer) is gone
+    // after 2 x 2 + 10 / 2 = 9 s of silence, whatever --querier-timeout says; memberships
+    // it refreshed last 2 x 2 + 10 = 14 s.
+    w.observe(ETH, &query("192.0.2.9", 3, 2), t0 + Duration::from_secs(8));
+    assert!(w.tick(t0 + Duration::from_millis(16_999)).is_empty());
+    let again = w.tick(t0 + Duration::from_secs(17));
     assert_eq!(again.len(), 1);
     assert!(again[0].v4);
-    assert!(again[0].message.starts_with("no IGMP querier heard in 5 s"));
+    assert!(
+        again[0].message.starts_with(
+            "no IGMP querier heard for 9.0 s: the last, 192.0.2.9, announced a query every 2 s \
+             (robustness 2), so it is gone"
+        ),
+        "{}",
+        again[0].message
+    );
+    assert!(
+        again[0]
+            .message
+            .contains("expire 14.0 s after its last query (in about 5 s)"),
+        "{}",
+        again[0].message
+    );
 }
 
 #[test]
@@ -290,11 +304,16 @@ fn only_live_queriers_of_the_same_link_and_family_can_disagree() {
     // An interval of 0 is not given (pre-v3): nothing to compare.
     assert!(w.observe(ETH, &query("192.0.2.6", 3, 0), t0).is_empty());
     // A querier silent for the whole timeout is gone: nothing to disagree with.
+    // (every 4 s, robustness 2, 10 s to answer: present for 13 s).
     let mut w = Watch::new(&[], timeout, t0);
-    w.observe(ETH, &query("192.0.2.9", 3, 125), t0);
+    w.observe(ETH, &query("192.0.2.9", 3, 4), t0);
     assert!(
-        w.observe(ETH, &query("192.0.2.4", 3, 30), t0 + timeout)
-            .is_empty()
+        w.observe(
+            ETH,
+            &query("192.0.2.4", 3, 30),
+            t0 + Duration::from_secs(13)
+        )
+        .is_empty()
     );
     // Intervals that differ, told once whichever speaks next, about the lower address.
     let mut w = Watch::new(&[], timeout, t0);
@@ -314,16 +333,18 @@ fn only_live_queriers_of_the_same_link_and_family_can_disagree() {
 }
 
 #[test]
-fn a_querier_is_elected_only_within_the_timeout() {
+fn a_querier_is_elected_while_its_own_timers_say_it_is_present() {
     let t0 = Instant::now();
-    let timeout = Duration::from_secs(10);
-    let mut w = Watch::new(&[], timeout, t0);
-    w.observe(ETH, &query("192.0.2.9", 3, 125), t0);
+    // --querier-timeout does not decide: the querier's announced timers do.
+    let mut w = Watch::new(&[], Duration::from_secs(1000), t0);
+    // Every 4 s, robustness 2, 10 s to answer: present for 2 x 4 + 10 / 2 = 13 s.
+    w.observe(ETH, &query("192.0.2.9", 3, 4), t0);
+    let present = Duration::from_secs(13);
     assert!(
-        w.elected(ETH, true, t0 + timeout - Duration::from_millis(1))
+        w.elected(ETH, true, t0 + present - Duration::from_millis(1))
             .is_some()
     );
-    assert!(w.elected(ETH, true, t0 + timeout).is_none());
+    assert!(w.elected(ETH, true, t0 + present).is_none());
 }
 
 #[test]

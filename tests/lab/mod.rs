@@ -169,6 +169,21 @@ impl Lab {
         .nft(rules);
     }
 
+    /// Stops the bridge's querier (snooping stays on): the querier went away.
+    pub fn querier_off(&self) {
+        ip(&[
+            "-n",
+            &self.switch,
+            "link",
+            "set",
+            "br0",
+            "type",
+            "bridge",
+            "mcast_querier",
+            "0",
+        ]);
+    }
+
     /// Makes the lab's bridge a querier (snooping on) speaking IGMP `igmp` and MLD `mld`,
     /// querying every second from 192.0.2.254 (and its link-local address), with host
     /// `watcher`'s port a router port, so it hears every report as a router would.
