@@ -259,3 +259,54 @@ fn nothing_sent_is_no_reply_not_zero_loss() {
         "{summary}"
     );
 }
+
+/// An IGMPv2 querier on the link and a receiver joining with --source: recv warns that SSM
+/// cannot work there and names the querier's version; watch, which sees the host's v2
+/// report, says the fix is the version, not to "join it with --source" (it did).
+#[test]
+fn an_igmpv2_querier_under_a_source_specific_receiver_is_named_as_the_cause() {
+    let lab = Lab::new(3);
+    lab.querier(2, 1, 3);
+    let (rx, sender, watcher) = (lab.host(1), lab.host(2), lab.host(3));
+    let watch = spawn(common::command(
+        watcher,
+        &["watch", "-4", "-i", "eth0", "-d", "5s", "--json"],
+    ));
+    // A query or two, so the receiver's kernel falls back to IGMPv2.
+    std::thread::sleep(Duration::from_millis(2000));
+    let s = sender.v4.to_string();
+    let out = common::run(
+        rx,
+        &[
+            "recv",
+            "232.18.1.1",
+            "7777",
+            "-i",
+            "eth0",
+            "--source",
+            &s,
+            "-d",
+            "2s",
+        ],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "eth0 is in IGMPv2 compatibility mode: its membership reports cannot carry sources"
+        ) && err.contains("make the querier speak IGMPv3"),
+        "{err}"
+    );
+    let events = json_lines(&common::finish(watch, WAIT));
+    let ssm: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "warning" && e["kind"] == "asm_in_ssm_range")
+        .collect();
+    assert!(!ssm.is_empty(), "{events:?}");
+    let message = ssm[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("in IGMPv2, which cannot carry sources")
+            && message.contains("Make the querier speak IGMPv3"),
+        "{message}"
+    );
+    assert!(!message.contains("join it with --source"), "{message}");
+}

@@ -37,6 +37,7 @@ mod platform;
 mod recv;
 mod recv_counts;
 mod recv_print;
+mod recv_ssm;
 mod reflect;
 mod reflect_policy;
 mod reply_out;

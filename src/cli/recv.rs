@@ -281,6 +281,13 @@ fn receive(
         .and_then(|m| m.interface.clone())
         .map(|(index, name)| LinkWatch::new(index, name));
     let mut next_report = args.report.map(|r| joined_at + r);
+    let mut ssm = sock.memberships().first().and_then(|m| {
+        super::recv_ssm::SsmGuard::new(
+            args.group.ip,
+            m.interface.as_ref().map(|i| i.0),
+            args.sources.len(),
+        )
+    });
     'receiving: while !stop::requested() {
         // Checked between batches too: a flood that never lets the socket run dry must
         // not keep the run going past its end.
@@ -303,6 +310,9 @@ fn receive(
             // datagrams promptly at low rates and in large writes at high ones.
             if !going_on(out.flush())? {
                 break;
+            }
+            if let Some(guard) = ssm.as_mut() {
+                guard.check();
             }
             if let Some(change) = watch.as_mut().and_then(LinkWatch::poll)
                 && !going_on(tell_link(out, args.json, &change))?

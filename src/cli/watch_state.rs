@@ -231,10 +231,35 @@ impl Watch {
                 self.older_than_querier(&mut out, link, p.source, *version, now);
                 for r in records {
                     if in_ssm_range(r.group) && r.kind.is_exclude() {
-                        let how = if *version < 3 && v4 || *version < 2 && !v4 {
-                            format!("an {} report (any source)", protocol(v4, *version))
+                        let old = *version < 3 && v4 || *version < 2 && !v4;
+                        // An old report cannot carry sources: the host may well have asked
+                        // for some, so the fix is the version, not the join.
+                        let message = if old {
+                            format!(
+                                "{} reports {} in {}, which cannot carry sources: whatever its \
+                                 application asked, the network sees an any-source join, and \
+                                 routers forward nothing to a source-specific group without a \
+                                 source. Make the querier speak {} (or set the host's {} back \
+                                 to 0)",
+                                p.source,
+                                r.group,
+                                protocol(v4, *version),
+                                protocol(v4, if v4 { 3 } else { 2 }),
+                                if v4 {
+                                    "force_igmp_version"
+                                } else {
+                                    "force_mld_version"
+                                }
+                            )
                         } else {
-                            format!("{} (any source)", r.kind.name())
+                            format!(
+                                "{} asks for {} by {} (any source), but it is in the \
+                                 source-specific range: routers forward nothing to it without \
+                                 a source; join it with --source",
+                                p.source,
+                                r.group,
+                                r.kind.name()
+                            )
                         };
                         self.warn(
                             &mut out,
@@ -242,11 +267,7 @@ impl Watch {
                             link,
                             Some(p.source),
                             Some(r.group),
-                            format!(
-                                "{} asks for {} by {how}, but it is in the source-specific range: \
-                                 routers forward nothing to it without a source; join it with --source",
-                                p.source, r.group
-                            ),
+                            message,
                         );
                     }
                     self.record(link, p.source, *version, r.kind, r.group, &r.sources, now);

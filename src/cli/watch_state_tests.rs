@@ -196,7 +196,7 @@ fn older_hosts_and_any_source_joins_in_the_ssm_range_are_told() {
     assert!(
         older[1]
             .message
-            .contains("by an IGMPv2 report (any source)"),
+            .contains("reports 232.1.1.1 in IGMPv2, which cannot carry sources"),
         "{}",
         older[1].message
     );
@@ -370,7 +370,7 @@ fn ssm_warnings_name_how_the_group_was_asked_for_in_each_version() {
             1,
             RecordType::ModeIsExclude,
             "ff3e::1",
-            "by an MLDv1 report (any source)",
+            "in MLDv1, which cannot carry sources: whatever its application asked",
         ),
         (
             "fe80::3",
