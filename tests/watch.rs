@@ -366,3 +366,39 @@ fn a_querier_that_goes_silent_is_told_by_its_own_timers() {
         "{message}"
     );
 }
+
+/// nft on the watching host drops its IGMP output: queries arrive, it holds a group, and no
+/// report of its own leaves. watch warns that its memberships will expire, and the text
+/// summary shows memberships aged out.
+#[test]
+fn a_host_whose_reports_never_leave_is_warned_about() {
+    let lab = Lab::new(1);
+    lab.querier(3, 2, 1);
+    let a = lab.host(1);
+    a.nft(
+        "table inet labfault {\n chain output {\n  type filter hook output priority 0;\n  ip protocol igmp drop\n }\n}\n",
+    );
+    let join = spawn(command(a, &["join", "239.1.2.3", "-i", IFACE, "-d", "6s"]));
+    std::thread::sleep(Duration::from_millis(300));
+    let out = finish(
+        spawn(command(a, &["watch", "-4", "-i", IFACE, "-d", "4s"])),
+        WAIT,
+    );
+    finish(join, WAIT);
+    let text = stdout(&out);
+    assert!(
+        text.contains("warning: eth0: this host was queried by 192.0.2.254 and sent no IGMP report in time, though it holds 239.1.2.3"),
+        "{text}"
+    );
+    // Without the rule its reports leave, and nothing is said.
+    assert!(a.exec("nft", &["delete", "table", "inet", "labfault"]).status.success());
+    let join = spawn(command(a, &["join", "239.1.2.3", "-i", IFACE, "-d", "6s"]));
+    std::thread::sleep(Duration::from_millis(300));
+    let out = finish(
+        spawn(command(a, &["watch", "-4", "-i", IFACE, "-d", "4s"])),
+        WAIT,
+    );
+    finish(join, WAIT);
+    let text = stdout(&out);
+    assert!(!text.contains("sent no IGMP report"), "{text}");
+}

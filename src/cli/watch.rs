@@ -133,6 +133,7 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
         .flat_map(|i| families.iter().map(move |f| (*i, *f)))
         .collect();
     let mut watch = Watch::new(&link_families, args.querier_timeout, started);
+    let mut local = super::watch_local::LocalAnswers::default();
     let mut names = Names::load()?;
     let mut out = Stdout::new();
     let mut ignored = 0u64;
@@ -164,11 +165,13 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
                 break 'run;
             }
             warnings = watch.observe(frame.ifindex, &packet, now);
+            local.observe(frame.ifindex, frame.outgoing, &packet, now);
         }
         let now = Instant::now();
         if now.saturating_duration_since(last_tick) >= Duration::from_millis(100) {
             last_tick = now;
             warnings.extend(watch.tick(now));
+            warnings.extend(local.tick(now));
         }
         for w in &warnings {
             let name = names.of(w.ifindex);

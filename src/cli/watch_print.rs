@@ -337,7 +337,15 @@ pub fn summary(
     }
     writeln!(
         out,
-        "captured {packets} packets, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}",
+        "captured {packets} packets, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}{}",
+        if watch.aged > 0 {
+            format!(
+                "; {} memberships aged out (no report within the querier's membership interval)",
+                watch.aged
+            )
+        } else {
+            String::new()
+        },
         if watch.untracked > 0 {
             format!(
                 ", {} reports past the {} entries kept",

@@ -74,6 +74,7 @@ pub enum Kind {
     QueriersDisagree,
     HostOlderVersion,
     AsmInSsmRange,
+    LocalHostSilent,
 }
 
 impl Kind {
@@ -84,6 +85,7 @@ impl Kind {
             Kind::QueriersDisagree => "queriers_disagree",
             Kind::HostOlderVersion => "host_older_version",
             Kind::AsmInSsmRange => "asm_in_ssm_range",
+            Kind::LocalHostSilent => "local_host_silent",
         }
     }
 }

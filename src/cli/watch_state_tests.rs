@@ -263,6 +263,7 @@ fn kinds_have_their_json_names() {
         (Kind::QueriersDisagree, "queriers_disagree"),
         (Kind::HostOlderVersion, "host_older_version"),
         (Kind::AsmInSsmRange, "asm_in_ssm_range"),
+        (Kind::LocalHostSilent, "local_host_silent"),
     ];
     for (k, name) in all {
         assert_eq!(k.key(), name);

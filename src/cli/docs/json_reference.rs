@@ -606,7 +606,7 @@ const KINDS: &[Kind] = &[
             (
                 "kind",
                 "string",
-                "no_querier, old_querier, queriers_disagree, host_older_version or asm_in_ssm_range",
+                "no_querier, old_querier, queriers_disagree, host_older_version, asm_in_ssm_range or local_host_silent (this host was queried and sent no report in time)",
             ),
             ("interface", "string", "the link"),
             ("family", "string", "ipv4 (IGMP) or ipv6 (MLD)"),
