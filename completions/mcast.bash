@@ -689,7 +689,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__send)
-            opts="-i -c -r -d -h -V --interface --count --rate --interval --duration --size --ttl --loop --no-loop --prec --bind --json --help --version"
+            opts="-i -c -r -d -h -V --interface --count --rate --interval --duration --size --ttl --loop --no-loop --prec --df --no-df --bind --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -57,6 +57,8 @@ complete -c mcast -n "__fish_mcast_using_subcommand send" -l prec -d 'IP precede
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l bind -d 'Source address to send from' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l loop -d 'Deliver to receivers on this host too'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l no-loop -d 'Do not deliver to receivers on this host'
+complete -c mcast -n "__fish_mcast_using_subcommand send" -l df -d 'Set Don\'t Fragment: never fragmented; too big for the interface is an error (by default the kernel sets DF on datagrams that fit the interface\'s MTU)'
+complete -c mcast -n "__fish_mcast_using_subcommand send" -l no-df -d 'Clear Don\'t Fragment: routers on the way may fragment what their links cannot carry'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s V -l version -d 'Print version'

@@ -437,6 +437,20 @@ impl McastSocket {
         sys::tx_timestamps(&self.socket)
     }
 
+    /// Sets Don't Fragment on what this socket sends (Linux IP_MTU_DISCOVER /
+    /// IPV6_MTU_DISCOVER, macOS IP_DONTFRAG / IPV6_DONTFRAG). On: never fragmented, and a
+    /// datagram too big for the interface fails; off: routers on the way may fragment it.
+    /// Left alone, Linux sets DF on datagrams that fit the interface's MTU.
+    pub fn set_dont_fragment(&self, on: bool) -> Result<()> {
+        sys::set_dont_fragment(&self.socket, self.mode.v4(), self.mode.v6(), on).map_err(os(
+            if on {
+                "set Don't Fragment"
+            } else {
+                "clear Don't Fragment"
+            },
+        ))
+    }
+
     /// Sends one datagram on a connected socket.
     pub fn send(&self, buf: &[u8]) -> Result<usize> {
         self.socket

@@ -137,3 +137,37 @@ fn a_working_default_group_is_said_to_be_that_group_only() {
     assert!(!verdict.contains("may not serve"), "{verdict}");
     drop(reflect);
 }
+
+/// The router's link toward the client carries 1400 bytes: 1472-byte probes leave the
+/// server (MTU 1500) with Don't Fragment set, as the kernel does by default, and the router
+/// drops them (with --df too); with --no-df it fragments them and they arrive.
+#[test]
+fn dont_fragment_decides_whether_a_smaller_link_on_the_way_passes_big_datagrams() {
+    let mut lab = RoutedLab::new();
+    let group: IpAddr = "239.18.3.3".parse().unwrap();
+    lab.route_multicast(&[(lab.server.v4.into(), group)]);
+    for (host, dev) in [(&lab.router, "lan0"), (&lab.client, lab::IFACE)] {
+        assert!(
+            host.exec("ip", &["link", "set", dev, "mtu", "1400"])
+                .status
+                .success()
+        );
+    }
+    let g = group.to_string();
+    for (flag, expect) in [(None, 0u64), (Some("--df"), 0), (Some("--no-df"), 10)] {
+        let rx = common::start(&lab.client, &["recv", &g, "7777", "-t", "1500ms", "--json"]);
+        let mut args = vec![
+            "send", &g, "7777", "-c", "10", "-r", "50", "--size", "1472", "--ttl", "4",
+        ];
+        args.extend(flag);
+        let sent = run(&lab.server, &args);
+        assert!(sent.status.success(), "{flag:?}: {}", stderr(&sent));
+        let out = rx.wait(Duration::from_secs(15));
+        let summary = json_lines(&out).pop().unwrap();
+        assert_eq!(
+            summary["packets"].as_u64(),
+            Some(expect),
+            "{flag:?}: {summary}"
+        );
+    }
+}

@@ -391,7 +391,11 @@ fn a_host_whose_reports_never_leave_is_warned_about() {
         "{text}"
     );
     // Without the rule its reports leave, and nothing is said.
-    assert!(a.exec("nft", &["delete", "table", "inet", "labfault"]).status.success());
+    assert!(
+        a.exec("nft", &["delete", "table", "inet", "labfault"])
+            .status
+            .success()
+    );
     let join = spawn(command(a, &["join", "239.1.2.3", "-i", IFACE, "-d", "6s"]));
     std::thread::sleep(Duration::from_millis(300));
     let out = finish(

@@ -28,7 +28,10 @@ pub fn send(case: &Case) -> Check {
     let header = if case.group.is_ipv4() { 28 } else { 48 };
     let mtu = iface.mtu.map_or(String::new(), |m| {
         format!(
-            "; MTU {m}: up to {} bytes a datagram go unfragmented",
+            "; MTU {m}: up to {} bytes a datagram leave this host whole, with Don't Fragment \
+             set (the kernel's default; mcast send --no-df clears it). Only this interface's \
+             MTU is known here: a smaller one on the way drops bigger datagrams (a switch \
+             silently, a router with DF set too); mcast send --size tests the size that passes",
             m.saturating_sub(header)
         )
     });

@@ -64,6 +64,13 @@ pub struct SendArgs {
     /// IP precedence, the top three bits of the TOS byte or traffic class
     #[arg(long, value_name = "0-7", allow_negative_numbers = true, value_parser = clap::value_parser!(u8).range(0..=7))]
     prec: Option<u8>,
+    /// Set Don't Fragment: never fragmented; too big for the interface is an error (by
+    /// default the kernel sets DF on datagrams that fit the interface's MTU)
+    #[arg(long, conflicts_with = "no_df")]
+    df: bool,
+    /// Clear Don't Fragment: routers on the way may fragment what their links cannot carry
+    #[arg(long)]
+    no_df: bool,
     /// Source address to send from
     #[arg(long, value_name = "ADDR")]
     bind: Option<ScopedAddr>,
@@ -160,6 +167,9 @@ fn setup(args: &SendArgs) -> Result<(McastSocket, Destination)> {
         _ => None,
     };
     sock.set_send_options(args.interface.as_ref(), loopback, Some(args.ttl), args.prec)?;
+    if args.df || args.no_df {
+        sock.set_dont_fragment(args.df)?;
+    }
     // A datagram this host drops on its way out is an error to count, not a silent loss.
     sock.report_local_drops()?;
     if let Some(addr) = &args.bind {

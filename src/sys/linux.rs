@@ -94,6 +94,42 @@ pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailu
 }
 
 /// Restricts the socket to one interface (SO_BINDTODEVICE).
+/// Don't Fragment on or off for what this socket sends (IP_MTU_DISCOVER, IPV6_MTU_DISCOVER):
+/// on is IP_PMTUDISC_DO (never fragmented; too big for the interface fails with EMSGSIZE),
+/// off is IP_PMTUDISC_DONT (DF clear: routers on the way may fragment).
+pub fn set_dont_fragment(sock: &Socket, v4: bool, v6: bool, on: bool) -> Result<(), OsFailure> {
+    let fd = sock.as_raw_fd();
+    if v4 {
+        let mode: libc::c_int = if on {
+            libc::IP_PMTUDISC_DO
+        } else {
+            libc::IP_PMTUDISC_DONT
+        };
+        setsockopt_struct(
+            fd,
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            &mode,
+            "setsockopt(IP_MTU_DISCOVER)",
+        )?;
+    }
+    if v6 {
+        let mode: libc::c_int = if on {
+            libc::IPV6_PMTUDISC_DO
+        } else {
+            libc::IPV6_PMTUDISC_DONT
+        };
+        setsockopt_struct(
+            fd,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_MTU_DISCOVER,
+            &mode,
+            "setsockopt(IPV6_MTU_DISCOVER)",
+        )?;
+    }
+    Ok(())
+}
+
 pub fn bind_device(sock: &Socket, name: &str, _index: u32, _v6: bool) -> Result<(), OsFailure> {
     sock.bind_device(Some(name.as_bytes()))
         .map_err(|error| OsFailure {

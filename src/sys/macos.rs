@@ -292,6 +292,31 @@ pub fn enable_gro(_sock: &Socket) -> io::Result<bool> {
     Ok(false)
 }
 
+/// Don't Fragment on or off for what this socket sends (IP_DONTFRAG, IPV6_DONTFRAG).
+pub fn set_dont_fragment(sock: &Socket, v4: bool, v6: bool, on: bool) -> Result<(), OsFailure> {
+    let value = libc::c_int::from(on);
+    let fd = sock.as_raw_fd();
+    if v4 {
+        setsockopt_struct(
+            fd,
+            libc::IPPROTO_IP,
+            libc::IP_DONTFRAG,
+            &value,
+            "setsockopt(IP_DONTFRAG)",
+        )?;
+    }
+    if v6 {
+        setsockopt_struct(
+            fd,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_DONTFRAG,
+            &value,
+            "setsockopt(IPV6_DONTFRAG)",
+        )?;
+    }
+    Ok(())
+}
+
 /// macOS has no SO_RXQ_OVFL.
 pub fn enable_drop_counter(_sock: &Socket) -> io::Result<bool> {
     Ok(false)
