@@ -357,7 +357,8 @@ fn mesh_events_have_exactly_their_keys() {
             "complete",
             "multicast_works",
             "unicast_only",
-            "no_reply"
+            "no_reply",
+            "conclusions"
         ])
     );
     assert_eq!(matrix["hosts"], serde_json::json!(hosts));

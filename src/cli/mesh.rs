@@ -19,7 +19,7 @@ use super::events::{self, now_ns};
 use super::exit::Exit;
 use super::lanes::{Lanes, wait_any};
 use super::mesh_peer::MeshPeer;
-use super::mesh_share::{Row, decode, encode, is_share};
+use super::mesh_share::{ACK, Row, decode, encode, is_ack, is_share};
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::ping_stats::{PathSummary, Verdict};
@@ -91,6 +91,8 @@ enum MeshEvent<'a> {
         multicast_works: usize,
         unicast_only: usize,
         no_reply: usize,
+        /// What the matrix shows of each host, and why a column is unknown.
+        conclusions: Vec<String>,
     },
 }
 
@@ -210,6 +212,8 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     let mut columns: HashMap<IpAddr, Vec<Row>> = HashMap::new();
     let mut mcast_peers: HashSet<IpAddr> = HashSet::new();
     let (mut shares, mut next_share) = (0u32, started);
+    // The mcast hosts that said they have this host's column.
+    let mut acked: HashSet<IpAddr> = HashSet::new();
     let mut settled_at: Option<Instant> = None;
     // Room for any datagram: a shared column grows with the mesh (about 190 bytes a host).
     let mut buf = vec![0u8; 65_536];
@@ -232,8 +236,10 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             let others_done = peers
                 .iter()
                 .all(|p| p.done_asking(args.count, now, quiet, since));
-            if replies_in && shares < 3 && now >= next_share {
-                // Sent three times, a little apart: a lost datagram should not cost a column.
+            // Sent as soon as this host has its figures, then every 300 ms to each mcast host
+            // that has not said it has it (to the others three times: omping never will).
+            let unacked = mcast_peers.iter().any(|p| !acked.contains(p));
+            if replies_in && (shares < 3 || unacked) && now >= next_share {
                 let column = encode(&own_column(&peers));
                 if column.len() > 65_000 && shares == 0 {
                     super::exit::warn(format_args!(
@@ -242,7 +248,10 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                         peers.len()
                     ));
                 }
-                for p in &peers {
+                for p in peers.iter().filter(|p| !acked.contains(&p.addr)) {
+                    if shares >= 3 && !mcast_peers.contains(&p.addr) {
+                        continue;
+                    }
                     let to = SocketAddr::new(p.addr, args.port);
                     let _ = lanes.socks[0].socket().send_to(&column, &to.into());
                 }
@@ -251,14 +260,17 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             }
             // Answer the others until they are done, then wait a little for their columns,
             // but not for ever.
+            // Answer the others until they are done, and stay until every mcast host has this
+            // host's column and this host theirs: a host whose replies are late shares late.
             if replies_in && others_done {
                 let settled = *settled_at.get_or_insert(now);
                 let columns_in = mcast_peers.iter().all(|p| columns.contains_key(p));
-                if (columns_in && shares > 0) || now >= settled + args.timeout {
+                let shared = shares > 0 && !unacked;
+                if (columns_in && shared) || now >= settled + args.timeout * 2 + args.interval {
                     break;
                 }
             }
-            if now >= since + args.wait.max(quiet) + args.timeout {
+            if now >= since + args.wait.max(quiet) + args.timeout * 3 + args.interval {
                 break;
             }
         }
@@ -291,7 +303,14 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             if is_share(data) {
                 if let Some(rows) = decode(data) {
                     columns.insert(from, rows);
+                    mcast_peers.insert(from);
+                    let to = SocketAddr::new(from, args.port);
+                    let _ = lanes.socks[0].socket().send_to(ACK, &to.into());
                 }
+                continue;
+            }
+            if is_ack(data) {
+                acked.insert(from);
                 continue;
             }
             if mcast_server(data) {
@@ -341,7 +360,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             }
         }
     }
-    let exit = report(&mut out, &args, &plan, &peers, &columns)?;
+    let exit = report(&mut out, &args, &plan, &peers, &columns, &mcast_peers)?;
     out.flush()?;
     Ok(exit)
 }
@@ -457,6 +476,66 @@ fn verdict_of(r: &Row) -> Verdict {
     }
 }
 
+/// What the matrix says of each host: whose multicast reaches nobody, who hears no one, and
+/// why a column is unknown.
+fn conclusions(
+    plan: &Plan,
+    peers: &[MeshPeer],
+    pairs: &[(IpAddr, Row)],
+    columns: &HashMap<IpAddr, Vec<Row>>,
+    mcast_peers: &HashSet<IpAddr>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let name = |h: IpAddr| {
+        if h == plan.local {
+            format!("this host ({h})")
+        } else {
+            h.to_string()
+        }
+    };
+    let hosts = std::iter::once(plan.local).chain(plan.others.iter().copied());
+    for h in hosts {
+        let sent: Vec<&Row> = pairs
+            .iter()
+            .filter(|(_, r)| r.from == h)
+            .map(|(_, r)| r)
+            .collect();
+        let heard: Vec<&Row> = pairs
+            .iter()
+            .filter(|(to, _)| *to == h)
+            .map(|(_, r)| r)
+            .collect();
+        let works = |r: &&Row| verdict_of(r) == Verdict::MulticastWorks;
+        if !sent.is_empty() && !sent.iter().any(works) {
+            out.push(format!(
+                "conclusion: {}'s multicast reaches none of the {} hosts that reported",
+                name(h),
+                sent.len()
+            ));
+        }
+        if !heard.is_empty() && !heard.iter().any(works) {
+            out.push(format!(
+                "conclusion: {} hears multicast from no one",
+                name(h)
+            ));
+        }
+    }
+    for p in peers {
+        if columns.contains_key(&p.addr) {
+            continue;
+        }
+        let why = if p.session.is_none() && p.given_up {
+            "it never answered"
+        } else if mcast_peers.contains(&p.addr) {
+            "it is an mcast host, but its column never came (it ended first, or the datagrams were lost)"
+        } else {
+            "it shares none (omping, or an mcast host that never said so)"
+        };
+        out.push(format!("column of {} unknown (?): {why}", p.addr));
+    }
+    out
+}
+
 /// Every pair known: this host's column, then the columns the others shared, as (receiver,
 /// row); rows about hosts not in the list are left out.
 fn all_pairs(
@@ -483,8 +562,12 @@ fn report(
     plan: &Plan,
     peers: &[MeshPeer],
     columns: &HashMap<IpAddr, Vec<Row>>,
+    mcast_peers: &HashSet<IpAddr>,
 ) -> Result<Exit> {
     let pairs = all_pairs(args, plan, own_column(peers), columns);
+    let said = conclusions(plan, peers, &pairs, columns, mcast_peers);
+    // A column an mcast host should have sent and did not leaves the matrix unjudged.
+    let missing = mcast_peers.iter().any(|p| !columns.contains_key(p));
     let mut verdicts = [0usize; 3];
     for (_, r) in &pairs {
         verdicts[verdict_of(r) as usize] += 1;
@@ -511,6 +594,7 @@ fn report(
             multicast_works: verdicts[Verdict::MulticastWorks as usize],
             unicast_only: verdicts[Verdict::UnicastOnly as usize],
             no_reply: verdicts[Verdict::NoReply as usize],
+            conclusions: said.clone(),
         })?;
     } else {
         let rows: Vec<_> = peers
@@ -525,9 +609,12 @@ fn report(
             .collect();
         super::mesh_table::write(out, plan.local, &rows)?;
         super::mesh_table::matrix(out, &args.hosts, &pairs)?;
+        for c in &said {
+            writeln!(out, "{c}")?;
+        }
     }
     let all_multicast = verdicts[Verdict::MulticastWorks as usize] == pairs.len();
-    Ok(if all_multicast {
+    Ok(if all_multicast && !missing {
         Exit::Success
     } else {
         Exit::Problem

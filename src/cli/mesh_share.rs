@@ -20,6 +20,14 @@ pub struct Row {
     pub first_multicast_ms: Option<f64>,
 }
 
+/// "I have your column": what a host answers to a column, so its sender can stop sending.
+pub const ACK: &[u8; 4] = b"MCK1";
+
+/// Whether a datagram acknowledges this host's column.
+pub fn is_ack(datagram: &[u8]) -> bool {
+    datagram == ACK
+}
+
 /// Whether a datagram is a shared column (rather than ssmping or RFC 6450).
 pub fn is_share(datagram: &[u8]) -> bool {
     datagram.starts_with(MAGIC)
@@ -189,5 +197,6 @@ mod tests {
         let more = vec![row("192.0.2.2", 1); MAX_ROWS + 1];
         assert!(decode(&encode(&more)).is_none(), "one row past the most");
         assert!(!is_share(b"Q\x00\x01"));
+        assert!(is_ack(ACK) && !is_ack(b"MCK1 ") && !is_share(ACK));
     }
 }

@@ -493,8 +493,13 @@ const KINDS: &[Kind] = &[
                 "pairs that answered by unicast only",
             ),
             ("no_reply", "number", "pairs with no reply at all"),
+            (
+                "conclusions",
+                "array",
+                "sentences: whose multicast reaches nobody, who hears no one, and why a column is unknown",
+            ),
         ],
-        example: r#"{"type":"matrix","command":"mesh","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"multicast_works":6,"unicast_only":0,"no_reply":0}"#,
+        example: r#"{"type":"matrix","command":"mesh","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"multicast_works":6,"unicast_only":0,"no_reply":0,"conclusions":[]}"#,
     },
     Kind {
         name: "query",
