@@ -392,3 +392,87 @@ fn a_flood_of_distinct_clients_is_bounded() {
         assert!(peak < 16 * 1024, "peak memory {peak} KiB: {s}");
     }
 }
+
+/// One ssmping request from `from` (spoofed, through a raw socket in `host`) to `to`.
+fn spoofed_request(host: &Host, from: std::net::Ipv4Addr, to: std::net::Ipv4Addr) {
+    host.run(move || {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let sock = Socket::new(
+            Domain::IPV4,
+            Type::RAW,
+            Some(Protocol::from(libc::IPPROTO_RAW)),
+        )
+        .unwrap();
+        sock.set_header_included_v4(true).unwrap();
+        let payload = Message {
+            kind: Some(Kind::Request),
+            pid: Some(7),
+            seq: Some(1),
+            ..Message::default()
+        }
+        .encode();
+        let udp_len = (8 + payload.len()) as u16;
+        let mut p = vec![0x45, 0];
+        p.extend((20 + udp_len).to_be_bytes());
+        p.extend([0, 0, 0, 0, 64, 17, 0, 0]);
+        p.extend(from.octets());
+        p.extend(to.octets());
+        p.extend(40_000u16.to_be_bytes());
+        p.extend(mcast::wire::PORT.to_be_bytes());
+        p.extend(udp_len.to_be_bytes());
+        p.extend([0, 0]);
+        p.extend(payload);
+        let dest = std::net::SocketAddrV4::new(to, mcast::wire::PORT);
+        sock.send_to(&p, &dest.into()).unwrap();
+    });
+}
+
+/// Broadcast sources are judged by the prefixes of the reflector's interfaces, not by the
+/// last octet: a real client at 10.80.1.255 in a /16 is answered; a spoofed 10.79.0.127,
+/// the broadcast address of a /25 on the link, is refused (issue 19, item 4).
+#[test]
+fn broadcast_sources_are_judged_by_the_prefix() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    for (h, addr) in [
+        (server, "10.80.0.1/16"),
+        (client, "10.80.1.255/16"),
+        (server, "10.79.0.1/25"),
+    ] {
+        let out = h.exec("ip", &["addr", "add", addr, "dev", lab::IFACE]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let routed = client.exec("ip", &["route", "add", "10.79.0.0/25", "dev", lab::IFACE]);
+    assert!(routed.status.success());
+    let r = reflector(server, "3s");
+    let out = run(
+        client,
+        &[
+            "ping",
+            "10.80.0.1",
+            "-c",
+            "2",
+            "--interval",
+            "200ms",
+            "-t",
+            "500ms",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("unicast    2 sent, 2 received"),
+        "the client at 10.80.1.255 is answered: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    spoofed_request(
+        client,
+        "10.79.0.127".parse().unwrap(),
+        "10.79.0.1".parse().unwrap(),
+    );
+    let s = summary(&finish(r, WAIT));
+    assert_eq!(s["refused_source"], 1, "{s}");
+}

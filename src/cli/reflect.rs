@@ -102,9 +102,9 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
         sock.socket().set_nonblocking(true)?;
         socks.push(sock);
     }
-    let own: Vec<IpAddr> = mcast::iface::interfaces()?
+    let own: Vec<(IpAddr, u8)> = mcast::iface::interfaces()?
         .iter()
-        .flat_map(|i| i.addresses.iter().map(|a| a.ip))
+        .flat_map(|i| i.addresses.iter().map(|a| (a.ip, a.prefix_len)))
         .collect();
     stop::install()?;
     let mut out = Stdout::new();

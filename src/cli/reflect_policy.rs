@@ -189,9 +189,27 @@ pub fn reply_group(asked: Option<IpAddr>, client: IpAddr, extra: &[IpAddr]) -> O
     ok.then_some(g)
 }
 
-pub fn bad_source(ip: IpAddr, own: &[IpAddr]) -> bool {
-    let broadcast = matches!(ip, IpAddr::V4(v4) if v4.is_broadcast() || v4.octets()[3] == 255);
-    ip.is_multicast() || ip.is_unspecified() || broadcast || own.contains(&ip)
+/// Whether a request's source cannot be a real client: multicast, unspecified, this host's
+/// own address, or a broadcast or network address of one of this host's IPv4 prefixes
+/// (judged by the prefix, not the last octet: 10.80.1.255 is a host in a /16). An answer to
+/// such a source would go to many hosts, or to this one.
+pub fn bad_source(ip: IpAddr, own: &[(IpAddr, u8)]) -> bool {
+    if ip.is_multicast() || ip.is_unspecified() || own.iter().any(|a| a.0 == ip) {
+        return true;
+    }
+    let IpAddr::V4(v4) = ip else { return false };
+    if v4.is_broadcast() {
+        return true;
+    }
+    own.iter().any(|&(addr, len)| match addr {
+        // /31 and /32 have no network or broadcast address (RFC 3021).
+        IpAddr::V4(mine) if len < 31 => {
+            let mask = u32::MAX << (32 - u32::from(len));
+            let (net, host) = (u32::from(mine) & mask, u32::from(v4));
+            host & mask == net && (host == net || host == net | !mask)
+        }
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -232,7 +250,7 @@ mod tests {
 
     #[test]
     fn spoofable_sources_are_refused() {
-        let own: Vec<IpAddr> = vec!["192.0.2.1".parse().unwrap()];
+        let own: Vec<(IpAddr, u8)> = vec![("192.0.2.1".parse().unwrap(), 24)];
         for s in [
             "0.0.0.0",
             "224.0.0.1",
@@ -245,5 +263,26 @@ mod tests {
             assert!(bad_source(s.parse().unwrap(), &own), "{s}");
         }
         assert!(!bad_source("192.0.2.2".parse().unwrap(), &own));
+    }
+
+    #[test]
+    fn broadcast_and_network_addresses_come_from_the_prefixes_not_the_last_octet() {
+        let own: Vec<(IpAddr, u8)> = vec![
+            ("10.80.0.1".parse().unwrap(), 16),
+            ("10.79.0.1".parse().unwrap(), 25),
+            ("10.78.0.1".parse().unwrap(), 31),
+        ];
+        let judged = |s: &str| bad_source(s.parse().unwrap(), &own);
+        assert!(!judged("10.80.1.255"), "a host of the /16");
+        assert!(!judged("10.80.1.0"), "a host of the /16");
+        assert!(judged("10.80.255.255") && judged("10.80.0.0"));
+        assert!(judged("10.79.0.127"), "the /25's broadcast");
+        assert!(judged("10.79.0.0"), "the /25's network");
+        assert!(!judged("10.79.0.126"));
+        assert!(!judged("10.78.0.0"), "a /31 has no network address");
+        assert!(
+            !judged("198.51.100.255"),
+            "no prefix of this host: not judged by the octet"
+        );
     }
 }
