@@ -262,3 +262,46 @@ fn the_instant_checks_come_before_the_listening() {
     let listen_at = t.find("listen ").unwrap();
     assert!(t.find("firewall").unwrap() < listen_at, "{t}");
 }
+
+/// Datagrams bigger than the MTU, whose later fragments this host drops as they come in
+/// (nft netdev ingress, before the kernel puts fragments together for nft): doctor
+/// sees them come fragmented on the wire and names the fragments, not a mere "reached the
+/// host"; the firewall check names the rule (a warning: it costs big datagrams only).
+#[test]
+fn fragments_dropped_by_the_host_are_named() {
+    let lab = Lab::new(2);
+    let (h, sender) = (lab.host(1), lab.host(2));
+    h.nft(
+        "table netdev labfault {\n chain c {\n  type filter hook ingress device eth0 priority 0;\n  ip frag-off & 0x1fff != 0 drop\n }\n}\n",
+    );
+    let send = spawn(command(
+        sender,
+        &[
+            "send",
+            "239.1.1.1",
+            "7777",
+            "-c",
+            "20",
+            "-r",
+            "20",
+            "--size",
+            "3000",
+        ],
+    ));
+    let (code, c) = doctor(h, &["239.1.1.1", "7777", "--listen", "1500ms"]);
+    finish(send, Duration::from_secs(10));
+    assert_eq!(code, Some(1));
+    let evidence = text(&c, "listen", "evidence");
+    assert!(
+        evidence.contains(
+            "reached eth0 (seen on the wire) and none this socket; they came fragmented ("
+        ),
+        "{evidence}"
+    );
+    assert!(
+        text(&c, "listen", "fix").starts_with("this host could not put the fragments together"),
+        "{:?}",
+        c["listen"]
+    );
+    assert_eq!(c["firewall"]["status"], "warn", "{:?}", c["firewall"]);
+}
