@@ -129,8 +129,16 @@ fn a_socket_bound_to_a_unicast_address_is_named_as_deaf_to_the_group() {
     holder
         .args(["netns", "exec", &h.ns, "python3", "-c", &script])
         .stdout(std::process::Stdio::piped());
-    let holder = common::spawn(holder);
-    std::thread::sleep(Duration::from_millis(500));
+    let mut child = holder.spawn().expect("python3");
+    // Bound once it says so (a loaded machine may take a while to start python).
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("its stdout")),
+        &mut line,
+    )
+    .expect("read the holder's line");
+    assert_eq!(line.trim(), "bound");
+    let holder: common::Guarded = child.into();
     let (code, c) = doctor(h, &["239.1.1.1", "7777"]);
     assert_eq!(code, Some(1));
     assert_eq!(c["port"]["status"], "fail", "{:?}", c["port"]);
