@@ -8,24 +8,9 @@ mod lab;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{command, finish, run, spawn, stderr, stdout};
+use common::{command, doctor, finish, run, spawn, stdout};
 use lab::{Host, IFACE, Lab};
 use serde_json::Value;
-
-/// `mcast doctor ARGS --json` in `host`: the exit status and each check by name.
-fn doctor(host: &Host, args: &[&str]) -> (Option<i32>, HashMap<String, Value>) {
-    let mut all = vec!["doctor"];
-    all.extend(args);
-    all.push("--json");
-    let out = run(host, &all);
-    let checks: Vec<Value> = serde_json::from_str(stdout(&out).trim())
-        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
-    let by_name = checks
-        .into_iter()
-        .map(|c| (c["check"].as_str().unwrap().to_string(), c))
-        .collect();
-    (out.status.code(), by_name)
-}
 
 fn sh(host: &Host, cmd: &str) {
     let out = host.exec("sh", &["-c", cmd]);

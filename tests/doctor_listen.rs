@@ -10,23 +10,9 @@ mod lab;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{command, finish, run, spawn, stderr, stdout};
-use lab::{Host, IFACE, Lab};
+use common::{command, doctor, finish, run, spawn, stderr, stdout};
+use lab::{IFACE, Lab};
 use serde_json::Value;
-
-fn doctor(host: &Host, args: &[&str]) -> (Option<i32>, HashMap<String, Value>) {
-    let mut all = vec!["doctor"];
-    all.extend(args);
-    all.push("--json");
-    let out = run(host, &all);
-    let checks: Vec<Value> = serde_json::from_str(stdout(&out).trim())
-        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
-    let by_name = checks
-        .into_iter()
-        .map(|c| (c["check"].as_str().unwrap().to_string(), c))
-        .collect();
-    (out.status.code(), by_name)
-}
 
 fn text(c: &HashMap<String, Value>, check: &str, field: &str) -> String {
     c[check][field].as_str().unwrap_or("").to_string()

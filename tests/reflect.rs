@@ -321,14 +321,7 @@ fn reply_size_is_honoured_up_to_the_limit() {
 /// route back, so the unicast replies fail and are counted), about 50,000 a second.
 fn flood_from_distinct_clients(flooder: &Host, to: std::net::Ipv4Addr) {
     flooder.run(move || {
-        use socket2::{Domain, Protocol, Socket, Type};
-        let sock = Socket::new(
-            Domain::IPV4,
-            Type::RAW,
-            Some(Protocol::from(libc::IPPROTO_RAW)),
-        )
-        .unwrap();
-        sock.set_header_included_v4(true).unwrap();
+        let sock = raw_sender();
         let dest = std::net::SocketAddrV4::new(to, mcast::wire::PORT);
         for n in 0..100_000u32 {
             let payload = Message {
@@ -338,17 +331,8 @@ fn flood_from_distinct_clients(flooder: &Host, to: std::net::Ipv4Addr) {
                 ..Message::default()
             }
             .encode();
-            let udp_len = (8 + payload.len()) as u16;
-            let mut p = vec![0x45, 0];
-            p.extend((20 + udp_len).to_be_bytes());
-            p.extend([0, 0, 0, 0, 64, 17, 0, 0]);
-            p.extend([10, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-            p.extend(to.octets());
-            p.extend(40_000u16.to_be_bytes());
-            p.extend(mcast::wire::PORT.to_be_bytes());
-            p.extend(udp_len.to_be_bytes());
-            p.extend([0, 0]);
-            p.extend(payload);
+            let from = std::net::Ipv4Addr::new(10, (n >> 16) as u8, (n >> 8) as u8, n as u8);
+            let p = spoofed_udp(from, to, &payload);
             sock.send_to(&p, &dest.into()).unwrap();
             if n % 1000 == 999 {
                 std::thread::sleep(Duration::from_millis(20));
@@ -393,17 +377,39 @@ fn a_flood_of_distinct_clients_is_bounded() {
     }
 }
 
+/// A raw IPv4 socket that writes its own headers: the spoofer's.
+fn raw_sender() -> socket2::Socket {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(
+        Domain::IPV4,
+        Type::RAW,
+        Some(Protocol::from(libc::IPPROTO_RAW)),
+    )
+    .unwrap();
+    sock.set_header_included_v4(true).unwrap();
+    sock
+}
+
+/// An IPv4 UDP packet from `from`:40000 to `to`'s reflector port (checksums left to the
+/// kernel for IP and zero, "none", for UDP).
+fn spoofed_udp(from: std::net::Ipv4Addr, to: std::net::Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+    let udp_len = (8 + payload.len()) as u16;
+    let mut p = vec![0x45, 0];
+    p.extend((20 + udp_len).to_be_bytes());
+    p.extend([0, 0, 0, 0, 64, 17, 0, 0]);
+    p.extend(from.octets());
+    p.extend(to.octets());
+    p.extend(40_000u16.to_be_bytes());
+    p.extend(mcast::wire::PORT.to_be_bytes());
+    p.extend(udp_len.to_be_bytes());
+    p.extend([0, 0]);
+    p.extend(payload);
+    p
+}
+
 /// One ssmping request from `from` (spoofed, through a raw socket in `host`) to `to`.
 fn spoofed_request(host: &Host, from: std::net::Ipv4Addr, to: std::net::Ipv4Addr) {
     host.run(move || {
-        use socket2::{Domain, Protocol, Socket, Type};
-        let sock = Socket::new(
-            Domain::IPV4,
-            Type::RAW,
-            Some(Protocol::from(libc::IPPROTO_RAW)),
-        )
-        .unwrap();
-        sock.set_header_included_v4(true).unwrap();
         let payload = Message {
             kind: Some(Kind::Request),
             pid: Some(7),
@@ -411,19 +417,10 @@ fn spoofed_request(host: &Host, from: std::net::Ipv4Addr, to: std::net::Ipv4Addr
             ..Message::default()
         }
         .encode();
-        let udp_len = (8 + payload.len()) as u16;
-        let mut p = vec![0x45, 0];
-        p.extend((20 + udp_len).to_be_bytes());
-        p.extend([0, 0, 0, 0, 64, 17, 0, 0]);
-        p.extend(from.octets());
-        p.extend(to.octets());
-        p.extend(40_000u16.to_be_bytes());
-        p.extend(mcast::wire::PORT.to_be_bytes());
-        p.extend(udp_len.to_be_bytes());
-        p.extend([0, 0]);
-        p.extend(payload);
         let dest = std::net::SocketAddrV4::new(to, mcast::wire::PORT);
-        sock.send_to(&p, &dest.into()).unwrap();
+        raw_sender()
+            .send_to(&spoofed_udp(from, to, &payload), &dest.into())
+            .unwrap();
     });
 }
 

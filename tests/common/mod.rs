@@ -252,3 +252,24 @@ pub fn events_of(out: &Output, kind: &str) -> Vec<serde_json::Value> {
         .filter(|e| e["type"] == kind)
         .collect()
 }
+
+/// `mcast doctor ARGS --json` in `host`: the exit status and each check by name.
+pub fn doctor(
+    host: &Host,
+    args: &[&str],
+) -> (
+    Option<i32>,
+    std::collections::HashMap<String, serde_json::Value>,
+) {
+    let mut all = vec!["doctor"];
+    all.extend(args);
+    all.push("--json");
+    let out = run(host, &all);
+    let checks: Vec<serde_json::Value> = serde_json::from_str(stdout(&out).trim())
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    let by_name = checks
+        .into_iter()
+        .map(|c| (c["check"].as_str().unwrap_or("").to_string(), c))
+        .collect();
+    (out.status.code(), by_name)
+}
