@@ -29,20 +29,7 @@ pub struct Querier {
 impl Querier {
     /// How long it counts as present after its last query: its own announced timers.
     pub fn present_for(&self) -> Duration {
-        Timers {
-            robustness: if self.qrv == 0 {
-                2
-            } else {
-                u32::from(self.qrv)
-            },
-            interval: Duration::from_secs(if self.qqi_s == 0 {
-                125
-            } else {
-                u64::from(self.qqi_s)
-            }),
-            response: Duration::from_millis(u64::from(self.max_response_ms)),
-        }
-        .other_querier_present()
+        Timers::new(self.qrv, self.qqi_s, self.max_response_ms).other_querier_present()
     }
 }
 
@@ -124,16 +111,17 @@ pub struct Timers {
 }
 
 impl Timers {
-    pub fn of(q: &Query) -> Timers {
+    /// From a query's QRV, QQI (seconds) and maximum response time (ms); 0 means not given.
+    pub fn new(qrv: u8, qqi_s: u32, max_response_ms: u32) -> Timers {
         Timers {
-            robustness: if q.qrv == 0 { 2 } else { u32::from(q.qrv) },
-            interval: Duration::from_secs(if q.qqi_s == 0 {
-                125
-            } else {
-                u64::from(q.qqi_s)
-            }),
-            response: Duration::from_millis(u64::from(q.max_response_ms)),
+            robustness: if qrv == 0 { 2 } else { u32::from(qrv) },
+            interval: Duration::from_secs(if qqi_s == 0 { 125 } else { u64::from(qqi_s) }),
+            response: Duration::from_millis(u64::from(max_response_ms)),
         }
+    }
+
+    pub fn of(q: &Query) -> Timers {
+        Timers::new(q.qrv, q.qqi_s, q.max_response_ms)
     }
 
     /// How long a querier may be silent before it is taken as gone: the Other Querier
