@@ -274,3 +274,29 @@ fn iptables_save_is_read_rule_by_rule() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_match_on_a_header_the_packet_lacks_fails_whatever_the_operator() {
+    // `th dport != 7777 drop`: IGMP and later fragments have no ports, so it cannot match.
+    let th = r#"{"payload": {"protocol": "th", "field": "dport"}}"#;
+    let rule = matching(th, "!=", "7777");
+    let chains = chain_of(&[&rule]);
+    let out = judge(&chains, &igmp_query(), INPUT);
+    assert!(
+        out.dropped_by.is_empty() && out.unjudged.is_empty(),
+        "{out:?}"
+    );
+    let later = Packet {
+        later_fragment: true,
+        ..udp_to("239.1.1.1", 5000)
+    };
+    let out = judge(&chains, &later, INPUT);
+    assert!(out.dropped_by.is_empty() && out.unjudged.is_empty());
+    // A whole datagram to another port does match it.
+    assert_eq!(
+        judge(&chains, &udp_to("239.1.1.1", 5000), INPUT)
+            .dropped_by
+            .len(),
+        1
+    );
+}
