@@ -647,7 +647,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__reflect)
-            opts="-d -h -V --port --group --rate --total-rate --max-reply-size --duration --json --help --version"
+            opts="-d -h -V --port --group --rate --total-rate --group-rate --max-reply-size --duration --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,6 +666,10 @@ _mcast() {
                     return 0
                     ;;
                 --total-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

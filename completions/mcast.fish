@@ -95,6 +95,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l port -d 'UDP por
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l group -d 'Also answer for this group (beyond 232.43.211.234, ff3e::4321:1234 and groups ending in .234 or ::4321:1234); repeat for several' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l rate -d 'Requests a second each client may make (a burst of twice that is allowed)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l total-rate -d 'Requests a second answered in all' -r
+complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l group-rate -d 'Multicast replies a second to each group, whoever asked (a burst of twice that is allowed)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l max-reply-size -d 'Largest reply to send when a request asks for more than its own size (ssmping\'s reply-size option); by default no reply is larger than its request' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s d -l duration -d 'Stop after this long (default: until Ctrl-C)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l json -d 'Print JSON Lines instead of text'

@@ -7,6 +7,7 @@ mod lab;
 
 use common::{json_lines, run, stderr, stdout};
 use lab::Lab;
+use mcast::wire::ssmping::{Kind, Message};
 use std::time::Duration;
 
 const FAST: [&str; 6] = ["-c", "3", "--interval", "100ms", "-t", "500ms"];
@@ -194,6 +195,9 @@ fn a_thousand_servers_in_one_run() {
             "1000",
             "--total-rate",
             "100000",
+            // One group for all thousand: its own limit (100 a second) lifted too.
+            "--group-rate",
+            "100000",
         ],
     ));
     std::thread::sleep(Duration::from_millis(500));
@@ -215,4 +219,162 @@ fn a_thousand_servers_in_one_run() {
         );
     }
     drop(reflect);
+}
+
+/// A hostile reflector in `host` for `secs` seconds: each ssmping request it gets is answered
+/// with whatever `replies` makes of it, each as (source, destination port's group or client,
+/// bytes): the source may be forged (another host's address), through a raw socket.
+fn hostile_reflector(
+    host: &lab::Host,
+    secs: u64,
+    replies: impl Fn(&Message) -> Vec<(std::net::Ipv4Addr, bool, Vec<u8>)> + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    use std::net::{SocketAddrV4, UdpSocket};
+    let own = host.v4;
+    host.spawn(move || {
+        let sock = UdpSocket::bind((std::net::Ipv4Addr::UNSPECIFIED, mcast::wire::PORT)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        sock.set_multicast_ttl_v4(64).unwrap();
+        sock.set_ttl(64).unwrap();
+        let raw = lab::spoof::raw_sender();
+        let group = SocketAddrV4::new("232.43.211.234".parse().unwrap(), 0);
+        let end = std::time::Instant::now() + Duration::from_secs(secs);
+        let mut buf = [0u8; 2048];
+        while std::time::Instant::now() < end {
+            let Ok((n, std::net::SocketAddr::V4(client))) = sock.recv_from(&mut buf) else {
+                continue;
+            };
+            let Ok(request) = Message::decode(&buf[..n]) else {
+                continue;
+            };
+            for (from, to_group, bytes) in replies(&request).into_iter().take(64) {
+                let to = if to_group {
+                    SocketAddrV4::new(*group.ip(), client.port())
+                } else {
+                    client
+                };
+                if from == own {
+                    let _ = sock.send_to(&bytes, to);
+                } else {
+                    let from = SocketAddrV4::new(from, mcast::wire::PORT);
+                    lab::spoof::send_forged(&raw, from, to, &bytes);
+                }
+            }
+        }
+    })
+}
+
+/// A request turned into its reply, as a reflector answers.
+fn reply_of(request: &Message) -> Message {
+    Message {
+        kind: Some(Kind::Reply),
+        ..request.clone()
+    }
+}
+
+/// A hostile server C, pinged with B (where nothing runs), answers as itself and also forges
+/// B's replies from B's address: B stays "no reply", since each server has a client id of its
+/// own that C never sees (issue 19, item 7).
+#[test]
+fn a_hostile_server_cannot_answer_for_another() {
+    let lab = Lab::new(3);
+    let (silent, client, hostile) = (lab.host(1), lab.host(2), lab.host(3));
+    let (b, c) = (silent.v4, hostile.v4);
+    let forger = hostile_reflector(hostile, 4, move |q| {
+        let bytes = reply_of(q).encode();
+        vec![
+            (c, false, bytes.clone()),
+            (c, true, bytes.clone()),
+            (b, false, bytes.clone()),
+            (b, true, bytes),
+        ]
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let (bs, cs) = (b.to_string(), c.to_string());
+    let mut args = vec!["ping", bs.as_str(), cs.as_str(), "--json"];
+    args.extend(FAST);
+    let out = run(client, &args);
+    forger.join().unwrap();
+    let summaries = common::events_of(&out, "summary");
+    let of = |addr: &str| {
+        summaries
+            .iter()
+            .find(|s| s["server"] == addr)
+            .unwrap_or_else(|| panic!("a summary for {addr}: {}", stdout(&out)))
+    };
+    let (sb, sc) = (of(&bs), of(&cs));
+    assert_eq!(
+        sc["verdict"], "multicast works",
+        "C answered as itself: {sc}"
+    );
+    assert_eq!(
+        sb["verdict"], "no reply",
+        "C's forgeries are not B's replies: {sb}"
+    );
+    for path in ["unicast", "multicast"] {
+        assert_eq!(sb[path]["received"], 0, "{sb}");
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "B has no reply: {}",
+        stderr(&out)
+    );
+}
+
+/// A hostile reflector answers each request, and adds replies to requests never sent, with
+/// forged send times: none of those is counted, and round trips come from our own send
+/// times only (issue 19, item 8).
+#[test]
+fn replies_to_requests_never_sent_are_not_counted() {
+    let lab = Lab::new(2);
+    let (hostile, client) = (lab.host(1), lab.host(2));
+    let c = hostile.v4;
+    let forger = hostile_reflector(hostile, 4, move |q| {
+        let real = reply_of(q);
+        let mut out = Vec::new();
+        for fake in 1..=20u32 {
+            // Numbers never sent (and 0), each claiming to be sent at the Unix epoch.
+            let seq = if fake == 20 {
+                0
+            } else {
+                q.seq.unwrap_or(0) + 100 * fake
+            };
+            let forged = Message {
+                seq: Some(seq),
+                sent_ns: Some(1_000),
+                ..real.clone()
+            };
+            out.push((c, false, forged.encode()));
+            out.push((c, true, forged.encode()));
+        }
+        // The real reply, its echoed send time forged too.
+        let lying = Message {
+            sent_ns: Some(1_000),
+            ..real
+        };
+        out.push((c, false, lying.encode()));
+        out.push((c, true, lying.encode()));
+        out
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let cs = c.to_string();
+    let mut args = vec!["ping", cs.as_str(), "--json"];
+    args.extend(FAST);
+    let out = run(client, &args);
+    forger.join().unwrap();
+    let s = &common::events_of(&out, "summary")[0];
+    for path in ["unicast", "multicast"] {
+        assert_eq!(
+            (s[path]["sent"].as_u64(), s[path]["received"].as_u64()),
+            (Some(3), Some(3)),
+            "{s}"
+        );
+        assert_eq!(s[path]["loss_pct"], 0.0, "{s}");
+        let max = s[path]["rtt_max_ms"].as_f64().unwrap();
+        assert!(max < 1000.0, "round trips from our own send times: {s}");
+    }
+    assert_eq!(s["unsolicited"], 3 * 2 * 20, "{s}");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

@@ -155,7 +155,9 @@ fn floods_garbage_amplification_and_foreign_groups_are_refused_and_counted() {
 }
 
 /// omping, built from the sources in ../shared/peers (a copy, made in a temporary folder:
-/// that folder is read-only in CI), pings `mcast reflect` over RFC 6450.
+/// that folder is read-only in CI), pings `mcast reflect` over RFC 6450. Its init is smaller
+/// than any response with a session, so by default it is told to stop (no answer is larger
+/// than its request); with --max-reply-size 128 it is answered.
 #[test]
 fn omping_gets_unicast_and_multicast_echo_replies() {
     let Some(omping) = lab::omping_or_skip("omping_gets_unicast_and_multicast_echo_replies") else {
@@ -163,12 +165,24 @@ fn omping_gets_unicast_and_multicast_echo_replies() {
     };
     let lab = Lab::new(2);
     let (server, client) = (lab.host(1), lab.host(2));
-    let r = reflector(server, "8s");
     let (s4, c4) = (server.v4.to_string(), client.v4.to_string());
-    let out = client.exec(
-        omping.to_str().unwrap(),
-        &["-c", "3", "-i", "0.2", "-F", "-T", "5", &s4, &c4],
+    let omping_args = ["-c", "3", "-i", "0.2", "-F", "-T", "3", &s4, &c4];
+    let strict = reflector(server, "5s");
+    let out = client.exec(omping.to_str().unwrap(), &omping_args);
+    assert!(
+        stdout(&out).contains("server told us to stop"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
     );
+    let out = finish(strict, WAIT);
+    let s = summary(&out);
+    assert!(s["refused_small_init"].as_u64() >= Some(1), "{s}");
+    assert_eq!(s["multicast_replies"], 0, "{s}");
+    let args = ["reflect", "-d", "6s", "--json", "--max-reply-size", "128"];
+    let r = common::spawn(command(server, &args));
+    std::thread::sleep(Duration::from_millis(400));
+    let out = client.exec(omping.to_str().unwrap(), &omping_args);
     let text = stdout(&out);
     assert!(
         text.contains(&format!("{s4} :   unicast, xmt/rcv/%loss = 3/3/0%")),
@@ -183,6 +197,7 @@ fn omping_gets_unicast_and_multicast_echo_replies() {
     let s = summary(&out);
     assert_eq!(s["multicast_replies"], 3, "{s}");
     assert_eq!(s["refused_session"], 0, "{s}");
+    assert_eq!(s["refused_small_init"], 0, "{s}");
 }
 
 /// An RFC 6450 echo request outside a session is told to stop (a response with no group),
@@ -213,6 +228,8 @@ fn rfc6450_needs_a_session() {
         let stop = ask(q);
         let mut init = M::new(K::Init);
         init.client_id = Some(b"c".to_vec());
+        // Room for the response: no answer is larger than its request.
+        init.option_request = vec![0; 40];
         (stop, ask(init))
     });
     assert_eq!(
@@ -370,41 +387,31 @@ fn a_flood_of_distinct_clients_is_bounded() {
                 "the total rate holds: {s}"
             );
         } else {
-            assert_eq!(s["clients"], 10_000, "clients followed stop at 10,000: {s}");
+            // Every client is followed (the least recently heard forgotten first).
+            assert_eq!(s["clients"], s["requests"], "{s}");
             assert_eq!(s["refused_rate"], 0, "{s}");
         }
+        // One group, whoever asks: its rate holds (100 a second, bursts of 200).
+        let multicast = s["multicast_replies"].as_u64().unwrap();
+        assert!(
+            multicast <= 200 + 100 * elapsed,
+            "the group's rate holds: {s}"
+        );
+        assert!(multicast > 0, "{s}");
         assert!(peak < 16 * 1024, "peak memory {peak} KiB: {s}");
     }
 }
 
-/// A raw IPv4 socket that writes its own headers: the spoofer's.
-fn raw_sender() -> socket2::Socket {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let sock = Socket::new(
-        Domain::IPV4,
-        Type::RAW,
-        Some(Protocol::from(libc::IPPROTO_RAW)),
-    )
-    .unwrap();
-    sock.set_header_included_v4(true).unwrap();
-    sock
-}
+use lab::spoof::raw_sender;
 
-/// An IPv4 UDP packet from `from`:40000 to `to`'s reflector port (checksums left to the
-/// kernel for IP and zero, "none", for UDP).
+/// An IPv4 UDP packet from `from`:40000 to `to`'s reflector port.
 fn spoofed_udp(from: std::net::Ipv4Addr, to: std::net::Ipv4Addr, payload: &[u8]) -> Vec<u8> {
-    let udp_len = (8 + payload.len()) as u16;
-    let mut p = vec![0x45, 0];
-    p.extend((20 + udp_len).to_be_bytes());
-    p.extend([0, 0, 0, 0, 64, 17, 0, 0]);
-    p.extend(from.octets());
-    p.extend(to.octets());
-    p.extend(40_000u16.to_be_bytes());
-    p.extend(mcast::wire::PORT.to_be_bytes());
-    p.extend(udp_len.to_be_bytes());
-    p.extend([0, 0]);
-    p.extend(payload);
-    p
+    use std::net::SocketAddrV4;
+    lab::spoof::udp_packet(
+        SocketAddrV4::new(from, 40_000),
+        SocketAddrV4::new(to, mcast::wire::PORT),
+        payload,
+    )
 }
 
 /// One ssmping request from `from` (spoofed, through a raw socket in `host`) to `to`.
@@ -472,4 +479,177 @@ fn broadcast_sources_are_judged_by_the_prefix() {
     );
     let s = summary(&finish(r, WAIT));
     assert_eq!(s["refused_source"], 1, "{s}");
+}
+
+/// An RFC 6450 init padded (as mcast ping pads its own) so that a session's response fits.
+fn padded_init(client_id: u32) -> Vec<u8> {
+    use mcast::wire::rfc6450::{Kind as K, Message as M};
+    let mut init = M::new(K::Init);
+    init.client_id = Some(client_id.to_be_bytes().to_vec());
+    init.option_request = vec![0; 40];
+    init.encode()
+}
+
+/// `mcast ping --protocol rfc6450` from `host` to `server`: its stdout, after `count` requests.
+fn rfc6450_ping(host: &Host, server: std::net::Ipv4Addr, count: &str) -> String {
+    let server = server.to_string();
+    let args = [
+        "ping",
+        &server,
+        "--protocol",
+        "rfc6450",
+        "-c",
+        count,
+        "--interval",
+        "200ms",
+        "-t",
+        "1s",
+    ];
+    let out = run(host, &args);
+    format!("{}{}", stdout(&out), stderr(&out))
+}
+
+/// A hostile host's burst of 12,000 RFC 6450 inits from as many spoofed sources in about
+/// 0.2 s, and then a steady stream of them, do not shut a real client out: sessions are kept
+/// only for answers that passed the limits, and the least recently used go first (issue 19,
+/// item 1).
+#[test]
+fn spoofed_inits_do_not_shut_out_a_client() {
+    let lab = Lab::new(3);
+    let (server, client, hostile) = (lab.host(1), lab.host(2), lab.host(3));
+    let to = server.v4;
+    // The total rate lifted, so that what is tested is the state, not the shared budget.
+    let args = ["reflect", "-d", "12s", "--json", "--total-rate", "1e9"];
+    let r = common::spawn(command(server, &args));
+    std::thread::sleep(Duration::from_millis(400));
+    let spray = move |n0: u32, n: u32, pause_every: u32| {
+        let sock = raw_sender();
+        let dest = std::net::SocketAddrV4::new(to, mcast::wire::PORT);
+        for n in n0..n0 + n {
+            let from = std::net::Ipv4Addr::new(10, (n >> 16) as u8, (n >> 8) as u8, n as u8);
+            let p = spoofed_udp(from, to, &padded_init(n));
+            sock.send_to(&p, &dest.into()).unwrap();
+            if n % pause_every == pause_every - 1 {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    };
+    hostile.run(move || spray(0, 12_000, 600));
+    let after_burst = rfc6450_ping(client, server.v4, "3");
+    // Now a steady 10,000 a second while the client pings.
+    let steady = hostile.spawn(move || spray(100_000, 40_000, 100));
+    let during = rfc6450_ping(client, server.v4, "10");
+    steady.join().unwrap();
+    let s = summary(&finish(r, WAIT));
+    for (when, text, n) in [
+        ("after the burst", &after_burst, 3),
+        ("during", &during, 10),
+    ] {
+        for path in ["unicast", "multicast"] {
+            assert!(
+                text.contains(&format!("{path:<9}  {n} sent, {n} received")),
+                "{when}, {path}: {text}\n{s}"
+            );
+        }
+    }
+    assert!(
+        s["requests"].as_u64().unwrap() > 20_000,
+        "the flood arrived: {s}"
+    );
+}
+
+/// Two pings from one host at once keep a session each (sessions are keyed by address, port
+/// and id, not by address alone: issue 19, item 9).
+#[test]
+fn two_rfc6450_pings_from_one_host_keep_their_own_sessions() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let r = reflector(server, "6s");
+    let addr = server.v4;
+    let pings: Vec<_> = (0..2)
+        .map(|_| {
+            let h = client.clone();
+            std::thread::spawn(move || rfc6450_ping(&h, addr, "8"))
+        })
+        .collect();
+    for p in pings {
+        let text = p.join().unwrap();
+        for path in ["unicast", "multicast"] {
+            assert!(
+                text.contains(&format!("{path:<9}  8 sent, 8 received")),
+                "{path}: {text}"
+            );
+        }
+    }
+    let s = summary(&finish(r, WAIT));
+    assert_eq!(s["refused_session"], 0, "{s}");
+}
+
+/// A request sent to the subnet's broadcast address (its source spoofed as the victim's) is
+/// not answered: every reflector on the subnet would answer it (issue 19, item 3).
+#[test]
+fn requests_to_a_broadcast_address_are_not_answered() {
+    let lab = Lab::new(3);
+    let (server, victim, hostile) = (lab.host(1), lab.host(2), lab.host(3));
+    let r = reflector(server, "3s");
+    let (from, broadcast) = (victim.v4, std::net::Ipv4Addr::new(192, 0, 2, 255));
+    hostile.run(move || {
+        let sock = raw_sender();
+        sock.set_broadcast(true).unwrap();
+        let dest = std::net::SocketAddrV4::new(broadcast, mcast::wire::PORT);
+        let ssmping = Message {
+            kind: Some(Kind::Request),
+            pid: Some(7),
+            seq: Some(1),
+            ..Message::default()
+        }
+        .encode();
+        for payload in [ssmping, padded_init(7)] {
+            let p = spoofed_udp(from, broadcast, &payload);
+            sock.send_to(&p, &dest.into()).unwrap();
+        }
+    });
+    // A control: the same request to the reflector's own address is answered.
+    spoofed_request(hostile, from, server.v4);
+    let s = summary(&finish(r, WAIT));
+    assert_eq!(s["refused_destination"], 2, "{s}");
+    assert_eq!(s["unicast_replies"], 1, "only the control: {s}");
+}
+
+/// A request from a service's port (mDNS's 5353) gets its unicast reply, but no multicast
+/// one: the group's traffic is never aimed at a service (issue 19, item 5).
+#[test]
+fn multicast_replies_never_go_to_a_service_port() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let r = reflector(server, "3s");
+    let to = SocketAddr::new(server.v4.into(), mcast::wire::PORT);
+    let from = client.v4;
+    let answered = client.run(move || {
+        let request = Message {
+            kind: Some(Kind::Request),
+            pid: Some(7),
+            seq: Some(1),
+            group: Some("224.0.0.234".parse().unwrap()),
+            ..Message::default()
+        }
+        .encode();
+        let mut answered = 0;
+        for port in [5353, 0] {
+            let sock = UdpSocket::bind((from, port)).unwrap();
+            sock.set_read_timeout(Some(Duration::from_millis(500)))
+                .unwrap();
+            sock.send_to(&request, to).unwrap();
+            let mut buf = [0u8; 2048];
+            answered += usize::from(sock.recv_from(&mut buf).is_ok());
+        }
+        answered
+    });
+    assert_eq!(answered, 2, "both unicast replies");
+    let s = summary(&finish(r, WAIT));
+    assert_eq!(
+        (s["multicast_replies"].as_u64(), s["refused_port"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
 }

@@ -175,14 +175,27 @@ on multicast, 1 otherwise.",
         notes: &[
             "mcast reflect answers each ssmping request with its own bytes, type Q turned \
 into A, sent back to the client and to the group at the client's port, with TTL 64. Because a \
-reflector on a router-facing network could be an amplifier, a reply is never larger than the \
-request, each client gets --rate requests a second (a burst of twice that) and all together \
---total-rate, only 232.43.211.234, ff3e::4321:1234, groups ending in .234 or ::4321:1234 and \
-those given with --group get a multicast reply, and requests from multicast, broadcast, \
-unspecified or this host's own addresses are dropped. Refusals are counted in the summary, \
-never printed one by one. It speaks RFC 6450 (omping) too on the same port: an init gets a \
-session, and each echo request in it a unicast and a multicast echo reply carrying the TTL \
-they leave with.",
+reflector on a router-facing network could be an amplifier, it promises: never more bytes out \
+than in (no reply, and no RFC 6450 init response, is larger than its request, unless \
+--max-reply-size allows it); replies only to the request's source, and only for requests sent \
+to one of this host's own addresses (never to a broadcast or group address, which every \
+reflector hearing it would answer); multicast replies only to 232.43.211.234, ff3e::4321:1234, \
+groups ending in .234 or ::4321:1234 and those given with --group, at a port a client's kernel \
+picks (32768 and up) or the port served, never at a service's port; each client --rate \
+requests a second, each group --group-rate multicast replies a second, all together \
+--total-rate (bursts of twice each); bounded state (10,000 clients and sessions, the least \
+recently heard forgotten first, and idle ones aged out, so a flood of strangers cannot push out \
+a client that keeps asking). Requests from multicast, broadcast, unspecified or this host's own \
+addresses are dropped. Refusals are counted in the summary, never printed one by one.",
+            "It speaks RFC 6450 (omping) too on the same port: an init gets a session, kept per \
+client address, port and session id and only once its response was sent, and each echo \
+request in it a unicast and a multicast echo reply carrying the TTL they leave with. mcast \
+ping pads its init to hold the response; omping's init is smaller than any response with a \
+session, so omping clients are told to stop unless --max-reply-size 128 allows larger \
+responses (mcast mesh answers omping hosts of its list without this).",
+            "What a reply proves: neither protocol authenticates replies, so a host that can \
+spoof the reflector's address on the path can forge or replay them. A reply proves that a \
+datagram with the reflector's address reached the client, not that the reflector sent it.",
             COMMON,
         ],
         files: &[],

@@ -25,7 +25,8 @@ use super::parse;
 use super::ping_stats::{PathSummary, Verdict};
 use super::ping_wire::{Proto, read_reply, request_for};
 use super::platform::stop;
-use super::reflect_policy::{REPLY_TTL, SESSION_LEN, answer, reply_group};
+use super::reflect_policy::{Limits, REPLY_TTL, answer, reply_group};
+use super::reflect_state::{SESSION_IDLE, Sessions};
 use super::reply_out::ReplyOut;
 
 #[derive(Args, Debug)]
@@ -186,7 +187,15 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     let pid = RandomState::new().hash_one((std::process::id(), now_ns())) as u32;
     let extra: Vec<IpAddr> = args.group.iter().map(|g| g.ip).collect();
     let mut peers: Vec<MeshPeer> = plan.others.iter().map(|h| MeshPeer::new(*h)).collect();
-    let mut sessions: HashMap<IpAddr, [u8; SESSION_LEN]> = HashMap::new();
+    // One session per member at a time, but keyed as a reflector's are (address, port, id).
+    let mut sessions = Sessions::new(4 * args.hosts.len().max(1), SESSION_IDLE);
+    // Members only are answered, and omping's inits are smaller than a response with a
+    // session: larger init responses are allowed here.
+    let limits = Limits {
+        extra: &extra,
+        max_reply: 0,
+        larger_init: true,
+    };
     let mut reply_out = ReplyOut::default();
     let mut out = Stdout::new();
     if !args.json {
@@ -316,7 +325,10 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             if mcast_server(data) {
                 mcast_peers.insert(from);
             }
-            if let Some(ans) = answer(data, from, &mut sessions, &extra, 0) {
+            if let Some(ans) = answer(data, r.source, &mut sessions, &limits, Instant::now()) {
+                if let Some(key) = ans.open {
+                    sessions.insert(key, (), Instant::now());
+                }
                 let first = p.asked(ans.seq, Instant::now());
                 let (local, ifindex) = (r.destination, r.ifindex);
                 let sock = &mut lanes.socks[0];
@@ -340,15 +352,8 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             }
             if let Some(reply) = reply {
                 let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
-                let sent = p.sent_at(reply.seq).or(reply.echoed_ns).unwrap_or(arrival);
                 let multicast = r.destination.is_some_and(|d| d.is_multicast());
-                let (_, first_multicast) = p.replied(
-                    reply.seq,
-                    arrival.saturating_sub(sent),
-                    reply.hops,
-                    multicast,
-                    arrival,
-                );
+                let (_, first_multicast) = p.replied(reply.seq, reply.hops, multicast, arrival);
                 if first_multicast {
                     turn = Some("multicast");
                 }

@@ -75,16 +75,20 @@ impl MeshPeer {
             .then_some(at)
     }
 
-    /// Counts a reply that arrived at `arrival_ns`; returns whether it was new, and whether it
-    /// was the first multicast one.
+    /// Counts a reply that arrived at `arrival_ns`, timed from our own send time when it is
+    /// still kept; returns whether it was new, and whether it was the first multicast one. A
+    /// reply to a request never sent is not counted.
     pub fn replied(
         &mut self,
         seq: u32,
-        rtt_ns: u64,
         hops: Option<u8>,
         multicast: bool,
         arrival_ns: u64,
     ) -> (bool, bool) {
+        if !self.stats.solicited(seq) {
+            return (false, false);
+        }
+        let rtt_ns = self.sent_at(seq).map(|s| arrival_ns.saturating_sub(s));
         if !multicast {
             return (self.stats.unicast.record(seq, rtt_ns, hops), false);
         }
@@ -174,20 +178,20 @@ mod tests {
     fn the_first_multicast_reply_is_timed_from_the_first_request() {
         let mut p = peer();
         p.sent(1, 1_000_000);
-        assert_eq!(p.replied(1, 5, None, false, 2_000_000), (true, false));
-        assert_eq!(p.replied(1, 5, None, true, 3_500_000), (true, true));
-        assert_eq!(p.replied(1, 5, None, true, 4_000_000), (false, false));
+        assert_eq!(p.replied(1, None, false, 2_000_000), (true, false));
+        assert_eq!(p.replied(1, None, true, 3_500_000), (true, true));
+        assert_eq!(p.replied(1, None, true, 4_000_000), (false, false));
         assert_eq!(p.stats.first_multicast_ms, Some(2.5));
         // A later, fresh one is not the first: the time stays.
         p.sent(2, 5_000_000);
-        assert_eq!(p.replied(2, 5, None, true, 6_000_000), (true, false));
+        assert_eq!(p.replied(2, None, true, 6_000_000), (true, false));
         assert_eq!(p.stats.first_multicast_ms, Some(2.5));
         // A first reply that is a duplicate on a path still counts as nothing new.
         let mut q = peer();
         q.sent(1, 0);
-        q.stats.multicast.record(1, 5, None);
+        q.stats.multicast.record(1, Some(5), None);
         q.stats.multicast.received = 0;
-        assert_eq!(q.replied(1, 5, None, true, 10), (false, false));
+        assert_eq!(q.replied(1, None, true, 10), (false, false));
         assert_eq!(q.stats.first_multicast_ms, None);
         assert_eq!(p.stats.multicast.duplicates, 1);
     }
@@ -197,16 +201,16 @@ mod tests {
         let mut p = peer();
         assert!(!p.all_in(), "nothing sent yet");
         // Replies numbered 0 (no request has that number) do not make it so.
-        p.replied(0, 5, None, false, 1);
-        p.replied(0, 5, None, true, 1);
+        p.replied(0, None, false, 1);
+        p.replied(0, None, true, 1);
         assert!(!p.all_in(), "still nothing sent");
         p.sent(1, 10);
         p.sent(2, 20);
-        p.replied(2, 5, None, false, 30);
+        p.replied(2, None, false, 30);
         assert!(!p.all_in(), "the multicast copy is missing");
-        p.replied(1, 5, None, true, 30);
+        p.replied(1, None, true, 30);
         assert!(!p.all_in(), "an older request's copy");
-        p.replied(2, 5, None, true, 30);
+        p.replied(2, None, true, 30);
         assert!(p.all_in());
         let mut gone = peer();
         gone.given_up = true;

@@ -161,8 +161,8 @@ mod tests {
             ..ServerStats::default()
         };
         for seq in 1..=replies {
-            s.unicast.record(seq, 120_000, Some(0));
-            s.multicast.record(seq, 150_000, Some(1));
+            s.unicast.record(seq, Some(120_000), Some(0));
+            s.multicast.record(seq, Some(150_000), Some(1));
         }
         s.first_multicast_ms = (replies > 0).then_some(0.25);
         let sum = s.summary(from.into());

@@ -144,8 +144,8 @@ mod tests {
             last_seq: 2,
             ..ServerStats::default()
         };
-        s.unicast.record(1, 1_000_000, Some(0));
-        s.multicast.record(1, 2_000_000, Some(0));
+        s.unicast.record(1, Some(1_000_000), Some(0));
+        s.multicast.record(1, Some(2_000_000), Some(0));
         let sum = s.summary(String::new());
         let hosts: Vec<IpAddr> = ["192.0.2.1", "192.0.2.2"]
             .iter()
@@ -175,9 +175,9 @@ mod tests {
             ..ServerStats::default()
         };
         for seq in 1..=2 {
-            good.unicast.record(seq, 1_000_000, Some(0));
+            good.unicast.record(seq, Some(1_000_000), Some(0));
         }
-        good.multicast.record(2, 2_000_000, Some(0));
+        good.multicast.record(2, Some(2_000_000), Some(0));
         let silent = ServerStats::default();
         let rows: Vec<_> = [("192.0.2.2", &good), ("192.0.2.10", &silent)]
             .into_iter()

@@ -40,6 +40,7 @@ mod recv_print;
 mod recv_ssm;
 mod reflect;
 mod reflect_policy;
+mod reflect_state;
 mod reply_out;
 mod send;
 mod send_loop;

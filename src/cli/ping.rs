@@ -65,7 +65,8 @@ enum PingEvent<'a> {
         path: &'static str,
         seq: u32,
         size: usize,
-        rtt_ms: f64,
+        /// Null when our send time of that request is no longer kept.
+        rtt_ms: Option<f64>,
         hops: Option<u8>,
         duplicate: bool,
     },
@@ -150,7 +151,11 @@ pub fn run(args: PingArgs) -> Result<Exit> {
         .map(|(i, s)| (*s, i))
         .collect();
     stop::install()?;
-    let pid = RandomState::new().hash_one(std::process::id()) as u32;
+    // A client id of its own for each server (and, RFC 6450, for each session): a server we
+    // ping learns only its own, and cannot answer for another in that one's name.
+    let ids_from = RandomState::new();
+    let fresh_id = |i: usize| ids_from.hash_one((std::process::id(), i, now_ns())) as u32;
+    let mut ids: Vec<u32> = (0..args.servers.len()).map(fresh_id).collect();
     let mut stats: Vec<ServerStats> = args
         .servers
         .iter()
@@ -207,8 +212,14 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                 Proto::Rfc6450 => Some(f.group),
             };
             let ns = now_ns();
-            let (bytes, is_request) =
-                request_for(args.protocol, pid, seq, ns, group, sessions[i].as_deref());
+            let (bytes, is_request) = request_for(
+                args.protocol,
+                ids[i],
+                seq,
+                ns,
+                group,
+                sessions[i].as_deref(),
+            );
             let to = SocketAddr::new(server, PORT);
             let sock = &f.lanes.socks[lane_of[i]];
             let lane = (server.is_ipv4(), lane_of[i]);
@@ -246,18 +257,31 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                     continue;
                 };
                 let had_session = sessions[i].is_some();
-                let Some(reply) = read_reply(&buf[..r.len], pid, r.ttl, &mut sessions[i]) else {
+                let Some(reply) = read_reply(&buf[..r.len], ids[i], r.ttl, &mut sessions[i]) else {
                     if !had_session && sessions[i].is_some() && stats[i].sent == 0 {
                         opened.push(i);
+                    }
+                    if had_session && sessions[i].is_none() {
+                        // Told to stop: the next session gets a client id of its own (an
+                        // init answered late still finds the id it was sent with).
+                        ids[i] = fresh_id(i);
                     }
                     continue;
                 };
                 let rseq = reply.seq;
-                let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
-                let sent = sent_at.get(i, rseq).or(reply.echoed_ns).unwrap_or(arrival);
-                let rtt = arrival.saturating_sub(sent);
-                let multicast = r.destination.is_some_and(|d| d.is_multicast());
                 let s = &mut stats[i];
+                // Only a reply to a request we sent counts: none was numbered 0 or above the
+                // last, and one older than the duplicate window cannot be told from a replay.
+                if !s.solicited(rseq) {
+                    continue;
+                }
+                let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
+                // The round trip from our own send time only: an echoed time is the
+                // server's word, and a hostile one can say anything.
+                let rtt = sent_at
+                    .get(i, rseq)
+                    .map(|sent| arrival.saturating_sub(sent));
+                let multicast = r.destination.is_some_and(|d| d.is_multicast());
                 let h = reply.hops;
                 let fresh = if multicast {
                     if s.first_multicast_ms.is_none() {
@@ -276,7 +300,7 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                         path,
                         seq: rseq,
                         size: r.len,
-                        rtt_ms: (rtt as f64 / 1e3).round() / 1e3,
+                        rtt_ms: rtt.map(|r| (r as f64 / 1e3).round() / 1e3),
                         hops: h,
                         duplicate: !fresh,
                     })
@@ -284,11 +308,14 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                     out.text_line(|l| {
                         write!(
                             l,
-                            "{path:>9} from {}: seq {rseq} size {} time {:.3} ms",
+                            "{path:>9} from {}: seq {rseq} size {}",
                             r.source.ip(),
                             r.len,
-                            rtt as f64 / 1e6
                         )?;
+                        match rtt {
+                            Some(rtt) => write!(l, " time {:.3} ms", rtt as f64 / 1e6)?,
+                            None => write!(l, " time unknown (its send time is forgotten)")?,
+                        }
                         if let Some(h) = h {
                             write!(l, " hops {h}")?;
                         }

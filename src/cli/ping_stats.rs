@@ -3,6 +3,10 @@
 
 use serde::Serialize;
 
+/// Replies are judged against the last this many requests: a reply to an older one cannot
+/// be told from a replay, and is not counted.
+pub const DUPLICATE_WINDOW: u32 = 4096;
+
 /// Round-trip figures of one path (unicast or multicast) to one server.
 #[derive(Debug, Default, Clone)]
 pub struct PathStats {
@@ -11,6 +15,8 @@ pub struct PathStats {
     /// Replies that came after a later request's reply.
     pub reordered: u64,
     highest: Option<u32>,
+    /// Replies with a round trip (ours is timed from our own send time, when still kept).
+    timed: u64,
     rtt_sum_ns: f64,
     rtt_sq_sum_ns: f64,
     rtt_min_ns: Option<u64>,
@@ -18,18 +24,18 @@ pub struct PathStats {
     pub hops: Option<u8>,
     /// The lowest sequence number heard on this path (multicast: when the tree had formed).
     pub first_seq: Option<u32>,
-    /// Sequence numbers heard, to spot duplicates (bounded: the last 4096).
+    /// Sequence numbers heard, to spot duplicates (bounded: the last DUPLICATE_WINDOW).
     seen: std::collections::VecDeque<u32>,
 }
 
 impl PathStats {
     /// Counts a reply; false when it was a duplicate (and so not counted).
-    pub fn record(&mut self, seq: u32, rtt_ns: u64, hops: Option<u8>) -> bool {
+    pub fn record(&mut self, seq: u32, rtt_ns: Option<u64>, hops: Option<u8>) -> bool {
         if self.seen.contains(&seq) {
             self.duplicates += 1;
             return false;
         }
-        if self.seen.len() == 4096 {
+        if self.seen.len() == DUPLICATE_WINDOW as usize {
             self.seen.pop_front();
         }
         self.seen.push_back(seq);
@@ -38,11 +44,14 @@ impl PathStats {
             self.reordered += 1;
         }
         self.highest = Some(self.highest.map_or(seq, |h| h.max(seq)));
-        let r = rtt_ns as f64;
-        self.rtt_sum_ns += r;
-        self.rtt_sq_sum_ns += r * r;
-        self.rtt_min_ns = Some(self.rtt_min_ns.map_or(rtt_ns, |m| m.min(rtt_ns)));
-        self.rtt_max_ns = self.rtt_max_ns.max(rtt_ns);
+        if let Some(rtt_ns) = rtt_ns {
+            let r = rtt_ns as f64;
+            self.timed += 1;
+            self.rtt_sum_ns += r;
+            self.rtt_sq_sum_ns += r * r;
+            self.rtt_min_ns = Some(self.rtt_min_ns.map_or(rtt_ns, |m| m.min(rtt_ns)));
+            self.rtt_max_ns = self.rtt_max_ns.max(rtt_ns);
+        }
         self.hops = hops.or(self.hops);
         self.first_seq = Some(self.first_seq.map_or(seq, |f| f.min(seq)));
         true
@@ -54,8 +63,8 @@ impl PathStats {
     }
 
     fn summary(&self, sent: u64, last_seq: u32) -> PathSummary {
-        let n = self.received as f64;
-        let avg = (self.received > 0).then(|| self.rtt_sum_ns / n);
+        let n = self.timed as f64;
+        let avg = (self.timed > 0).then(|| self.rtt_sum_ns / n);
         // mdev as ping computes it: the standard deviation of the round trips.
         let mdev = avg.map(|a| (self.rtt_sq_sum_ns / n - a * a).max(0.0).sqrt());
         let ms = |ns: f64| (ns / 1e3).round() / 1e3;
@@ -113,6 +122,8 @@ pub struct ServerStats {
     pub multicast: PathStats,
     /// Milliseconds from the first request to the first multicast reply.
     pub first_multicast_ms: Option<f64>,
+    /// Replies to requests never sent (or older than the duplicate window): not counted.
+    pub unsolicited: u64,
 }
 
 /// The verdict, for people and scripts.
@@ -171,6 +182,8 @@ pub struct ServerSummary {
     pub unicast: PathSummary,
     pub multicast: PathSummary,
     pub first_multicast_ms: Option<f64>,
+    /// Replies to requests never sent: forged, or from another run; not counted.
+    pub unsolicited: u64,
     pub verdict: &'static str,
 }
 
@@ -181,6 +194,14 @@ impl ServerStats {
             (u, _) if u > 0 => Verdict::UnicastOnly,
             _ => Verdict::NoReply,
         }
+    }
+
+    /// Whether a reply numbered `seq` answers a request we sent (none is numbered 0 or above
+    /// the last) that is still within the duplicate window; if not it is counted unsolicited.
+    pub fn solicited(&mut self, seq: u32) -> bool {
+        let ok = seq != 0 && seq <= self.last_seq && self.last_seq - seq < DUPLICATE_WINDOW;
+        self.unsolicited += u64::from(!ok);
+        ok
     }
 
     pub fn summary(&self, server: String) -> ServerSummary {
@@ -197,6 +218,7 @@ impl ServerStats {
             },
             multicast,
             first_multicast_ms: self.first_multicast_ms,
+            unsolicited: self.unsolicited,
             verdict: self.verdict().key(),
         }
     }
@@ -214,13 +236,13 @@ mod tests {
             ..ServerStats::default()
         };
         for seq in 1..=10 {
-            assert!(s.unicast.record(seq, 1_000_000, Some(0)));
+            assert!(s.unicast.record(seq, Some(1_000_000), Some(0)));
         }
         // The multicast tree formed at request 4: 4..=10 arrive, 7 twice.
         for seq in 4..=10 {
-            assert!(s.multicast.record(seq, 2_000_000, Some(1)));
+            assert!(s.multicast.record(seq, Some(2_000_000), Some(1)));
         }
-        assert!(!s.multicast.record(7, 2_000_000, Some(1)));
+        assert!(!s.multicast.record(7, Some(2_000_000), Some(1)));
         let sum = s.summary("192.0.2.1".into());
         assert_eq!(
             (sum.unicast.received, sum.unicast.loss_pct),
@@ -241,7 +263,7 @@ mod tests {
     fn a_reply_after_a_later_ones_is_reordered() {
         let mut p = PathStats::default();
         for seq in [1, 3, 2, 4, 2] {
-            p.record(seq, 1, None);
+            p.record(seq, Some(1), None);
         }
         let s = p.summary(4, 4);
         assert_eq!((s.received, s.reordered, s.duplicates), (4, 1, 1));
@@ -258,9 +280,9 @@ mod tests {
     fn verdicts() {
         let mut s = ServerStats::default();
         assert_eq!(s.verdict(), Verdict::NoReply);
-        s.unicast.record(1, 5, None);
+        s.unicast.record(1, Some(5), None);
         assert_eq!(s.verdict(), Verdict::UnicastOnly);
-        s.multicast.record(1, 5, None);
+        s.multicast.record(1, Some(5), None);
         assert_eq!(s.verdict(), Verdict::MulticastWorks);
     }
 
@@ -268,7 +290,7 @@ mod tests {
     fn mdev_is_the_spread_of_the_round_trips() {
         let mut p = PathStats::default();
         for (seq, rtt) in [(1, 1_000_000), (2, 3_000_000)] {
-            p.record(seq, rtt, None);
+            p.record(seq, Some(rtt), None);
         }
         let s = p.summary(2, 2);
         assert_eq!((s.rtt_avg_ms, s.rtt_mdev_ms), (Some(2.0), Some(1.0)));

@@ -15,12 +15,14 @@ pub enum Proto {
 /// A reply as both protocols carry it.
 pub struct Reply {
     pub seq: u32,
-    /// The client's send time as echoed (to the µs), where our own is forgotten.
-    pub echoed_ns: Option<u64>,
     /// Routers on the way back: from the server's TTL option (RFC 6450), else 64 less what
     /// arrived (ssmping reflectors send with 64).
     pub hops: Option<u8>,
 }
+
+/// The size an init is padded to: room for a response with a 16-byte session id, an IPv6
+/// group and a server name of 40 bytes ("mcast 0.1.0" is 11).
+pub const INIT_SIZE: usize = 1 + 5 + 8 + 20 + 22 + 44;
 
 /// What `ping` sends a server now: an echo request, or (RFC 6450, before a session) an init.
 pub fn request_for(
@@ -51,6 +53,13 @@ pub fn request_for(
             m.option_request = vec![rfc6450::OPT_SERVER_INFO];
             // The group we want, as a prefix: servers such as omping require it.
             m.mcast_prefix = group.map(rfc6450::prefix_of);
+            // A server's response (a session id, the group, its name) may not be larger than
+            // the init it answers, or a spoofed init would make the server an amplifier; so
+            // the init is padded to the size of the largest response, by asking again for the
+            // version, which every message carries anyway.
+            while m.encode().len() < INIT_SIZE {
+                m.option_request.push(rfc6450::OPT_VERSION);
+            }
             (m.encode(), false)
         }
         (Proto::Rfc6450, Some(id)) => {
@@ -82,7 +91,6 @@ pub fn read_reply(
             }
             Some(Reply {
                 seq: m.seq?,
-                echoed_ns: m.sent_ns,
                 hops: hops(ttl),
             })
         }
@@ -99,7 +107,6 @@ pub fn read_reply(
                 }
                 rfc6450::Kind::Reply => Some(Reply {
                     seq: m.seq?,
-                    echoed_ns: m.client_sent_ns,
                     hops: match (m.ttl, ttl) {
                         (Some(sent), Some(got)) => Some(sent.saturating_sub(got)),
                         _ => hops(ttl),

@@ -2,7 +2,6 @@
 //! a multicast reply, carefully: never larger than the request, rate-limited per client and
 //! in all, only for allowed groups, and with every refusal counted rather than printed.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsFd;
@@ -24,8 +23,14 @@ use super::platform::stop;
 use super::reply_out::ReplyOut;
 
 use super::reflect_policy::{
-    Bucket, MAX_CLIENTS, REPLY_TTL, SESSION_LEN, answer, bad_source, reply_group,
+    Bucket, Limits, MAX_CLIENTS, REPLY_TTL, answer, bad_source, multicast_port, reply_group,
 };
+use super::reflect_state::{Recent, SESSION_IDLE, Sessions};
+
+/// Clients (and groups) followed for rate limiting, the least recently heard forgotten first.
+const MAX_GROUPS: usize = 1024;
+/// A client's (or group's) bucket is forgotten after this long unheard: it would be full again.
+const CLIENT_IDLE: Duration = Duration::from_secs(60);
 
 #[derive(Args, Debug)]
 pub struct ReflectArgs {
@@ -41,6 +46,9 @@ pub struct ReflectArgs {
     /// Requests a second answered in all
     #[arg(long, value_name = "PPS", default_value_t = 1000.0)]
     total_rate: f64,
+    /// Multicast replies a second to each group, whoever asked (a burst of twice that is allowed)
+    #[arg(long, value_name = "PPS", default_value_t = 100.0)]
+    group_rate: f64,
     /// Largest reply to send when a request asks for more than its own size (ssmping's reply-size option); by default no reply is larger than its request
     #[arg(long, value_name = "BYTES", default_value = "0", value_parser = reply_size)]
     max_reply_size: u16,
@@ -51,6 +59,42 @@ pub struct ReflectArgs {
     #[arg(long)]
     json: bool,
 }
+
+/// This host's addresses and prefixes, read again (at most every few seconds) when a request
+/// comes to an address not among them, since addresses come and go while a reflector runs.
+struct Own {
+    prefixes: Vec<(IpAddr, u8)>,
+    read_at: Instant,
+}
+
+impl Own {
+    fn read() -> Result<Own> {
+        let prefixes = mcast::iface::interfaces()?
+            .iter()
+            .flat_map(|i| i.addresses.iter().map(|a| (a.ip, a.prefix_len)))
+            .collect();
+        Ok(Own {
+            prefixes,
+            read_at: Instant::now(),
+        })
+    }
+
+    /// Whether `to` is one of this host's addresses (a group or a broadcast address never is).
+    fn is_unicast_of_ours(&mut self, to: IpAddr, now: Instant) -> bool {
+        let known = |p: &[(IpAddr, u8)]| p.iter().any(|a| a.0 == to);
+        if !known(&self.prefixes)
+            && !to.is_multicast()
+            && now.saturating_duration_since(self.read_at) > REREAD
+            && let Ok(fresh) = Own::read()
+        {
+            *self = fresh;
+        }
+        known(&self.prefixes)
+    }
+}
+
+/// How often the address list may be read again on a request to an address not in it.
+const REREAD: Duration = Duration::from_secs(5);
 
 /// A reply size: what ssmping's 16-bit reply-size option can ask for.
 fn reply_size(s: &str) -> Result<u16, String> {
@@ -66,11 +110,16 @@ struct Counts {
     unicast_replies: u64,
     multicast_replies: u64,
     clients: u64,
+    clients_not_listed: u64,
     refused_source: u64,
     refused_malformed: u64,
+    refused_destination: u64,
     refused_session: u64,
+    refused_small_init: u64,
     refused_group: u64,
+    refused_port: u64,
     refused_rate: u64,
+    refused_group_rate: u64,
     capped_size: u64,
     send_errors: u64,
 }
@@ -102,19 +151,24 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
         sock.socket().set_nonblocking(true)?;
         socks.push(sock);
     }
-    let own: Vec<(IpAddr, u8)> = mcast::iface::interfaces()?
-        .iter()
-        .flat_map(|i| i.addresses.iter().map(|a| (a.ip, a.prefix_len)))
-        .collect();
+    let mut own = Own::read()?;
     stop::install()?;
     let mut out = Stdout::new();
     let started = Instant::now();
     let end = args.duration.map(|d| started + d);
     let (rate, burst) = (args.rate.max(0.0), (2.0 * args.rate).max(1.0));
     let (total_rate, total_burst) = (args.total_rate.max(0.0), (2.0 * args.total_rate).max(1.0));
+    let (group_rate, group_burst) = (args.group_rate.max(0.0), (2.0 * args.group_rate).max(1.0));
     let mut global = Bucket::new(total_burst, started);
-    let mut clients: HashMap<IpAddr, Bucket> = HashMap::new();
-    let mut sessions: HashMap<IpAddr, [u8; SESSION_LEN]> = HashMap::new();
+    let mut told = Bucket::new(20.0, started);
+    let mut clients: Recent<IpAddr, Bucket> = Recent::new(MAX_CLIENTS, CLIENT_IDLE);
+    let mut groups: Recent<IpAddr, Bucket> = Recent::new(MAX_GROUPS, CLIENT_IDLE);
+    let mut sessions = Sessions::new(MAX_CLIENTS, SESSION_IDLE);
+    let limits = Limits {
+        extra: &args.groups,
+        max_reply: usize::from(args.max_reply_size),
+        larger_init: false,
+    };
     let mut counts = Counts::default();
     let mut buf = [0u8; 2048];
     let mut reply_out = [ReplyOut::default(), ReplyOut::default()];
@@ -136,7 +190,15 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                 counts.requests += 1;
                 let now = Instant::now();
                 let client = r.source.ip();
-                if bad_source(client, &own) {
+                // Only what was sent to this host alone: a request to a broadcast or a group
+                // address would be answered by every reflector that hears it.
+                if r.destination
+                    .is_some_and(|d| !own.is_unicast_of_ours(d, now))
+                {
+                    counts.refused_destination += 1;
+                    continue;
+                }
+                if bad_source(client, &own.prefixes) {
                     counts.refused_source += 1;
                     continue;
                 }
@@ -145,9 +207,7 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     counts.refused_malformed += 1;
                     continue;
                 }
-                let max_reply = usize::from(args.max_reply_size);
-                let Some(answer) = answer(request, client, &mut sessions, &args.groups, max_reply)
-                else {
+                let Some(answer) = answer(request, r.source, &mut sessions, &limits, now) else {
                     counts.refused_malformed += 1;
                     continue;
                 };
@@ -155,43 +215,46 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     counts.refused_rate += 1;
                     continue;
                 }
-                let known = clients.contains_key(&client);
-                if !known && clients.len() >= MAX_CLIENTS {
-                    // Forget clients quiet for a minute; new ones wait for room otherwise.
-                    clients.retain(|_, b| {
-                        now.saturating_duration_since(b.at) < Duration::from_secs(60)
-                    });
-                    sessions.retain(|c, _| clients.contains_key(c));
-                }
-                if !known && clients.len() < MAX_CLIENTS {
-                    clients.insert(client, Bucket::new(burst, now));
-                    counts.clients += 1;
-                    let line = if args.json {
-                        out.json_line(&ReflectEvent::Client {
-                            time: events::timestamp(SystemTime::now()),
-                            client: client.to_string(),
-                            protocol: answer.protocol,
-                        })
-                    } else {
-                        out.text_line(|l| writeln!(l, "client {client} ({})", answer.protocol))
-                    };
-                    if !going_on(line.and_then(|()| out.flush()))? {
-                        break 'run;
+                // Every client is followed (the least recently heard is forgotten first),
+                // so a flood of strangers cannot free a client from its own limit.
+                let bucket = match clients.get_mut(&client, now) {
+                    Some(b) => b,
+                    None => {
+                        clients.insert(client, Bucket::new(burst, now), now);
+                        counts.clients += 1;
+                        // A flood of new (spoofed) clients must not become a flood of lines:
+                        // beyond 10 a second they are counted, not printed.
+                        let line = if !told.take(10.0, 20.0, now) {
+                            counts.clients_not_listed += 1;
+                            Ok(())
+                        } else if args.json {
+                            out.json_line(&ReflectEvent::Client {
+                                time: events::timestamp(SystemTime::now()),
+                                client: client.to_string(),
+                                protocol: answer.protocol,
+                            })
+                        } else {
+                            out.text_line(|l| writeln!(l, "client {client} ({})", answer.protocol))
+                        };
+                        if !going_on(line)? {
+                            break 'run;
+                        }
+                        clients.get_mut(&client, now).expect("just stored")
                     }
-                }
-                if let Some(b) = clients.get_mut(&client)
-                    && !b.take(rate, burst, now)
-                {
+                };
+                if !bucket.take(rate, burst, now) {
                     counts.refused_rate += 1;
                     continue;
                 }
-                if answer.stale_session {
-                    counts.refused_session += 1;
+                // A session is kept only for an answer that is sent.
+                if let Some(key) = answer.open {
+                    sessions.insert(key, (), now);
                 }
+                counts.refused_session += u64::from(answer.stale_session);
+                counts.refused_small_init += u64::from(answer.small_init);
                 counts.capped_size += u64::from(answer.capped);
                 let out_of = &mut reply_out[usize::from(client.is_ipv6())];
-                let back = SocketAddr::new(client, r.source.port());
-                match out_of.send(sock, &answer.unicast, back, r.destination, r.ifindex) {
+                match out_of.send(sock, &answer.unicast, r.source, r.destination, r.ifindex) {
                     Ok(_) => counts.unicast_replies += 1,
                     Err(_) => counts.send_errors += 1,
                 }
@@ -202,12 +265,33 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     counts.refused_group += 1;
                     continue;
                 };
-                let to = SocketAddr::new(group, r.source.port());
+                // The group hears the reply at the client's port, which is the port its
+                // kernel picked (or ours): never a service's port such as mDNS's 5353.
+                let port = r.source.port();
+                if !multicast_port(port, args.port) {
+                    counts.refused_port += 1;
+                    continue;
+                }
+                let gate = match groups.get_mut(&group, now) {
+                    Some(b) => b,
+                    None => {
+                        groups.insert(group, Bucket::new(group_burst, now), now);
+                        groups.get_mut(&group, now).expect("just stored")
+                    }
+                };
+                if !gate.take(group_rate, group_burst, now) {
+                    counts.refused_group_rate += 1;
+                    continue;
+                }
+                let to = SocketAddr::new(group, port);
                 match out_of.send(sock, &multicast, to, r.destination, r.ifindex) {
                     Ok(_) => counts.multicast_replies += 1,
                     Err(_) => counts.send_errors += 1,
                 }
             }
+        }
+        if !going_on(out.flush())? {
+            break;
         }
     }
     if args.json {
@@ -226,15 +310,38 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
         )?;
         writeln!(
             out,
-            "refused: {} over the rate, {} malformed, {} from bad sources, {} for groups not served, {} RFC 6450 requests outside a session; {} replies kept smaller than asked (--max-reply-size); {} send errors",
+            "refused: {} over the rate, {} malformed, {} from bad sources, {} not sent to this host's own address, {} for groups not served, {} RFC 6450 requests outside a session; {} replies kept smaller than asked (--max-reply-size); {} send errors",
             counts.refused_rate,
             counts.refused_malformed,
             counts.refused_source,
+            counts.refused_destination,
             counts.refused_group,
             counts.refused_session,
             counts.capped_size,
             counts.send_errors
         )?;
+        if counts.clients_not_listed > 0 {
+            writeln!(
+                out,
+                "{} of the clients were not printed one by one (more than 10 new a second)",
+                counts.clients_not_listed
+            )?;
+        }
+        let multicast_refused = counts.refused_port + counts.refused_group_rate;
+        if multicast_refused > 0 {
+            writeln!(
+                out,
+                "multicast replies not sent: {} to a client port no kernel picks (a service's), {} over a group's rate (--group-rate)",
+                counts.refused_port, counts.refused_group_rate
+            )?;
+        }
+        if counts.refused_small_init > 0 {
+            writeln!(
+                out,
+                "{} RFC 6450 inits were told to stop: smaller than the response a session needs, which may not be larger than its request (omping's inits are; answer them with mcast mesh, whose members are listed)",
+                counts.refused_small_init
+            )?;
+        }
     }
     out.flush()?;
     Ok(Exit::Success)

@@ -2,14 +2,14 @@
 //! the groups it serves, the sources it refuses, and the token buckets that keep it from
 //! being an amplifier. Pure: the tests drive it without a network.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use mcast::wire::ssmping::{self, Message};
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, Protocol, protocol_of};
 
 use super::events::now_ns;
+use super::reflect_state::{SessionKey, Sessions};
 
 /// Clients followed for rate limiting; past this, new clients share the global budget only.
 pub const MAX_CLIENTS: usize = 10_000;
@@ -47,6 +47,18 @@ impl Bucket {
 /// RFC 6450 session ids are opaque; omping uses 16 bytes.
 pub const SESSION_LEN: usize = 16;
 
+/// What bounds an answer.
+pub struct Limits<'a> {
+    /// Groups served beyond the customary ones.
+    pub extra: &'a [IpAddr],
+    /// The largest reply a request may ask for (ssmping's reply-size option); no reply is
+    /// larger than its request otherwise.
+    pub max_reply: usize,
+    /// Whether an RFC 6450 init may get a response larger than itself (mesh: its members
+    /// only, and omping's inits are smaller than any response with a session).
+    pub larger_init: bool,
+}
+
 /// What to send back to one request.
 pub struct Answer {
     pub protocol: &'static str,
@@ -58,111 +70,148 @@ pub struct Answer {
     pub group: Option<IpAddr>,
     /// An RFC 6450 request outside the session it was given: told to stop.
     pub stale_session: bool,
+    /// An RFC 6450 init smaller than the response a session needs: told to stop, since the
+    /// response may not be larger than the init.
+    pub small_init: bool,
+    /// The session this answer opens, to be kept only once the answer passed the limits.
+    pub open: Option<SessionKey>,
     /// The request's sequence number (an echo request's; an init has none).
     pub seq: Option<u32>,
     /// The reply asked to be larger than the limit allows, and was not.
     pub capped: bool,
 }
 
+impl Answer {
+    fn unicast(protocol: &'static str, bytes: Vec<u8>) -> Self {
+        Answer {
+            protocol,
+            unicast: bytes,
+            multicast: None,
+            group: None,
+            stale_session: false,
+            small_init: false,
+            open: None,
+            seq: None,
+            capped: false,
+        }
+    }
+}
+
 /// The answer to `request` from `client`; None for anything that is not a request of either
-/// protocol. ssmping: the request's own bytes. RFC 6450: a server response with a new
-/// session to an init, an echo reply to a request in that session (the request's options but
-/// the server's own, and the TTL it leaves with), or "stop" (a response without a group).
+/// protocol, and for any answer that would be larger than allowed. ssmping: the request's own
+/// bytes. RFC 6450: a server response with a new session to an init, an echo reply to a
+/// request in a session it was given (the request's options but the server's own, and the TTL
+/// it leaves with), or "stop" (a response without a group).
 pub fn answer(
     request: &[u8],
-    client: IpAddr,
-    sessions: &mut HashMap<IpAddr, [u8; SESSION_LEN]>,
-    extra: &[IpAddr],
-    max_reply: usize,
+    client: SocketAddr,
+    sessions: &mut Sessions,
+    limits: &Limits,
+    now: Instant,
 ) -> Option<Answer> {
-    use mcast::wire::rfc6450::{self, OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP};
-    match protocol_of(request)? {
+    let largest = limits.max_reply.max(request.len());
+    let a = match protocol_of(request)? {
         Protocol::Ssmping => {
             let m = Message::decode(request).ok()?;
             let mut reply = ssmping::reply_to(request)?;
             // ssmping's reply-size option: honoured up to --max-reply-size (by default the
             // request's own size, so a reflector is never an amplifier).
-            let capped = ssmping::pad_reply(&mut reply, m.reply_size, max_reply.max(request.len()));
-            Some(Answer {
-                protocol: "ssmping",
-                unicast: reply.clone(),
-                multicast: Some(reply),
+            let capped = ssmping::pad_reply(&mut reply, m.reply_size, largest);
+            Answer {
+                multicast: Some(reply.clone()),
                 group: m.group,
-                stale_session: false,
                 seq: m.seq,
                 capped,
-            })
-        }
-        Protocol::Rfc6450 => {
-            let m = rfc6450::Message::decode(request).ok()?;
-            let mut response = rfc6450::Message::new(rfc6450::Kind::Response);
-            response.client_id = m.client_id.clone();
-            response.seq = m.seq;
-            match m.kind {
-                rfc6450::Kind::Init => {
-                    let session = new_session(client);
-                    if sessions.len() < MAX_CLIENTS || sessions.contains_key(&client) {
-                        sessions.insert(client, session);
-                    }
-                    response.group = reply_group(None, client, extra);
-                    response.session_id = Some(session.to_vec());
-                    if m.option_request.contains(&OPT_SERVER_INFO) {
-                        response.server_info = Some(format!("mcast {}", env!("CARGO_PKG_VERSION")));
-                    }
-                    Some(Answer {
-                        protocol: "rfc6450",
-                        unicast: response.encode(),
-                        multicast: None,
-                        group: None,
-                        stale_session: false,
-                        seq: None,
-                        capped: false,
-                    })
-                }
-                rfc6450::Kind::Request => {
-                    let in_session = m
-                        .session_id
-                        .as_deref()
-                        .is_some_and(|id| sessions.get(&client).is_some_and(|s| s[..] == *id));
-                    if !in_session {
-                        return Some(Answer {
-                            protocol: "rfc6450",
-                            unicast: response.encode(),
-                            multicast: None,
-                            group: None,
-                            stale_session: true,
-                            seq: None,
-                            capped: false,
-                        });
-                    }
-                    let mut reply = m.clone();
-                    reply.kind = rfc6450::Kind::Reply;
-                    reply.session_id = None;
-                    reply.server_info = None;
-                    reply.ttl = Some(REPLY_TTL as u8);
-                    reply.server_sent_ns = m
-                        .option_request
-                        .contains(&OPT_SERVER_TIMESTAMP)
-                        .then(now_ns);
-                    let bytes = reply.encode();
-                    Some(Answer {
-                        protocol: "rfc6450",
-                        unicast: bytes.clone(),
-                        multicast: Some(bytes),
-                        group: m.group,
-                        stale_session: false,
-                        seq: m.seq,
-                        capped: false,
-                    })
-                }
-                _ => None,
+                ..Answer::unicast("ssmping", reply)
             }
         }
+        Protocol::Rfc6450 => rfc6450_answer(request, client, sessions, limits, now)?,
+    };
+    // Whatever the bytes asked, nothing larger than allowed leaves.
+    let cap = if a.open.is_some() && limits.larger_init {
+        usize::MAX
+    } else {
+        largest
+    };
+    (a.unicast.len() <= cap).then_some(a)
+}
+
+fn rfc6450_answer(
+    request: &[u8],
+    client: SocketAddr,
+    sessions: &mut Sessions,
+    limits: &Limits,
+    now: Instant,
+) -> Option<Answer> {
+    use mcast::wire::rfc6450::{self, Kind, OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP};
+    let m = rfc6450::Message::decode(request).ok()?;
+    let mut response = rfc6450::Message::new(Kind::Response);
+    response.client_id = m.client_id.clone();
+    response.seq = m.seq;
+    let stop = response.encode();
+    let largest = limits.max_reply.max(request.len());
+    match m.kind {
+        Kind::Init => {
+            let id = new_session(client);
+            response.group = reply_group(None, client.ip(), limits.extra);
+            response.session_id = Some(id.to_vec());
+            let mut bytes = response.encode();
+            let fits = |b: &[u8]| limits.larger_init || b.len() <= largest;
+            if m.option_request.contains(&OPT_SERVER_INFO) {
+                response.server_info = Some(format!("mcast {}", env!("CARGO_PKG_VERSION")));
+                let with_info = response.encode();
+                if fits(&with_info) {
+                    bytes = with_info;
+                }
+            }
+            if !fits(&bytes) {
+                // Too small to be answered with a session: a stop fits in any init that
+                // carries its client id, and tells the client why nothing follows.
+                return Some(Answer {
+                    small_init: true,
+                    ..Answer::unicast("rfc6450", stop)
+                });
+            }
+            Some(Answer {
+                open: Some((client.ip(), client.port(), id)),
+                ..Answer::unicast("rfc6450", bytes)
+            })
+        }
+        Kind::Request => {
+            let key = m
+                .session_id
+                .as_deref()
+                .and_then(|id| <[u8; SESSION_LEN]>::try_from(id).ok())
+                .map(|id| (client.ip(), client.port(), id));
+            if key.is_none_or(|k| sessions.get_mut(&k, now).is_none()) {
+                return Some(Answer {
+                    stale_session: true,
+                    ..Answer::unicast("rfc6450", stop)
+                });
+            }
+            let mut reply = m.clone();
+            reply.kind = Kind::Reply;
+            reply.session_id = None;
+            reply.server_info = None;
+            reply.ttl = Some(REPLY_TTL as u8);
+            reply.server_sent_ns = m
+                .option_request
+                .contains(&OPT_SERVER_TIMESTAMP)
+                .then(now_ns);
+            let bytes = reply.encode();
+            Some(Answer {
+                multicast: Some(bytes.clone()),
+                group: m.group,
+                seq: m.seq,
+                ..Answer::unicast("rfc6450", bytes)
+            })
+        }
+        _ => None,
     }
 }
 
 /// A session id no one can guess from outside this process.
-fn new_session(client: IpAddr) -> [u8; SESSION_LEN] {
+fn new_session(client: SocketAddr) -> [u8; SESSION_LEN] {
     use std::hash::{BuildHasher, RandomState};
     let state = RandomState::new();
     let a = state.hash_one((client, now_ns()));
@@ -171,6 +220,14 @@ fn new_session(client: IpAddr) -> [u8; SESSION_LEN] {
     id[..8].copy_from_slice(&a.to_be_bytes());
     id[8..].copy_from_slice(&b.to_be_bytes());
     id
+}
+
+/// Whether a multicast reply may go to a client's port: the port the reflector serves, or one
+/// a client's kernel picks for itself (32768 and up: Linux's default range and the IANA
+/// dynamic range above 49152). A port below is a service's (mDNS 5353, SSDP 1900), and a
+/// spoofed request must not aim a group's traffic at it.
+pub fn multicast_port(client_port: u16, served: u16) -> bool {
+    client_port == served || client_port >= 32768
 }
 
 /// The group a reply goes to: the one asked for when allowed, else the family's default.
@@ -236,6 +293,167 @@ mod tests {
         );
         assert_eq!(reply_group(g("ff3e::4321:1234"), v4, &[]), None, "family");
         assert_eq!(reply_group(g("10.0.0.234"), v4, &[]), None, "not a group");
+    }
+
+    use crate::cli::ping_wire::{Proto, request_for};
+    use crate::cli::reflect_state::SESSION_IDLE;
+    use mcast::wire::rfc6450::{Kind as K, Message as M};
+
+    fn strict() -> Limits<'static> {
+        Limits {
+            extra: &[],
+            max_reply: 0,
+            larger_init: false,
+        }
+    }
+
+    fn client() -> SocketAddr {
+        "192.0.2.2:40000".parse().unwrap()
+    }
+
+    /// An init as omping sends it: a 24-byte client id and the group as a prefix (45 bytes).
+    fn omping_init() -> Vec<u8> {
+        let mut m = M::new(K::Init);
+        m.client_id = Some(vec![7; 24]);
+        m.mcast_prefix = Some(mcast::wire::rfc6450::prefix_of(
+            "232.43.211.234".parse().unwrap(),
+        ));
+        m.encode()
+    }
+
+    #[test]
+    fn an_init_too_small_for_a_session_is_told_to_stop_within_its_size() {
+        let mut sessions = Sessions::new(10, SESSION_IDLE);
+        let now = Instant::now();
+        let bare = M::new(K::Init).encode();
+        for init in [bare, omping_init()] {
+            let a = answer(&init, client(), &mut sessions, &strict(), now).expect("an answer");
+            assert!(a.small_init && a.open.is_none(), "{init:?}");
+            assert!(
+                a.unicast.len() <= init.len(),
+                "{} > {}",
+                a.unicast.len(),
+                init.len()
+            );
+            let stop = M::decode(&a.unicast).unwrap();
+            assert_eq!((stop.kind, stop.group), (K::Response, None));
+        }
+        // Allowed beyond the request's size, omping's init gets its session.
+        let roomy = Limits {
+            max_reply: 128,
+            ..strict()
+        };
+        let a = answer(&omping_init(), client(), &mut sessions, &roomy, now).unwrap();
+        assert!(a.open.is_some() && !a.small_init);
+        assert!(a.unicast.len() <= 128);
+    }
+
+    #[test]
+    fn mcast_pings_padded_init_gets_a_session_no_larger_than_itself() {
+        let mut sessions = Sessions::new(10, SESSION_IDLE);
+        let now = Instant::now();
+        for (group, from) in [
+            ("232.43.211.234", "192.0.2.2:40000"),
+            ("ff3e::4321:1234", "[2001:db8::2]:40000"),
+        ] {
+            let group: IpAddr = group.parse().unwrap();
+            let from: SocketAddr = from.parse().unwrap();
+            let (init, _) = request_for(Proto::Rfc6450, 9, 1, 1, Some(group), None);
+            let a = answer(&init, from, &mut sessions, &strict(), now).unwrap();
+            assert!(
+                a.unicast.len() <= init.len(),
+                "{} > {}",
+                a.unicast.len(),
+                init.len()
+            );
+            let r = M::decode(&a.unicast).unwrap();
+            assert!(r.group.is_some() && r.session_id.is_some(), "{r:?}");
+            assert!(r.server_info.is_some(), "the name fits: {r:?}");
+            assert_eq!(a.open.map(|k| (k.0, k.1)), Some((from.ip(), from.port())));
+        }
+    }
+
+    #[test]
+    fn a_session_is_its_clients_address_port_and_id() {
+        let mut sessions = Sessions::new(10, SESSION_IDLE);
+        let now = Instant::now();
+        let group: IpAddr = "232.43.211.234".parse().unwrap();
+        let (init, _) = request_for(Proto::Rfc6450, 9, 1, 1, Some(group), None);
+        let a = answer(&init, client(), &mut sessions, &strict(), now).unwrap();
+        let key = a.open.unwrap();
+        // Not kept until the caller says the answer was sent.
+        let (req, _) = request_for(Proto::Rfc6450, 9, 1, 1, Some(group), Some(&key.2));
+        let before = answer(&req, client(), &mut sessions, &strict(), now).unwrap();
+        assert!(before.stale_session);
+        sessions.insert(key, (), now);
+        let ok = answer(&req, client(), &mut sessions, &strict(), now).unwrap();
+        assert!(!ok.stale_session && ok.multicast.is_some());
+        assert!(ok.unicast.len() <= req.len());
+        // A second init from the same client (a forged one, say) leaves the first session be.
+        let again = answer(&init, client(), &mut sessions, &strict(), now).unwrap();
+        sessions.insert(again.open.unwrap(), (), now);
+        assert!(
+            !answer(&req, client(), &mut sessions, &strict(), now)
+                .unwrap()
+                .stale_session
+        );
+        // The same id from another port of that host is not its session.
+        let other: SocketAddr = "192.0.2.2:40001".parse().unwrap();
+        assert!(
+            answer(&req, other, &mut sessions, &strict(), now)
+                .unwrap()
+                .stale_session
+        );
+    }
+
+    #[test]
+    fn no_answer_is_larger_than_its_request_whatever_the_bytes() {
+        let mut sessions = Sessions::new(100, SESSION_IDLE);
+        let now = Instant::now();
+        let group: IpAddr = "232.43.211.234".parse().unwrap();
+        let (init, _) = request_for(Proto::Rfc6450, 9, 1, 1, Some(group), None);
+        let seeds = [
+            init,
+            request_for(Proto::Rfc6450, 9, 1, 1, Some(group), Some(&[1; 16])).0,
+            request_for(Proto::Ssmping, 9, 1, 1, Some(group), None).0,
+            omping_init(),
+        ];
+        // A cheap deterministic mutator: flip, cut and grow bytes of valid requests.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..50_000 {
+            let mut b = seeds[(next() % 4) as usize].clone();
+            for _ in 0..(next() % 4) {
+                match next() % 3 {
+                    0 if !b.is_empty() => {
+                        let i = (next() as usize) % b.len();
+                        b[i] ^= next() as u8;
+                    }
+                    1 if !b.is_empty() => b.truncate((next() as usize) % b.len()),
+                    _ => b.push(next() as u8),
+                }
+            }
+            if let Some(a) = answer(&b, client(), &mut sessions, &strict(), now) {
+                assert!(a.unicast.len() <= b.len(), "{b:?}");
+                if let Some(key) = a.open {
+                    sessions.insert(key, (), now);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn multicast_replies_go_only_to_ports_a_client_kernel_picks_or_ours() {
+        assert!(multicast_port(4321, 4321));
+        assert!(multicast_port(40000, 4321) && multicast_port(60999, 4321));
+        assert!(!multicast_port(5353, 4321), "mDNS");
+        assert!(!multicast_port(1900, 4321), "SSDP");
+        assert!(!multicast_port(4321, 9903), "not the port served");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use nix::sched::{CloneFlags, setns};
 pub const IFACE: &str = "eth0";
 
 pub mod routed;
+pub mod spoof;
 
 pub(crate) static NEXT_LAB: AtomicUsize = AtomicUsize::new(0);
 

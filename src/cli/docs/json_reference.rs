@@ -321,8 +321,8 @@ const KINDS: &[Kind] = &[
             ("size", "number", "bytes of the reply"),
             (
                 "rtt_ms",
-                "number",
-                "round trip in milliseconds, to the microsecond",
+                "number or null",
+                "round trip in milliseconds, to the microsecond, from our own send time; null when that request's send time is no longer kept (never the time the reply echoes, which the server could forge)",
             ),
             (
                 "hops",
@@ -365,16 +365,21 @@ const KINDS: &[Kind] = &[
                 "milliseconds from the first request to the first multicast reply; null when none came",
             ),
             (
+                "unsolicited",
+                "number",
+                "replies to requests never sent (numbered 0, above the last sent, or older than the last 4096): forged or from another run, not counted",
+            ),
+            (
                 "verdict",
                 "string",
                 "multicast works, unicast only (its multicast never arrived) or no reply",
             ),
         ],
-        example: r#"{"type":"summary","command":"ping","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"verdict":"multicast works"}"#,
+        example: r#"{"type":"summary","command":"ping","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"verdict":"multicast works"}"#,
     },
     Kind {
         name: "client",
-        when: "reflect, the first time a client's request is answered",
+        when: "reflect, the first time a client's request is answered (at most 10 a second, bursts of 20; the rest are counted in the summary)",
         fields: &[
             ("type", "string", "client"),
             TIME,
@@ -392,7 +397,16 @@ const KINDS: &[Kind] = &[
             ("requests", "number", "datagrams received on the port"),
             ("unicast_replies", "number", "replies sent to clients"),
             ("multicast_replies", "number", "replies sent to groups"),
-            ("clients", "number", "clients answered"),
+            (
+                "clients",
+                "number",
+                "clients answered (one forgotten after a minute unheard, or to make room for 10,000 more recent, counts again when it comes back)",
+            ),
+            (
+                "clients_not_listed",
+                "number",
+                "of those, clients without a client line: beyond 10 new a second (a burst of 20) they are counted, not printed",
+            ),
             (
                 "refused_source",
                 "number",
@@ -404,9 +418,19 @@ const KINDS: &[Kind] = &[
                 "not a request of either protocol, or cut short",
             ),
             (
+                "refused_destination",
+                "number",
+                "requests not sent to one of this host's own addresses (a broadcast or a group address, which every reflector hearing it would answer): not answered",
+            ),
+            (
                 "refused_session",
                 "number",
-                "RFC 6450 echo requests outside the session given to the client (answered with a response that tells it to stop)",
+                "RFC 6450 echo requests outside a session given to that client address and port (answered with a response that tells it to stop)",
+            ),
+            (
+                "refused_small_init",
+                "number",
+                "RFC 6450 inits smaller than the response a session needs (omping's are): told to stop, since no answer is larger than its request unless --max-reply-size allows it",
             ),
             (
                 "refused_group",
@@ -414,9 +438,19 @@ const KINDS: &[Kind] = &[
                 "multicast replies refused for a group not served (the unicast reply went)",
             ),
             (
+                "refused_port",
+                "number",
+                "multicast replies not sent because the client's port is a service's (below 32768 and not the port served): a group's traffic is never aimed at, say, mDNS",
+            ),
+            (
                 "refused_rate",
                 "number",
                 "over a client's rate (--rate, a burst of twice that) or the total (--total-rate)",
+            ),
+            (
+                "refused_group_rate",
+                "number",
+                "multicast replies over a group's rate (--group-rate, a burst of twice that), whoever asked: the unicast reply went",
             ),
             (
                 "capped_size",
@@ -425,7 +459,7 @@ const KINDS: &[Kind] = &[
             ),
             ("send_errors", "number", "replies the host could not send"),
         ],
-        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"refused_source":0,"refused_malformed":0,"refused_session":0,"refused_group":0,"refused_rate":0,"capped_size":0,"send_errors":0}"#,
+        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0}"#,
     },
     Kind {
         name: "peer",
