@@ -335,3 +335,83 @@ fn a_hostile_interface_name_is_shown_escaped() {
         );
     }
 }
+
+/// What others name reaches doctor's and watch's output escaped, in text and in JSON: a
+/// process that named itself with terminal controls (any user can, through /proc/self/comm),
+/// an interface named with ESC, an nft rule comment with controls (issue 19, items 16, 17).
+#[test]
+fn names_others_chose_are_escaped_in_doctor_and_watch() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let name = "ev\x1b[2Jx";
+    let shown = "ev\\x1b[2Jx";
+    let ip = |h: &lab::Host, args: &[&str]| {
+        let out = h.exec("ip", args);
+        assert!(out.status.success(), "ip {args:?}: {}", stderr(&out));
+    };
+    ip(
+        h1,
+        &[
+            "link", "add", name, "type", "veth", "peer", "name", "evp", "netns", &h2.ns,
+        ],
+    );
+    ip(h1, &["addr", "add", "198.51.100.1/24", "dev", name]);
+    ip(h1, &["link", "set", name, "up"]);
+    ip(h2, &["addr", "add", "198.51.100.2/24", "dev", "evp"]);
+    ip(h2, &["link", "set", "evp", "up"]);
+    let ifaces: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&run(h1, &["ifaces", "--json"]))).unwrap();
+    let index = ifaces.iter().find(|i| i["name"] == name).unwrap()["index"].to_string();
+    // A program holding the port without sharing, named to repaint the line as "ok".
+    let comm = "\x1b[G\x1b[2Kok\x1b[30m";
+    let python_comm = comm.replace('\x1b', "\\x1b");
+    let script = format!(
+        "import socket,time\nopen('/proc/self/comm','w').write('{python_comm}')\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',7777))\nprint('bound',flush=True)\ntime.sleep(10)\n"
+    );
+    let mut holder = std::process::Command::new("ip");
+    holder
+        .args(["netns", "exec", &h1.ns, "python3", "-c", &script])
+        .stdout(std::process::Stdio::piped());
+    let mut child = holder.spawn().expect("python3");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("its stdout")),
+        &mut line,
+    )
+    .expect("read the holder's line");
+    assert_eq!(line.trim(), "bound");
+    let holder: common::Guarded = child.into();
+    h1.nft(
+        "table inet hostile {\n chain input {\n  type filter hook input priority 0;\n  udp dport 7777 drop comment \"\x1b[32mall fine\x1b[0m\"\n }\n}\n",
+    );
+    let doctor = ["doctor", "239.1.1.1", "7777", "-i", index.as_str()];
+    let text = stdout(&run(h1, &doctor));
+    let mut json_args = doctor.to_vec();
+    json_args.push("--json");
+    let json = stdout(&run(h1, &json_args));
+    drop(holder);
+    assert!(text.contains("\\x1b[G\\x1b[2Kok\\x1b[30m"), "{text}");
+    assert!(json.contains("\\u001b[G\\u001b[2Kok\\u001b[30m"), "{json}");
+    assert!(text.contains(shown), "the interface: {text}");
+    assert!(
+        text.contains("\\x1b[32mall fine"),
+        "the rule's comment: {text}"
+    );
+    // watch on that interface, while the other end joins a group over it.
+    let watch = common::spawn(common::command(h1, &["watch", "-i", &index, "-d", "3s"]));
+    std::thread::sleep(Duration::from_millis(800));
+    let joined = run(h2, &["join", "239.1.1.1", "-i", "evp", "-d", "1s"]);
+    assert!(joined.status.success(), "{}", stderr(&joined));
+    let watched = stdout(&common::finish(watch, WAIT));
+    assert!(
+        watched.contains(&format!(" {shown} 198.51.100.2 ")),
+        "a report line names it escaped: {watched}"
+    );
+    assert!(
+        watched.contains(&format!("\n  {shown} fe80::")),
+        "the summary's host lines (the kernel's own MLD joins): {watched}"
+    );
+    for out in [&text, &json, &watched] {
+        assert!(!out.contains('\x1b'), "a raw escape byte: {out:?}");
+    }
+}

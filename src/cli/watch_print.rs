@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use mcast::wire::igmp::{Message, Packet};
 
+use super::escape::escape;
 use super::events;
 use super::output::Stdout;
 use super::watch::Names;
@@ -177,6 +178,8 @@ pub fn message_line(
         let stamp = events::timestamp(when);
         let clock = stamp.get(11..23).unwrap_or(&stamp);
         let from = if outgoing { " (sent by this host)" } else { "" };
+        // Interface names are anyone's to choose (ESC, bidi controls): escaped for text.
+        let iface = escape(iface.as_bytes());
         return out
             .text_line(|l| writeln!(l, "{clock} {iface} {}{from} {}", p.source, describe(p)));
     }
@@ -226,7 +229,9 @@ pub fn warning_line(out: &mut Stdout, json: bool, iface: &str, w: &Warning) -> s
             message: w.message.clone(),
         })
     } else {
-        out.text_line(|l| writeln!(l, "warning: {iface}: {}", w.message))
+        let iface = escape(iface.as_bytes());
+        let message = escape(w.message.as_bytes());
+        out.text_line(|l| writeln!(l, "warning: {iface}: {message}"))
     }
 }
 
@@ -298,7 +303,7 @@ pub fn summary(
         writeln!(
             out,
             "  {} {} {}{}{every}, {}, max response {:.1} s, QRV {}, QQI {} s",
-            q.interface,
+            escape(q.interface.as_bytes()),
             q.address,
             q.protocol,
             if q.elected { " (elected)" } else { "" },
@@ -329,7 +334,7 @@ pub fn summary(
         writeln!(
             out,
             "  {} {} {}: {}",
-            h.interface,
+            escape(h.interface.as_bytes()),
             h.address,
             h.protocol,
             groups.join("; ")
