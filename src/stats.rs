@@ -18,17 +18,31 @@ pub const MAX_SENDERS: usize = 256;
 /// one: 131,072 (16 KiB of bits and 8 KiB of tags per sender).
 pub const WINDOW: u64 = 1 << 17;
 const WORDS: usize = (WINDOW / 64) as usize;
+/// A probe whose one-way delay is this far outside the range its sender's probes showed does
+/// not belong to that sender's run (a forged send time, or another sender using its id).
+pub const DELAY_SLACK_NS: u64 = 10_000_000_000;
+/// Before a sender has a pace, a jump of more than this many numbers is not believed.
+pub const FIRST_JUMP: u64 = 1 << 16;
+
 /// A sender whose sequence numbers span more than this is not a real run (a million probes a
 /// second for 12 days): its figures are flagged, not added to the totals.
 pub const PLAUSIBLE_SPAN: u64 = 1 << 40;
+
+/// Senders heard once wait here (their first probe only, a few dozen bytes each) until a
+/// second probe shows they are a run: a flood of one-probe strangers, spoofed from as many
+/// addresses, then never takes the place of a sender with traffic.
+pub const MAX_HEARD_ONCE: usize = 4096;
 
 /// Statistics of every probe sender heard.
 #[derive(Debug, Default)]
 pub struct ProbeStats {
     senders: Vec<SenderStats>,
-    /// Probes from senders past the `MAX_SENDERS` cap.
+    /// Probes from senders past the `MAX_SENDERS` cap, and from senders heard once that were
+    /// forgotten to make room for newer ones.
     pub untracked: u64,
     last: usize,
+    /// Senders heard once: their first probe, its source and arrival, oldest first.
+    once: std::collections::VecDeque<(Probe, IpAddr, u64)>,
 }
 
 /// What one sender's probes showed.
@@ -48,8 +62,12 @@ pub struct SenderStats {
     /// Probes that arrived more than `WINDOW` numbers late: too old to tell a late probe
     /// from a duplicate, so counted neither as received once nor as duplicates.
     pub stale: u64,
-    /// The count the sender planned, 0 when open-ended.
+    /// The count the sender planned, 0 when open-ended: from its first probe, never changed.
     pub planned: u32,
+    /// Probes under this sender's id and address that do not fit its run: another planned
+    /// count, a send time far outside the delays seen, or a number far beyond its pace.
+    /// Another sender using its id, or forged: not counted.
+    pub disbelieved: u64,
     /// Distinct sequence numbers received.
     unique: u64,
     min_seq: u64,
@@ -88,17 +106,49 @@ impl ProbeStats {
         };
         let at = match found {
             Some(at) => at,
-            None if self.senders.len() < MAX_SENDERS => {
-                self.senders.push(SenderStats::new(probe, source));
-                self.senders.len() - 1
-            }
             None => {
-                self.untracked += 1;
-                return;
+                let known = self
+                    .once
+                    .iter()
+                    .position(|(p, s, _)| p.sender == probe.sender && *s == source);
+                let Some(i) = known else {
+                    // Heard once so far: it waits, the oldest forgotten to make room.
+                    if self.once.len() == MAX_HEARD_ONCE {
+                        self.once.pop_front();
+                        self.untracked += 1;
+                    }
+                    self.once.push_back((*probe, source, arrival_ns));
+                    return;
+                };
+                if self.senders.len() == MAX_SENDERS {
+                    self.untracked += 1;
+                    return;
+                }
+                // A second probe: a run. It is followed from its first probe on.
+                let (first, _, first_arrival) = self.once.remove(i).expect("found");
+                let mut s = SenderStats::new(&first, source);
+                s.record(&first, first_arrival);
+                self.senders.push(s);
+                self.senders.len() - 1
             }
         };
         self.last = at;
         self.senders[at].record(probe, arrival_ns);
+    }
+
+    /// Senders heard once (one probe each), as senders: the most recent `MAX_SENDERS`.
+    pub fn heard_once(&self) -> impl Iterator<Item = SenderStats> + '_ {
+        let skip = self.once.len().saturating_sub(MAX_SENDERS);
+        self.once.iter().skip(skip).map(|(p, source, arrival)| {
+            let mut s = SenderStats::new(p, *source);
+            s.record(p, *arrival);
+            s
+        })
+    }
+
+    /// How many senders were heard once and are still remembered.
+    pub fn heard_once_count(&self) -> usize {
+        self.once.len()
     }
 
     /// Every sender followed, in the order first heard.
@@ -117,6 +167,7 @@ impl SenderStats {
             reordered: 0,
             stale: 0,
             planned: probe.planned,
+            disbelieved: 0,
             unique: 0,
             min_seq: probe.seq,
             max_seq: probe.seq,
@@ -151,10 +202,55 @@ impl SenderStats {
         fresh
     }
 
+    /// Whether `probe` fits this sender's run so far: the plan of its first probe, a one-way
+    /// delay near those seen (the clocks' offset is constant, so a forged send time stands
+    /// out), and a number no further ahead than its pace allows.
+    fn fits(&self, probe: &Probe, arrival_ns: u64) -> bool {
+        if probe.planned != self.planned {
+            return false;
+        }
+        if self.delays > 0 {
+            let transit = i128::from(arrival_ns) - i128::from(probe.sent_ns);
+            let slack = i128::from(DELAY_SLACK_NS);
+            if transit < i128::from(self.delay_min_ns) - slack
+                || transit > i128::from(self.delay_max_ns) + slack
+            {
+                return false;
+            }
+        }
+        // How far beyond the numbers heard, and how long beyond their send times.
+        let (beyond, elapsed_ns) = if probe.seq > self.max_seq {
+            (
+                probe.seq - self.max_seq,
+                probe.sent_ns.saturating_sub(self.max_sent_ns),
+            )
+        } else if probe.seq < self.min_seq {
+            (
+                self.min_seq - probe.seq,
+                self.min_sent_ns.saturating_sub(probe.sent_ns),
+            )
+        } else {
+            return true;
+        };
+        match self.pace_ns() {
+            // Twice the numbers its own send times allow, and a margin for bursts.
+            Some(pace) if pace > 0.0 => (beyond as f64) <= 2.0 * elapsed_ns as f64 / pace + 1024.0,
+            _ => beyond <= FIRST_JUMP,
+        }
+    }
+
+    /// Heard once: one distinct probe (a stranger, or a run that just began).
+    pub fn once(&self) -> bool {
+        self.unique <= 1
+    }
+
     fn record(&mut self, probe: &Probe, arrival_ns: u64) {
+        if self.unique > 0 && !self.fits(probe, arrival_ns) {
+            self.disbelieved += 1;
+            return;
+        }
         self.received += 1;
         self.last_arrival_ns = self.last_arrival_ns.max(arrival_ns);
-        self.planned = self.planned.max(probe.planned);
         let seq = probe.seq;
         // Below the highest heard (the first probe set it to its own). At the highest, both
         // branches agree: the mark says it is a duplicate.
@@ -323,10 +419,14 @@ mod tests {
 
     #[test]
     fn absurd_sequence_numbers_stay_bounded_and_are_flagged() {
+        // A jump no pace allows is not believed.
         let s = run(&[0, u64::MAX, 5, u64::MAX], 0);
+        assert_eq!((s.disbelieved, s.unique(), s.duplicates), (2, 2, 0));
+        assert!(!s.implausible());
+        // One that the send times allow (a sender whose pace made it so) is flagged.
+        let s = run(&[0, 1, 1 << 42, 5, 1 << 42], 0);
         assert_eq!(s.duplicates, 1);
         assert_eq!(s.stale, 1, "5 is too old to judge");
-        assert_eq!(s.tally(LATER).lost, u64::MAX - 2, "the span saturates");
         assert!(s.implausible());
         assert!(!run(&[0, 1, 1 << 30], 0).implausible());
     }
@@ -353,19 +453,21 @@ mod tests {
     #[test]
     fn a_number_a_window_late_does_not_wipe_newer_marks() {
         // 63 sits in the run one whole window before the run of WINDOW: their words collide.
-        let s = run(&[63, WINDOW, WINDOW, 63 + 64], 0);
+        // (Each run begins with two neighbours: a pace, so that the jumps are believed.)
+        let s = run(&[62, 63, WINDOW, WINDOW, 63 + 64], 0);
         assert_eq!(s.duplicates, 1, "WINDOW's mark survived");
         assert_eq!(s.stale, 0);
-        let s = run(&[WINDOW + 64, 63, WINDOW + 64], 0);
+        let s = run(&[WINDOW + 63, WINDOW + 64, 63, WINDOW + 64], 0);
         assert_eq!((s.stale, s.duplicates), (1, 1));
     }
 
     #[test]
     fn every_probe_costs_the_same_whatever_the_jumps() {
         // Jumps of just under a window each: a bit-by-bit clearing took ~80x the time here.
-        let seqs: Vec<u64> = (0..200_000u64).map(|i| i * (WINDOW - 1)).collect();
+        let mut seqs = vec![1];
+        seqs.extend((0..200_000u64).map(|i| i * (WINDOW - 1)));
         let s = run(&seqs, 0);
-        assert_eq!((s.unique(), s.duplicates, s.stale), (200_000, 0, 0));
+        assert_eq!((s.unique(), s.duplicates, s.stale), (200_001, 0, 0));
     }
 
     #[test]
@@ -391,9 +493,75 @@ mod tests {
     }
 
     #[test]
+    fn probes_that_do_not_fit_their_senders_run_are_not_believed() {
+        let src: IpAddr = "192.0.2.1".parse().unwrap();
+        let ms = 1_000_000u64;
+        let at = |seq: u64, sent: u64, planned: u32| Probe {
+            sender: 1,
+            seq,
+            sent_ns: sent,
+            planned,
+        };
+        let mut stats = ProbeStats::default();
+        // A real run of 100, one every 100 ms, 1 ms on the way.
+        for seq in 0..30 {
+            let sent = 1_000_000 * ms + seq * 100 * ms;
+            stats.record(&at(seq, sent, 100), src, sent + ms);
+        }
+        let now = 1_000_000 * ms + 30 * 100 * ms;
+        // Forged: a number a million ahead, the same plan and a plausible send time.
+        stats.record(&at(1_000_030, now, 100), src, now + ms);
+        // Forged: another plan.
+        stats.record(&at(30, now, u32::MAX), src, now + ms);
+        // Forged: a send time an hour off (a delay of -1 h).
+        stats.record(&at(31, now + 3_600_000 * ms, 100), src, now + ms);
+        // The run goes on: believed.
+        for seq in 30..40 {
+            let sent = 1_000_000 * ms + seq * 100 * ms;
+            stats.record(&at(seq, sent, 100), src, sent + ms);
+        }
+        let s = &stats.senders()[0];
+        assert_eq!((s.disbelieved, s.unique(), s.stale), (3, 40, 0));
+        assert_eq!(s.planned, 100, "the plan of the first probe");
+        let (min, _, max) = s.delay_ms().unwrap();
+        assert!(min >= 0.0 && max < 2.0, "{min} {max}");
+        let t = s.tally(Listened {
+            since_ns: 0,
+            until_ns: 1_000_000 * ms + 40 * 100 * ms,
+        });
+        assert_eq!(t.lost, 0, "{t:?}");
+    }
+
+    #[test]
+    fn a_sender_with_traffic_keeps_its_place_over_one_probe_strangers() {
+        let mut stats = ProbeStats::default();
+        let src: IpAddr = "192.0.2.1".parse().unwrap();
+        for seq in 0..10 {
+            stats.record(&probe(seq, 0), src, seq * 1_000_000 + 500_000);
+        }
+        for id in 0..100_000u32 {
+            let p = Probe {
+                sender: 1000 + id,
+                seq: 1_000_000,
+                sent_ns: 1,
+                planned: u32::MAX,
+            };
+            stats.record(&p, "192.0.2.9".parse().unwrap(), 10_000_000);
+        }
+        stats.record(&probe(10, 0), src, 10_500_000);
+        let real = stats.senders().iter().find(|s| s.sender == 1).unwrap();
+        assert_eq!(real.unique(), 11, "still followed");
+        assert_eq!(stats.senders().len(), 1, "strangers wait apart");
+        assert_eq!(stats.heard_once_count(), MAX_HEARD_ONCE);
+        assert_eq!(stats.untracked, 100_000 - MAX_HEARD_ONCE as u64);
+        assert_eq!(stats.heard_once().count(), MAX_SENDERS);
+    }
+
+    #[test]
     fn implausible_means_a_span_beyond_2_to_the_40() {
-        assert!(!run(&[5, 5 + PLAUSIBLE_SPAN], 0).implausible());
-        assert!(run(&[5, 6 + PLAUSIBLE_SPAN], 0).implausible());
+        // (4 then 5 first: a pace, so that the jump is believed.)
+        assert!(!run(&[4, 5, 4 + PLAUSIBLE_SPAN], 0).implausible());
+        assert!(run(&[4, 5, 5 + PLAUSIBLE_SPAN], 0).implausible());
     }
 
     #[test]
@@ -401,13 +569,16 @@ mod tests {
         let mut stats = ProbeStats::default();
         let src: IpAddr = "192.0.2.1".parse().unwrap();
         for id in 0..(MAX_SENDERS as u32 + 10) {
-            let p = Probe {
-                sender: id,
-                ..probe(0, 0)
-            };
-            stats.record(&p, src, 0);
+            for seq in 0..2 {
+                let p = Probe {
+                    sender: id,
+                    ..probe(seq, 0)
+                };
+                stats.record(&p, src, seq * 1_000_000 + 500_000);
+            }
         }
         assert_eq!(stats.senders().len(), MAX_SENDERS);
         assert_eq!(stats.untracked, 10);
+        assert_eq!(stats.heard_once_count(), 10, "their first probes wait");
     }
 }

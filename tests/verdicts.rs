@@ -310,3 +310,96 @@ fn an_igmpv2_querier_under_a_source_specific_receiver_is_named_as_the_cause() {
     );
     assert!(!message.contains("join it with --source"), "{message}");
 }
+
+/// A hostile host reads the sender's id off the wire and forges probes under it, from the
+/// sender's own address: a number a million ahead with a planned count of 4294967295, and a
+/// send time an hour off; then 2,000 spoofed strangers with one probe each. The real
+/// sender's figures stay true (nothing lost, the forgeries not believed and said), the
+/// strangers are not added to the totals, and recv exits 0 (issue 19, item 11).
+#[test]
+fn forged_probes_and_spoofed_strangers_do_not_bend_a_senders_figures() {
+    use std::net::{Ipv4Addr, SocketAddrV4};
+    let lab = Lab::new(3);
+    let (tx, rx, hostile) = (lab.host(1), lab.host(2), lab.host(3));
+    let g: Ipv4Addr = "239.18.1.9".parse().unwrap();
+    let gs = g.to_string();
+    let recv = start(
+        rx,
+        &[
+            "recv", &gs, "7777", "-q", "-t", "1500ms", "--json", "--rcvbuf", "8388608",
+        ],
+    );
+    // The hostile host listens as any receiver may, to learn the id.
+    let listener = hostile.spawn(move || {
+        let sock = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 7777)).unwrap();
+        sock.join_multicast_v4(&g, &Ipv4Addr::UNSPECIFIED).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 2048];
+        let (n, _) = sock.recv_from(&mut buf).expect("a probe to read");
+        mcast::probe::Probe::decode(&buf[..n]).expect("a probe")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let send = spawn(common::command(
+        tx,
+        &["send", &gs, "7777", "-c", "40", "--interval", "50ms"],
+    ));
+    let seen = listener.join().unwrap();
+    let real_source = tx.v4;
+    hostile.run(move || {
+        let raw = lab::spoof::raw_sender();
+        let to = SocketAddrV4::new(g, 7777);
+        let forge = |p: mcast::probe::Probe, from: SocketAddrV4| {
+            let mut buf = [0u8; 64];
+            assert!(p.encode(&mut buf));
+            lab::spoof::send_forged(&raw, from, to, &buf);
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        let from = SocketAddrV4::new(real_source, 40_000);
+        let mut far = seen;
+        far.seq += 1_000_000;
+        far.planned = u32::MAX;
+        forge(far, from);
+        let mut ahead = seen;
+        ahead.seq += 1_000_000;
+        ahead.sent_ns = now;
+        forge(ahead, from);
+        let mut hour_off = seen;
+        hour_off.seq += 1;
+        hour_off.sent_ns = now + 3_600_000_000_000;
+        forge(hour_off, from);
+        for n in 0..2000u32 {
+            let stranger = mcast::probe::Probe {
+                sender: n,
+                seq: 1_000_000,
+                sent_ns: 1,
+                planned: u32::MAX,
+            };
+            let from = SocketAddrV4::new(Ipv4Addr::new(10, 9, (n >> 8) as u8, n as u8), 40_000);
+            forge(stranger, from);
+        }
+    });
+    assert!(common::finish(send, WAIT).status.success());
+    let out = recv.wait(WAIT);
+    let s = summary(&out);
+    let real = s["senders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["source"] == real_source.to_string() && !x["heard_once"].as_bool().unwrap())
+        .unwrap_or_else(|| panic!("the real sender: {s}"))
+        .clone();
+    assert_eq!(
+        (real["received"].as_u64(), real["lost"].as_u64()),
+        (Some(40), Some(0)),
+        "{real} {}",
+        serde_json::json!({"probes": s["probes"], "foreign": s["foreign"], "n": s["senders"].as_array().map(|a| a.len()), "untracked": s["untracked_senders"]})
+    );
+    assert_eq!(real["disbelieved"], 3, "{real}");
+    assert_eq!(real["planned"], 40, "{real}");
+    assert!(real["delay_min_ms"].as_f64().unwrap() > -1000.0, "{real}");
+    assert_eq!(s["lost"], 0, "strangers are not in the totals: {s}");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

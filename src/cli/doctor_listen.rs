@@ -244,6 +244,10 @@ impl Heard<'_> {
             probes += s.received;
             distinct += s.unique();
         }
+        // Senders heard once: one probe each, nothing lost that can be judged.
+        let once = a.probes.heard_once_count() as u64;
+        probes += once;
+        distinct += once;
         if probes > 0 {
             evidence += &format!("; {probes} of them mcast probes ({distinct} distinct)");
         }

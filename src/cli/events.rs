@@ -135,6 +135,11 @@ pub struct SenderSummary {
     pub stale: u64,
     /// Sequence numbers no real run makes: left out of the totals.
     pub implausible: bool,
+    /// Probes under its id and address that did not fit its run (another plan, a send time
+    /// far outside the delays seen, a number far beyond its pace): not counted.
+    pub disbelieved: u64,
+    /// One distinct probe heard: a stranger, or a run just begun; left out of the totals.
+    pub heard_once: bool,
     #[serde(serialize_with = "round::opt_ns_in_ms")]
     pub delay_min_ms: Option<f64>,
     #[serde(serialize_with = "round::opt_ns_in_ms")]
@@ -376,7 +381,17 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
             s.truncated
         )?;
     }
+    // A flood of one-probe strangers is one line, not thousands; the first few are shown.
+    let mut folded = 0u64;
+    let mut shown_once = 0;
     for x in &s.senders {
+        if x.heard_once {
+            shown_once += 1;
+            if shown_once > 3 {
+                folded += 1;
+                continue;
+            }
+        }
         write!(
             out,
             "sender {} at {}: {} received, {} lost, {}, {} reordered",
@@ -406,6 +421,20 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
                 "  its sequence numbers span more than any real run: crafted or corrupt probes, left out of the totals"
             )?;
         }
+        if x.disbelieved > 0 {
+            writeln!(
+                out,
+                "  {} did not fit its run (another plan, a send time far off, a number far beyond its pace): another sender using its id, or forged; not counted",
+                count(x.disbelieved, "probe")
+            )?;
+        }
+    }
+    if folded > 0 {
+        writeln!(
+            out,
+            "{} heard once (one probe each) are left out of the totals",
+            count(folded, "more sender")
+        )?;
     }
     if s.untracked_senders > 0 {
         writeln!(

@@ -351,6 +351,8 @@ mod tests {
                 reordered: 0,
                 stale: 1,
                 implausible: true,
+                disbelieved: 3,
+                heard_once: true,
                 delay_min_ms: Some(-0.5),
                 delay_avg_ms: None,
                 delay_max_ms: Some(1e300),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::Result;
 
-use mcast::stats::{Listened, ProbeStats};
+use mcast::stats::{Listened, ProbeStats, SenderStats};
 
 use super::events::{self, Event, RecvSummary, SenderSummary, now_ns};
 use super::output::Stdout;
@@ -80,43 +80,44 @@ pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
         since_ns: c.joined_ns,
         until_ns: now_ns(),
     };
-    let senders: Vec<SenderSummary> = c
-        .stats
-        .senders()
-        .iter()
-        .map(|s| {
-            let delay = s.delay_ms();
-            let t = s.tally(listened);
-            let last_ns = s.last_arrival_ns();
-            SenderSummary {
-                sender: events::sender_id(s.sender),
-                source: s.source.to_string(),
-                planned: s.planned,
-                received: s.received,
-                lost: t.lost,
-                lost_after_last: t.lost_after_last,
-                pending: t.pending,
-                before_join: t.before_join,
-                unjudged: t.unjudged,
-                last_time: events::timestamp(UNIX_EPOCH + Duration::from_nanos(last_ns)),
-                silent_ms: listened.until_ns.saturating_sub(last_ns) as f64 / 1e6,
-                pace_ms: s.pace_ns().map(|p| p / 1e6),
-                duplicates: s.duplicates,
-                reordered: s.reordered,
-                stale: s.stale,
-                implausible: s.implausible(),
-                delay_min_ms: delay.map(|d| d.0),
-                delay_avg_ms: delay.map(|d| d.1),
-                delay_max_ms: delay.map(|d| d.2),
-                jitter_ms: s.jitter_ms(),
-            }
-        })
-        .collect();
-    // Crafted or corrupt senders are shown, not added: their numbers would swamp the rest.
+    let summary_of = |s: &SenderStats| {
+        let delay = s.delay_ms();
+        let t = s.tally(listened);
+        let last_ns = s.last_arrival_ns();
+        SenderSummary {
+            sender: events::sender_id(s.sender),
+            source: s.source.to_string(),
+            planned: s.planned,
+            received: s.received,
+            lost: t.lost,
+            lost_after_last: t.lost_after_last,
+            pending: t.pending,
+            before_join: t.before_join,
+            unjudged: t.unjudged,
+            last_time: events::timestamp(UNIX_EPOCH + Duration::from_nanos(last_ns)),
+            silent_ms: listened.until_ns.saturating_sub(last_ns) as f64 / 1e6,
+            pace_ms: s.pace_ns().map(|p| p / 1e6),
+            duplicates: s.duplicates,
+            reordered: s.reordered,
+            stale: s.stale,
+            implausible: s.implausible(),
+            disbelieved: s.disbelieved,
+            heard_once: s.once(),
+            delay_min_ms: delay.map(|d| d.0),
+            delay_avg_ms: delay.map(|d| d.1),
+            delay_max_ms: delay.map(|d| d.2),
+            jitter_ms: s.jitter_ms(),
+        }
+    };
+    // Senders with traffic first, then those heard once (the most recent 256).
+    let mut senders: Vec<SenderSummary> = c.stats.senders().iter().map(summary_of).collect();
+    senders.extend(c.stats.heard_once().map(|s| summary_of(&s)));
+    // Crafted or corrupt senders are shown, not added: their numbers would swamp the rest;
+    // nor are senders heard once, which a flood of spoofed strangers would be.
     let total = |f: fn(&SenderSummary) -> u64| {
         senders
             .iter()
-            .filter(|s| !s.implausible)
+            .filter(|s| !s.implausible && !s.heard_once)
             .fold(0u64, |sum, s| sum.saturating_add(f(s)))
     };
     RecvSummary {

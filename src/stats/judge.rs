@@ -139,7 +139,10 @@ mod tests {
             };
             stats.record(&p, src, sent + MS);
         }
-        stats.senders()[0].clone()
+        match stats.senders().first() {
+            Some(s) => s.clone(),
+            None => stats.heard_once().next().expect("one sender"),
+        }
     }
 
     fn listened(since_ms: u64, until_ms: u64) -> Listened {

@@ -173,7 +173,7 @@ const KINDS: &[Kind] = &[
             (
                 "untracked_senders",
                 "number",
-                "probes from senders beyond the 256 followed",
+                "probes from senders beyond the 256 followed (with those of senders heard once that gave up their place)",
             ),
             (
                 "kernel_drops",
@@ -191,7 +191,7 @@ const KINDS: &[Kind] = &[
                 "one per probe sender (see below)",
             ),
         ],
-        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
+        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
     },
     Kind {
         name: "sender (in a recv summary)",
@@ -266,6 +266,16 @@ const KINDS: &[Kind] = &[
                 "true when its numbers span more than any real run: left out of the totals",
             ),
             (
+                "disbelieved",
+                "number",
+                "probes under its id and address that did not fit its run (a planned count other than its first probe's, a send time more than 10 s outside the delays seen, a number far beyond what its pace allows): another sender using its id, or forged; not counted",
+            ),
+            (
+                "heard_once",
+                "boolean",
+                "one distinct probe heard (a stranger, or a run just begun): left out of the totals; when 256 senders are followed, such a sender gives its place to a new one first",
+            ),
+            (
                 "delay_min_ms",
                 "number or null",
                 "one-way delay in milliseconds, to the nanosecond; null before any probe counted",
@@ -278,7 +288,7 @@ const KINDS: &[Kind] = &[
                 "RFC 3550 interarrival jitter in milliseconds",
             ),
         ],
-        example: r#"{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}"#,
+        example: r#"{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}"#,
     },
     Kind {
         name: "summary (send)",
