@@ -249,16 +249,23 @@ fn hostile_datagrams_are_counted_escaped_and_never_crash() {
         text.contains("\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\u{202e}evil\\xff\\xfe"),
         "{text}"
     );
-    assert!(text.contains("beyond the 256 followed"), "{text}");
+    assert!(
+        text.contains("297 more senders heard once (one probe each) are left out of the totals"),
+        "{text}"
+    );
 
     let out = json_rx.wait(WAIT);
     let events = json_lines(&out);
     let s = events.last().unwrap();
     assert_eq!(s["packets"].as_u64(), Some(total as u64));
     assert_eq!(s["foreign"].as_u64(), Some(foreign as u64));
-    // Sender 7 and the first 255 of the 300 are followed; the other 45 are counted.
-    assert_eq!(s["senders"].as_array().unwrap().len(), 256, "{s}");
-    assert_eq!(s["untracked_senders"].as_u64(), Some(45), "{s}");
+    // Sender 7 is followed (its absurd probes disbelieved); the 300 heard once wait apart,
+    // the most recent 256 listed.
+    let senders = s["senders"].as_array().unwrap();
+    assert_eq!(senders.len(), 1 + 256, "{s}");
+    assert_eq!(senders[0]["disbelieved"], 2, "{s}");
+    assert_eq!(s["senders_heard_once"].as_u64(), Some(300), "{s}");
+    assert_eq!(s["untracked_senders"].as_u64(), Some(0), "{s}");
     assert!(
         !stdout(&out).chars().any(mcast_unsafe),
         "JSON carried a raw unsafe character"

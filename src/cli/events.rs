@@ -99,6 +99,8 @@ pub struct RecvSummary {
     pub duplicates: u64,
     pub reordered: u64,
     pub untracked_senders: u64,
+    /// Senders heard once (one probe each) still remembered; the most recent 256 are listed.
+    pub senders_heard_once: u64,
     /// Datagrams the kernel dropped for want of receive buffer (Linux), as last reported.
     pub kernel_drops: Option<u64>,
     /// The receive buffer the kernel granted for --rcvbuf.
@@ -382,13 +384,11 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
         )?;
     }
     // A flood of one-probe strangers is one line, not thousands; the first few are shown.
-    let mut folded = 0u64;
-    let mut shown_once = 0;
+    let mut shown_once = 0u64;
     for x in &s.senders {
         if x.heard_once {
             shown_once += 1;
             if shown_once > 3 {
-                folded += 1;
                 continue;
             }
         }
@@ -429,6 +429,7 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
             )?;
         }
     }
+    let folded = s.senders_heard_once.saturating_sub(shown_once.min(3));
     if folded > 0 {
         writeln!(
             out,

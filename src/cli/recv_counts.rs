@@ -143,6 +143,7 @@ pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
         duplicates: total(|s| s.duplicates),
         reordered: total(|s| s.reordered),
         untracked_senders: c.stats.untracked,
+        senders_heard_once: c.stats.heard_once_count() as u64,
         kernel_drops: c.kernel_drops.map(u64::from),
         rcvbuf: None,
         senders,

@@ -99,6 +99,7 @@ enum WatchEvent {
         kernel_drops: u64,
         ignored: u64,
         untracked: u64,
+        untracked_sources: u64,
         aged: u64,
         queriers: Vec<QuerierOut>,
         hosts: Vec<HostOut>,
@@ -287,6 +288,7 @@ pub fn summary(
             kernel_drops: drops,
             ignored,
             untracked: watch.untracked,
+            untracked_sources: watch.untracked_sources,
             aged: watch.aged,
             queriers,
             hosts,
@@ -342,7 +344,7 @@ pub fn summary(
     }
     writeln!(
         out,
-        "captured {packets} packets, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}{}",
+        "captured {packets} packets, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}{}{}",
         if watch.aged > 0 {
             format!(
                 "; {} memberships aged out (no report within the querier's membership interval)",
@@ -356,6 +358,15 @@ pub fn summary(
                 ", {} reports past the {} entries kept",
                 watch.untracked,
                 super::watch_state::MAX_ENTRIES
+            )
+        } else {
+            String::new()
+        },
+        if watch.untracked_sources > 0 {
+            format!(
+                ", {} sources past the {} one membership keeps (no host's filter holds that many)",
+                watch.untracked_sources,
+                super::watch_state::MAX_SOURCES
             )
         } else {
             String::new()

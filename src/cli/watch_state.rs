@@ -33,6 +33,10 @@ impl Querier {
     }
 }
 
+/// Sources followed per membership: a host's own filter holds far fewer (igmp_max_msf 10,
+/// mld_max_msf 64 by default), so more is a forger's; the rest are counted.
+pub const MAX_SOURCES: usize = 1024;
+
 /// Distinct warnings remembered (so each is told once); past it, new ones are not told.
 pub const MAX_TOLD: usize = 10_000;
 
@@ -147,6 +151,8 @@ pub struct Watch {
     pub versions: HashMap<(u32, IpAddr), u8>,
     last_aging: Instant,
     pub untracked: u64,
+    /// Sources beyond `MAX_SOURCES` in one membership: counted, not followed.
+    pub untracked_sources: u64,
     pub aged: u64,
     /// Links and families watched for a querier, with when one was last heard (or the
     /// watch began) and whether the silence was told already.
@@ -167,6 +173,7 @@ impl Watch {
             versions: HashMap::new(),
             last_aging: now,
             untracked: 0,
+            untracked_sources: 0,
             aged: 0,
             silence: links.iter().map(|l| (*l, (now, false))).collect(),
             announced: HashMap::new(),
@@ -432,6 +439,8 @@ impl Watch {
             m.sources.sort_unstable();
             m.sources.dedup();
         };
+        let mut dropped = set.len().saturating_sub(MAX_SOURCES);
+        set.truncate(MAX_SOURCES);
         match kind {
             RecordType::ModeIsInclude | RecordType::ChangeToInclude => {
                 m.exclude = false;
@@ -447,6 +456,9 @@ impl Watch {
             RecordType::BlockOldSources => m.sources.retain(|s| !set.contains(s)),
             RecordType::Other(_) => {}
         }
+        dropped += m.sources.len().saturating_sub(MAX_SOURCES);
+        m.sources.truncate(MAX_SOURCES);
+        self.untracked_sources += dropped as u64;
         if !m.exclude && m.sources.is_empty() {
             // INCLUDE with no sources: the host left the group.
             self.memberships.remove(&key);

@@ -524,3 +524,36 @@ fn ages_between(querier: Packet, version: u8, kept: u64, gone: u64) {
         "gone at {gone} s"
     );
 }
+
+#[test]
+fn one_memberships_sources_are_bounded_and_the_rest_counted() {
+    // 200 reports of 16,000 new sources each for one group, as a forger sent them.
+    let t0 = Instant::now();
+    let mut w = Watch::new(&[], Duration::from_secs(125), t0);
+    let key = (
+        ETH,
+        "192.0.2.2".parse::<IpAddr>().unwrap(),
+        "239.1.1.1".parse::<IpAddr>().unwrap(),
+    );
+    for r in 0..200u32 {
+        let sources: Vec<IpAddr> = (0..16_000u32)
+            .map(|i| IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + r * 16_000 + i)))
+            .collect();
+        let p = Packet {
+            source: key.1,
+            destination: "224.0.0.22".parse().unwrap(),
+            ttl: 1,
+            message: Message::Report {
+                version: 3,
+                records: vec![Record {
+                    kind: RecordType::AllowNewSources,
+                    group: key.2,
+                    sources,
+                }],
+            },
+        };
+        w.observe(ETH, &p, t0);
+    }
+    assert_eq!(w.memberships[&key].sources.len(), MAX_SOURCES);
+    assert_eq!(w.untracked_sources, 200 * 16_000 - MAX_SOURCES as u64);
+}

@@ -173,7 +173,12 @@ const KINDS: &[Kind] = &[
             (
                 "untracked_senders",
                 "number",
-                "probes from senders beyond the 256 followed (with those of senders heard once that gave up their place)",
+                "probes from senders beyond the 256 followed, and first probes of senders heard once forgotten past the 4,096 remembered",
+            ),
+            (
+                "senders_heard_once",
+                "number",
+                "senders heard once (one probe each: strangers, or runs just begun) still remembered; the most recent 256 are listed in senders with heard_once true; left out of the totals",
             ),
             (
                 "kernel_drops",
@@ -191,7 +196,7 @@ const KINDS: &[Kind] = &[
                 "one per probe sender (see below)",
             ),
         ],
-        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
+        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
     },
     Kind {
         name: "sender (in a recv summary)",
@@ -695,6 +700,11 @@ const KINDS: &[Kind] = &[
                 "report records past the 20,000 host-and-group entries kept",
             ),
             (
+                "untracked_sources",
+                "number",
+                "sources past the 1,024 one membership keeps (a host's own filter holds 10 or 64 by default: more is forged), counted, not followed",
+            ),
+            (
                 "aged",
                 "number",
                 "memberships aged out (not refreshed within the group membership interval)",
@@ -710,7 +720,7 @@ const KINDS: &[Kind] = &[
                 "interface, address, protocol, groups (each: group, mode include or exclude, sources)",
             ),
         ],
-        example: r#"{"type":"summary","command":"watch","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
+        example: r#"{"type":"summary","command":"watch","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
     },
     Kind {
         name: "check (doctor --json)",
