@@ -407,3 +407,105 @@ fn watch_while_joined(host: &lab::Host) -> String {
     finish(join, WAIT);
     stdout(&out)
 }
+
+/// A hostile host sends reports adding 60,000 sources to one group, then floods the link
+/// with IGMPv3 general queries from 40,000 spoofed addresses: watch keeps at most 64
+/// queriers (the real one, elected, among them) and 1,024 sources for that membership, and
+/// counts the rest (issue 19, items 12 and 13). The real querier is host 1, querying every
+/// 250 ms (a Linux bridge's own querier falls silent once it hears any other).
+#[test]
+fn spoofed_queriers_and_sources_are_bounded() {
+    use std::net::Ipv4Addr;
+    let lab = Lab::new(3);
+    let (real, watcher, hostile) = (lab.host(1), lab.host(2), lab.host(3));
+    // Snooping on, the watcher's port a router port (it hears every report); the bridge
+    // itself not querying.
+    lab.querier(3, 2, 2);
+    lab.querier_off();
+    let own = real.v4;
+    let querier = real.spawn(move || {
+        let raw = lab::spoof::raw_sender();
+        let all_hosts: Ipv4Addr = "224.0.0.1".parse().unwrap();
+        let p = lab::spoof::ip_packet(own, all_hosts, 2, &lab::spoof::igmpv3_query());
+        for _ in 0..40 {
+            raw.send_to(&p, &std::net::SocketAddrV4::new(all_hosts, 0).into())
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    });
+    let watch = common::spawn(common::command(
+        watcher,
+        &["watch", "-i", lab::IFACE, "-d", "9s", "--json"],
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    hostile.run(|| {
+        let raw = lab::spoof::raw_sender();
+        let reports: Ipv4Addr = "224.0.0.22".parse().unwrap();
+        let group: Ipv4Addr = "232.9.9.9".parse().unwrap();
+        let host: Ipv4Addr = "192.0.2.77".parse().unwrap();
+        for r in 0..200u32 {
+            let sources: Vec<Ipv4Addr> = (0..300u32)
+                .map(|i| Ipv4Addr::from(0x0a00_0000 + r * 300 + i))
+                .collect();
+            let report = lab::spoof::igmpv3_allow(group, &sources);
+            let p = lab::spoof::ip_packet(host, reports, 2, &report);
+            raw.send_to(&p, &std::net::SocketAddrV4::new(reports, 0).into())
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let all_hosts: Ipv4Addr = "224.0.0.1".parse().unwrap();
+        let query = lab::spoof::igmpv3_query();
+        for n in 0..40_000u32 {
+            // Above 192.0.2.1, so the real querier stays the lowest.
+            let from = Ipv4Addr::from(0xc612_0000 + n);
+            let p = lab::spoof::ip_packet(from, all_hosts, 2, &query);
+            raw.send_to(&p, &std::net::SocketAddrV4::new(all_hosts, 0).into())
+                .unwrap();
+            if n % 500 == 499 {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    });
+    let out = finish(watch, WAIT);
+    querier.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events = json_lines(&out);
+    let summary = events.last().cloned().expect("a summary");
+    let queriers = summary["queriers"].as_array().unwrap();
+    assert!(queriers.len() <= 64, "{}", queriers.len());
+    assert!(
+        queriers
+            .iter()
+            .any(|q| q["address"] == "192.0.2.1" && q["elected"] == true),
+        "the real querier kept, elected: {queriers:?}"
+    );
+    // What the capture buffer held was processed (the rest the kernel dropped, counted too).
+    let forgotten = summary["untracked_queriers"].as_u64().unwrap();
+    assert!(
+        forgotten > 2_000,
+        "{forgotten} forgotten: {}",
+        summary["kernel_drops"]
+    );
+    let hosts = summary["hosts"].as_array().unwrap();
+    let forged = hosts
+        .iter()
+        .find(|h| h["address"] == "192.0.2.77")
+        .unwrap_or_else(|| {
+            panic!(
+                "the forged host: {} reports, packets {} ignored {} drops {}",
+                events
+                    .iter()
+                    .filter(|e| e["type"] == "report" && e["source"] == "192.0.2.77")
+                    .count(),
+                summary["packets"],
+                summary["ignored"],
+                summary["kernel_drops"]
+            )
+        });
+    let sources = forged["groups"][0]["sources"].as_array().unwrap().len();
+    assert_eq!(sources, 1024, "{forged}");
+    assert!(
+        summary["untracked_sources"].as_u64().unwrap() > 50_000,
+        "{summary}"
+    );
+}

@@ -100,6 +100,7 @@ enum WatchEvent {
         ignored: u64,
         untracked: u64,
         untracked_sources: u64,
+        untracked_queriers: u64,
         aged: u64,
         queriers: Vec<QuerierOut>,
         hosts: Vec<HostOut>,
@@ -289,6 +290,7 @@ pub fn summary(
             ignored,
             untracked: watch.untracked,
             untracked_sources: watch.untracked_sources,
+            untracked_queriers: watch.untracked_queriers,
             aged: watch.aged,
             queriers,
             hosts,
@@ -344,7 +346,7 @@ pub fn summary(
     }
     writeln!(
         out,
-        "captured {packets} packets, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}{}{}",
+        "captured {packets} packets, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}{}{}{}",
         if watch.aged > 0 {
             format!(
                 "; {} memberships aged out (no report within the querier's membership interval)",
@@ -358,6 +360,15 @@ pub fn summary(
                 ", {} reports past the {} entries kept",
                 watch.untracked,
                 super::watch_state::MAX_ENTRIES
+            )
+        } else {
+            String::new()
+        },
+        if watch.untracked_queriers > 0 {
+            format!(
+                ", {} queriers forgotten past the {} kept (a link has one or two: the rest were spoofed)",
+                watch.untracked_queriers,
+                super::watch_state::MAX_QUERIERS
             )
         } else {
             String::new()

@@ -2,7 +2,7 @@
 //! elected one by the RFC rule, lowest address), the hosts and what they report, aged with
 //! the querier's own timers, and the warnings that follow. Pure: the tests feed it packets.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,12 @@ impl Querier {
         Timers::new(self.qrv, self.qqi_s, self.max_response_ms).other_querier_present()
     }
 }
+
+/// Queriers followed at once (a link has one or two; more are spoofed): past it, queriers
+/// gone past their own Other Querier Present Interval are forgotten first, then the least
+/// recently heard that is not elected; the rest are counted. Each query then scans a
+/// bounded table.
+pub const MAX_QUERIERS: usize = 64;
 
 /// Sources followed per membership: a host's own filter holds far fewer (igmp_max_msf 10,
 /// mld_max_msf 64 by default), so more is a forger's; the rest are counted.
@@ -153,6 +159,8 @@ pub struct Watch {
     pub untracked: u64,
     /// Sources beyond `MAX_SOURCES` in one membership: counted, not followed.
     pub untracked_sources: u64,
+    /// Queriers forgotten to keep the table within `MAX_QUERIERS`.
+    pub untracked_queriers: u64,
     pub aged: u64,
     /// Links and families watched for a querier, with when one was last heard (or the
     /// watch began) and whether the silence was told already.
@@ -174,6 +182,7 @@ impl Watch {
             last_aging: now,
             untracked: 0,
             untracked_sources: 0,
+            untracked_queriers: 0,
             aged: 0,
             silence: links.iter().map(|l| (*l, (now, false))).collect(),
             announced: HashMap::new(),
@@ -201,6 +210,35 @@ impl Watch {
                 message,
             });
         }
+    }
+
+    /// Forgets queriers gone past their own timers; if none is, the least recently heard
+    /// that is not its link's elected querier.
+    fn make_room_for_a_querier(&mut self, now: Instant) {
+        let before = self.queriers.len();
+        self.queriers
+            .retain(|_, q| now.saturating_duration_since(q.last) < q.present_for());
+        if self.queriers.len() >= MAX_QUERIERS {
+            let links: BTreeSet<(u32, bool)> = self
+                .queriers
+                .keys()
+                .map(|&(i, a)| (i, a.is_ipv4()))
+                .collect();
+            let elected: Vec<IpAddr> = links
+                .iter()
+                .filter_map(|&(i, v4)| self.elected(i, v4, now).map(|(e, _)| e))
+                .collect();
+            let oldest = self
+                .queriers
+                .iter()
+                .filter(|((_, a), _)| !elected.contains(a))
+                .min_by_key(|(_, q)| q.last)
+                .map(|(k, _)| *k);
+            if let Some(k) = oldest {
+                self.queriers.remove(&k);
+            }
+        }
+        self.untracked_queriers += (before - self.queriers.len()) as u64;
     }
 
     /// The elected querier of a link and family: the lowest address heard (RFC 3376 6.6.2,
@@ -290,6 +328,9 @@ impl Watch {
             *s = (now, false);
         }
         self.announced.insert(link, (from, Timers::of(q)));
+        if !self.queriers.contains_key(&(ifindex, from)) && self.queriers.len() >= MAX_QUERIERS {
+            self.make_room_for_a_querier(now);
+        }
         let entry = self.queriers.entry((ifindex, from)).or_insert(Querier {
             version: q.version,
             queries: 0,

@@ -557,3 +557,21 @@ fn one_memberships_sources_are_bounded_and_the_rest_counted() {
     assert_eq!(w.memberships[&key].sources.len(), MAX_SOURCES);
     assert_eq!(w.untracked_sources, 200 * 16_000 - MAX_SOURCES as u64);
 }
+
+#[test]
+fn spoofed_queriers_are_bounded_and_the_elected_one_is_kept() {
+    let t0 = Instant::now();
+    let mut w = Watch::new(&[], Duration::from_secs(125), t0);
+    // The real querier, elected: the lowest address of the link.
+    w.observe(ETH, &query("10.0.0.1", 3, 125), t0);
+    for n in 0..100_000u32 {
+        let from = std::net::Ipv4Addr::from(0x0a00_0100 + n).to_string();
+        let at = t0 + Duration::from_micros(u64::from(n));
+        w.observe(ETH, &query(&from, 3, 125), at);
+    }
+    let at = t0 + Duration::from_millis(200);
+    assert!(w.queriers.len() <= MAX_QUERIERS);
+    assert_eq!(w.untracked_queriers, 100_001 - MAX_QUERIERS as u64);
+    let (elected, _) = w.elected(ETH, true, at).expect("an elected querier");
+    assert_eq!(elected, "10.0.0.1".parse::<IpAddr>().unwrap());
+}

@@ -38,3 +38,54 @@ pub fn send_forged(sock: &socket2::Socket, from: SocketAddrV4, to: SocketAddrV4,
     sock.send_to(&udp_packet(from, to, payload), &to.into())
         .unwrap();
 }
+
+/// The Internet checksum (RFC 1071) of `bytes`.
+pub fn checksum(bytes: &[u8]) -> u16 {
+    let mut sum: u32 = bytes
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// An IPv4 packet of protocol `proto` from `from` to `to` with TTL 1 (as IGMP is sent),
+/// carrying `payload`; the kernel fills in the header checksum.
+pub fn ip_packet(
+    from: std::net::Ipv4Addr,
+    to: std::net::Ipv4Addr,
+    proto: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut p = vec![0x45, 0];
+    p.extend((20 + payload.len() as u16).to_be_bytes());
+    p.extend([0, 0, 0, 0, 1, proto, 0, 0]);
+    p.extend(from.octets());
+    p.extend(to.octets());
+    p.extend(payload);
+    p
+}
+
+/// An IGMPv3 general query (RFC 3376 4.1): max response 1 s, QRV 2, QQI 125 s.
+pub fn igmpv3_query() -> Vec<u8> {
+    let mut q = vec![0x11, 10, 0, 0, 0, 0, 0, 0, 0x02, 125, 0, 0];
+    let c = checksum(&q);
+    q[2..4].copy_from_slice(&c.to_be_bytes());
+    q
+}
+
+/// An IGMPv3 report (RFC 3376 4.2) with one ALLOW_NEW_SOURCES record for `group`.
+pub fn igmpv3_allow(group: std::net::Ipv4Addr, sources: &[std::net::Ipv4Addr]) -> Vec<u8> {
+    let mut r = vec![0x22, 0, 0, 0, 0, 0, 0, 1];
+    r.extend([5, 0]);
+    r.extend((sources.len() as u16).to_be_bytes());
+    r.extend(group.octets());
+    for s in sources {
+        r.extend(s.octets());
+    }
+    let c = checksum(&r);
+    r[2..4].copy_from_slice(&c.to_be_bytes());
+    r
+}
