@@ -509,3 +509,62 @@ fn spoofed_queriers_and_sources_are_bounded() {
         "{summary}"
     );
 }
+
+/// A hostile host fills watch's memory of warnings with 10,050 distinct lesser ones
+/// (any-source joins of SSM groups from as many spoofed hosts); an IGMPv2 querier that comes
+/// next is still told, and the lesser warnings past the memory are summarised, not silenced
+/// (issue 19, item 14).
+#[test]
+fn a_flood_of_lesser_warnings_does_not_hide_an_old_querier() {
+    use std::net::Ipv4Addr;
+    let lab = Lab::new(3);
+    let (watcher, hostile) = (lab.host(2), lab.host(3));
+    lab.querier(3, 2, 2);
+    lab.querier_off();
+    let watch = common::spawn(common::command(
+        watcher,
+        &["watch", "-i", lab::IFACE, "-d", "6s"],
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    hostile.run(|| {
+        let raw = lab::spoof::raw_sender();
+        let reports: Ipv4Addr = "224.0.0.22".parse().unwrap();
+        let ssm: Ipv4Addr = "232.7.7.7".parse().unwrap();
+        for n in 0..10_050u32 {
+            let host = Ipv4Addr::from(0x0a01_0000 + n);
+            let p =
+                lab::spoof::ip_packet(host, reports, 2, &lab::spoof::igmpv3_report(4, ssm, &[]));
+            raw.send_to(&p, &std::net::SocketAddrV4::new(reports, 0).into())
+                .unwrap();
+            if n % 200 == 199 {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let all_hosts: Ipv4Addr = "224.0.0.1".parse().unwrap();
+        let from: Ipv4Addr = "192.0.2.99".parse().unwrap();
+        let p = lab::spoof::ip_packet(from, all_hosts, 2, &lab::spoof::igmpv2_query());
+        raw.send_to(&p, &std::net::SocketAddrV4::new(all_hosts, 0).into())
+            .unwrap();
+    });
+    let out = finish(watch, WAIT);
+    let text = stdout(&out);
+    let warnings = text.lines().filter(|l| l.starts_with("warning: ")).count();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("warning: eth0: querier 192.0.2.99 speaks IGMPv2")),
+        "{warnings} warnings, and not the old querier's: {}",
+        text.lines().rev().take(8).collect::<Vec<_>>().join("\n")
+    );
+    let summed = text
+        .lines()
+        .find(|l| l.starts_with("and ") && l.contains("any-source joins of SSM groups"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no summary of the rest: {}",
+                &text[text.len().saturating_sub(800)..]
+            )
+        });
+    let n: u64 = summed.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(n > 0 && n <= 50, "{summed}");
+}

@@ -101,6 +101,8 @@ enum WatchEvent {
         untracked: u64,
         untracked_sources: u64,
         untracked_queriers: u64,
+        /// Warnings past the memory of warnings, by kind: counted, not told one by one.
+        warnings_not_told: std::collections::BTreeMap<&'static str, u64>,
         aged: u64,
         queriers: Vec<QuerierOut>,
         hosts: Vec<HostOut>,
@@ -291,6 +293,7 @@ pub fn summary(
             untracked: watch.untracked,
             untracked_sources: watch.untracked_sources,
             untracked_queriers: watch.untracked_queriers,
+            warnings_not_told: watch.not_told.iter().map(|(k, n)| (k.key(), *n)).collect(),
             aged: watch.aged,
             queriers,
             hosts,
@@ -342,6 +345,14 @@ pub fn summary(
             h.address,
             h.protocol,
             groups.join("; ")
+        )?;
+    }
+    for (kind, n) in &watch.not_told {
+        writeln!(
+            out,
+            "and {n} more warnings not told one by one: {} ({})",
+            kind.repeated(),
+            kind.key()
         )?;
     }
     writeln!(

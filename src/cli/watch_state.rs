@@ -64,7 +64,7 @@ pub struct HostView<'a> {
 }
 
 /// Why a warning was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     NoQuerier,
     OldQuerier,
@@ -83,6 +83,27 @@ impl Kind {
             Kind::HostOlderVersion => "host_older_version",
             Kind::AsmInSsmRange => "asm_in_ssm_range",
             Kind::LocalHostSilent => "local_host_silent",
+        }
+    }
+
+    /// The kinds about the link's querier: told whatever else filled the memory of warnings
+    /// (their own memory is apart), so a flood of lesser warnings cannot hide them.
+    pub fn always_told(self) -> bool {
+        matches!(
+            self,
+            Kind::NoQuerier | Kind::OldQuerier | Kind::QueriersDisagree | Kind::LocalHostSilent
+        )
+    }
+
+    /// What the warnings of this kind not told one by one were about, for the summary.
+    pub fn repeated(self) -> &'static str {
+        match self {
+            Kind::NoQuerier => "links without a querier",
+            Kind::OldQuerier => "queriers of an old version",
+            Kind::QueriersDisagree => "queriers that disagree",
+            Kind::HostOlderVersion => "hosts reporting an older version than their querier",
+            Kind::AsmInSsmRange => "any-source joins of SSM groups",
+            Kind::LocalHostSilent => "queries this host did not answer",
         }
     }
 }
@@ -169,6 +190,10 @@ pub struct Watch {
     announced: HashMap<(u32, bool), (IpAddr, Timers)>,
     querier_timeout: Duration,
     told: HashSet<(Kind, u32, Option<IpAddr>, Option<IpAddr>)>,
+    /// The same for the kinds always told, apart so that the others cannot fill it.
+    told_always: HashSet<(Kind, u32, Option<IpAddr>, Option<IpAddr>)>,
+    /// Warnings past the memory of warnings, by kind: counted for the summary.
+    pub not_told: BTreeMap<Kind, u64>,
 }
 
 impl Watch {
@@ -188,6 +213,8 @@ impl Watch {
             announced: HashMap::new(),
             querier_timeout,
             told: HashSet::new(),
+            told_always: HashSet::new(),
+            not_told: BTreeMap::new(),
         }
     }
 
@@ -201,7 +228,22 @@ impl Watch {
         about: Option<IpAddr>,
         message: String,
     ) {
-        if self.told.len() < MAX_TOLD && self.told.insert((kind, ifindex, subject, about)) {
+        let key = (kind, ifindex, subject, about);
+        let told = if kind.always_told() {
+            &mut self.told_always
+        } else {
+            &mut self.told
+        };
+        if told.contains(&key) {
+            return;
+        }
+        if told.len() >= MAX_TOLD {
+            // Counted and summarised, never silenced without a word.
+            *self.not_told.entry(kind).or_default() += 1;
+            return;
+        }
+        told.insert(key);
+        {
             out.push(Warning {
                 kind,
                 ifindex,
@@ -548,7 +590,8 @@ impl Watch {
         for (link, since) in silent {
             self.silence.insert(link, (since, true));
             let proto = if link.1 { "IGMP" } else { "MLD" };
-            self.told.remove(&(Kind::NoQuerier, link.0, None, None));
+            self.told_always
+                .remove(&(Kind::NoQuerier, link.0, None, None));
             let message = match self.announced.get(&link) {
                 Some((from, t)) => {
                     let gone = now.saturating_duration_since(since);

@@ -471,6 +471,16 @@ fn warnings_remembered_are_bounded() {
             .len();
     }
     assert_eq!(told, MAX_TOLD);
+    assert_eq!(
+        w.not_told.get(&Kind::AsmInSsmRange),
+        Some(&5),
+        "counted, not lost"
+    );
+    // The kinds about the querier are still told: an IGMPv2 querier, and one that disagrees.
+    let old = w.observe(ETH, &query("192.0.2.9", 2, 0), t0);
+    assert_eq!(kinds(&old), [Kind::OldQuerier]);
+    let other = w.observe(ETH, &query("192.0.2.8", 3, 60), t0);
+    assert!(kinds(&other).contains(&Kind::QueriersDisagree), "{other:?}");
 }
 
 #[test]

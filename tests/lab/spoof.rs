@@ -78,8 +78,26 @@ pub fn igmpv3_query() -> Vec<u8> {
 
 /// An IGMPv3 report (RFC 3376 4.2) with one ALLOW_NEW_SOURCES record for `group`.
 pub fn igmpv3_allow(group: std::net::Ipv4Addr, sources: &[std::net::Ipv4Addr]) -> Vec<u8> {
+    igmpv3_report(5, group, sources)
+}
+
+/// An IGMPv2 general query (RFC 2236): max response 10 s.
+pub fn igmpv2_query() -> Vec<u8> {
+    let mut q = vec![0x11, 100, 0, 0, 0, 0, 0, 0];
+    let c = checksum(&q);
+    q[2..4].copy_from_slice(&c.to_be_bytes());
+    q
+}
+
+/// An IGMPv3 report with one record of type `kind` (4: CHANGE_TO_EXCLUDE, 5: ALLOW) for
+/// `group` and `sources`.
+pub fn igmpv3_report(
+    kind: u8,
+    group: std::net::Ipv4Addr,
+    sources: &[std::net::Ipv4Addr],
+) -> Vec<u8> {
     let mut r = vec![0x22, 0, 0, 0, 0, 0, 0, 1];
-    r.extend([5, 0]);
+    r.extend([kind, 0]);
     r.extend((sources.len() as u16).to_be_bytes());
     r.extend(group.octets());
     for s in sources {

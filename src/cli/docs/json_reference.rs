@@ -705,6 +705,11 @@ const KINDS: &[Kind] = &[
                 "queriers forgotten to keep 64 (those gone past their own timers first, then the least recently heard that is not elected): a link has one or two, more are spoofed",
             ),
             (
+                "warnings_not_told",
+                "object",
+                "warnings past the 10,000 remembered, by kind (for example {\"asm_in_ssm_range\": 9990}): counted, not told one by one; the kinds about queriers have a memory of their own, so lesser warnings never hide them",
+            ),
+            (
                 "untracked_sources",
                 "number",
                 "sources past the 1,024 one membership keeps (a host's own filter holds 10 or 64 by default: more is forged), counted, not followed",
@@ -725,7 +730,7 @@ const KINDS: &[Kind] = &[
                 "interface, address, protocol, groups (each: group, mode include or exclude, sources)",
             ),
         ],
-        example: r#"{"type":"summary","command":"watch","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
+        example: r#"{"type":"summary","command":"watch","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
     },
     Kind {
         name: "check (doctor --json)",
