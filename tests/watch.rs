@@ -568,3 +568,68 @@ fn a_flood_of_lesser_warnings_does_not_hide_an_old_querier() {
     let n: u64 = summed.split(' ').nth(1).unwrap().parse().unwrap();
     assert!(n > 0 && n <= 50, "{summed}");
 }
+
+/// MLDv2 reports behind a 16-byte hop-by-hop header, and behind hop-by-hop plus destination
+/// options, as a snooping bridge acts on them, are captured and shown (issue 19, item 15).
+#[test]
+fn mld_reports_behind_longer_extension_chains_are_seen() {
+    use std::os::fd::AsRawFd;
+    let lab = Lab::new(2);
+    let (watcher, sender) = (lab.host(1), lab.host(2));
+    let watch = common::spawn(common::command(
+        watcher,
+        &["watch", "-i", lab::IFACE, "-d", "3s", "--json"],
+    ));
+    std::thread::sleep(Duration::from_millis(1000));
+    sender.run(|| {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let index = nix::net::if_::if_nametoindex(lab::IFACE).unwrap();
+        // An MLDv2 report: one CHANGE_TO_EXCLUDE record, no sources, for ff15::77 / ff15::78.
+        let report = |last: u8| {
+            let mut r = vec![143, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0];
+            r.extend([0xff, 0x15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last]);
+            r
+        };
+        // A 16-byte hop-by-hop header: router alert (MLD), then PadN to fill it.
+        let hbh16: [u8; 16] = [0, 1, 5, 2, 0, 0, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+        let hbh8: [u8; 8] = [0, 0, 5, 2, 0, 0, 1, 0];
+        let dst8: [u8; 8] = [0, 0, 1, 4, 0, 0, 0, 0];
+        let to: std::net::SocketAddrV6 = format!("[ff02::16]:0").parse().unwrap();
+        for (hbh, dst, last) in [
+            (&hbh16[..], None, 0x77u8),
+            (&hbh8[..], Some(&dst8[..]), 0x78),
+        ] {
+            let sock = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6)).unwrap();
+            sock.set_multicast_if_v6(index).unwrap();
+            sock.set_multicast_hops_v6(1).unwrap();
+            let set = |opt: libc::c_int, bytes: &[u8]| {
+                let rc = unsafe {
+                    libc::setsockopt(
+                        sock.as_raw_fd(),
+                        libc::IPPROTO_IPV6,
+                        opt,
+                        bytes.as_ptr().cast(),
+                        bytes.len() as libc::socklen_t,
+                    )
+                };
+                assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
+            };
+            set(libc::IPV6_HOPOPTS, hbh);
+            if let Some(d) = dst {
+                set(libc::IPV6_DSTOPTS, d);
+            }
+            sock.send_to(&report(last), &std::net::SocketAddr::V6(to).into())
+                .unwrap();
+        }
+    });
+    let out = finish(watch, WAIT);
+    let groups: Vec<String> = json_lines(&out)
+        .iter()
+        .filter(|e| e["type"] == "report")
+        .flat_map(|e| e["records"].as_array().cloned().unwrap_or_default())
+        .map(|r| r["group"].as_str().unwrap_or("").to_string())
+        .collect();
+    for g in ["ff15::77", "ff15::78"] {
+        assert!(groups.iter().any(|x| x == g), "{g} not seen: {groups:?}");
+    }
+}

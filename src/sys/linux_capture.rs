@@ -41,34 +41,51 @@ const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 const PROTOCOL_WORD: u32 = (-0x1000i32) as u32;
 
 /// Passes IPv4 protocol 2 (IGMP) and ICMPv6 types 130, 131, 132 and 143 (MLD), reached
-/// directly or past one 8-byte hop-by-hop header (where MLD's router alert lives). Jump
-/// offsets count from the next instruction.
+/// directly or past one 8-byte hop-by-hop header (where MLD's router alert lives); IPv6
+/// packets whose chain is longer (a larger hop-by-hop header, destination options after it
+/// or alone) are passed whole, for user space to walk the chain, since a snooping switch
+/// acts on MLD behind them. Jump offsets count from the next instruction.
 fn filter() -> Vec<SockFilter> {
-    const ACCEPT: u8 = 18;
-    const REJECT: u8 = 17;
-    let f = SockFilter::new;
-    // The offsets to ACCEPT and REJECT from instruction `at`.
+    filter_program()
+        .into_iter()
+        .map(|(code, jt, jf, k)| SockFilter::new(code, jt, jf, k))
+        .collect()
+}
+
+/// The program of `filter`, as (code, jump if true, jump if false, constant).
+fn filter_program() -> Vec<(u16, u8, u8, u32)> {
+    const ACCEPT: u8 = 21;
+    const REJECT: u8 = 20;
+    const TYPES: u8 = 16;
+    // The offsets to a target from instruction `at`.
     let to = |target: u8, at: u8| target - at - 1;
     vec![
-        /* 0 */ f(LD_H_ABS, 0, 0, PROTOCOL_WORD),
-        /* 1 */ f(JEQ, 0, 2, 0x0800),
-        /* 2 */ f(LD_B_ABS, 0, 0, 9),
-        /* 3 */ f(JEQ, to(ACCEPT, 3), to(REJECT, 3), 2),
-        /* 4 */ f(JEQ, 0, to(REJECT, 4), 0x86dd),
-        /* 5 */ f(LD_B_ABS, 0, 0, 6),
-        /* 6 */ f(JEQ, 0, 2, 58),
-        /* 7 */ f(LD_B_ABS, 0, 0, 40),
-        /* 8 */ f(JA, 0, 0, 4),
-        /* 9 */ f(JEQ, 0, to(REJECT, 9), 0),
-        /* 10 */ f(LD_B_ABS, 0, 0, 40),
-        /* 11 */ f(JEQ, 0, to(REJECT, 11), 58),
-        /* 12 */ f(LD_B_ABS, 0, 0, 48),
-        /* 13 */ f(JEQ, to(ACCEPT, 13), 0, 130),
-        /* 14 */ f(JEQ, to(ACCEPT, 14), 0, 131),
-        /* 15 */ f(JEQ, to(ACCEPT, 15), 0, 132),
-        /* 16 */ f(JEQ, to(ACCEPT, 16), 0, 143),
-        /* 17 */ f(RET, 0, 0, 0),
-        /* 18 */ f(RET, 0, 0, 0x0004_0000),
+        /* 0 */ (LD_H_ABS, 0, 0, PROTOCOL_WORD),
+        /* 1 */ (JEQ, 0, 2, 0x0800),
+        /* 2 */ (LD_B_ABS, 0, 0, 9),
+        /* 3 */ (JEQ, to(ACCEPT, 3), to(REJECT, 3), 2),
+        /* 4 */ (JEQ, 0, to(REJECT, 4), 0x86dd),
+        /* 5 */ (LD_B_ABS, 0, 0, 6),
+        /* 6 */ (JEQ, 0, 2, 58),
+        /* 7 */ (LD_B_ABS, 0, 0, 40),
+        /* 8 */ (JA, 0, 0, u32::from(to(TYPES, 8))),
+        /* 9 */ (JEQ, 1, 0, 0),
+        // Destination options first: user space walks the chain.
+        /* 10 */
+        (JEQ, to(ACCEPT, 10), to(REJECT, 10), 60),
+        // Hop-by-hop: ICMPv6 next, in an 8-byte header, is judged here by its type.
+        /* 11 */
+        (LD_B_ABS, 0, 0, 40),
+        /* 12 */ (JEQ, 0, to(ACCEPT, 12), 58),
+        /* 13 */ (LD_B_ABS, 0, 0, 41),
+        /* 14 */ (JEQ, 0, to(ACCEPT, 14), 0),
+        /* 15 */ (LD_B_ABS, 0, 0, 48),
+        /* 16 */ (JEQ, to(ACCEPT, 16), 0, 130),
+        /* 17 */ (JEQ, to(ACCEPT, 17), 0, 131),
+        /* 18 */ (JEQ, to(ACCEPT, 18), 0, 132),
+        /* 19 */ (JEQ, to(ACCEPT, 19), 0, 143),
+        /* 20 */ (RET, 0, 0, 0),
+        /* 21 */ (RET, 0, 0, 0x0004_0000),
     ]
 }
 
@@ -226,5 +243,69 @@ impl CaptureSocket {
         self.packets += u64::from(st.tp_packets.saturating_sub(st.tp_drops));
         self.drops += u64::from(st.tp_drops);
         Ok((self.packets, self.drops))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs a classic BPF program (the instructions `filter_program` uses) over `packet`,
+    /// which starts at the IP header, with `ethertype` as the protocol word.
+    fn run(prog: &[(u16, u8, u8, u32)], ethertype: u16, packet: &[u8]) -> u32 {
+        let mut a: u32 = 0;
+        let mut pc = 0usize;
+        loop {
+            let (code, jt, jf, k) = prog[pc];
+            pc += 1;
+            match code {
+                LD_H_ABS if k == PROTOCOL_WORD => a = u32::from(ethertype),
+                LD_B_ABS => match packet.get(k as usize) {
+                    Some(b) => a = u32::from(*b),
+                    None => return 0,
+                },
+                JEQ => pc += usize::from(if a == k { jt } else { jf }),
+                JA => pc += k as usize,
+                RET => return k,
+                other => panic!("instruction {other:#x} not modelled"),
+            }
+        }
+    }
+
+    /// An IPv6 packet: header with next header `first`, then `chain` (already built), then
+    /// an ICMPv6 message of type `icmp`.
+    fn v6(first: u8, chain: &[u8], icmp: u8) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0, 0, 0, first, 1];
+        p.extend([0u8; 32]);
+        p.extend(chain);
+        p.extend([icmp, 0, 0, 0, 0, 0, 0, 0]);
+        p
+    }
+
+    #[test]
+    fn mld_behind_any_extension_chain_is_passed_and_other_icmpv6_is_not() {
+        let prog = filter_program();
+        let pass = |p: &[u8]| run(&prog, 0x86dd, p) > 0;
+        // Hop-by-hop of 8 bytes (router alert), then MLDv2 report: judged by type.
+        let hbh8 = [58, 0, 5, 2, 0, 0, 1, 0];
+        assert!(pass(&v6(0, &hbh8, 143)));
+        assert!(!pass(&v6(0, &hbh8, 128)), "an echo request behind it");
+        // Directly: by type.
+        assert!(pass(&v6(58, &[], 130)) && !pass(&v6(58, &[], 135)));
+        // A 16-byte hop-by-hop, or hop-by-hop then destination options: passed whole.
+        let hbh16 = [58, 1, 5, 2, 0, 0, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert!(pass(&v6(0, &hbh16, 143)));
+        let hbh_dst = [60, 0, 5, 2, 0, 0, 1, 0, 58, 0, 1, 4, 0, 0, 0, 0];
+        assert!(pass(&v6(0, &hbh_dst, 143)));
+        assert!(pass(&v6(60, &[58, 0, 1, 4, 0, 0, 0, 0], 143)));
+        // UDP is not.
+        assert!(!pass(&v6(17, &[], 0)));
+        // IPv4: IGMP only.
+        let mut v4 = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 1, 2];
+        v4.extend([0u8; 10]);
+        assert!(run(&prog, 0x0800, &v4) > 0);
+        v4[9] = 17;
+        assert_eq!(run(&prog, 0x0800, &v4), 0);
+        assert_eq!(run(&prog, 0x0806, &v4), 0, "ARP");
     }
 }
