@@ -594,7 +594,7 @@ fn mld_reports_behind_longer_extension_chains_are_seen() {
         let hbh16: [u8; 16] = [0, 1, 5, 2, 0, 0, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0];
         let hbh8: [u8; 8] = [0, 0, 5, 2, 0, 0, 1, 0];
         let dst8: [u8; 8] = [0, 0, 1, 4, 0, 0, 0, 0];
-        let to: std::net::SocketAddrV6 = format!("[ff02::16]:0").parse().unwrap();
+        let to: std::net::SocketAddrV6 = "[ff02::16]:0".parse().unwrap();
         for (hbh, dst, last) in [
             (&hbh16[..], None, 0x77u8),
             (&hbh8[..], Some(&dst8[..]), 0x78),
