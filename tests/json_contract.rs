@@ -358,6 +358,7 @@ fn mesh_events_have_exactly_their_keys() {
             "hosts",
             "pairs",
             "complete",
+            "refused_columns",
             "multicast_works",
             "unicast_only",
             "no_reply",

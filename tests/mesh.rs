@@ -327,3 +327,85 @@ fn a_host_whose_multicast_is_blocked_is_concluded_about_and_every_column_arrives
         }
     }
 }
+
+/// A column as mcast mesh encodes it ("MCM2", the session id, rows), claiming that every
+/// probe from `from` arrived on both paths: what a forger would send.
+fn forged_column(token: &[u8], from: std::net::Ipv4Addr, sent: u64) -> Vec<u8> {
+    let mut out = b"MCM2".to_vec();
+    out.push(token.len() as u8);
+    out.extend(token);
+    out.extend(1u16.to_be_bytes());
+    out.push(4);
+    out.extend(from.octets());
+    let path = |out: &mut Vec<u8>| {
+        for n in [sent, sent, 0, 0] {
+            out.extend(n.to_be_bytes());
+        }
+        for v in [
+            Some(0.0),
+            Some(0.0),
+            Some(0.1),
+            Some(0.1),
+            Some(0.1),
+            Some(0.0),
+        ] {
+            out.extend(v.map_or(u64::MAX, f64::to_bits).to_be_bytes());
+        }
+        out.push(0);
+    };
+    path(&mut out);
+    path(&mut out);
+    out.extend(0.2f64.to_bits().to_be_bytes());
+    out
+}
+
+/// B drops A's multicast; a hostile C sends A forged columns in B's name (B's address and
+/// port) saying that A's multicast reaches B. A believes only the column carrying the
+/// session it gave B: A -> B stays "unicast only", the forgeries are counted, and the exit
+/// status says multicast is broken (issue 19, item 6).
+#[test]
+fn forged_columns_in_a_members_name_are_not_believed() {
+    use std::net::SocketAddrV4;
+    let lab = Lab::new(3);
+    let (a, b, c) = (lab.host(1), lab.host(2), lab.host(3));
+    b.nft(&format!(
+        "table inet labfault {{\n chain input {{\n  type filter hook input priority 0;\n  ip saddr {} ip daddr 232.43.211.234 drop\n }}\n}}\n",
+        a.v4
+    ));
+    let hosts = vec![a.v4.to_string(), b.v4.to_string()];
+    let args = mesh_args(&hosts);
+    let runs: Vec<_> = [a, b].iter().map(|h| spawn(command(h, &args))).collect();
+    let (from_a, to_a, as_b) = (a.v4, a.v4, b.v4);
+    let forger = c.spawn(move || {
+        let raw = lab::spoof::raw_sender();
+        let to = SocketAddrV4::new(to_a, mcast::wire::PORT);
+        let from = SocketAddrV4::new(as_b, mcast::wire::PORT);
+        for n in 0..80u8 {
+            // A guessed session id, and none at all.
+            let token: Vec<u8> = if n % 2 == 0 { vec![n; 16] } else { Vec::new() };
+            lab::spoof::send_forged(&raw, from, to, &forged_column(&token, from_a, 5));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let mut outs: Vec<_> = runs
+        .into_iter()
+        .map(|r| finish(r, Duration::from_secs(30)))
+        .collect();
+    forger.join().unwrap();
+    let out_a = outs.remove(0);
+    let events = json_lines(&out_a);
+    let pair = events
+        .iter()
+        .find(|e| {
+            e["type"] == "pair" && e["from"] == a.v4.to_string() && e["to"] == b.v4.to_string()
+        })
+        .unwrap_or_else(|| panic!("A -> B: {}", stdout(&out_a)));
+    assert_eq!(pair["verdict"], "unicast only", "{pair}");
+    let matrix = events.last().unwrap();
+    assert!(matrix["refused_columns"].as_u64().unwrap() > 0, "{matrix}");
+    assert_eq!(
+        matrix["complete"], true,
+        "B's real column arrived: {matrix}"
+    );
+    assert_eq!(out_a.status.code(), Some(1), "{}", stderr(&out_a));
+}

@@ -25,7 +25,7 @@ use super::parse;
 use super::ping_stats::{PathSummary, Verdict};
 use super::ping_wire::{Proto, read_reply, request_for};
 use super::platform::stop;
-use super::reflect_policy::{Limits, REPLY_TTL, answer, reply_group};
+use super::reflect_policy::{Limits, REPLY_TTL, SESSION_LEN, answer, reply_group};
 use super::reflect_state::{SESSION_IDLE, Sessions};
 use super::reply_out::ReplyOut;
 
@@ -89,6 +89,8 @@ enum MeshEvent<'a> {
         hosts: Vec<String>,
         pairs: usize,
         complete: bool,
+        /// Columns not believed (forged, or from another run).
+        refused_columns: u64,
         multicast_works: usize,
         unicast_only: usize,
         no_reply: usize,
@@ -184,9 +186,19 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     let plan = plan(&args, &own)?;
     let mut lanes = open(&args, &plan)?;
     stop::install()?;
-    let pid = RandomState::new().hash_one((std::process::id(), now_ns())) as u32;
+    // A client id of its own for each other host: one member cannot answer in another's
+    // name with the id it learnt from our requests to it.
+    let ids = RandomState::new();
     let extra: Vec<IpAddr> = args.group.iter().map(|g| g.ip).collect();
-    let mut peers: Vec<MeshPeer> = plan.others.iter().map(|h| MeshPeer::new(*h)).collect();
+    let mut peers: Vec<MeshPeer> = plan
+        .others
+        .iter()
+        .map(|h| {
+            let mut p = MeshPeer::new(*h);
+            p.client_id = ids.hash_one((std::process::id(), *h, now_ns())) as u32;
+            p
+        })
+        .collect();
     // One session per member at a time, but keyed as a reflector's are (address, port, id).
     let mut sessions = Sessions::new(4 * args.hosts.len().max(1), SESSION_IDLE);
     // Members only are answered, and omping's inits are smaller than a response with a
@@ -219,6 +231,8 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     // The matrix: the columns other mcast hosts shared, the hosts known to be mcast (their
     // server information says so), and the sharing of this host's own column.
     let mut columns: HashMap<IpAddr, Vec<Row>> = HashMap::new();
+    // Columns not believed: without the session this host gave the sharer, or impossible.
+    let mut refused_columns: u64 = 0;
     let mut mcast_peers: HashSet<IpAddr> = HashSet::new();
     let (mut shares, mut next_share) = (0u32, started);
     // The mcast hosts that said they have this host's column.
@@ -249,7 +263,8 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             // that has not said it has it (to the others three times: omping never will).
             let unacked = mcast_peers.iter().any(|p| !acked.contains(p));
             if replies_in && (shares < 3 || unacked) && now >= next_share {
-                let column = encode(&own_column(&peers));
+                let rows = own_column(&peers);
+                let column = encode(&[0; SESSION_LEN], &rows);
                 if column.len() > 65_000 && shares == 0 {
                     super::exit::warn(format_args!(
                         "this host's column ({} bytes for {} hosts) does not fit a datagram: the others will not see it",
@@ -261,6 +276,11 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                     if shares >= 3 && !mcast_peers.contains(&p.addr) {
                         continue;
                     }
+                    // Each host gets the column with the session it gave this one: proof
+                    // that the column comes from a host it ran a session with. A host that
+                    // never gave one gets none.
+                    let Some(token) = &p.session else { continue };
+                    let column = encode(token, &rows);
                     let to = SocketAddr::new(p.addr, args.port);
                     let _ = lanes.socks[0].socket().send_to(&column, &to.into());
                 }
@@ -285,7 +305,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
         }
         if pinging && now >= next {
             for p in peers.iter_mut().filter(|p| p.wants(args.count, waited_out)) {
-                ask(&lanes.socks[0], p, pid, plan.group, args.port);
+                ask(&lanes.socks[0], p, plan.group, args.port);
             }
             last_request = now;
             next += args.interval;
@@ -310,11 +330,23 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             }
             let data = &r.data[..];
             if is_share(data) {
-                if let Some(rows) = decode(data) {
-                    columns.insert(from, rows);
-                    mcast_peers.insert(from);
-                    let to = SocketAddr::new(from, args.port);
-                    let _ = lanes.socks[0].socket().send_to(ACK, &to.into());
+                // Believed only with the session this host gave the sharer, from the port it
+                // asks from, and only from a host whose own replies reached us.
+                let believed = decode(data).filter(|(token, _)| {
+                    let key = <[u8; SESSION_LEN]>::try_from(&token[..])
+                        .ok()
+                        .map(|id| (from, r.source.port(), id));
+                    let answered = p.session.is_some();
+                    answered && key.is_some_and(|k| sessions.get_mut(&k, Instant::now()).is_some())
+                });
+                match believed {
+                    Some((_, rows)) => {
+                        columns.insert(from, rows);
+                        mcast_peers.insert(from);
+                        let to = SocketAddr::new(from, args.port);
+                        let _ = lanes.socks[0].socket().send_to(ACK, &to.into());
+                    }
+                    None => refused_columns += 1,
                 }
                 continue;
             }
@@ -343,11 +375,11 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                 continue;
             }
             let had_session = p.session.is_some();
-            let reply = read_reply(data, pid, r.ttl, &mut p.session);
+            let reply = read_reply(data, p.client_id, r.ttl, &mut p.session);
             let mut turn = (!had_session && p.session.is_some()).then_some("answered");
             if turn.is_some() && p.wants(args.count, false) {
                 // The first request goes at once, not a whole interval after the init.
-                ask(&lanes.socks[0], p, pid, plan.group, args.port);
+                ask(&lanes.socks[0], p, plan.group, args.port);
                 last_request = Instant::now();
             }
             if let Some(reply) = reply {
@@ -365,7 +397,12 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             }
         }
     }
-    let exit = report(&mut out, &args, &plan, &peers, &columns, &mcast_peers)?;
+    let known = Known {
+        columns: &columns,
+        mcast_peers: &mcast_peers,
+        refused_columns,
+    };
+    let exit = report(&mut out, &args, &plan, &peers, &known)?;
     out.flush()?;
     Ok(exit)
 }
@@ -395,7 +432,8 @@ fn own_column(peers: &[MeshPeer]) -> Vec<Row> {
 }
 
 /// Sends `p` its next request, or an init while it has given no session.
-fn ask(sock: &McastSocket, p: &mut MeshPeer, pid: u32, group: IpAddr, port: u16) {
+fn ask(sock: &McastSocket, p: &mut MeshPeer, group: IpAddr, port: u16) {
+    let pid = p.client_id;
     let (seq, ns) = (p.next_seq(), now_ns());
     let (bytes, is_request) = request_for(
         Proto::Rfc6450,
@@ -560,15 +598,22 @@ fn all_pairs(
     pairs
 }
 
+/// What the others told: their columns, which hosts are mcast, and what was not believed.
+struct Known<'a> {
+    columns: &'a HashMap<IpAddr, Vec<Row>>,
+    mcast_peers: &'a HashSet<IpAddr>,
+    refused_columns: u64,
+}
+
 /// The pairs and the matrix, as JSON or text; the exit status.
 fn report(
     out: &mut Stdout,
     args: &MeshArgs,
     plan: &Plan,
     peers: &[MeshPeer],
-    columns: &HashMap<IpAddr, Vec<Row>>,
-    mcast_peers: &HashSet<IpAddr>,
+    known: &Known,
 ) -> Result<Exit> {
+    let (columns, mcast_peers) = (known.columns, known.mcast_peers);
     let pairs = all_pairs(args, plan, own_column(peers), columns);
     let said = conclusions(plan, peers, &pairs, columns, mcast_peers);
     // A column an mcast host should have sent and did not leaves the matrix unjudged.
@@ -578,7 +623,9 @@ fn report(
         verdicts[verdict_of(r) as usize] += 1;
     }
     let n = args.hosts.len();
-    let complete = pairs.len() == n * (n - 1);
+    // Complete when every (sender, receiver) pair is known, each once.
+    let distinct: HashSet<(IpAddr, IpAddr)> = pairs.iter().map(|(to, r)| (r.from, *to)).collect();
+    let complete = distinct.len() == n * (n - 1);
     if args.json {
         for (to, r) in &pairs {
             out.json_line(&MeshEvent::Pair {
@@ -596,6 +643,7 @@ fn report(
             hosts: args.hosts.iter().map(|h| h.to_string()).collect(),
             pairs: pairs.len(),
             complete,
+            refused_columns: known.refused_columns,
             multicast_works: verdicts[Verdict::MulticastWorks as usize],
             unicast_only: verdicts[Verdict::UnicastOnly as usize],
             no_reply: verdicts[Verdict::NoReply as usize],
@@ -616,6 +664,13 @@ fn report(
         super::mesh_table::matrix(out, &args.hosts, &pairs)?;
         for c in &said {
             writeln!(out, "{c}")?;
+        }
+        if known.refused_columns > 0 {
+            writeln!(
+                out,
+                "{} refused: not from a host that ran a session with this one, or with figures no run produces (forged, or from another run)",
+                super::events::count(known.refused_columns, "column")
+            )?;
         }
     }
     let all_multicast = verdicts[Verdict::MulticastWorks as usize] == pairs.len();

@@ -29,6 +29,8 @@ pub struct MeshPeer {
     pub asked_at: Option<Instant>,
     /// Given up: it answered no init in the time allowed.
     pub given_up: bool,
+    /// The client id its requests carry (random, its own: see `mesh::run`).
+    pub client_id: u32,
 }
 
 impl MeshPeer {
@@ -43,6 +45,7 @@ impl MeshPeer {
             asked_seq: 0,
             asked_at: None,
             given_up: false,
+            client_id: 0,
         }
     }
 

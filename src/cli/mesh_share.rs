@@ -2,12 +2,18 @@
 //! pinging is done, it sends every other host what reached it from each sender, so each can
 //! print the whole matrix. mcast's own message on the mesh port ("MCM" and a version), which
 //! other RFC 6450 hosts (omping) ignore as not theirs; their columns stay unknown.
+//!
+//! A column carries the RFC 6450 session id its receiver gave the sharer: only a host that
+//! completed a session with the receiver knows it, so a neighbour spoofing a member's
+//! address cannot slip in a column of its own. Values no run produces are refused.
 
 use std::net::IpAddr;
 
 use super::ping_stats::PathSummary;
 
-const MAGIC: &[u8; 4] = b"MCM1";
+const MAGIC: &[u8; 4] = b"MCM2";
+/// The longest session id a column may carry.
+const MAX_TOKEN: usize = 64;
 /// A column larger than this many senders is not believed.
 const MAX_ROWS: usize = 4096;
 
@@ -55,9 +61,29 @@ fn put_path(out: &mut Vec<u8>, p: &PathSummary) {
     out.push(p.hops.unwrap_or(u8::MAX));
 }
 
-/// A column as bytes.
-pub fn encode(rows: &[Row]) -> Vec<u8> {
+impl Row {
+    /// Whether a run could have produced these figures: no more received than sent and
+    /// duplicated, losses within 0..100 %, no negative time.
+    pub fn possible(&self) -> bool {
+        let pct = |v: Option<f64>| v.is_none_or(|v| (0.0..=100.0).contains(&v));
+        let time = |v: Option<f64>| v.is_none_or(|v| v >= 0.0);
+        [&self.unicast, &self.multicast].iter().all(|p| {
+            p.received <= p.sent.saturating_add(p.duplicates)
+                && pct(p.loss_pct)
+                && pct(p.loss_since_first_pct)
+                && [p.rtt_min_ms, p.rtt_avg_ms, p.rtt_max_ms, p.rtt_mdev_ms]
+                    .into_iter()
+                    .all(time)
+        }) && time(self.first_multicast_ms)
+    }
+}
+
+/// A column as bytes, for the host that gave this one the session `token`.
+pub fn encode(token: &[u8], rows: &[Row]) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
+    let token = &token[..token.len().min(MAX_TOKEN)];
+    out.push(token.len() as u8);
+    out.extend(token);
     out.extend((rows.len() as u16).to_be_bytes());
     for r in rows {
         match r.from {
@@ -125,9 +151,15 @@ impl Reader<'_> {
     }
 }
 
-/// A column from bytes; None for anything malformed.
-pub fn decode(bytes: &[u8]) -> Option<Vec<Row>> {
+/// A column from bytes, with the session id it carries; None for anything malformed, for a
+/// sender named twice, and for figures no run produces.
+pub fn decode(bytes: &[u8]) -> Option<(Vec<u8>, Vec<Row>)> {
     let mut r = Reader(bytes.strip_prefix(MAGIC)?);
+    let len = usize::from(r.take(1)?[0]);
+    if len > MAX_TOKEN {
+        return None;
+    }
+    let token = r.take(len)?.to_vec();
     let n = usize::from(u16::from_be_bytes(r.take(2)?.try_into().ok()?));
     if n > MAX_ROWS {
         return None;
@@ -139,14 +171,18 @@ pub fn decode(bytes: &[u8]) -> Option<Vec<Row>> {
             6 => IpAddr::from(<[u8; 16]>::try_from(r.take(16)?).ok()?),
             _ => return None,
         };
-        rows.push(Row {
+        let row = Row {
             from,
             unicast: r.path()?,
             multicast: r.path()?,
             first_multicast_ms: r.f()?,
-        });
+        };
+        if !row.possible() || rows.iter().any(|o: &Row| o.from == row.from) {
+            return None;
+        }
+        rows.push(row);
     }
-    r.0.is_empty().then_some(rows)
+    r.0.is_empty().then_some((token, rows))
 }
 
 #[cfg(test)]
@@ -177,26 +213,53 @@ mod tests {
     #[test]
     fn a_column_comes_back_as_it_went() {
         let rows = vec![row("192.0.2.2", 3), row("2001:db8::9", 0)];
-        let bytes = encode(&rows);
+        let bytes = encode(&[7; 16], &rows);
         assert!(is_share(&bytes));
-        assert_eq!(decode(&bytes).unwrap(), rows);
+        assert_eq!(decode(&bytes).unwrap(), (vec![7; 16], rows));
     }
 
     #[test]
     fn anything_cut_or_padded_is_refused() {
-        let bytes = encode(&[row("192.0.2.2", 2)]);
+        let bytes = encode(&[1; 16], &[row("192.0.2.2", 2)]);
         for n in 0..bytes.len() {
             assert!(decode(&bytes[..n]).is_none(), "cut at {n}");
         }
         let mut long = bytes.clone();
         long.push(0);
         assert!(decode(&long).is_none());
-        assert!(decode(b"MCM1\xff\xff").is_none(), "too many rows");
-        let most = vec![row("192.0.2.2", 1); MAX_ROWS];
-        assert_eq!(decode(&encode(&most)).map(|r| r.len()), Some(MAX_ROWS));
-        let more = vec![row("192.0.2.2", 1); MAX_ROWS + 1];
-        assert!(decode(&encode(&more)).is_none(), "one row past the most");
+        assert!(decode(b"MCM2\x00\xff\xff").is_none(), "too many rows");
+        let most: Vec<Row> = (0..MAX_ROWS as u32)
+            .map(|i| row(&std::net::Ipv4Addr::from(0x0a00_0000 + i).to_string(), 1))
+            .collect();
+        assert_eq!(
+            decode(&encode(&[], &most)).map(|r| r.1.len()),
+            Some(MAX_ROWS)
+        );
+        let mut more = most.clone();
+        more.push(row("192.0.2.2", 1));
+        assert!(
+            decode(&encode(&[], &more)).is_none(),
+            "one row past the most"
+        );
         assert!(!is_share(b"Q\x00\x01"));
         assert!(is_ack(ACK) && !is_ack(b"MCK1 ") && !is_share(ACK));
+    }
+
+    #[test]
+    fn figures_no_run_produces_and_repeated_senders_are_refused() {
+        let good = row("192.0.2.2", 3);
+        let forged = |f: &dyn Fn(&mut Row)| {
+            let mut r = good.clone();
+            f(&mut r);
+            decode(&encode(&[1; 16], &[r])).is_none()
+        };
+        assert!(forged(&|r| r.multicast.received = 50), "received > sent");
+        assert!(forged(&|r| r.multicast.loss_pct = Some(-50.0)));
+        assert!(forged(&|r| r.unicast.loss_pct = Some(1e308)));
+        assert!(forged(&|r| r.multicast.rtt_min_ms = Some(-3.0)));
+        assert!(forged(&|r| r.first_multicast_ms = Some(-1.0)));
+        assert!(!forged(&|_| {}), "the real one passes");
+        let twice = encode(&[1; 16], &[good.clone(), good]);
+        assert!(decode(&twice).is_none(), "one sender named twice");
     }
 }

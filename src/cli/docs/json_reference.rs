@@ -533,7 +533,12 @@ const KINDS: &[Kind] = &[
             (
                 "complete",
                 "boolean",
-                "every ordered pair of the list is known (false when omping hosts, which share nothing, take part, or a host ended first)",
+                "every ordered (sender, receiver) pair of the list is known, each once (false when omping hosts, which share nothing, take part, or a host ended first)",
+            ),
+            (
+                "refused_columns",
+                "number",
+                "columns not believed: without the RFC 6450 session id this host gave the sharer (only a host that ran a session with it knows it, so a neighbour spoofing a member cannot forge one), from a host that never answered, or with figures no run produces (received above sent and duplicates, loss outside 0-100 %, negative times, a sender named twice)",
             ),
             ("multicast_works", "number", "pairs whose multicast arrived"),
             (
@@ -548,7 +553,7 @@ const KINDS: &[Kind] = &[
                 "sentences: whose multicast reaches nobody, who hears no one, and why a column is unknown",
             ),
         ],
-        example: r#"{"type":"matrix","command":"mesh","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"multicast_works":6,"unicast_only":0,"no_reply":0,"conclusions":[]}"#,
+        example: r#"{"type":"matrix","command":"mesh","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"refused_columns":0,"multicast_works":6,"unicast_only":0,"no_reply":0,"conclusions":[]}"#,
     },
     Kind {
         name: "query",
