@@ -171,3 +171,78 @@ fn dont_fragment_decides_whether_a_smaller_link_on_the_way_passes_big_datagrams(
         );
     }
 }
+
+/// The router does not forward the reflector's multicast, but a host on the client's link
+/// (here the router's namespace itself, which sees the unicast replies pass) replays each
+/// reply to the group under the reflector's address: the verdict can be forged so, and ping
+/// says the multicast replies did not come the way the unicast ones did (issue 19, item 10).
+#[test]
+fn replayed_multicast_is_told_by_its_hops() {
+    use std::net::{Ipv4Addr, SocketAddrV4};
+    let mut lab = RoutedLab::new();
+    lab.route_multicast(&[(lab.server.v4.into(), "232.1.1.1".parse().unwrap())]);
+    let reflect = spawn(command(&lab.server, &["reflect", "-d", "5s"]));
+    let (server, group) = (lab.server.v4, Ipv4Addr::new(232, 43, 211, 234));
+    let route = lab
+        .router
+        .exec("ip", &["route", "add", "224.0.0.0/4", "dev", "lan0"]);
+    assert!(route.status.success(), "{}", stderr(&route));
+    let replayer = lab.router.spawn(move || {
+        use socket2::{Domain, Protocol, Socket, Type};
+        // Every IPv4 packet the router sees, from the IP header on.
+        let ip = i32::from((libc::ETH_P_IP as u16).to_be());
+        let cap = Socket::new(Domain::PACKET, Type::DGRAM, Some(Protocol::from(ip))).unwrap();
+        cap.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let raw = lab::spoof::raw_sender();
+        let end = std::time::Instant::now() + Duration::from_secs(4);
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 2048];
+        let mut replayed = 0;
+        while std::time::Instant::now() < end {
+            let Ok(n) = cap.recv(&mut buf) else { continue };
+            let p: Vec<u8> = buf[..n]
+                .iter()
+                .map(|b| unsafe { b.assume_init() })
+                .collect();
+            let header = usize::from(p[0] & 0x0f) * 4;
+            if p.len() < header + 8 || header < 20 {
+                continue;
+            }
+            let (src, proto) = (Ipv4Addr::new(p[12], p[13], p[14], p[15]), p[9]);
+            let sport = u16::from_be_bytes([p[header], p[header + 1]]);
+            // The reflector's unicast replies on their way to the client.
+            if proto != 17 || src != server || sport != mcast::wire::PORT || p[16] >= 224 {
+                continue;
+            }
+            let dport = u16::from_be_bytes([p[header + 2], p[header + 3]]);
+            let payload = &p[header + 8..];
+            let from = SocketAddrV4::new(server, mcast::wire::PORT);
+            let to = SocketAddrV4::new(group, dport);
+            lab::spoof::send_forged(&raw, from, to, payload);
+            replayed += 1;
+        }
+        replayed
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let v4 = server.to_string();
+    let args = [
+        "ping",
+        v4.as_str(),
+        "-c",
+        "3",
+        "--interval",
+        "200ms",
+        "-t",
+        "500ms",
+    ];
+    let out = run(&lab.client, &args);
+    let replayed = replayer.join().unwrap();
+    let text = stdout(&out);
+    assert!(replayed >= 3, "{replayed} replayed: {text}");
+    assert!(
+        text.contains("note: the multicast replies came 0 hops away, the unicast ones 1: they did not come the same way"),
+        "{text}{}",
+        stderr(&out)
+    );
+    finish(reflect, Duration::from_secs(15));
+}

@@ -437,5 +437,18 @@ fn write_summary(
             "  first multicast reply {f:.1} ms after the first request"
         )?;
     }
+    if let (true, Some(u), Some(m)) = (s.hops_differ, s.unicast.hops, s.multicast.hops) {
+        writeln!(
+            out,
+            "  note: the multicast replies came {m} hops away, the unicast ones {u}: they did not come the same way (another multicast route, or replies replayed by a host nearer than the reflector); replies are not authenticated, so the verdict cannot tell which"
+        )?;
+    }
+    if s.unsolicited > 0 {
+        writeln!(
+            out,
+            "  note: {} to requests never sent were ignored (forged, or from another run)",
+            events::count(s.unsolicited, "reply")
+        )?;
+    }
     writeln!(out, "  verdict: {}", verdict_line(verdict, group))
 }

@@ -184,6 +184,8 @@ pub struct ServerSummary {
     pub first_multicast_ms: Option<f64>,
     /// Replies to requests never sent: forged, or from another run; not counted.
     pub unsolicited: u64,
+    /// The multicast replies came a different number of hops than the unicast ones.
+    pub hops_differ: bool,
     pub verdict: &'static str,
 }
 
@@ -219,6 +221,10 @@ impl ServerStats {
             multicast,
             first_multicast_ms: self.first_multicast_ms,
             unsolicited: self.unsolicited,
+            hops_differ: matches!(
+                (self.unicast.hops, self.multicast.hops),
+                (Some(u), Some(m)) if u != m
+            ),
             verdict: self.verdict().key(),
         }
     }

@@ -385,12 +385,17 @@ const KINDS: &[Kind] = &[
                 "replies to requests never sent (numbered 0, above the last sent, or older than the last 4096): forged or from another run, not counted",
             ),
             (
+                "hops_differ",
+                "boolean",
+                "the multicast replies came a different number of hops than the unicast ones: they did not come the same way (another multicast route, or replies replayed by a host nearer than the reflector)",
+            ),
+            (
                 "verdict",
                 "string",
                 "multicast works, unicast only (its multicast never arrived) or no reply",
             ),
         ],
-        example: r#"{"type":"summary","command":"ping","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"verdict":"multicast works"}"#,
+        example: r#"{"type":"summary","command":"ping","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"hops_differ":false,"verdict":"multicast works"}"#,
     },
     Kind {
         name: "client",
