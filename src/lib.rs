@@ -21,6 +21,7 @@ pub mod membership;
 mod options;
 pub mod pace;
 pub mod probe;
+pub mod reflect;
 pub mod service;
 pub mod simple;
 pub mod socket;

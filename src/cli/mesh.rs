@@ -25,9 +25,8 @@ use super::parse;
 use super::ping_stats::{PathSummary, Verdict};
 use super::ping_wire::{Proto, read_reply, request_for};
 use super::platform::stop;
-use super::reflect_policy::{Limits, REPLY_TTL, SESSION_LEN, answer, reply_group};
-use super::reflect_state::{SESSION_IDLE, Sessions};
 use super::reply_out::ReplyOut;
+use mcast::reflect::{Limits, REPLY_TTL, SESSION_IDLE, SESSION_LEN, Sessions, answer, reply_group};
 
 #[derive(Args, Debug)]
 pub struct MeshArgs {

@@ -39,8 +39,6 @@ mod recv_counts;
 mod recv_print;
 mod recv_ssm;
 mod reflect;
-mod reflect_policy;
-mod reflect_state;
 mod reply_out;
 mod send;
 mod send_loop;

@@ -133,6 +133,32 @@ fn hops(ttl: Option<u8>) -> Option<u8> {
 mod tests {
     use super::*;
 
+    /// The reflector answers this ping's own init with a session in no more bytes than it
+    /// (the reflector's rule), the server name included.
+    #[test]
+    fn the_reflectors_answer_to_our_init_fits_within_it() {
+        use mcast::reflect::{Limits, SESSION_IDLE, Sessions, answer};
+        let mut sessions = Sessions::new(10, SESSION_IDLE);
+        let strict = Limits {
+            extra: &[],
+            max_reply: 0,
+            larger_init: false,
+        };
+        for (group, from) in [
+            ("232.43.211.234", "192.0.2.2:40000"),
+            ("ff3e::4321:1234", "[2001:db8::2]:40000"),
+        ] {
+            let (init, _) =
+                request_for(Proto::Rfc6450, 9, 1, 1, Some(group.parse().unwrap()), None);
+            let from = from.parse().unwrap();
+            let now = std::time::Instant::now();
+            let a = answer(&init, from, &mut sessions, &strict, now).expect("an answer");
+            assert!(a.open.is_some() && a.unicast.len() <= init.len());
+            let r = mcast::wire::rfc6450::Message::decode(&a.unicast).unwrap();
+            assert!(r.server_info.is_some(), "the name fits: {r:?}");
+        }
+    }
+
     #[test]
     fn an_rfc6450_session_opens_on_a_response_with_a_group_and_closes_without() {
         use mcast::wire::rfc6450::{Kind as K, Message as M};

@@ -22,10 +22,10 @@ use super::parse;
 use super::platform::stop;
 use super::reply_out::ReplyOut;
 
-use super::reflect_policy::{
-    Bucket, Limits, MAX_CLIENTS, REPLY_TTL, answer, bad_source, multicast_port, reply_group,
+use mcast::reflect::{
+    Bucket, Limits, MAX_CLIENTS, REPLY_TTL, Recent, SESSION_IDLE, Sessions, answer, bad_source,
+    multicast_port, reply_group,
 };
-use super::reflect_state::{Recent, SESSION_IDLE, Sessions};
 
 /// Clients (and groups) followed for rate limiting, the least recently heard forgotten first.
 const MAX_GROUPS: usize = 1024;

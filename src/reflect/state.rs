@@ -7,7 +7,7 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use super::reflect_policy::SESSION_LEN;
+use super::policy::SESSION_LEN;
 
 /// A bounded table ordered by last use: get and insert are O(log n), and so is forgetting
 /// whatever has been idle past the age.
@@ -40,9 +40,14 @@ impl<K: Hash + Eq + Clone, V> Recent<K, V> {
         }
     }
 
-    #[cfg(test)]
+    /// Entries held (idle ones not yet forgotten included).
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 
     /// The entry for `key`, marked as used now; None when absent or idle past the age.

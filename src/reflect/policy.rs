@@ -5,11 +5,17 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use mcast::wire::ssmping::{self, Message};
-use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, Protocol, protocol_of};
+use crate::wire::ssmping::{self, Message};
+use crate::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, Protocol, protocol_of};
 
-use super::events::now_ns;
-use super::reflect_state::{SessionKey, Sessions};
+use super::state::{SessionKey, Sessions};
+
+/// Now, in nanoseconds since the Unix epoch (the server timestamp option's clock).
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
 
 /// Clients followed for rate limiting; past this, new clients share the global budget only.
 pub const MAX_CLIENTS: usize = 10_000;
@@ -20,10 +26,12 @@ pub const REPLY_TTL: u32 = 64;
 #[derive(Debug, Clone, Copy)]
 pub struct Bucket {
     tokens: f64,
+    /// When it was last taken from (or made).
     pub at: Instant,
 }
 
 impl Bucket {
+    /// A full bucket: `burst` tokens at `now`.
     pub fn new(burst: f64, now: Instant) -> Self {
         Bucket {
             tokens: burst,
@@ -31,6 +39,7 @@ impl Bucket {
         }
     }
 
+    /// Takes one token if there is one, after refilling at `rate` a second up to `burst`.
     pub fn take(&mut self, rate: f64, burst: f64, now: Instant) -> bool {
         let refill = now.saturating_duration_since(self.at).as_secs_f64() * rate;
         self.tokens = (self.tokens + refill).min(burst);
@@ -61,6 +70,7 @@ pub struct Limits<'a> {
 
 /// What to send back to one request.
 pub struct Answer {
+    /// "ssmping" or "rfc6450".
     pub protocol: &'static str,
     /// The reply to the client.
     pub unicast: Vec<u8>,
@@ -143,7 +153,7 @@ fn rfc6450_answer(
     limits: &Limits,
     now: Instant,
 ) -> Option<Answer> {
-    use mcast::wire::rfc6450::{self, Kind, OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP};
+    use crate::wire::rfc6450::{self, Kind, OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP};
     let m = rfc6450::Message::decode(request).ok()?;
     let mut response = rfc6450::Message::new(Kind::Response);
     response.client_id = m.client_id.clone();
@@ -240,7 +250,7 @@ pub fn reply_group(asked: Option<IpAddr>, client: IpAddr, extra: &[IpAddr]) -> O
     };
     let Some(g) = asked else { return Some(default) };
     // ssmpingd's rule, and the groups the operator named.
-    let customary = mcast::wire::customary_group(g);
+    let customary = crate::wire::customary_group(g);
     let ok =
         g.is_multicast() && g.is_ipv4() == client.is_ipv4() && (customary || extra.contains(&g));
     ok.then_some(g)
@@ -295,9 +305,43 @@ mod tests {
         assert_eq!(reply_group(g("10.0.0.234"), v4, &[]), None, "not a group");
     }
 
-    use crate::cli::ping_wire::{Proto, request_for};
-    use crate::cli::reflect_state::SESSION_IDLE;
-    use mcast::wire::rfc6450::{Kind as K, Message as M};
+    use crate::reflect::SESSION_IDLE;
+    use crate::wire::rfc6450::{Kind as K, Message as M};
+
+    /// An init as mcast ping sends it: padded (asking again for the version) to 100 bytes.
+    fn padded_init(group: IpAddr) -> Vec<u8> {
+        let mut m = M::new(K::Init);
+        m.client_id = Some(9u32.to_be_bytes().to_vec());
+        m.option_request = vec![crate::wire::rfc6450::OPT_SERVER_INFO];
+        m.mcast_prefix = Some(crate::wire::rfc6450::prefix_of(group));
+        while m.encode().len() < 100 {
+            m.option_request.push(crate::wire::rfc6450::OPT_VERSION);
+        }
+        m.encode()
+    }
+
+    /// An echo request in session `id` (RFC 6450), or an ssmping request.
+    fn request(rfc6450: bool, group: IpAddr, id: &[u8]) -> Vec<u8> {
+        if rfc6450 {
+            let mut m = M::new(K::Request);
+            m.client_id = Some(9u32.to_be_bytes().to_vec());
+            m.seq = Some(1);
+            m.client_sent_ns = Some(1);
+            m.group = Some(group);
+            m.session_id = Some(id.to_vec());
+            m.encode()
+        } else {
+            Message {
+                kind: Some(ssmping::Kind::Request),
+                pid: Some(9),
+                seq: Some(1),
+                sent_ns: Some(1),
+                group: Some(group),
+                ..Message::default()
+            }
+            .encode()
+        }
+    }
 
     fn strict() -> Limits<'static> {
         Limits {
@@ -315,7 +359,7 @@ mod tests {
     fn omping_init() -> Vec<u8> {
         let mut m = M::new(K::Init);
         m.client_id = Some(vec![7; 24]);
-        m.mcast_prefix = Some(mcast::wire::rfc6450::prefix_of(
+        m.mcast_prefix = Some(crate::wire::rfc6450::prefix_of(
             "232.43.211.234".parse().unwrap(),
         ));
         m.encode()
@@ -349,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn mcast_pings_padded_init_gets_a_session_no_larger_than_itself() {
+    fn a_padded_init_gets_a_session_no_larger_than_itself() {
         let mut sessions = Sessions::new(10, SESSION_IDLE);
         let now = Instant::now();
         for (group, from) in [
@@ -358,7 +402,7 @@ mod tests {
         ] {
             let group: IpAddr = group.parse().unwrap();
             let from: SocketAddr = from.parse().unwrap();
-            let (init, _) = request_for(Proto::Rfc6450, 9, 1, 1, Some(group), None);
+            let init = padded_init(group);
             let a = answer(&init, from, &mut sessions, &strict(), now).unwrap();
             assert!(
                 a.unicast.len() <= init.len(),
@@ -378,11 +422,11 @@ mod tests {
         let mut sessions = Sessions::new(10, SESSION_IDLE);
         let now = Instant::now();
         let group: IpAddr = "232.43.211.234".parse().unwrap();
-        let (init, _) = request_for(Proto::Rfc6450, 9, 1, 1, Some(group), None);
+        let init = padded_init(group);
         let a = answer(&init, client(), &mut sessions, &strict(), now).unwrap();
         let key = a.open.unwrap();
         // Not kept until the caller says the answer was sent.
-        let (req, _) = request_for(Proto::Rfc6450, 9, 1, 1, Some(group), Some(&key.2));
+        let req = request(true, group, &key.2);
         let before = answer(&req, client(), &mut sessions, &strict(), now).unwrap();
         assert!(before.stale_session);
         sessions.insert(key, (), now);
@@ -411,11 +455,10 @@ mod tests {
         let mut sessions = Sessions::new(100, SESSION_IDLE);
         let now = Instant::now();
         let group: IpAddr = "232.43.211.234".parse().unwrap();
-        let (init, _) = request_for(Proto::Rfc6450, 9, 1, 1, Some(group), None);
         let seeds = [
-            init,
-            request_for(Proto::Rfc6450, 9, 1, 1, Some(group), Some(&[1; 16])).0,
-            request_for(Proto::Ssmping, 9, 1, 1, Some(group), None).0,
+            padded_init(group),
+            request(true, group, &[1; 16]),
+            request(false, group, &[]),
             omping_init(),
         ];
         // A cheap deterministic mutator: flip, cut and grow bytes of valid requests.
