@@ -20,6 +20,7 @@ mod join;
 pub mod membership;
 mod options;
 pub mod pace;
+pub mod ping;
 pub mod probe;
 pub mod reflect;
 pub mod service;

@@ -22,10 +22,10 @@ use super::mesh_peer::MeshPeer;
 use super::mesh_share::{ACK, Row, decode, encode, is_ack, is_share};
 use super::output::{Stdout, going_on};
 use super::parse;
-use super::ping_stats::{PathSummary, Verdict};
 use super::ping_wire::{Proto, read_reply, request_for};
 use super::platform::stop;
 use super::reply_out::ReplyOut;
+use mcast::ping::{PathSummary, Verdict};
 use mcast::reflect::{Limits, REPLY_TTL, SESSION_IDLE, SESSION_LEN, Sessions, answer, reply_group};
 
 #[derive(Args, Debug)]

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use super::ping_stats::ServerStats;
+use mcast::ping::ServerStats;
 
 /// Send times kept per host, by sequence number: replies later than this many requests fall
 /// back to the time echoed in the reply.

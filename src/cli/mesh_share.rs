@@ -9,7 +9,7 @@
 
 use std::net::IpAddr;
 
-use super::ping_stats::PathSummary;
+use mcast::ping::PathSummary;
 
 const MAGIC: &[u8; 4] = b"MCM2";
 /// The longest session id a column may carry.
@@ -188,7 +188,7 @@ pub fn decode(bytes: &[u8]) -> Option<(Vec<u8>, Vec<Row>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::ping_stats::ServerStats;
+    use mcast::ping::ServerStats;
 
     fn row(from: &str, replies: u32) -> Row {
         let mut s = ServerStats {

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 
 use super::mesh_share::Row;
-use super::ping_stats::{PathSummary, ServerSummary, Verdict};
+use mcast::ping::{PathSummary, ServerSummary, Verdict};
 
 /// A loss figure as a cell shows it; "no reply" where nothing was asked, so nothing known.
 fn loss_text(loss_pct: Option<f64>) -> String {
@@ -134,8 +134,8 @@ pub fn matrix(out: &mut impl Write, hosts: &[IpAddr], pairs: &[(IpAddr, Row)]) -
 
 #[cfg(test)]
 mod tests {
-    use super::super::ping_stats::ServerStats;
     use super::*;
+    use mcast::ping::ServerStats;
 
     #[test]
     fn the_matrix_has_a_cell_per_pair_and_marks_what_is_unknown() {

@@ -30,7 +30,6 @@ mod output;
 mod parse;
 mod pcap;
 mod ping;
-mod ping_stats;
 mod ping_times;
 mod ping_wire;
 mod platform;

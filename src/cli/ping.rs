@@ -19,10 +19,10 @@ use super::exit::Exit;
 use super::lanes::{Lanes, wait_any};
 use super::output::{Stdout, going_on};
 use super::parse;
-use super::ping_stats::{ServerStats, ServerSummary, Verdict};
 use super::ping_times::{SendTimes, TxStamps};
 use super::ping_wire::{Proto, read_reply, request_for};
 use super::platform::stop;
+use mcast::ping::{ServerStats, ServerSummary, Verdict};
 
 #[derive(Args, Debug)]
 pub struct PingArgs {

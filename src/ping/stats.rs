@@ -1,8 +1,6 @@
 //! What `mcast ping` learns of one server: unicast and multicast replies counted apart,
 //! their round-trip times and hops, and the verdict a person reads at a glance.
 
-use serde::Serialize;
-
 /// Replies are judged against the last this many requests: a reply to an older one cannot
 /// be told from a replay, and is not counted.
 pub const DUPLICATE_WINDOW: u32 = 4096;
@@ -10,7 +8,9 @@ pub const DUPLICATE_WINDOW: u32 = 4096;
 /// Round-trip figures of one path (unicast or multicast) to one server.
 #[derive(Debug, Default, Clone)]
 pub struct PathStats {
+    /// Distinct replies counted (each request once).
     pub received: u64,
+    /// Replies to a request already answered on this path.
     pub duplicates: u64,
     /// Replies that came after a later request's reply.
     pub reordered: u64,
@@ -21,6 +21,7 @@ pub struct PathStats {
     rtt_sq_sum_ns: f64,
     rtt_min_ns: Option<u64>,
     rtt_max_ns: u64,
+    /// Routers on the way, from the first reply that told.
     pub hops: Option<u8>,
     /// The lowest sequence number heard on this path (multicast: when the tree had formed).
     pub first_seq: Option<u32>,
@@ -95,30 +96,44 @@ impl PathStats {
 }
 
 /// One path's figures, as the summary prints them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PathSummary {
+    /// Requests sent.
     pub sent: u64,
+    /// Distinct replies received.
     pub received: u64,
+    /// Replies that came twice.
     pub duplicates: u64,
+    /// Replies that came after a later request's reply.
     pub reordered: u64,
     /// Null when no request was sent: nothing to judge.
     pub loss_pct: Option<f64>,
     /// Multicast: loss counted from the first multicast reply on (the tree takes time);
     /// null until the first (and for unicast).
     pub loss_since_first_pct: Option<f64>,
+    /// Round trips in milliseconds; null before a timed reply.
     pub rtt_min_ms: Option<f64>,
+    /// As `rtt_min_ms`.
     pub rtt_avg_ms: Option<f64>,
+    /// As `rtt_min_ms`.
     pub rtt_max_ms: Option<f64>,
+    /// The standard deviation of the round trips, as ping's mdev.
     pub rtt_mdev_ms: Option<f64>,
+    /// Routers on the way back; null when unknown.
     pub hops: Option<u8>,
 }
 
 /// What one server showed.
 #[derive(Debug, Default)]
 pub struct ServerStats {
+    /// Requests sent to it.
     pub sent: u64,
+    /// The number of the last request sent (requests are numbered from 1).
     pub last_seq: u32,
+    /// Its unicast replies.
     pub unicast: PathStats,
+    /// Its multicast replies.
     pub multicast: PathStats,
     /// Milliseconds from the first request to the first multicast reply.
     pub first_multicast_ms: Option<f64>,
@@ -129,12 +144,16 @@ pub struct ServerStats {
 /// The verdict, for people and scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
+    /// Both paths answered.
     MulticastWorks,
+    /// Unicast replies, no multicast one.
     UnicastOnly,
+    /// Nothing answered.
     NoReply,
 }
 
 impl Verdict {
+    /// The verdict as JSON names it.
     pub fn key(self) -> &'static str {
         match self {
             Verdict::MulticastWorks => "multicast works",
@@ -176,20 +195,27 @@ impl Verdict {
 }
 
 /// A server's summary, as JSON and for the text.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ServerSummary {
+    /// The server's address.
     pub server: String,
+    /// Its unicast replies.
     pub unicast: PathSummary,
+    /// Its multicast replies.
     pub multicast: PathSummary,
+    /// Milliseconds from the first request to the first multicast reply.
     pub first_multicast_ms: Option<f64>,
     /// Replies to requests never sent: forged, or from another run; not counted.
     pub unsolicited: u64,
     /// The multicast replies came a different number of hops than the unicast ones.
     pub hops_differ: bool,
+    /// As `Verdict::key`.
     pub verdict: &'static str,
 }
 
 impl ServerStats {
+    /// The verdict of what was heard.
     pub fn verdict(&self) -> Verdict {
         match (self.unicast.received, self.multicast.received) {
             (_, m) if m > 0 => Verdict::MulticastWorks,
@@ -206,6 +232,7 @@ impl ServerStats {
         ok
     }
 
+    /// The figures of both paths, for the summary line or JSON.
     pub fn summary(&self, server: String) -> ServerSummary {
         let mut multicast = self.multicast.summary(self.sent, self.last_seq);
         let unicast = self.unicast.summary(self.sent, self.last_seq);

@@ -1,0 +1,7 @@
+//! What a ping learns of each server, apart from any socket: replies counted per path only
+//! when they answer a request that was sent, their round trips and hops, and the verdict a
+//! person reads at a glance. `mcast ping` and `mcast mesh` keep one `ServerStats` per host.
+
+mod stats;
+
+pub use stats::{DUPLICATE_WINDOW, PathStats, PathSummary, ServerStats, ServerSummary, Verdict};
