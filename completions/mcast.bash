@@ -693,7 +693,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__send)
-            opts="-i -c -r -d -h -V --interface --count --rate --interval --duration --size --ttl --loop --no-loop --prec --df --no-df --bind --json --help --version"
+            opts="-i -c -r -d -h -V --interface --count --rate --interval --duration --size --sizes --ttl --loop --no-loop --prec --df --no-df --bind --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -736,6 +736,10 @@ _mcast() {
                     return 0
                     ;;
                 --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sizes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -11,6 +11,11 @@
 //! | 20-27 | send time, nanoseconds since the Unix epoch |
 //! | 28-31 | datagrams planned, 0 when open-ended |
 //! | 32- | padding up to the probe size |
+//!
+//! A sender that cycles through sizes (`mcast send --sizes`) says so after the header, which
+//! it lengthens to hold it: at 32 the number of sizes n (u16, 1 to 8), then the n sizes (u16
+//! each); probe number `seq` is `sizes[seq % n]` bytes long. A receiver so knows the size of
+//! every probe, lost ones included, and can say "datagrams of this size do not arrive".
 
 /// The first four bytes of every probe.
 pub const MAGIC: [u8; 4] = *b"MCST";
@@ -87,9 +92,102 @@ impl Probe {
     }
 }
 
+/// The most sizes one cycle holds.
+pub const MAX_SIZES: usize = 8;
+
+/// The sizes a sender cycles through, probe by probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeCycle {
+    sizes: [u16; MAX_SIZES],
+    len: u8,
+}
+
+impl SizeCycle {
+    /// A cycle of 1 to `MAX_SIZES` sizes, each long enough for the header and the cycle.
+    pub fn new(sizes: &[u16]) -> Option<SizeCycle> {
+        if sizes.is_empty() || sizes.len() > MAX_SIZES {
+            return None;
+        }
+        let need = HEADER_LEN + 2 + 2 * sizes.len();
+        if sizes.iter().any(|&s| usize::from(s) < need) {
+            return None;
+        }
+        let mut c = SizeCycle {
+            sizes: [0; MAX_SIZES],
+            len: sizes.len() as u8,
+        };
+        c.sizes[..sizes.len()].copy_from_slice(sizes);
+        Some(c)
+    }
+
+    /// The sizes, in the order sent.
+    pub fn sizes(&self) -> &[u16] {
+        &self.sizes[..usize::from(self.len)]
+    }
+
+    /// Which of the sizes probe `seq` has, as an index into `sizes`.
+    pub fn index_of(&self, seq: u64) -> usize {
+        (seq % u64::from(self.len)) as usize
+    }
+
+    /// The smallest probe that can carry this cycle.
+    pub fn header_len(&self) -> usize {
+        HEADER_LEN + 2 + 2 * usize::from(self.len)
+    }
+
+    /// Writes the cycle after a probe header already in `buf` and lengthens the header to
+    /// hold it; false, writing nothing, when `buf` is too short.
+    #[must_use = "false means nothing was written: the buffer is too short"]
+    pub fn encode(&self, buf: &mut [u8]) -> bool {
+        let len = self.header_len();
+        let Some(h) = buf.get_mut(..len) else {
+            return false;
+        };
+        h[6..8].copy_from_slice(&(len as u16).to_be_bytes());
+        h[32..34].copy_from_slice(&u16::from(self.len).to_be_bytes());
+        for (i, s) in self.sizes().iter().enumerate() {
+            h[34 + 2 * i..36 + 2 * i].copy_from_slice(&s.to_be_bytes());
+        }
+        true
+    }
+
+    /// The cycle a probe carries; None for a probe without one (or a malformed one).
+    #[must_use]
+    pub fn decode(buf: &[u8]) -> Option<SizeCycle> {
+        Probe::decode(buf)?;
+        let header_len = usize::from(u16::from_be_bytes([buf[6], buf[7]]));
+        let n = usize::from(u16::from_be_bytes([*buf.get(32)?, *buf.get(33)?]));
+        if header_len != HEADER_LEN + 2 + 2 * n {
+            return None;
+        }
+        let sizes: Vec<u16> = (0..n)
+            .map(|i| u16::from_be_bytes([buf[34 + 2 * i], buf[35 + 2 * i]]))
+            .collect();
+        SizeCycle::new(&sizes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_size_cycle_rides_after_the_header_and_comes_back() {
+        let c = SizeCycle::new(&[200, 1400, 1472]).unwrap();
+        let mut buf = vec![0u8; 200];
+        assert!(P.encode(&mut buf) && c.encode(&mut buf));
+        assert_eq!(Probe::decode(&buf), Some(P), "the header reads as before");
+        assert_eq!(SizeCycle::decode(&buf), Some(c));
+        assert_eq!((c.index_of(7), c.sizes()[c.index_of(7)]), (1, 1400));
+        assert_eq!(SizeCycle::decode(&buf[..39]), None, "cut inside the cycle");
+        let mut plain = vec![0u8; 64];
+        assert!(P.encode(&mut plain));
+        assert_eq!(SizeCycle::decode(&plain), None, "no cycle");
+        assert_eq!(SizeCycle::new(&[]), None);
+        assert_eq!(SizeCycle::new(&[100; 9]), None, "more than eight");
+        assert_eq!(SizeCycle::new(&[35]), None, "shorter than header and cycle");
+        assert!(SizeCycle::new(&[36]).is_some());
+    }
 
     const P: Probe = Probe {
         sender: 0xdead_beef,

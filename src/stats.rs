@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 
-use crate::probe::Probe;
+use crate::probe::{MAX_SIZES, Probe, SizeCycle};
 
 mod judge;
 pub use judge::{JOIN_GRACE_NS, Listened, TAIL_GRACE_NS, Tally};
@@ -33,6 +33,17 @@ pub const PLAUSIBLE_SPAN: u64 = 1 << 40;
 /// addresses, then never takes the place of a sender with traffic.
 pub const MAX_HEARD_ONCE: usize = 4096;
 
+/// One size of a sender's cycle: how many of its probes of that size came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeTally {
+    /// The datagram size, in bytes.
+    pub size: u16,
+    /// Distinct probes of that size received.
+    pub received: u64,
+    /// Probes of that size numbered between the lowest and highest heard.
+    pub expected: u64,
+}
+
 /// Statistics of every probe sender heard.
 #[derive(Debug, Default)]
 pub struct ProbeStats {
@@ -42,7 +53,7 @@ pub struct ProbeStats {
     pub untracked: u64,
     last: usize,
     /// Senders heard once: their first probe, its source and arrival, oldest first.
-    once: std::collections::VecDeque<(Probe, IpAddr, u64)>,
+    once: std::collections::VecDeque<(Probe, Option<SizeCycle>, IpAddr, u64)>,
 }
 
 /// What one sender's probes showed.
@@ -88,6 +99,10 @@ pub struct SenderStats {
     delays: u64,
     jitter_ns: f64,
     last_transit_ns: Option<i64>,
+    /// The sizes its probes cycle through, from its first probe, and the distinct probes
+    /// received of each.
+    cycle: Option<SizeCycle>,
+    by_size: [u64; MAX_SIZES],
     /// One bit per sequence number in the window; `tags[i]` says which run of 64 numbers
     /// (`seq / 64`) word `i` holds, so a word from an older run reads as empty.
     bits: Box<[u64]>,
@@ -97,6 +112,18 @@ pub struct SenderStats {
 impl ProbeStats {
     /// Counts one probe from `source` that arrived at `arrival_ns` (ns since the Unix epoch).
     pub fn record(&mut self, probe: &Probe, source: IpAddr, arrival_ns: u64) {
+        self.record_sized(probe, None, source, arrival_ns);
+    }
+
+    /// As `record`, for a probe that carries the sizes its sender cycles through: each size
+    /// is then counted apart (the sender's first probe says which cycle it keeps).
+    pub fn record_sized(
+        &mut self,
+        probe: &Probe,
+        cycle: Option<SizeCycle>,
+        source: IpAddr,
+        arrival_ns: u64,
+    ) {
         let found = match self.senders.get(self.last) {
             Some(s) if s.sender == probe.sender && s.source == source => Some(self.last),
             _ => self
@@ -110,14 +137,14 @@ impl ProbeStats {
                 let known = self
                     .once
                     .iter()
-                    .position(|(p, s, _)| p.sender == probe.sender && *s == source);
+                    .position(|(p, _, s, _)| p.sender == probe.sender && *s == source);
                 let Some(i) = known else {
                     // Heard once so far: it waits, the oldest forgotten to make room.
                     if self.once.len() == MAX_HEARD_ONCE {
                         self.once.pop_front();
                         self.untracked += 1;
                     }
-                    self.once.push_back((*probe, source, arrival_ns));
+                    self.once.push_back((*probe, cycle, source, arrival_ns));
                     return;
                 };
                 if self.senders.len() == MAX_SENDERS {
@@ -125,8 +152,9 @@ impl ProbeStats {
                     return;
                 }
                 // A second probe: a run. It is followed from its first probe on.
-                let (first, _, first_arrival) = self.once.remove(i).expect("found");
+                let (first, first_cycle, _, first_arrival) = self.once.remove(i).expect("found");
                 let mut s = SenderStats::new(&first, source);
+                s.cycle = first_cycle;
                 s.record(&first, first_arrival);
                 self.senders.push(s);
                 self.senders.len() - 1
@@ -139,11 +167,15 @@ impl ProbeStats {
     /// Senders heard once (one probe each), as senders: the most recent `MAX_SENDERS`.
     pub fn heard_once(&self) -> impl Iterator<Item = SenderStats> + '_ {
         let skip = self.once.len().saturating_sub(MAX_SENDERS);
-        self.once.iter().skip(skip).map(|(p, source, arrival)| {
-            let mut s = SenderStats::new(p, *source);
-            s.record(p, *arrival);
-            s
-        })
+        self.once
+            .iter()
+            .skip(skip)
+            .map(|(p, cycle, source, arrival)| {
+                let mut s = SenderStats::new(p, *source);
+                s.cycle = *cycle;
+                s.record(p, *arrival);
+                s
+            })
     }
 
     /// How many senders were heard once and are still remembered.
@@ -168,6 +200,8 @@ impl SenderStats {
             stale: 0,
             planned: probe.planned,
             disbelieved: 0,
+            cycle: None,
+            by_size: [0; MAX_SIZES],
             unique: 0,
             min_seq: probe.seq,
             max_seq: probe.seq,
@@ -271,6 +305,9 @@ impl SenderStats {
             return;
         }
         self.unique += 1;
+        if let Some(c) = &self.cycle {
+            self.by_size[c.index_of(seq)] += 1;
+        }
         if seq >= self.max_seq {
             self.max_seq = seq;
             self.max_sent_ns = probe.sent_ns;
@@ -297,6 +334,35 @@ impl SenderStats {
             self.jitter_ns += (d - self.jitter_ns) / 16.0;
         }
         self.last_transit_ns = Some(transit);
+    }
+
+    /// Per size of its cycle (none for a sender of one size): the size, the distinct probes
+    /// of that size received, and how many of that size were numbered between the lowest and
+    /// highest heard.
+    pub fn by_size(&self) -> Vec<SizeTally> {
+        let Some(c) = &self.cycle else {
+            return Vec::new();
+        };
+        let n = c.sizes().len() as u64;
+        // Numbers x in [min, max] with x % n == k.
+        let upto = |x: u64, k: u64| if x < k { 0 } else { (x - k) / n + 1 };
+        c.sizes()
+            .iter()
+            .enumerate()
+            .map(|(k, &size)| {
+                let k = k as u64;
+                let below = if self.min_seq == 0 {
+                    0
+                } else {
+                    upto(self.min_seq - 1, k)
+                };
+                SizeTally {
+                    size,
+                    received: self.by_size[k as usize],
+                    expected: upto(self.max_seq, k) - below,
+                }
+            })
+            .collect()
     }
 
     /// Distinct probes received.
@@ -555,6 +621,36 @@ mod tests {
         assert_eq!(stats.heard_once_count(), MAX_HEARD_ONCE);
         assert_eq!(stats.untracked, 100_000 - MAX_HEARD_ONCE as u64);
         assert_eq!(stats.heard_once().count(), MAX_SENDERS);
+    }
+
+    #[test]
+    fn a_size_cycle_is_counted_size_by_size() {
+        let mut stats = ProbeStats::default();
+        let src: IpAddr = "192.0.2.1".parse().unwrap();
+        let cycle = SizeCycle::new(&[200, 1472]).unwrap();
+        // Every 1472-byte probe (the odd numbers) lost; from 3 on (a late join).
+        for seq in (3..40u64).filter(|s| s % 2 == 0) {
+            let p = probe(seq, 0);
+            stats.record_sized(&p, Some(cycle), src, seq * 1_000_000 + 500_000);
+        }
+        let s = &stats.senders()[0];
+        let by = s.by_size();
+        assert_eq!(
+            by,
+            [
+                SizeTally {
+                    size: 200,
+                    received: 18,
+                    expected: 18
+                },
+                SizeTally {
+                    size: 1472,
+                    received: 0,
+                    expected: 17
+                }
+            ]
+        );
+        assert!(ProbeStats::default().senders().is_empty());
     }
 
     #[test]

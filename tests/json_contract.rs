@@ -195,6 +195,8 @@ fn every_recv_event_has_exactly_its_keys() {
             "implausible",
             "disbelieved",
             "heard_once",
+            "sizes",
+            "sizes_not_arriving",
             "delay_min_ms",
             "delay_avg_ms",
             "delay_max_ms",

@@ -403,3 +403,56 @@ fn forged_probes_and_spoofed_strangers_do_not_bend_a_senders_figures() {
     assert_eq!(s["lost"], 0, "strangers are not in the totals: {s}");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// The receiver's link carries 1400 bytes, the sender's 1500: a sender cycling through 200-
+/// and 1472-byte probes (DF set) reaches the receiver with the small ones only, and recv
+/// names the size that does not arrive, with the fix (issue 18, item 10).
+#[test]
+fn datagrams_of_a_size_that_does_not_arrive_are_named() {
+    let lab = Lab::new(3);
+    let (tx, rx, text_rx) = (lab.host(1), lab.host(2), lab.host(3));
+    for h in [rx, text_rx] {
+        let mtu = h.exec("ip", &["link", "set", "dev", lab::IFACE, "mtu", "1400"]);
+        assert!(mtu.status.success(), "{}", stderr(&mtu));
+    }
+    let g = "239.18.1.10";
+    let text = start(text_rx, &["recv", g, "7777", "-t", "3s"]);
+    let json = start(rx, &["recv", g, "7777", "-q", "-t", "3s", "--json"]);
+    let sent = common::run(
+        tx,
+        &[
+            "send",
+            g,
+            "7777",
+            "--sizes",
+            "200,1472",
+            "-c",
+            "20",
+            "--interval",
+            "20ms",
+        ],
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let out = json.wait(WAIT);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "probes were lost: {}",
+        stdout(&out)
+    );
+    let x = summary(&out)["senders"][0].clone();
+    assert_eq!(x["sizes"][0]["size"], 200, "{x}");
+    assert_eq!(x["sizes"][0]["received"], 10, "{x}");
+    assert_eq!(x["sizes"][1]["received"], 0, "{x}");
+    assert_eq!(x["sizes_not_arriving"], serde_json::json!([1472]), "{x}");
+    let out = text.wait(WAIT);
+    let t = stdout(&out);
+    assert!(
+        t.contains("  datagrams of 1472 bytes do not arrive (200 bytes do): a link on the way carries less (its MTU)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  by size: 200 bytes 10 of 10, 1472 bytes 0 of "),
+        "{t}"
+    );
+}

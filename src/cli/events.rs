@@ -108,6 +108,15 @@ pub struct RecvSummary {
     pub senders: Vec<SenderSummary>,
 }
 
+/// One size of a sender's cycle.
+#[derive(Serialize, Clone, Copy)]
+pub struct SizeSummary {
+    pub size: u16,
+    pub received: u64,
+    /// Probes of that size numbered between the lowest and highest heard.
+    pub expected: u64,
+}
+
 #[derive(Serialize)]
 pub struct SenderSummary {
     pub sender: String,
@@ -142,6 +151,10 @@ pub struct SenderSummary {
     pub disbelieved: u64,
     /// One distinct probe heard: a stranger, or a run just begun; left out of the totals.
     pub heard_once: bool,
+    /// Per size of its cycle (`send --sizes`): empty for a sender of one size.
+    pub sizes: Vec<SizeSummary>,
+    /// The sizes of its cycle of which nothing arrived while smaller ones did.
+    pub sizes_not_arriving: Vec<u16>,
     #[serde(serialize_with = "round::opt_ns_in_ms")]
     pub delay_min_ms: Option<f64>,
     #[serde(serialize_with = "round::opt_ns_in_ms")]
@@ -419,6 +432,34 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
             writeln!(
                 out,
                 "  its sequence numbers span more than any real run: crafted or corrupt probes, left out of the totals"
+            )?;
+        }
+        if !x.sizes.is_empty() {
+            let each: Vec<String> = x
+                .sizes
+                .iter()
+                .map(|s| format!("{} bytes {} of {}", s.size, s.received, s.expected))
+                .collect();
+            writeln!(out, "  by size: {}", each.join(", "))?;
+        }
+        if !x.sizes_not_arriving.is_empty() {
+            let list = |v: Vec<u16>| {
+                v.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let fine = x
+                .sizes
+                .iter()
+                .filter(|s| s.received > 0)
+                .map(|s| s.size)
+                .collect();
+            writeln!(
+                out,
+                "  datagrams of {} bytes do not arrive ({} bytes do): a link on the way carries less (its MTU), or its fragments are dropped; send --sizes with sizes in between finds the largest that passes, --no-df lets routers fragment",
+                list(x.sizes_not_arriving.clone()),
+                list(fine)
             )?;
         }
         if x.disbelieved > 0 {

@@ -289,6 +289,7 @@ mod tests {
 
     use super::super::events::{
         Event, MembershipChange, Packet, ProbeInfo, RecvSummary, SendSummary, SenderSummary,
+        SizeSummary,
     };
     use super::*;
 
@@ -353,6 +354,12 @@ mod tests {
                 implausible: true,
                 disbelieved: 3,
                 heard_once: true,
+                sizes: vec![SizeSummary {
+                    size: 1472,
+                    received: 0,
+                    expected: 9,
+                }],
+                sizes_not_arriving: vec![1472],
                 delay_min_ms: Some(-0.5),
                 delay_avg_ms: None,
                 delay_max_ms: Some(1e300),

@@ -371,7 +371,10 @@ fn receive(
                 match &probe {
                     Some(p) => {
                         counts.probes += 1;
-                        counts.stats.record(p, r.source.ip(), arrival_ns);
+                        let cycle = mcast::probe::SizeCycle::decode(datagram);
+                        counts
+                            .stats
+                            .record_sized(p, cycle, r.source.ip(), arrival_ns);
                     }
                     None => counts.foreign += 1,
                 }

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use mcast::stats::{Listened, ProbeStats, SenderStats};
 
-use super::events::{self, Event, RecvSummary, SenderSummary, now_ns};
+use super::events::{self, Event, RecvSummary, SenderSummary, SizeSummary, now_ns};
 use super::output::Stdout;
 
 /// What a run counted.
@@ -73,6 +73,26 @@ pub fn interim(out: &mut Stdout, json: bool, c: &Counts, joined_at: Instant) -> 
     Ok(())
 }
 
+/// The sizes of a cycle of which nothing arrived (two or more due) while a smaller size did:
+/// a size the path does not carry, not loss at random.
+fn not_arriving(by_size: &[mcast::stats::SizeTally]) -> Vec<u16> {
+    let smallest_arriving = by_size
+        .iter()
+        .filter(|t| t.received > 0)
+        .map(|t| t.size)
+        .min();
+    let Some(fine) = smallest_arriving else {
+        return Vec::new();
+    };
+    let mut none: Vec<u16> = by_size
+        .iter()
+        .filter(|t| t.received == 0 && t.expected >= 2 && t.size > fine)
+        .map(|t| t.size)
+        .collect();
+    none.sort_unstable();
+    none
+}
+
 /// The figures of a run, as the summary and `interval` events print them.
 pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
     let elapsed = joined_at.elapsed().as_secs_f64();
@@ -82,6 +102,7 @@ pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
     };
     let summary_of = |s: &SenderStats| {
         let delay = s.delay_ms();
+        let by_size = s.by_size();
         let t = s.tally(listened);
         let last_ns = s.last_arrival_ns();
         SenderSummary {
@@ -103,6 +124,15 @@ pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
             implausible: s.implausible(),
             disbelieved: s.disbelieved,
             heard_once: s.once(),
+            sizes: by_size
+                .iter()
+                .map(|t| SizeSummary {
+                    size: t.size,
+                    received: t.received,
+                    expected: t.expected,
+                })
+                .collect(),
+            sizes_not_arriving: not_arriving(&by_size),
             delay_min_ms: delay.map(|d| d.0),
             delay_avg_ms: delay.map(|d| d.1),
             delay_max_ms: delay.map(|d| d.2),

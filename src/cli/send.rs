@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use mcast::probe::HEADER_LEN;
+use mcast::probe::{HEADER_LEN, MAX_SIZES, SizeCycle};
 use mcast::{Destination, IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, iface};
 
 use super::platform::stop;
@@ -52,6 +52,10 @@ pub struct SendArgs {
     /// Probe size in bytes, header included (1400, 8K)
     #[arg(long, value_name = "BYTES", conflicts_with = "message", value_parser = probe_size)]
     size: Option<u32>,
+    /// Probe sizes to cycle through, probe by probe (200,1400,1472; up to 8): receivers then
+    /// count each size apart and say which sizes do not arrive
+    #[arg(long, value_name = "LIST", conflicts_with_all = ["message", "size"], value_parser = size_cycle)]
+    sizes: Option<SizeCycle>,
     /// Time to live (IPv4) or hop limit (IPv6); 1 stays on the link
     #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=255))]
     ttl: u32,
@@ -79,6 +83,24 @@ pub struct SendArgs {
     json: bool,
 }
 
+/// A list of probe sizes, each long enough for the header and the list (up to 65,535: one
+/// datagram's payload is checked against the group's family later).
+fn size_cycle(s: &str) -> Result<SizeCycle, String> {
+    let sizes = s
+        .split(',')
+        .map(|one| {
+            let n = parse::bytes(one.trim())?;
+            u16::try_from(n).map_err(|_| format!("'{one}' is more than a datagram carries"))
+        })
+        .collect::<Result<Vec<u16>, String>>()?;
+    SizeCycle::new(&sizes).ok_or_else(|| {
+        format!(
+            "'{s}': give 1 to {MAX_SIZES} sizes, each at least {} bytes (the header and the list)",
+            HEADER_LEN + 2 + 2 * sizes.len()
+        )
+    })
+}
+
 /// A probe size: the header's 32 bytes up to the largest IPv6 payload, K and M allowed.
 fn probe_size(s: &str) -> Result<u32, String> {
     let n = parse::bytes(s)?;
@@ -94,6 +116,7 @@ enum Payload {
     Message(Vec<u8>),
     Stdin,
     Probes { size: usize },
+    Cycle(SizeCycle),
 }
 
 fn max_payload(group: &ScopedAddr) -> usize {
@@ -114,6 +137,16 @@ fn payload(args: &SendArgs) -> Result<Payload> {
             args.group.ip
         ),
         Some(text) => Payload::Message(text.as_bytes().to_vec()),
+        None if args.sizes.is_some() => {
+            let cycle = args.sizes.expect("matched");
+            if let Some(big) = cycle.sizes().iter().find(|s| usize::from(**s) > max) {
+                bail!(
+                    "--sizes: {big} is larger than one datagram can carry ({max} bytes to {})",
+                    args.group.ip
+                );
+            }
+            Payload::Cycle(cycle)
+        }
         None => {
             let size = args.size.map_or(64, |s| s as usize);
             if size > max {
@@ -216,6 +249,20 @@ pub fn run(args: SendArgs) -> Result<Exit> {
             send_loop::one_at_a_time(&mut sock, &dest, &limits, Source::Fixed(&m))?
         }
         Payload::Message(m) => send_loop::blast(&mut sock, &dest, &Template::Message(m), &limits)?,
+        Payload::Cycle(cycle) => {
+            let planned = match (count, args.duration) {
+                (Some(n), None) => u32::try_from(n).unwrap_or(0),
+                _ => 0,
+            };
+            let sender = RandomState::new().hash_one(std::process::id()) as u32;
+            let source = Source::Cycle {
+                cycle,
+                sender,
+                planned,
+                buf: vec![0u8; usize::from(*cycle.sizes().iter().max().unwrap_or(&64))],
+            };
+            send_loop::one_at_a_time(&mut sock, &dest, &limits, source)?
+        }
         Payload::Probes { size } => {
             let planned = match (count, args.duration) {
                 (Some(n), None) => u32::try_from(n).unwrap_or(0),

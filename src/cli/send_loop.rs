@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use mcast::pace::{GapHistogram, Pacer};
-use mcast::probe::Probe;
+use mcast::probe::{Probe, SizeCycle};
 use mcast::{Destination, McastSocket, SendPath};
 
 use super::events::now_ns;
@@ -130,6 +130,14 @@ pub enum Source<'a> {
     Stdin(StdinLines<io::Stdin>),
     /// The same bytes every time (an empty message, which a batch cannot lay out).
     Fixed(&'a [u8]),
+    /// Probes whose sizes follow `cycle`, each carrying the cycle (they differ in size, so
+    /// they cannot share one segmented send).
+    Cycle {
+        cycle: SizeCycle,
+        sender: u32,
+        planned: u32,
+        buf: Vec<u8>,
+    },
 }
 
 /// Sends datagrams from `source` one system call each, paced when a rate is given.
@@ -151,6 +159,25 @@ pub fn one_at_a_time(
                 Next::End | Next::Stopped => break,
             },
             Source::Fixed(bytes) => bytes,
+            Source::Cycle {
+                cycle,
+                sender,
+                planned,
+                buf,
+            } => {
+                let seq = run.packets;
+                let size = usize::from(cycle.sizes()[cycle.index_of(seq)]);
+                let probe = Probe {
+                    sender: *sender,
+                    seq,
+                    sent_ns: now_ns(),
+                    planned: *planned,
+                };
+                // Every size holds the header and the cycle (SizeCycle::new checked).
+                let written = probe.encode(&mut buf[..size]) && cycle.encode(&mut buf[..size]);
+                debug_assert!(written, "a probe shorter than its header");
+                &buf[..size]
+            }
         };
         match sock.send_dest(datagram, dest) {
             Ok(n) => {

@@ -170,6 +170,21 @@ impl Lab {
         .nft(rules);
     }
 
+    /// Sets the MTU of the switch's port to host `n`: a link on the way that carries less.
+    pub fn port_mtu(&self, n: usize, mtu: u32) {
+        let port = format!("p{n}");
+        ip(&[
+            "-n",
+            &self.switch,
+            "link",
+            "set",
+            "dev",
+            &port,
+            "mtu",
+            &mtu.to_string(),
+        ]);
+    }
+
     /// Stops the bridge's querier (snooping stays on): the querier went away.
     pub fn querier_off(&self) {
         ip(&[

@@ -196,7 +196,7 @@ const KINDS: &[Kind] = &[
                 "one per probe sender (see below)",
             ),
         ],
-        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
+        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"sizes":[],"sizes_not_arriving":[],"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
     },
     Kind {
         name: "sender (in a recv summary)",
@@ -276,6 +276,16 @@ const KINDS: &[Kind] = &[
                 "probes under its id and address that did not fit its run (a planned count other than its first probe's, a send time more than 10 s outside the delays seen, a number far beyond what its pace allows): another sender using its id, or forged; not counted",
             ),
             (
+                "sizes",
+                "array",
+                "per size of its cycle (send --sizes): size, received (distinct), expected (numbered between the lowest and highest heard); empty for a sender of one size",
+            ),
+            (
+                "sizes_not_arriving",
+                "array",
+                "sizes of its cycle of which nothing arrived (two or more due) while a smaller size did: a link on the way carries less, or drops fragments",
+            ),
+            (
                 "heard_once",
                 "boolean",
                 "one distinct probe heard (a stranger, or a run just begun): left out of the totals; when 256 senders are followed, such a sender gives its place to a new one first",
@@ -293,7 +303,7 @@ const KINDS: &[Kind] = &[
                 "RFC 3550 interarrival jitter in milliseconds",
             ),
         ],
-        example: r#"{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}"#,
+        example: r#"{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"sizes":[],"sizes_not_arriving":[],"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}"#,
     },
     Kind {
         name: "summary (send)",
