@@ -225,3 +225,30 @@ fn send_gaps_read_in_a_fitting_unit() {
     assert_eq!(digits, 3, "{text}");
     assert!(rest.trim_end().ends_with(" ms"), "{text}");
 }
+
+/// `--version` names the git revision it was built from (in a git checkout) and the target,
+/// as ripgrep does, for every command.
+#[test]
+fn the_version_names_the_revision_and_the_target() {
+    for (args, name) in [
+        (&["--version"][..], "mcast"),
+        (&["recv", "--version"][..], "mcast-recv"),
+    ] {
+        let out = Command::new(MCAST).args(args).output().unwrap();
+        assert!(out.status.success());
+        let line = stdout(&out);
+        let prefix = format!("{name} {} (", env!("CARGO_PKG_VERSION"));
+        assert!(line.starts_with(&prefix), "{line}");
+        let rev = Command::new("git")
+            .args(["rev-parse", "--short=10", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        if let Some(rev) = rev {
+            assert!(line.contains(&format!("rev {rev}")), "{line}");
+        }
+        assert!(line.contains(std::env::consts::ARCH), "{line}");
+    }
+}

@@ -9,10 +9,15 @@ use std::io;
 /// zero-widths, the soft hyphen, interlinear annotation marks, tag characters).
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
+        // Every format character (General Category Cf, as of Unicode 16), the line and
+        // paragraph separators, and the whole tag block.
         || matches!(c,
-            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+            '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
+            | '\u{0890}'..='\u{0891}' | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
             | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
+            | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E007F}')
 }
 
 /// True when `s` is printable ASCII only: nothing a terminal acts on, nothing to escape.
@@ -92,6 +97,47 @@ impl serde_json::ser::Formatter for SafeFormatter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every format character (Cf) that Python's Unicode tables know is escaped: the list
+    /// comes from those tables, not from the code's own.
+    #[test]
+    fn every_format_character_of_the_unicode_tables_is_escaped() {
+        let listed = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys,unicodedata\nprint(unicodedata.unidata_version)\nprint(' '.join(str(c) for c in range(sys.maxunicode+1) if unicodedata.category(chr(c))=='Cf'))",
+            ])
+            .output();
+        let Some(out) = listed.ok().filter(|o| o.status.success()) else {
+            eprintln!(
+                "escape: the Unicode-table test did not run: python3 not found (install python3)"
+            );
+            return;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines();
+        let version = lines.next().unwrap_or("");
+        let codes: Vec<u32> = lines
+            .next()
+            .unwrap_or("")
+            .split(' ')
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        assert!(
+            codes.len() > 100,
+            "Unicode {version}: {} Cf characters",
+            codes.len()
+        );
+        for code in codes {
+            let c = char::from_u32(code).unwrap();
+            assert!(
+                is_unsafe(c),
+                "U+{code:04X} (Cf in Unicode {version}) is not escaped"
+            );
+            let shown = escape(c.to_string().as_bytes()).into_owned();
+            assert!(!shown.contains(c), "U+{code:04X} shown raw");
+        }
+    }
 
     #[test]
     fn hostile_payloads_come_out_inert() {

@@ -53,10 +53,14 @@ use clap::{Parser, Subcommand};
 
 use exit::Exit;
 
+/// The version line: the crate's version, the git revision it was built from when known,
+/// and the target ("mcast 0.1.0 (rev 1a2b3c4d5e, x86_64-unknown-linux-gnu)").
+const VERSION: &str = env!("MCAST_VERSION_LINE");
+
 /// Multicast diagnostics: send and receive datagrams and probes, hold joins, and show the
 /// interfaces and group memberships the kernel holds.
 #[derive(Parser, Debug)]
-#[command(name = "mcast", version, propagate_version = true)]
+#[command(name = "mcast", version = VERSION, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -95,6 +99,12 @@ enum Command {
 
 /// The clap definition, with the examples and notes of `help::PAGES` after each `--help`:
 /// what the parser, the docs generator and the tests all use.
+/// The command as the generated man pages and completions describe it: the crate's version
+/// alone, so that they do not change with every commit.
+pub fn command_for_docs() -> clap::Command {
+    command().version(env!("CARGO_PKG_VERSION"))
+}
+
 pub fn command() -> clap::Command {
     let mut cmd = <Cli as clap::CommandFactory>::command();
     for page in help::PAGES {

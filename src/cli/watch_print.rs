@@ -180,7 +180,8 @@ pub fn message_line(
 ) -> std::io::Result<()> {
     if !json {
         let stamp = events::timestamp(when);
-        let clock = stamp.get(11..23).unwrap_or(&stamp);
+        // The time of day in UTC, marked as such (Z), to the millisecond.
+        let clock = stamp.get(11..23).map_or(stamp.clone(), |t| format!("{t}Z"));
         let from = if outgoing { " (sent by this host)" } else { "" };
         // Interface names are anyone's to choose (ESC, bidi controls): escaped for text.
         let iface = escape(iface.as_bytes());

@@ -13,7 +13,12 @@ const BASH_INTERFACES: &str = "__mcast_interfaces() {
 /// The completion script for `shell`.
 pub fn script(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut super::super::command(), "mcast", &mut out);
+    clap_complete::generate(
+        shell,
+        &mut super::super::command_for_docs(),
+        "mcast",
+        &mut out,
+    );
     let text = String::from_utf8_lossy(&out).into_owned();
     let text = match shell {
         Shell::Bash => {

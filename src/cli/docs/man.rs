@@ -156,7 +156,7 @@ mod tests {
 
     #[test]
     fn pages_name_the_command_as_typed_with_every_value() {
-        let pages = command_pages(&super::super::super::command()).unwrap();
+        let pages = command_pages(&super::super::super::command_for_docs()).unwrap();
         let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
         assert!(!names.contains(&"mcast-help.1"), "{names:?}");
         let recv = String::from_utf8(

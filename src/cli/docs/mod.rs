@@ -45,7 +45,7 @@ const COMPLETION_FILES: [(Shell, &str); 3] = [
 
 /// Every man page: its file name and content.
 pub fn pages() -> Result<Vec<(String, Vec<u8>)>> {
-    let mut pages = man::command_pages(&super::command())?;
+    let mut pages = man::command_pages(&super::command_for_docs())?;
     pages.push(("mcast-json.7".to_string(), json_reference::page()));
     Ok(pages)
 }
