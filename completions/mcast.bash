@@ -647,7 +647,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__reflect)
-            opts="-d -h -V --port --group --rate --total-rate --group-rate --max-reply-size --duration --json --help --version"
+            opts="-i -d -h -V --port --bind --interface --group --rate --total-rate --group-rate --max-reply-size --duration --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -655,6 +655,18 @@ _mcast() {
             case "${prev}" in
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interface)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
                     return 0
                     ;;
                 --group)

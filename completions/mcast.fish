@@ -92,7 +92,9 @@ complete -c mcast -n "__fish_mcast_using_subcommand ping" -l any-source -d 'Join
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s V -l version -d 'Print version'
-complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l port -d 'UDP port to answer on' -r
+complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l port -d 'UDP port to answer on (1-65535: clients ask the port they were told)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l bind -d 'Answer only requests sent to this address of the host (default: any of its addresses)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s i -l interface -d 'Answer only requests that arrive on this interface (name, index or address)' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l group -d 'Also answer for this group (beyond 232.43.211.234, ff3e::4321:1234 and groups ending in .234 or ::4321:1234); repeat for several' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l rate -d 'Requests a second each client may make (a burst of twice that is allowed)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l total-rate -d 'Requests a second answered in all' -r

@@ -653,3 +653,61 @@ fn multicast_replies_never_go_to_a_service_port() {
         "{s}"
     );
 }
+
+/// `--bind ADDR` answers only requests sent to that address, `-i IFACE` only those arriving
+/// on that interface; the rest are counted (issue 23, item 9).
+#[test]
+fn bind_and_interface_limit_what_is_answered() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let added = server.exec("ip", &["addr", "add", "192.0.2.101/24", "dev", lab::IFACE]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let ask = |to: std::net::Ipv4Addr| {
+        let from = client.v4;
+        client.run(move || {
+            let sock = UdpSocket::bind((from, 0)).unwrap();
+            sock.set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+            let request = Message {
+                kind: Some(Kind::Request),
+                pid: Some(3),
+                seq: Some(1),
+                ..Message::default()
+            }
+            .encode();
+            sock.send_to(&request, (to, mcast::wire::PORT)).unwrap();
+            let mut buf = [0u8; 2048];
+            sock.recv_from(&mut buf).is_ok()
+        })
+    };
+    let bound = common::spawn(command(
+        server,
+        &["reflect", "-d", "2s", "--json", "--bind", "192.0.2.101"],
+    ));
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        ask("192.0.2.101".parse().unwrap()),
+        "the bound address answers"
+    );
+    assert!(!ask(server.v4), "another address of the host does not");
+    let s = summary(&finish(bound, WAIT));
+    assert_eq!(s["unicast_replies"], 1, "{s}");
+    let on_lo = common::spawn(command(
+        server,
+        &["reflect", "-d", "2s", "--json", "-i", "lo"],
+    ));
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        !ask(server.v4),
+        "a request on eth0 is not answered with -i lo"
+    );
+    let s = summary(&finish(on_lo, WAIT));
+    assert_eq!(
+        (
+            s["unicast_replies"].as_u64(),
+            s["refused_interface"].as_u64()
+        ),
+        (Some(0), Some(1)),
+        "{s}"
+    );
+}

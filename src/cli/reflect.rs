@@ -13,7 +13,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 
 use mcast::wire::PORT;
-use mcast::{IpMode, McastSocket, Service};
+use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, iface};
 
 use super::events;
 use super::exit::Exit;
@@ -34,20 +34,26 @@ const CLIENT_IDLE: Duration = Duration::from_secs(60);
 
 #[derive(Args, Debug)]
 pub struct ReflectArgs {
-    /// UDP port to answer on
-    #[arg(long, value_name = "PORT", default_value_t = PORT)]
+    /// UDP port to answer on (1-65535: clients ask the port they were told)
+    #[arg(long, value_name = "PORT", default_value_t = PORT, value_parser = served_port)]
     port: u16,
+    /// Answer only requests sent to this address of the host (default: any of its addresses)
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<IpAddr>,
+    /// Answer only requests that arrive on this interface (name, index or address)
+    #[arg(short, long, value_name = "IFACE")]
+    interface: Option<IfaceSpec>,
     /// Also answer for this group (beyond 232.43.211.234, ff3e::4321:1234 and groups ending in .234 or ::4321:1234); repeat for several
     #[arg(long = "group", value_name = "GROUP")]
     groups: Vec<IpAddr>,
     /// Requests a second each client may make (a burst of twice that is allowed)
-    #[arg(long, value_name = "PPS", default_value_t = 10.0)]
+    #[arg(long, value_name = "PPS", default_value_t = 10.0, value_parser = positive_rate)]
     rate: f64,
     /// Requests a second answered in all
-    #[arg(long, value_name = "PPS", default_value_t = 1000.0)]
+    #[arg(long, value_name = "PPS", default_value_t = 1000.0, value_parser = positive_rate)]
     total_rate: f64,
     /// Multicast replies a second to each group, whoever asked (a burst of twice that is allowed)
-    #[arg(long, value_name = "PPS", default_value_t = 100.0)]
+    #[arg(long, value_name = "PPS", default_value_t = 100.0, value_parser = positive_rate)]
     group_rate: f64,
     /// Largest reply to send when a request asks for more than its own size (ssmping's reply-size option); by default no reply is larger than its request
     #[arg(long, value_name = "BYTES", default_value = "0", value_parser = reply_size)]
@@ -96,6 +102,29 @@ impl Own {
 /// How often the address list may be read again on a request to an address not in it.
 const REREAD: Duration = Duration::from_secs(5);
 
+/// The port to serve: 1 to 65535 (0 would be a port no client can be told).
+fn served_port(s: &str) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(0) => Err(
+            "give a port from 1 to 65535 (0 picks an unannounced port no client would ask)".into(),
+        ),
+        Ok(p) => Ok(p),
+        Err(_) => Err(format!("'{s}' is not a port: give 1 to 65535")),
+    }
+}
+
+/// A rate a second, above 0 (0 would still answer each bucket's first burst: to answer
+/// nobody, do not run a reflector).
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(_) => Err(format!(
+            "'{s}': give a rate above 0 (a rate of 0 would still answer a first burst; to answer no one, stop the reflector)"
+        )),
+        Err(_) => Err(format!("'{s}' is not a number of requests a second")),
+    }
+}
+
 /// A reply size: what ssmping's 16-bit reply-size option can ask for.
 fn reply_size(s: &str) -> Result<u16, String> {
     let n = parse::bytes(s)?;
@@ -114,6 +143,7 @@ struct Counts {
     refused_source: u64,
     refused_malformed: u64,
     refused_destination: u64,
+    refused_interface: u64,
     refused_session: u64,
     refused_small_init: u64,
     refused_group: u64,
@@ -141,10 +171,22 @@ enum ReflectEvent<'a> {
 
 pub fn run(args: ReflectArgs) -> Result<Exit> {
     let mut socks = Vec::new();
-    for mode in [IpMode::V4, IpMode::V6] {
+    let only_on = args
+        .interface
+        .as_ref()
+        .map(iface::resolve)
+        .transpose()?
+        .map(|i| i.index);
+    let modes: &[IpMode] = match args.bind {
+        Some(IpAddr::V4(_)) => &[IpMode::V4],
+        Some(IpAddr::V6(_)) => &[IpMode::V6],
+        None => &[IpMode::V4, IpMode::V6],
+    };
+    for &mode in modes {
         let mut sock = McastSocket::new(mode, false)?;
         sock.set_send_options(None, Some(false), Some(REPLY_TTL), None)?;
-        sock.bind(None, &Service::Port(args.port))?;
+        let at = args.bind.map(|a| IfaceSpec::Addr(ScopedAddr::from(a)));
+        sock.bind(at.as_ref(), &Service::Port(args.port))?;
         // Room for bursts of requests (beyond net.core.rmem_max where privileged); a
         // smaller grant still works.
         let _ = sock.set_recv_buffer(4 << 20);
@@ -196,6 +238,10 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     .is_some_and(|d| !own.is_unicast_of_ours(d, now))
                 {
                     counts.refused_destination += 1;
+                    continue;
+                }
+                if only_on.is_some() && r.ifindex != only_on {
+                    counts.refused_interface += 1;
                     continue;
                 }
                 if bad_source(client, &own.prefixes) {
@@ -310,11 +356,12 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
         )?;
         writeln!(
             out,
-            "refused: {} over the rate, {} malformed, {} from bad sources, {} not sent to this host's own address, {} for groups not served, {} RFC 6450 requests outside a session; {} replies kept smaller than asked (--max-reply-size); {} send errors",
+            "refused: {} over the rate, {} malformed, {} from bad sources, {} not sent to this host's own address, {} not on the interface served, {} for groups not served, {} RFC 6450 requests outside a session; {} replies kept smaller than asked (--max-reply-size); {} send errors",
             counts.refused_rate,
             counts.refused_malformed,
             counts.refused_source,
             counts.refused_destination,
+            counts.refused_interface,
             counts.refused_group,
             counts.refused_session,
             counts.capped_size,

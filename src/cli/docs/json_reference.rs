@@ -453,6 +453,11 @@ const KINDS: &[Kind] = &[
                 "requests not sent to one of this host's own addresses (a broadcast or a group address, which every reflector hearing it would answer): not answered",
             ),
             (
+                "refused_interface",
+                "number",
+                "requests that arrived on another interface than -i names: not answered",
+            ),
+            (
                 "refused_session",
                 "number",
                 "RFC 6450 echo requests outside a session given to that client address and port (answered with a response that tells it to stop)",
@@ -489,7 +494,7 @@ const KINDS: &[Kind] = &[
             ),
             ("send_errors", "number", "replies the host could not send"),
         ],
-        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0}"#,
+        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_interface":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0}"#,
     },
     Kind {
         name: "peer",
