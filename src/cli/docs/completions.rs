@@ -66,14 +66,14 @@ mod tests {
     fn every_interface_option_completes_interface_names() {
         let bash = String::from_utf8(script(Shell::Bash)).unwrap();
         let offered = bash.matches("$(__mcast_interfaces)").count();
-        // -i and --interface of send, recv, join, ping, mesh, watch, doctor and groups.
-        assert_eq!(offered, 16, "{bash}");
+        // -i and --interface of send, recv, join, ping, reflect, mesh, watch, doctor, groups.
+        assert_eq!(offered, 18, "{bash}");
         let zsh = String::from_utf8(script(Shell::Zsh)).unwrap();
         assert!(zsh.contains(":IFACE:_net_interfaces'") && !zsh.contains(":IFACE:_default'"));
         let fish = String::from_utf8(script(Shell::Fish)).unwrap();
         assert_eq!(
             fish.matches("(__fish_print_interfaces)").count(),
-            8,
+            9,
             "{fish}"
         );
     }
