@@ -775,7 +775,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__watch)
-            opts="-i -4 -6 -d -h -V --interface --duration --querier-timeout --pcap --json --help --version"
+            opts="-i -4 -6 -d -h -V --interface --duration --querier-timeout --pcap --json --fail-on-warning --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -122,6 +122,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand watch" -l pcap -d 'Also writ
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s 4 -d 'IGMP only'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s 6 -d 'MLD only'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l json -d 'Print JSON Lines instead of text'
+complete -c mcast -n "__fish_mcast_using_subcommand watch" -l fail-on-warning -d 'Exit with status 1 when any warning was given (for scripts and monitoring)'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s s -l source -d 'A sender to join from (source-specific); repeat for several' -r

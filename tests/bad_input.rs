@@ -36,10 +36,16 @@ const CASES: &[(&str, &[&str])] = &[
     ("send 239.1.1.1 a/b x", &["'a/b'", "port number"]),
     ("recv 239.1.1.1 99999999999", &["'99999999999'"]),
     ("send 239.1.1.1 0 x", &["port 0", "receivers' port"]),
-    ("reflect --port 0", &["give a port from 1 to 65535", "unannounced"]),
+    (
+        "reflect --port 0",
+        &["give a port from 1 to 65535", "unannounced"],
+    ),
     ("reflect --rate 0", &["'0'", "give a rate above 0"]),
     ("reflect --total-rate 0", &["'0'", "give a rate above 0"]),
-    ("send 239.1.1.1 7777 --sizes 10", &["'10'", "each at least 36 bytes"]),
+    (
+        "send 239.1.1.1 7777 --sizes 10",
+        &["'10'", "each at least 36 bytes"],
+    ),
     // Interfaces
     (
         "send 239.1.1.1 7777 -i nosuch0 x",

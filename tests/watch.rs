@@ -44,7 +44,18 @@ fn the_bridge_querier_is_named_and_joins_and_leaves_are_seen_v4_and_v6() {
     let lab = Lab::new(2);
     lab.querier(3, 2, 1);
     let (a, b) = (lab.host(1), lab.host(2));
-    let watch = spawn(command(a, &["watch", "-i", IFACE, "-d", "6s", "--json"]));
+    let watch = spawn(command(
+        a,
+        &[
+            "watch",
+            "-i",
+            IFACE,
+            "-d",
+            "6s",
+            "--json",
+            "--fail-on-warning",
+        ],
+    ));
     std::thread::sleep(Duration::from_millis(1500));
     for group in ["239.1.2.3", "ff15::123"] {
         let asm = run(b, &["join", group, "-i", IFACE, "-d", "1s"]);
@@ -215,6 +226,21 @@ fn no_querier_is_warned_within_the_timeout_in_text() {
         "{text}"
     );
     assert!(text.contains("--- queriers ---\n  none heard\n"), "{text}");
+    // With --fail-on-warning a script learns it from the exit status.
+    let failing = run(
+        lab.host(1),
+        &[
+            "watch",
+            "-i",
+            IFACE,
+            "-d",
+            "2s",
+            "--querier-timeout",
+            "1s",
+            "--fail-on-warning",
+        ],
+    );
+    assert_eq!(failing.status.code(), Some(1), "{}", stderr(&failing));
 }
 
 #[test]

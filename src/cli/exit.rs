@@ -11,10 +11,13 @@ pub enum Exit {
     /// It worked: for `recv`, datagrams arrived (and `--count` was reached when given).
     Success = 0,
     /// What was measured shows a problem: `recv` got no datagram, fewer than `--count`, or
-    /// lost probes; `ping` and `mesh` saw no multicast; `doctor` found a failing check.
+    /// lost probes; `ping` and `mesh` saw unicast only; `doctor` found a failing check;
+    /// `watch --fail-on-warning` gave a warning.
     Problem = 1,
     /// Bad input or a failure; stderr says which.
     Error = 2,
+    /// `ping` or `mesh`: a host did not answer at all (and none was unicast only).
+    NoReply = 3,
 }
 
 impl From<Exit> for ExitCode {

@@ -1,11 +1,46 @@
 //! Long help texts, shared by `--help` and the man pages: examples, notes, files, exit status.
 
-/// The exit statuses; the man pages' EXIT STATUS section and the end of `--help`.
-pub const EXIT_STATUS: &str = "0 on success (for recv: datagrams arrived, --count was \
-reached when given, and no probe was lost); 1 when recv ended by its timeout, its duration or \
-a signal with no datagram, or with fewer than --count, or when probes were lost; 2 on bad \
-input or a failure, with one line on stderr that names the value and the fix (mcast alone \
-prints the usage and exits 2). A closed stdout (mcast recv ... | head) ends quietly with 0.";
+/// What every command's exit status shares: bad input, failures and a closed stdout.
+const EXIT_COMMON: &str = "2 on bad input or a failure, with one line on stderr that names \
+the value and the fix. A closed stdout (mcast ... | head) ends quietly with 0.";
+
+/// Command `name`'s exit statuses: its man page's EXIT STATUS section and the end of its
+/// `--help`, each naming the command.
+pub fn exit_status(name: &str) -> String {
+    let own = match name {
+        "recv" => {
+            "mcast recv exits 0 when datagrams arrived, --count was reached when given, \
+and no probe was lost; 1 when it ended by its timeout, its duration or a signal with no \
+datagram, with fewer than --count, or when probes were lost;"
+        }
+        "ping" => {
+            "mcast ping exits 0 when every server's multicast replies arrived; 1 when a \
+server answered on unicast only (multicast broken); otherwise 3 when a server did not answer \
+at all (no reply: down, no reflector, or filtered), as fping tells unreachable hosts apart;"
+        }
+        "mesh" => {
+            "mcast mesh exits 0 when multicast arrived on every pair and every mcast \
+host's column came; 1 when a pair is unicast only or a column is missing (the matrix cannot \
+be judged); otherwise 3 when a host never answered (no reply);"
+        }
+        "doctor" => {
+            "mcast doctor exits 0 when no check failed (warnings included), 1 when one \
+did;"
+        }
+        "watch" => {
+            "mcast watch exits 0; with --fail-on-warning, 1 when it gave a warning (no \
+querier, an old querier, queriers that disagree, ...);"
+        }
+        "mcast" => {
+            "mcast alone prints the usage and exits 2; each command's page gives its \
+own statuses;"
+        }
+        other => {
+            return format!("mcast {other} exits 0 on success; {EXIT_COMMON}");
+        }
+    };
+    format!("{own} {EXIT_COMMON}")
+}
 
 const PROBES: &str = "Probes, sent when no MESSAGE is given, carry a 32-byte big-endian \
 header padded to --size: bytes 0-3 magic \"MCST\", 4 version 1, 5 flags 0, 6-7 header length \
@@ -22,9 +57,10 @@ counted as foreign.";
 
 const COMMON: &str = "Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m); \
 sizes take K, M and G (8M). Ctrl-C, SIGTERM or SIGHUP ends cleanly: groups are left first, \
-then the summary is printed; Ctrl-\\ (SIGQUIT) prints an interim summary and goes on. With \
---json, send, recv and join print JSON Lines, one object per event with a \"type\" key; see \
-mcast-json(7).";
+then the summary is printed; Ctrl-\\ (SIGQUIT) prints an interim summary and goes on (recv \
+and join). With --json, send, recv, join, ping, reflect, mesh and watch print JSON Lines, one \
+object per event with a \"type\" key (ifaces and groups one JSON array, doctor one array of \
+checks); see mcast-json(7).";
 
 /// What the documentation says of one command.
 pub struct Page {
@@ -154,8 +190,7 @@ reflect (an init opens a session first). Each request is answered once by unicas
 the group, which mcast joins from the server (source-specific) or from any source. It counts \
 both paths apart, with round trips from the kernel's receive time and hops from the reply's \
 TTL (RFC 6450: against the TTL the server says it sent with), and ends with a verdict per \
-server: multicast works, unicast only, or no reply. Exit status 0 when every server answered \
-on multicast, 1 otherwise.",
+server: multicast works, unicast only, or no reply.",
             COMMON,
         ],
         files: &[],
@@ -222,8 +257,7 @@ table has a row per other host (the sender of those replies) with both paths' co
 round trip, and a verdict. When done, mcast hosts send each other these columns, so each prints \
 the whole matrix (rows send, columns receive; multicast, then unicast); omping hosts share \
 nothing, and their columns show as ?. A host that answers nothing within --wait is given up; \
-with -c, a host goes on answering until the others have sent their -c requests or gone quiet. \
-Exit status 0 when multicast arrived on every pair known, 1 otherwise.",
+with -c, a host goes on answering until the others have sent their -c requests or gone quiet.",
             COMMON,
         ],
         files: &[],
@@ -306,7 +340,7 @@ arrivals stopped, and the family's kernel counters that moved; with CAP_NET_RAW 
 watches the group on the wire (before this host's firewall and reverse-path filter), so a \
 datagram that reached the interface but not the socket is told from one that never came, \
 and hears whether a querier spoke. Without CAP_NET_RAW it says that this cannot be told: no \
-kernel counter is about one group. Exit status 0 with no failure, 1 with one.",
+kernel counter is about one group.",
             COMMON,
         ],
         files: &[],
@@ -364,6 +398,6 @@ pub fn after_long_help(p: &Page) -> String {
         s.push('\n');
     }
     s.push_str("\nExit status: ");
-    s.push_str(EXIT_STATUS);
+    s.push_str(&exit_status(p.name));
     s
 }

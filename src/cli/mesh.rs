@@ -675,8 +675,10 @@ fn report(
     let all_multicast = verdicts[Verdict::MulticastWorks as usize] == pairs.len();
     Ok(if all_multicast && !missing {
         Exit::Success
-    } else {
+    } else if verdicts[Verdict::UnicastOnly as usize] > 0 || missing {
         Exit::Problem
+    } else {
+        Exit::NoReply
     })
 }
 

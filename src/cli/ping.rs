@@ -331,13 +331,18 @@ pub fn run(args: PingArgs) -> Result<Exit> {
             break;
         }
     }
-    let mut exit = Exit::Success;
+    // Unicast only (multicast broken) outweighs no reply (host down): 1, else 3, else 0.
+    let verdicts: Vec<Verdict> = stats.iter().map(ServerStats::verdict).collect();
+    let exit = if verdicts.contains(&Verdict::UnicastOnly) {
+        Exit::Problem
+    } else if verdicts.contains(&Verdict::NoReply) {
+        Exit::NoReply
+    } else {
+        Exit::Success
+    };
     for (i, server) in args.servers.iter().enumerate() {
         let s = &stats[i];
         let summary = s.summary(server.to_string());
-        if s.verdict() != Verdict::MulticastWorks {
-            exit = Exit::Problem;
-        }
         let group = families[&server.is_ipv4()].group;
         if args.json {
             out.json_line(&PingEvent::Summary {

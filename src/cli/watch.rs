@@ -47,6 +47,9 @@ pub struct WatchArgs {
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
+    /// Exit with status 1 when any warning was given (for scripts and monitoring)
+    #[arg(long)]
+    fail_on_warning: bool,
 }
 
 /// Interface names by index, looked up again when an unknown index appears.
@@ -137,6 +140,7 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
     let mut names = Names::load()?;
     let mut out = Stdout::new();
     let mut ignored = 0u64;
+    let mut warned = 0u64;
     let mut last_tick = started;
     let mut buf = vec![0u8; 65_536];
     'run: while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
@@ -173,6 +177,7 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
             warnings.extend(watch.tick(now));
             warnings.extend(local.tick(now));
         }
+        warned += warnings.len() as u64;
         for w in &warnings {
             let name = names.of(w.ifindex);
             if !going_on(warning_line(&mut out, args.json, &name, w))? {
@@ -195,5 +200,10 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
         (packets, drops, ignored),
     )?;
     out.flush()?;
-    Ok(Exit::Success)
+    let not_told: u64 = watch.not_told.values().sum();
+    Ok(if args.fail_on_warning && warned + not_told > 0 {
+        Exit::Problem
+    } else {
+        Exit::Success
+    })
 }

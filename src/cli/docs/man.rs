@@ -5,7 +5,7 @@
 use anyhow::Result;
 use clap::{ArgAction, Command};
 
-use super::super::help::{self, EXIT_STATUS, Page};
+use super::super::help::{self, Page};
 
 const SEE_ALSO: &str = "mcast-json(7), ip-maddress(8), tcpdump(8), ssmping(1), iperf(1)";
 
@@ -109,7 +109,11 @@ fn render(cmd: Command, page: Option<&Page>) -> Result<Vec<u8>> {
         }
     }
     section(&mut out, "EXIT STATUS");
-    paragraphs(&mut out, EXIT_STATUS);
+    let name = cmd
+        .get_name()
+        .strip_prefix("mcast-")
+        .unwrap_or(cmd.get_name());
+    paragraphs(&mut out, &help::exit_status(name));
     if let Some(p) = page.filter(|p| !p.files.is_empty()) {
         section(&mut out, "FILES");
         for (path, what) in p.files {
@@ -153,6 +157,29 @@ pub fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_pages_exit_status_is_its_own_commands() {
+        let pages = command_pages(&super::super::super::command_for_docs()).unwrap();
+        for (name, page) in &pages {
+            let text = String::from_utf8(page.clone()).unwrap();
+            let status = text
+                .split(".SH \"EXIT STATUS\"")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{name}: no EXIT STATUS"));
+            let status = status.split(".SH").next().unwrap();
+            // mcast-recv.1 -> "mcast recv"
+            let cmd = name.trim_end_matches(".1").replacen('-', " ", 1);
+            assert!(
+                status.contains(&cmd),
+                "{name}'s EXIT STATUS does not name {cmd}: {status}"
+            );
+        }
+        let ping = help::exit_status("ping");
+        assert!(
+            ping.contains("1 when a server answered on unicast only") && ping.contains("3 when")
+        );
+    }
 
     #[test]
     fn pages_name_the_command_as_typed_with_every_value() {
