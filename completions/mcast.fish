@@ -84,10 +84,10 @@ complete -c mcast -n "__fish_mcast_using_subcommand join" -s V -l version -d 'Pr
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s c -l count -d 'Requests to send to each server (default: until Ctrl-C)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l interval -d 'Time between requests' -r
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l group -d 'Group to ask for (default 232.43.211.234 or ff3e::4321:1234)' -r
-complete -c mcast -n "__fish_mcast_using_subcommand ping" -s i -l interface -d 'Interface to join on: name, index or address' -r -f -a "(__fish_print_interfaces)"
+complete -c mcast -n "__fish_mcast_using_subcommand ping" -s i -l interface -d 'Interface to join on: name, index or address (-I as ping has it)' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l protocol -d 'The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)' -r -f -a "ssmping\t''
-rfc6450\t''"
-complete -c mcast -n "__fish_mcast_using_subcommand ping" -s t -l timeout -d 'How long to wait for replies after the last request' -r
+rfc6450\t'The Multicast Ping Protocol, which omping speaks (`omping` is accepted for it)'"
+complete -c mcast -n "__fish_mcast_using_subcommand ping" -s t -l timeout -d 'How long to wait for replies after the last request (-W as ping has it)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l any-source -d 'Join the group from any source, as asmping does, not from each server only'
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -36,7 +36,7 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
     listen: Option<Duration>,
     /// Look at the sender's side instead: route out, source address, TTL, MTU
-    #[arg(long)]
+    #[arg(long, conflicts_with = "listen")]
     send: bool,
     /// Print one JSON array of checks instead of text
     #[arg(long)]
@@ -88,7 +88,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
         ]
     };
     let mut out = Stdout::new();
-    let listen = args.listen.filter(|_| !args.send);
+    let listen = args.listen;
     let mut shown = 0;
     if let Some(d) = listen {
         // The instant checks first, so the wait is not a silence.

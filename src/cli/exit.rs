@@ -118,8 +118,10 @@ fn hint(errno: i32) -> Option<&'static str> {
     })
 }
 
-/// One line for a command-line usage error from clap, without its usage block.
-pub fn usage_line(rendered: &str) -> String {
+/// One line for a command-line usage error from clap, without its usage block, pointing at
+/// the help of the command that was typed (`mcast recv --help`).
+pub fn usage_line(rendered: &str, typed: Option<&str>) -> String {
+    let command = typed.map_or("mcast".to_string(), |c| format!("mcast {c}"));
     let body = rendered
         .trim()
         .strip_prefix("error: ")
@@ -134,7 +136,7 @@ pub fn usage_line(rendered: &str) -> String {
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|p| !p.is_empty())
         .collect();
-    format!("mcast: {} (see 'mcast --help')", parts.join("; "))
+    format!("mcast: {} (see '{command} --help')", parts.join("; "))
 }
 
 #[cfg(test)]
@@ -146,8 +148,10 @@ mod tests {
         let rendered = "error: the following required arguments were not provided:\n  <PORT>\n\n\
                         Usage: mcast send <GROUP> <PORT> [MESSAGE]\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            usage_line(rendered),
-            "mcast: the following required arguments were not provided: <PORT> (see 'mcast --help')"
+            usage_line(rendered, Some("send")),
+            "mcast: the following required arguments were not provided: <PORT> (see 'mcast send --help')"
         );
+        let top = "error: unrecognized subcommand 'frob'\n\nUsage: mcast [OPTIONS] <COMMAND>\n";
+        assert!(usage_line(top, None).ends_with("(see 'mcast --help')"));
     }
 }

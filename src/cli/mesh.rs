@@ -31,10 +31,10 @@ use mcast::reflect::{Limits, REPLY_TTL, SESSION_IDLE, SESSION_LEN, Sessions, ans
 #[derive(Args, Debug)]
 pub struct MeshArgs {
     /// Every host of the mesh, this one included: the same list on each (as omping takes it)
-    #[arg(value_name = "HOST", required = true, num_args = 2..)]
+    #[arg(value_name = "HOST", required = true, num_args = 2.., value_parser = parse::address)]
     hosts: Vec<IpAddr>,
     /// Requests to send to each other host (default: until Ctrl-C)
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = parse::count32)]
     count: Option<u32>,
     /// Time between requests
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
@@ -212,12 +212,16 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     if !args.json {
         writeln!(
             out,
-            "mesh of {} hosts as {}, group {} port {}: pinging {} others every {}",
+            "mesh of {} hosts as {}, group {} port {}: pinging {} every {}",
             args.hosts.len(),
             plan.local,
             plan.group,
             args.port,
-            peers.len(),
+            if peers.len() == 1 {
+                "1 other".to_string()
+            } else {
+                format!("{} others", peers.len())
+            },
             humantime::format_duration(args.interval)
         )?;
         out.flush()?;

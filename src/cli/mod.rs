@@ -146,7 +146,12 @@ pub fn main() -> ExitCode {
             return Exit::Error.into();
         }
         Err(e) => {
-            exit::say(&exit::usage_line(&e.render().to_string()));
+            // The command typed, if any: its own help is the one to read.
+            let typed = std::env::args()
+                .skip(1)
+                .find(|a| !a.starts_with('-'))
+                .filter(|a| command().find_subcommand(a).is_some());
+            exit::say(&exit::usage_line(&e.render().to_string(), typed.as_deref()));
             return Exit::Error.into();
         }
     };

@@ -168,3 +168,77 @@ mod tests {
         assert!(rate("fast").unwrap_err().contains("'fast' is not a rate"));
     }
 }
+
+/// A host's IP address; a name is told that names are not resolved, with how to.
+pub fn address(s: &str) -> Result<std::net::IpAddr, String> {
+    s.parse().map_err(|_| {
+        let looks_like_name = s.chars().any(|c| c.is_ascii_alphabetic()) && !s.contains(':');
+        if looks_like_name {
+            format!("'{s}' is not an IP address: mcast takes addresses, not host names (resolve it first: getent hosts {s})")
+        } else {
+            format!("'{s}' is not an IPv4 or IPv6 address")
+        }
+    })
+}
+
+/// A count of 1 or more, said in words when it is not ("give a count of 1 or more"), not in
+/// Rust's range syntax.
+pub fn count(s: &str) -> Result<u64, String> {
+    match s.parse::<i128>() {
+        Ok(n) if n >= 1 && n <= i128::from(u64::MAX) => Ok(n as u64),
+        Ok(_) => Err(format!("'{s}': give a count of 1 or more")),
+        Err(_) => Err(format!("'{s}' is not a number: give a count of 1 or more")),
+    }
+}
+
+/// A count of 1 to 4294967295 (ping's and mesh's requests are numbered in 32 bits).
+pub fn count32(s: &str) -> Result<u32, String> {
+    let n = count(s)?;
+    u32::try_from(n).map_err(|_| format!("'{s}': give a count of 1 to 4294967295"))
+}
+
+/// A whole number from `lo` to `hi`, what it is named in the message.
+fn within(s: &str, lo: u32, hi: u32, what: &str) -> Result<u32, String> {
+    match s.parse::<i64>() {
+        Ok(n) if n >= i64::from(lo) && n <= i64::from(hi) => Ok(n as u32),
+        Ok(_) => Err(format!("'{s}': give {what} from {lo} to {hi}")),
+        Err(_) => Err(format!(
+            "'{s}' is not a number: give {what} from {lo} to {hi}"
+        )),
+    }
+}
+
+/// A TTL or hop limit: 0 to 255.
+pub fn ttl(s: &str) -> Result<u32, String> {
+    within(s, 0, 255, "a TTL")
+}
+
+/// An IP precedence: 0 to 7.
+pub fn precedence(s: &str) -> Result<u8, String> {
+    within(s, 0, 7, "a precedence").map(|p| p as u8)
+}
+
+#[cfg(test)]
+mod word_tests {
+    use super::*;
+
+    #[test]
+    fn out_of_range_numbers_are_said_in_words() {
+        assert_eq!(count("0").unwrap_err(), "'0': give a count of 1 or more");
+        assert_eq!(count("-3").unwrap_err(), "'-3': give a count of 1 or more");
+        assert_eq!(count("7"), Ok(7));
+        assert_eq!(ttl("300").unwrap_err(), "'300': give a TTL from 0 to 255");
+        assert_eq!(
+            precedence("8").unwrap_err(),
+            "'8': give a precedence from 0 to 7"
+        );
+        assert!(
+            count32("4294967296")
+                .unwrap_err()
+                .contains("1 to 4294967295")
+        );
+        for e in [count("0"), count("x")] {
+            assert!(!e.unwrap_err().contains(".."), "no range syntax");
+        }
+    }
+}

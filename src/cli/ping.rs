@@ -27,10 +27,10 @@ use mcast::ping::{ServerStats, ServerSummary, Verdict};
 #[derive(Args, Debug)]
 pub struct PingArgs {
     /// Reflectors to ask (ssmpingd, mcast reflect): their unicast addresses
-    #[arg(value_name = "SERVER", required = true)]
+    #[arg(value_name = "SERVER", required = true, value_parser = parse::address)]
     servers: Vec<IpAddr>,
     /// Requests to send to each server (default: until Ctrl-C)
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = parse::count32)]
     count: Option<u32>,
     /// Time between requests
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
@@ -41,18 +41,29 @@ pub struct PingArgs {
     /// Join the group from any source, as asmping does, not from each server only
     #[arg(long)]
     any_source: bool,
-    /// Interface to join on: name, index or address
-    #[arg(short, long, value_name = "IFACE")]
+    /// Interface to join on: name, index or address (-I as ping has it)
+    #[arg(short, short_alias = 'I', long, value_name = "IFACE", value_parser = ping_interface)]
     interface: Option<IfaceSpec>,
     /// The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)
     #[arg(long, value_name = "PROTOCOL", value_enum, default_value = "ssmping")]
     protocol: Proto,
-    /// How long to wait for replies after the last request
-    #[arg(short, long, value_name = "DURATION", default_value = "2s", value_parser = parse::duration)]
+    /// How long to wait for replies after the last request (-W as ping has it)
+    #[arg(short, short_alias = 'W', long, value_name = "DURATION", default_value = "2s", value_parser = parse::duration)]
     timeout: Duration,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
+}
+
+/// `-i`: the interface, as everywhere in mcast; a value that reads as ping's interval (0.2)
+/// is told so, since ping's muscle memory types it.
+fn ping_interface(s: &str) -> Result<IfaceSpec, String> {
+    if s.contains('.') && s.parse::<f64>().is_ok() && s.parse::<IpAddr>().is_err() {
+        return Err(format!(
+            "'{s}': -i is the interface here (name, index or address); the time between requests is --interval {s}"
+        ));
+    }
+    s.parse::<IfaceSpec>().map_err(|e| e.to_string())
 }
 
 /// What JSON Lines `ping` prints.

@@ -9,6 +9,8 @@ use mcast::wire::ssmping::{Kind, Message};
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proto {
     Ssmping,
+    /// The Multicast Ping Protocol, which omping speaks (`omping` is accepted for it).
+    #[value(alias = "omping")]
     Rfc6450,
 }
 

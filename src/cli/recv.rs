@@ -45,7 +45,7 @@ pub struct RecvArgs {
     #[arg(long = "source", value_name = "ADDR")]
     sources: Vec<IpAddr>,
     /// Stop after this many datagrams
-    #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = parse::count)]
     count: Option<u64>,
     /// Stop when nothing has arrived for this long (e.g. 5s)
     #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]

@@ -38,7 +38,7 @@ pub struct SendArgs {
     #[arg(short, long, value_name = "IFACE")]
     interface: Option<IfaceSpec>,
     /// How many datagrams to send (default: 1 for a message, unlimited for probes)
-    #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = parse::count)]
     count: Option<u64>,
     /// Datagrams per second, or 'max' for as fast as the system takes them
     #[arg(short, long, value_name = "PPS", allow_negative_numbers = true, value_parser = parse::rate, conflicts_with = "interval")]
@@ -57,16 +57,16 @@ pub struct SendArgs {
     #[arg(long, value_name = "LIST", conflicts_with_all = ["message", "size"], value_parser = size_cycle)]
     sizes: Option<SizeCycle>,
     /// Time to live (IPv4) or hop limit (IPv6); 1 stays on the link
-    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=255))]
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = parse::ttl)]
     ttl: u32,
     /// Deliver to receivers on this host too
-    #[arg(long = "loop", overrides_with = "no_loop")]
+    #[arg(long = "loop", conflicts_with = "no_loop")]
     loopback: bool,
     /// Do not deliver to receivers on this host
     #[arg(long)]
     no_loop: bool,
     /// IP precedence, the top three bits of the TOS byte or traffic class
-    #[arg(long, value_name = "0-7", allow_negative_numbers = true, value_parser = clap::value_parser!(u8).range(0..=7))]
+    #[arg(long, value_name = "0-7", allow_negative_numbers = true, value_parser = parse::precedence)]
     prec: Option<u8>,
     /// Set Don't Fragment: never fragmented; too big for the interface is an error (by
     /// default the kernel sets DF on datagrams that fit the interface's MTU)
@@ -107,7 +107,7 @@ fn probe_size(s: &str) -> Result<u32, String> {
     match u32::try_from(n) {
         Ok(n) if (HEADER_LEN as u32..=MAX_PAYLOAD_V6 as u32).contains(&n) => Ok(n),
         _ => Err(format!(
-            "'{s}' is out of range: a probe is {HEADER_LEN}..={MAX_PAYLOAD_V6} bytes"
+            "'{s}' is out of range: a probe is {HEADER_LEN} to {MAX_PAYLOAD_V6} bytes"
         )),
     }
 }

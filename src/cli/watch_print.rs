@@ -358,7 +358,8 @@ pub fn summary(
     }
     writeln!(
         out,
-        "captured {packets} packets, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}{}{}{}",
+        "captured {}, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}{}{}{}",
+        events::count(packets, "packet"),
         if watch.aged > 0 {
             format!(
                 "; {} memberships aged out (no report within the querier's membership interval)",
