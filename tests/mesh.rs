@@ -96,7 +96,7 @@ fn mcast_and_omping_hosts_in_one_mesh() {
                 );
             }
             assert_eq!(p["multicast"]["hops"], 0, "{p}");
-            assert_eq!(p["verdict"], "multicast works");
+            assert_eq!(p["verdict"], "multicast_works");
         }
         let matrix = json_lines(&out).pop().unwrap();
         assert_eq!(
@@ -222,8 +222,8 @@ fn a_silent_host_is_given_up_and_named() {
     assert_eq!(
         verdicts,
         [
-            (hosts[0].clone(), "multicast works".to_string()),
-            (hosts[2].clone(), "no reply".to_string())
+            (hosts[0].clone(), "multicast_works".to_string()),
+            (hosts[2].clone(), "no_reply".to_string())
         ]
     );
     assert_eq!(text.status.code(), Some(3));
@@ -401,7 +401,7 @@ fn forged_columns_in_a_members_name_are_not_believed() {
             e["type"] == "pair" && e["from"] == a.v4.to_string() && e["to"] == b.v4.to_string()
         })
         .unwrap_or_else(|| panic!("A -> B: {}", stdout(&out_a)));
-    assert_eq!(pair["verdict"], "unicast only", "{pair}");
+    assert_eq!(pair["verdict"], "unicast_only", "{pair}");
     let matrix = events.last().unwrap();
     assert!(matrix["refused_columns"].as_u64().unwrap() > 0, "{matrix}");
     assert_eq!(

@@ -86,7 +86,7 @@ fn without_the_routers_multicast_route_it_is_unicast_only() {
             summary["unicast"]["received"].as_u64(),
             summary["multicast"]["received"].as_u64()
         ),
-        (Some("unicast only"), Some(3), Some(0)),
+        (Some("unicast_only"), Some(3), Some(0)),
         "{summary}"
     );
     assert_eq!(summary["unicast"]["hops"], 1);

@@ -44,7 +44,7 @@ pub fn write(
                     .hops
                     .or(s.unicast.hops)
                     .map_or("-".into(), |h| h.to_string()),
-                v.key().to_string(),
+                v.words().to_string(),
             ]
         })
         .collect();
@@ -79,7 +79,7 @@ pub fn write(
     }
     for (addr, _, v) in rows {
         if *v != Verdict::MulticastWorks {
-            writeln!(out, "{addr}: {}: {}", v.key(), v.mesh_advice())?;
+            writeln!(out, "{addr}: {}: {}", v.words(), v.mesh_advice())?;
         }
     }
     Ok(())

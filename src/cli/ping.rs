@@ -395,16 +395,16 @@ fn verdict_line(verdict: Verdict, group: IpAddr) -> String {
         Verdict::MulticastWorks => format!(
             "{}: multicast from it to {group} reaches this host (your application's group may \
              differ: test that one with --group)",
-            verdict.key()
+            verdict.words()
         ),
         Verdict::UnicastOnly if !mcast::wire::customary_group(group) => format!(
             "{}: first, the reflector may not serve {group}: ssmpingd (and mcast reflect \
              without --group {group}) answer on multicast only for groups ending in .234 or \
              ::4321:1234, so try without --group; if it does serve it: {}",
-            verdict.key(),
+            verdict.words(),
             verdict.advice()
         ),
-        _ => format!("{}: {}", verdict.key(), verdict.advice()),
+        _ => format!("{}: {}", verdict.words(), verdict.advice()),
     }
 }
 

@@ -156,6 +156,15 @@ impl Verdict {
     /// The verdict as JSON names it.
     pub fn key(self) -> &'static str {
         match self {
+            Verdict::MulticastWorks => "multicast_works",
+            Verdict::UnicastOnly => "unicast_only",
+            Verdict::NoReply => "no_reply",
+        }
+    }
+
+    /// The verdict in words, for text.
+    pub fn words(self) -> &'static str {
+        match self {
             Verdict::MulticastWorks => "multicast works",
             Verdict::UnicastOnly => "unicast only",
             Verdict::NoReply => "no reply",
@@ -289,7 +298,7 @@ mod tests {
             (Some(2.0), Some(0.0))
         );
         assert_eq!(sum.multicast.hops, Some(1));
-        assert_eq!(sum.verdict, "multicast works");
+        assert_eq!(sum.verdict, "multicast_works");
     }
 
     #[test]
@@ -306,7 +315,7 @@ mod tests {
     fn nothing_sent_has_no_loss_figure() {
         let s = ServerStats::default().summary("192.0.2.1".into());
         assert_eq!((s.unicast.loss_pct, s.multicast.loss_pct), (None, None));
-        assert_eq!(s.verdict, "no reply");
+        assert_eq!(s.verdict, "no_reply");
     }
 
     #[test]

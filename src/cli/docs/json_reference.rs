@@ -402,10 +402,10 @@ const KINDS: &[Kind] = &[
             (
                 "verdict",
                 "string",
-                "multicast works, unicast only (its multicast never arrived) or no reply",
+                "multicast_works, unicast_only (its multicast never arrived) or no_reply (snake_case in JSON, as the matrix counts them; words in text)",
             ),
         ],
-        example: r#"{"type":"summary","command":"ping","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"hops_differ":false,"verdict":"multicast works"}"#,
+        example: r#"{"type":"summary","command":"ping","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"}"#,
     },
     Kind {
         name: "client",
@@ -532,10 +532,10 @@ const KINDS: &[Kind] = &[
             (
                 "verdict",
                 "string",
-                "multicast works, unicast only or no reply",
+                "multicast_works, unicast_only or no_reply",
             ),
         ],
-        example: r#"{"type":"pair","from":"192.0.2.1","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.094,"rtt_avg_ms":0.127,"rtt_max_ms":0.159,"rtt_mdev_ms":0.032,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.174,"rtt_avg_ms":0.234,"rtt_max_ms":0.294,"rtt_mdev_ms":0.06,"hops":0},"first_multicast_ms":0.294298,"verdict":"multicast works"}"#,
+        example: r#"{"type":"pair","from":"192.0.2.1","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.094,"rtt_avg_ms":0.127,"rtt_max_ms":0.159,"rtt_mdev_ms":0.032,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.174,"rtt_avg_ms":0.234,"rtt_max_ms":0.294,"rtt_mdev_ms":0.06,"hops":0},"first_multicast_ms":0.294298,"verdict":"multicast_works"}"#,
     },
     Kind {
         name: "matrix",
