@@ -421,4 +421,23 @@ fn an_unprivileged_user_gets_every_check_but_the_privileged_ones() {
     );
     assert_eq!(by["listen"]["status"], "fail", "nothing was sent");
     assert_eq!(out.status.code(), Some(1));
+    // In text, nft's own lines are folded into the evidence: every line is a check's or
+    // its fix's, the columns hold (issue 23, item 14).
+    let text = common::run_as_nobody(lab.host(1), &["doctor", "239.1.1.1", "7777"]);
+    let t = stdout(&text);
+    // The checks, then one line of conclusion.
+    let mut body: Vec<&str> = t.lines().collect();
+    body.pop();
+    for line in &body {
+        let status = line.split_whitespace().next().unwrap_or("");
+        assert!(
+            ["ok", "WARN", "FAIL", "skipped", "fix:"].contains(&status),
+            "a line out of the columns: {line:?}\n{t}"
+        );
+    }
+    assert!(
+        body.iter()
+            .any(|l| l.starts_with("skipped  firewall   the rules could not be read: nft:")),
+        "{t}"
+    );
 }

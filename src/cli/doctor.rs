@@ -44,6 +44,7 @@ pub struct DoctorArgs {
 }
 
 pub fn run(args: DoctorArgs) -> Result<Exit> {
+    parse::distinct_sources(&args.sources).map_err(anyhow::Error::msg)?;
     let group = args.group.ip;
     if !group.is_multicast() {
         bail!("{group} is not a multicast group: give the group the receiver joins");
@@ -119,6 +120,15 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
     })
 }
 
+/// Text of several lines as one: the lines trimmed, the empty ones dropped, joined by "; ".
+fn fold(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn write_checks(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
     for c in all {
         let status = match c.status {
@@ -127,10 +137,13 @@ fn write_checks(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
             Status::Fail => "FAIL",
             Status::Skipped => "skipped",
         };
-        // Evidence quotes other programs (nft's errors, process names): one line, escaped.
-        let evidence = escape(c.evidence.as_bytes());
+        // Evidence quotes other programs (nft's errors, process names): folded to one line
+        // (their own line breaks become "; ", so the columns hold), then escaped.
+        let evidence = fold(&c.evidence);
+        let evidence = escape(evidence.as_bytes());
         writeln!(out, "{status:<7}  {:<10} {evidence}", c.check)?;
         if let Some(fix) = &c.fix {
+            let fix = fold(fix);
             writeln!(out, "{:<7}  {:<10} fix: {}", "", "", escape(fix.as_bytes()))?;
         }
     }
@@ -148,5 +161,19 @@ fn write_conclusion(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
             "{f} {} what keeps multicast from arriving: start with the first",
             if f == 1 { "failure is" } else { "failures are" }
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn other_programs_lines_fold_into_one() {
+        assert_eq!(
+            fold("Error: Could not process rule: Operation not permitted\n  list ruleset\n\n"),
+            "Error: Could not process rule: Operation not permitted; list ruleset"
+        );
+        assert_eq!(fold("one line"), "one line");
     }
 }

@@ -50,6 +50,7 @@ fn change(m: &Membership) -> MembershipChange {
 }
 
 pub fn run(args: JoinArgs) -> Result<Exit> {
+    parse::distinct_sources(&args.sources).map_err(anyhow::Error::msg)?;
     for s in &args.sources {
         if !args.groups.iter().any(|g| g.ip.is_ipv4() == s.is_ipv4()) {
             bail!(

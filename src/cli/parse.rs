@@ -181,6 +181,19 @@ pub fn address(s: &str) -> Result<std::net::IpAddr, String> {
     })
 }
 
+/// Sources given with --source, each once: a repeat would be a second join the kernel
+/// refuses with an error that points elsewhere.
+pub fn distinct_sources(sources: &[std::net::IpAddr]) -> Result<(), String> {
+    for (i, s) in sources.iter().enumerate() {
+        if sources[..i].contains(s) {
+            return Err(format!(
+                "--source {s} is given twice: give each source once"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A count of 1 or more, said in words when it is not ("give a count of 1 or more"), not in
 /// Rust's range syntax.
 pub fn count(s: &str) -> Result<u64, String> {

@@ -85,6 +85,7 @@ fn check(args: &RecvArgs) -> Result<()> {
 }
 
 pub fn run(args: RecvArgs) -> Result<Exit> {
+    parse::distinct_sources(&args.sources).map_err(anyhow::Error::msg)?;
     check(&args)?;
     let group = &args.group;
     let mut sock = McastSocket::new(IpMode::for_addr(group.ip), false)?;
