@@ -203,3 +203,43 @@ fn ifaces_takes_a_family_and_sizes_take_units() {
     let granted = summary["rcvbuf"].as_u64().unwrap();
     assert!((8 << 20..=16 << 20).contains(&granted), "{summary}");
 }
+
+/// The reflector's service unit: hardened (no user of its own, no capability, only the
+/// address families it uses, a read-only system), its arguments from /etc/default, and where
+/// systemd's tools are installed, an exposure score of 2.0 or better (issue 23, item 9).
+#[test]
+fn the_reflector_unit_is_hardened() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/dist/mcast-reflect.service");
+    let unit = std::fs::read_to_string(path).unwrap();
+    for line in [
+        "ExecStart=/usr/bin/mcast reflect $MCAST_REFLECT_ARGS",
+        "EnvironmentFile=-/etc/default/mcast-reflect",
+        "DynamicUser=yes",
+        "CapabilityBoundingSet=\n",
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_NETLINK AF_UNIX",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+    ] {
+        assert!(unit.contains(line), "the unit lacks {line:?}");
+    }
+    // Installed disabled: nothing in the package enables it.
+    let cargo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    assert!(
+        !cargo.contains("systemd-units"),
+        "the package would enable it"
+    );
+    match Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--threshold=20", path])
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success(),
+            "exposure above 2.0: {}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+        Err(_) => eprintln!(
+            "the_reflector_unit_is_hardened: systemd-analyze not found, its score was not checked (install systemd)"
+        ),
+    }
+}
