@@ -111,12 +111,16 @@ _mcast() {
 
     case "${cmd}" in
         mcast)
-            opts="-h -V --help --version completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help"
+            opts="-h -V --color --help --version completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -125,12 +129,16 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__completions)
-            opts="-h -V --help --version bash elvish fish powershell zsh"
+            opts="-h -V --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -139,7 +147,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__doctor)
-            opts="-s -i -h -V --source --interface --listen --send --json --help --version"
+            opts="-s -i -h -V --source --interface --listen --send --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +173,10 @@ _mcast() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -173,12 +185,16 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__generate)
-            opts="-h -V --help --version"
+            opts="-h -V --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -187,7 +203,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__groups)
-            opts="-i -4 -6 -h -V --interface --json --help --version"
+            opts="-i -4 -6 -h -V --interface --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,6 +215,10 @@ _mcast() {
                     ;;
                 -i)
                     COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -419,12 +439,16 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__ifaces)
-            opts="-4 -6 -h -V --json --help --version"
+            opts="-4 -6 -h -V --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -433,7 +457,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__join)
-            opts="-i -d -h -V --interface --source --duration --report --json --help --version"
+            opts="-i -d -h -V --interface --source --duration --report --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +487,10 @@ _mcast() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -471,12 +499,16 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__manpages)
-            opts="-h -V --help --version"
+            opts="-h -V --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -485,7 +517,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__mesh)
-            opts="-c -i -t -h -V --count --interval --group --any-source --interface --port --wait --timeout --json --help --version"
+            opts="-c -i -t -h -V --count --interval --group --any-source --interface --port --wait --timeout --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -531,6 +563,10 @@ _mcast() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -539,7 +575,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__ping)
-            opts="-c -i -t -h -V --count --interval --group --any-source --interface --protocol --timeout --json --help --version"
+            opts="-c -i -t -h -V --count --interval --group --any-source --interface --protocol --timeout --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -581,6 +617,10 @@ _mcast() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -589,7 +629,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__recv)
-            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --rcvbuf --report --json --help --version"
+            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --rcvbuf --report --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -639,6 +679,10 @@ _mcast() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -647,7 +691,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__reflect)
-            opts="-i -d -h -V --port --bind --interface --group --rate --total-rate --group-rate --max-reply-size --duration --json --help --version"
+            opts="-i -d -h -V --port --bind --interface --group --rate --total-rate --group-rate --max-reply-size --duration --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -697,6 +741,10 @@ _mcast() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -705,7 +753,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__send)
-            opts="-i -c -r -d -h -V --interface --count --rate --interval --duration --size --sizes --ttl --loop --no-loop --prec --df --no-df --bind --json --help --version"
+            opts="-i -c -r -d -h -V --interface --count --rate --interval --duration --size --sizes --ttl --loop --no-loop --prec --df --no-df --bind --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -767,6 +815,10 @@ _mcast() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -775,7 +827,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__watch)
-            opts="-i -4 -6 -d -h -V --interface --duration --querier-timeout --pcap --json --fail-on-warning --help --version"
+            opts="-i -4 -6 -d -h -V --interface --duration --querier-timeout --pcap --json --fail-on-warning --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -803,6 +855,10 @@ _mcast() {
                     ;;
                 --pcap)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

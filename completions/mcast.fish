@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcast_global_optspecs
-    string join \n h/help V/version
+    string join \n color= h/help V/version
 end
 
 function __fish_mcast_needs_command
@@ -24,6 +24,9 @@ function __fish_mcast_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c mcast -n "__fish_mcast_needs_command" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_needs_command" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
@@ -40,10 +43,19 @@ complete -c mcast -n "__fish_mcast_needs_command" -f -a "doctor" -d 'Why multica
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcast -n "__fish_mcast_using_subcommand completions" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mcast -n "__fish_mcast_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand manpages" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand manpages" -s h -l help -d 'Print help'
 complete -c mcast -n "__fish_mcast_using_subcommand manpages" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand generate" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c mcast -n "__fish_mcast_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s i -l interface -d 'Interface to send through: name, index or address' -r -f -a "(__fish_print_interfaces)"
@@ -56,6 +68,9 @@ complete -c mcast -n "__fish_mcast_using_subcommand send" -l sizes -d 'Probe siz
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l ttl -d 'Time to live (IPv4) or hop limit (IPv6); 1 stays on the link' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l prec -d 'IP precedence, the top three bits of the TOS byte or traffic class' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l bind -d 'Source address to send from' -r
+complete -c mcast -n "__fish_mcast_using_subcommand send" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l loop -d 'Deliver to receivers on this host too'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l no-loop -d 'Do not deliver to receivers on this host'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l df -d 'Set Don\'t Fragment: never fragmented; too big for the interface is an error (by default the kernel sets DF on datagrams that fit the interface\'s MTU)'
@@ -70,6 +85,9 @@ complete -c mcast -n "__fish_mcast_using_subcommand recv" -s t -l timeout -d 'St
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s d -l duration -d 'Stop after this long in all (e.g. 1m)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l rcvbuf -d 'Socket receive buffer in bytes (8M, 8388608); beyond net.core.rmem_max needs root' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l report -d 'Print the figures so far every DURATION (as Ctrl-\\ does at any time)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s q -l quiet -d 'No line per datagram: the summary only'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -78,6 +96,9 @@ complete -c mcast -n "__fish_mcast_using_subcommand join" -s i -l interface -d '
 complete -c mcast -n "__fish_mcast_using_subcommand join" -l source -d 'Join only this source (source-specific); repeat for several' -r
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s d -l duration -d 'Leave after this long (default: hold until Ctrl-C)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand join" -l report -d 'Show what the kernel holds again every DURATION (as Ctrl-\\ does at any time)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand join" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand join" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s V -l version -d 'Print version'
@@ -88,6 +109,9 @@ complete -c mcast -n "__fish_mcast_using_subcommand ping" -s i -l interface -d '
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l protocol -d 'The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)' -r -f -a "ssmping\t''
 rfc6450\t'The Multicast Ping Protocol, which omping speaks (`omping` is accepted for it)'"
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s t -l timeout -d 'How long to wait for replies after the last request (-W as ping has it)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand ping" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l any-source -d 'Join the group from any source, as asmping does, not from each server only'
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -101,6 +125,9 @@ complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l total-rate -d 'R
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l group-rate -d 'Multicast replies a second to each group, whoever asked (a burst of twice that is allowed)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l max-reply-size -d 'Largest reply to send when a request asks for more than its own size (ssmping\'s reply-size option); by default no reply is larger than its request' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s d -l duration -d 'Stop after this long (default: until Ctrl-C)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s V -l version -d 'Print version'
@@ -111,6 +138,9 @@ complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s i -l interface -d '
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l port -d 'UDP port every host of the mesh uses' -r
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l wait -d 'How long a host may take to answer at all (it may start later) before it is given up' -r
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s t -l timeout -d 'How long to wait for replies after the last request' -r
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l any-source -d 'Join the group from any source, not from each host of the list only'
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -119,6 +149,9 @@ complete -c mcast -n "__fish_mcast_using_subcommand watch" -s i -l interface -d 
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s d -l duration -d 'Stop after this long (default: until Ctrl-C)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l querier-timeout -d 'Warn when no querier is heard on a link for this long' -r
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l pcap -d 'Also write what was captured to FILE, as pcap (tcpdump -r FILE, Wireshark)' -r -F
+complete -c mcast -n "__fish_mcast_using_subcommand watch" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s 4 -d 'IGMP only'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s 6 -d 'MLD only'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l json -d 'Print JSON Lines instead of text'
@@ -128,16 +161,25 @@ complete -c mcast -n "__fish_mcast_using_subcommand watch" -s V -l version -d 'P
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s s -l source -d 'A sender to join from (source-specific); repeat for several' -r
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s i -l interface -d 'Interface to join on: name, index or address (default: the route\'s choice)' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -l listen -d 'Also join for this long and report what arrived and which kernel counters moved' -r
+complete -c mcast -n "__fish_mcast_using_subcommand doctor" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -l send -d 'Look at the sender\'s side instead: route out, source address, TTL, MTU'
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -l json -d 'Print one JSON array of checks instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s 4 -d 'IPv4 addresses only'
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s 6 -d 'IPv6 addresses only'
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -l json -d 'Print one JSON array instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand ifaces" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s i -l interface -d 'Show only the groups of this interface (name, index or address)' -r -f -a "(__fish_print_interfaces)"
+complete -c mcast -n "__fish_mcast_using_subcommand groups" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s 4 -d 'Show only IPv4 groups'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s 6 -d 'Show only IPv6 groups'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -l json -d 'Print one JSON array instead of text'

@@ -252,3 +252,49 @@ fn the_version_names_the_revision_and_the_target() {
         assert!(line.contains(std::env::consts::ARCH), "{line}");
     }
 }
+
+/// Colour: on with --color always or CLICOLOR_FORCE, off into a pipe by default, with
+/// NO_COLOR, with --color never, and never in JSON (issue 23, item 8).
+#[test]
+fn colour_follows_the_flag_and_the_environment() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let doctor = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["doctor", "239.1.1.1", "7777"];
+        args.extend(extra);
+        let mut cmd = command(h, &args);
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        stdout(&out)
+    };
+    let coloured = |t: &str| t.contains("\x1b[");
+    let always = doctor(&["--color", "always"], &[]);
+    assert!(
+        always.contains("\x1b[32mok     \x1b[0m  interface"),
+        "{always:?}"
+    );
+    assert!(
+        !coloured(&doctor(&[], &[])),
+        "a pipe gets no colour by default"
+    );
+    assert!(coloured(&doctor(&[], &[("CLICOLOR_FORCE", "1")])));
+    assert!(!coloured(&doctor(
+        &[],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]
+    )));
+    assert!(!coloured(&doctor(
+        &["--color", "never"],
+        &[("CLICOLOR_FORCE", "1")]
+    )));
+    assert!(
+        !coloured(&doctor(&["--color", "always", "--json"], &[])),
+        "never in JSON"
+    );
+    assert!(
+        coloured(&doctor(&["--color", "always"], &[("NO_COLOR", "1")])),
+        "the flag wins"
+    );
+}

@@ -3,6 +3,7 @@
 //! port, firewall), optionally listens or looks at the sender's side, and answers a line per
 //! check: what it saw and, unless all is well, the fix.
 
+use super::color::{self, Paint};
 use std::io::Write;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -131,17 +132,19 @@ fn fold(text: &str) -> String {
 
 fn write_checks(out: &mut Stdout, all: &[Check]) -> std::io::Result<()> {
     for c in all {
-        let status = match c.status {
-            Status::Ok => "ok",
-            Status::Warn => "WARN",
-            Status::Fail => "FAIL",
-            Status::Skipped => "skipped",
+        let (status, paint) = match c.status {
+            Status::Ok => ("ok", Paint::Good),
+            Status::Warn => ("WARN", Paint::Warn),
+            Status::Fail => ("FAIL", Paint::Bad),
+            Status::Skipped => ("skipped", Paint::Dim),
         };
+        // Padded before it is painted: the colour codes take no room on the screen.
+        let status = color::paint(&format!("{status:<7}"), paint);
         // Evidence quotes other programs (nft's errors, process names): folded to one line
         // (their own line breaks become "; ", so the columns hold), then escaped.
         let evidence = fold(&c.evidence);
         let evidence = escape(evidence.as_bytes());
-        writeln!(out, "{status:<7}  {:<10} {evidence}", c.check)?;
+        writeln!(out, "{status}  {:<10} {evidence}", c.check)?;
         if let Some(fix) = &c.fix {
             let fix = fold(fix);
             writeln!(out, "{:<7}  {:<10} fix: {}", "", "", escape(fix.as_bytes()))?;

@@ -386,7 +386,7 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
             out,
             "{} by this host's kernel: the receive buffer was full (with GRO one drop may \
              hold many datagrams; the senders' lost counts are in datagrams); try --rcvbuf",
-            count(d, "drop")
+            super::color::paint(&count(d, "drop"), super::color::Paint::Bad)
         )?;
     }
     if s.truncated > 0 {

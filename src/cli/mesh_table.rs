@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use super::mesh_share::Row;
 use mcast::ping::{PathSummary, ServerSummary, Verdict};
 
+use super::color::{self, Paint};
+
 /// A loss figure as a cell shows it; "no reply" where nothing was asked, so nothing known.
 fn loss_text(loss_pct: Option<f64>) -> String {
     loss_pct.map_or("no reply".into(), |l| format!("{l:.1}%"))
@@ -79,7 +81,13 @@ pub fn write(
     }
     for (addr, _, v) in rows {
         if *v != Verdict::MulticastWorks {
-            writeln!(out, "{addr}: {}: {}", v.words(), v.mesh_advice())?;
+            let paint = match v {
+                Verdict::MulticastWorks => Paint::Good,
+                Verdict::UnicastOnly => Paint::Warn,
+                Verdict::NoReply => Paint::Bad,
+            };
+            let words = color::paint(v.words(), paint);
+            writeln!(out, "{addr}: {words}: {}", v.mesh_advice())?;
         }
     }
     Ok(())

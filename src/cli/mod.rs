@@ -1,5 +1,6 @@
 //! The command line: clap definitions, one file per subcommand, printers and exit codes.
 
+mod color;
 mod docs;
 mod doctor;
 mod doctor_checks;
@@ -64,6 +65,15 @@ const VERSION: &str = env!("MCAST_VERSION_LINE");
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        value_enum,
+        default_value = "auto"
+    )]
+    color: color::When,
 }
 
 #[derive(Subcommand, Debug)]
@@ -155,6 +165,7 @@ pub fn main() -> ExitCode {
             return Exit::Error.into();
         }
     };
+    color::decide(cli.color);
     let result = match cli.command {
         Command::Send(a) => send::run(a),
         Command::Recv(a) => recv::run(a),

@@ -24,6 +24,8 @@ use super::ping_wire::{Proto, read_reply, request_for};
 use super::platform::stop;
 use mcast::ping::{ServerStats, ServerSummary, Verdict};
 
+use super::color::{self, Paint};
+
 #[derive(Args, Debug)]
 pub struct PingArgs {
     /// Reflectors to ask (ssmpingd, mcast reflect): their unicast addresses
@@ -466,5 +468,14 @@ fn write_summary(
             events::count(s.unsolicited, "reply")
         )?;
     }
-    writeln!(out, "  verdict: {}", verdict_line(verdict, group))
+    let paint = match verdict {
+        Verdict::MulticastWorks => Paint::Good,
+        Verdict::UnicastOnly => Paint::Warn,
+        Verdict::NoReply => Paint::Bad,
+    };
+    writeln!(
+        out,
+        "  verdict: {}",
+        color::paint(&verdict_line(verdict, group), paint)
+    )
 }

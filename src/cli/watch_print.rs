@@ -236,7 +236,8 @@ pub fn warning_line(out: &mut Stdout, json: bool, iface: &str, w: &Warning) -> s
     } else {
         let iface = escape(iface.as_bytes());
         let message = escape(w.message.as_bytes());
-        out.text_line(|l| writeln!(l, "warning: {iface}: {message}"))
+        let warning = super::color::paint("warning:", super::color::Paint::Warn);
+        out.text_line(|l| writeln!(l, "{warning} {iface}: {message}"))
     }
 }
 
