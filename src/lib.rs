@@ -28,6 +28,7 @@ pub mod simple;
 pub mod socket;
 pub mod stats;
 mod sys;
+pub mod watch;
 pub mod wire;
 
 pub use addr::{IfaceSpec, ScopedAddr, Zone};

@@ -101,7 +101,7 @@ fn hear_queriers(ifindex: u32, v4: bool, until: Instant) -> Result<Vec<String>, 
             && let Message::Query(q) = p.message
             && p.source.is_ipv4() == v4
         {
-            let proto = super::watch_state::protocol(v4, q.version);
+            let proto = mcast::watch::protocol(v4, q.version);
             let who = format!("{} {proto}", p.source);
             if !heard.contains(&who) && heard.len() < 16 {
                 heard.push(who);

@@ -44,9 +44,7 @@ mod send;
 mod send_loop;
 mod stdin_lines;
 mod watch;
-mod watch_local;
 mod watch_print;
-mod watch_state;
 
 use std::process::ExitCode;
 

@@ -21,7 +21,7 @@ use super::parse;
 use super::pcap::Pcap;
 use super::platform::stop;
 use super::watch_print::{message_line, summary, warning_line};
-use super::watch_state::Watch;
+use mcast::watch::Watch;
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
@@ -136,7 +136,7 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
         .flat_map(|i| families.iter().map(move |f| (*i, *f)))
         .collect();
     let mut watch = Watch::new(&link_families, args.querier_timeout, started);
-    let mut local = super::watch_local::LocalAnswers::default();
+    let mut local = mcast::watch::LocalAnswers::default();
     let mut names = Names::load()?;
     let mut out = Stdout::new();
     let mut ignored = 0u64;

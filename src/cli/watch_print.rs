@@ -13,7 +13,7 @@ use super::escape::escape;
 use super::events;
 use super::output::Stdout;
 use super::watch::Names;
-use super::watch_state::{Warning, Watch, protocol};
+use mcast::watch::{Warning, Watch, protocol};
 
 /// What every message event carries.
 #[derive(Serialize)]
@@ -373,7 +373,7 @@ pub fn summary(
             format!(
                 ", {} reports past the {} entries kept",
                 watch.untracked,
-                super::watch_state::MAX_ENTRIES
+                mcast::watch::MAX_ENTRIES
             )
         } else {
             String::new()
@@ -382,7 +382,7 @@ pub fn summary(
             format!(
                 ", {} queriers forgotten past the {} kept (a link has one or two: the rest were spoofed)",
                 watch.untracked_queriers,
-                super::watch_state::MAX_QUERIERS
+                mcast::watch::MAX_QUERIERS
             )
         } else {
             String::new()
@@ -391,7 +391,7 @@ pub fn summary(
             format!(
                 ", {} sources past the {} one membership keeps (no host's filter holds that many)",
                 watch.untracked_sources,
-                super::watch_state::MAX_SOURCES
+                mcast::watch::MAX_SOURCES
             )
         } else {
             String::new()

@@ -1,7 +1,7 @@
 //! Tests of `watch_state`: elections, warnings, filters built from reports, aging and bounds.
 
 use super::*;
-use mcast::wire::igmp::Record;
+use crate::wire::igmp::Record;
 
 const ETH: u32 = 2;
 

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use mcast::wire::igmp::{Message, Packet};
+use crate::wire::igmp::{Message, Packet};
 
-use super::watch_state::{Kind, Warning};
+use super::state::{Kind, Warning};
 
 /// A question not yet answered on (interface, IPv4?).
 struct Asked {
@@ -17,6 +17,7 @@ struct Asked {
     groups: Vec<IpAddr>,
 }
 
+/// This host's own answers to queries: whether its reports left in time (an output firewall dropping IGMP or MLD shows here).
 #[derive(Default)]
 pub struct LocalAnswers {
     pending: HashMap<(u32, bool), Asked>,
@@ -31,7 +32,7 @@ fn held(ifindex: u32, v4: bool) -> Vec<IpAddr> {
     } else {
         IpAddr::V6(std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1))
     };
-    mcast::membership::memberships()
+    crate::membership::memberships()
         .unwrap_or_default()
         .into_iter()
         .filter(|m| m.index == ifindex && m.group.is_ipv4() == v4 && m.group != all_hosts)

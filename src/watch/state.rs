@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use mcast::wire::igmp::{Message, Packet, Query, RecordType};
+use crate::wire::igmp::{Message, Packet, Query, RecordType};
 
 /// Host-and-group entries kept, whatever a storm of reports says; past it, reports are
 /// counted as untracked.
@@ -15,14 +15,21 @@ pub const MAX_ENTRIES: usize = 20_000;
 /// A querier heard on one link.
 #[derive(Debug, Clone)]
 pub struct Querier {
+    /// The protocol version it speaks (IGMP 1-3, MLD 1-2).
     pub version: u8,
+    /// Queries heard from it.
     pub queries: u64,
+    /// When it was last heard.
     pub last: Instant,
     /// The last general query, and the time between the last two.
     last_general: Option<Instant>,
+    /// The time between its last two general queries.
     pub interval: Option<Duration>,
+    /// Its maximum response time, in milliseconds.
     pub max_response_ms: u32,
+    /// Its robustness variable (QRV), 0 when not announced.
     pub qrv: u8,
+    /// Its query interval (QQI) in seconds, 0 when not announced.
     pub qqi_s: u32,
 }
 
@@ -49,32 +56,45 @@ pub const MAX_TOLD: usize = 10_000;
 /// A group as one host reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
+    /// EXCLUDE mode (any source but those listed) rather than INCLUDE.
     pub exclude: bool,
     /// Sorted, without repeats.
     pub sources: Vec<IpAddr>,
+    /// When it was last reported.
     pub last: Instant,
 }
 
 /// One host's groups, for the summary.
 pub struct HostView<'a> {
+    /// The interface it was heard on.
     pub ifindex: u32,
+    /// The host's address.
     pub host: IpAddr,
+    /// The protocol version of its reports.
     pub version: u8,
+    /// Its groups, each with its filter.
     pub groups: Vec<(IpAddr, &'a Membership)>,
 }
 
 /// Why a warning was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    /// No querier heard within the timeout.
     NoQuerier,
+    /// A querier of an old version (IGMPv1/v2, MLDv1): no source-specific joins.
     OldQuerier,
+    /// Queriers of one link that disagree on version or interval.
     QueriersDisagree,
+    /// A host reporting an older version than its querier.
     HostOlderVersion,
+    /// An any-source join of a group in the SSM range.
     AsmInSsmRange,
+    /// This host was queried and sent no report in time.
     LocalHostSilent,
 }
 
 impl Kind {
+    /// The kind as JSON names it.
     pub fn key(self) -> &'static str {
         match self {
             Kind::NoQuerier => "no_querier",
@@ -111,10 +131,15 @@ impl Kind {
 /// A warning: its kind, the link, who it is about, and what it means with what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
+    /// Why it was given.
     pub kind: Kind,
+    /// The interface it is about.
     pub ifindex: u32,
+    /// IPv4 (IGMP) rather than IPv6 (MLD).
     pub v4: bool,
+    /// Who it is about: a querier's or a host's address.
     pub subject: Option<IpAddr>,
+    /// What it means and what to do.
     pub message: String,
 }
 
@@ -128,7 +153,7 @@ pub fn protocol(v4: bool, version: u8) -> String {
 }
 
 fn in_ssm_range(g: IpAddr) -> bool {
-    mcast::addr::is_ssm_range(g)
+    crate::addr::is_ssm_range(g)
 }
 
 /// Everything learnt, per link (interface index) and family.
@@ -136,8 +161,11 @@ fn in_ssm_range(g: IpAddr) -> bool {
 /// 8.1-8.4, RFC 3810 9.1-9.4) where they say nothing (IGMPv2 and MLDv1 carry no QRV or QQI).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timers {
+    /// The robustness variable (QRV).
     pub robustness: u32,
+    /// The query interval (QQI).
     pub interval: Duration,
+    /// The maximum response time.
     pub response: Duration,
 }
 
@@ -151,6 +179,7 @@ impl Timers {
         }
     }
 
+    /// The timers a query announces.
     pub fn of(q: &Query) -> Timers {
         Timers::new(q.qrv, q.qqi_s, q.max_response_ms)
     }
@@ -168,8 +197,10 @@ impl Timers {
     }
 }
 
+/// Everything learnt from the packets seen, per link and family, bounded.
 #[derive(Debug)]
 pub struct Watch {
+    /// The queriers heard, by interface and address (at most `MAX_QUERIERS`).
     pub queriers: BTreeMap<(u32, IpAddr), Querier>,
     /// What each host reported, by (interface, host, group): flat, so a storm of hosts
     /// costs a hundred-odd bytes an entry.
@@ -177,11 +208,13 @@ pub struct Watch {
     /// The version each host last reported in.
     pub versions: HashMap<(u32, IpAddr), u8>,
     last_aging: Instant,
+    /// Report records past the `MAX_ENTRIES` entries kept.
     pub untracked: u64,
     /// Sources beyond `MAX_SOURCES` in one membership: counted, not followed.
     pub untracked_sources: u64,
     /// Queriers forgotten to keep the table within `MAX_QUERIERS`.
     pub untracked_queriers: u64,
+    /// Memberships that aged out: no report within the membership interval.
     pub aged: u64,
     /// Links and families watched for a querier, with when one was last heard (or the
     /// watch began) and whether the silence was told already.
@@ -657,5 +690,5 @@ impl Watch {
 }
 
 #[cfg(test)]
-#[path = "watch_state_tests.rs"]
+#[path = "state_tests.rs"]
 mod tests;
