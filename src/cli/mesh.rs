@@ -19,7 +19,6 @@ use super::events::{self, now_ns};
 use super::exit::Exit;
 use super::lanes::{Lanes, wait_any};
 use super::mesh_peer::MeshPeer;
-use super::mesh_share::{ACK, Row, decode, encode, is_ack, is_share};
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::ping_wire::{Proto, read_reply, request_for};
@@ -27,6 +26,7 @@ use super::platform::stop;
 use super::reply_out::ReplyOut;
 use mcast::ping::{PathSummary, Verdict};
 use mcast::reflect::{Limits, REPLY_TTL, SESSION_IDLE, SESSION_LEN, Sessions, answer, reply_group};
+use mcast::wire::columns::{ACK, Row, decode, encode, is_ack, is_share};
 
 #[derive(Args, Debug)]
 pub struct MeshArgs {

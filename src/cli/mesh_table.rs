@@ -5,8 +5,8 @@
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-use super::mesh_share::Row;
 use mcast::ping::{PathSummary, ServerSummary, Verdict};
+use mcast::wire::columns::Row;
 
 use super::color::{self, Paint};
 

@@ -25,7 +25,6 @@ mod lanes;
 mod link_watch;
 mod mesh;
 mod mesh_peer;
-mod mesh_share;
 mod mesh_table;
 mod output;
 mod parse;

@@ -5,6 +5,7 @@
 //! Version option (type 0, value 2) that every RFC 6450 message carries tells them apart on
 //! the one port they share (4321).
 
+pub mod columns;
 pub mod igmp;
 pub mod ip;
 pub mod rfc6450;
@@ -64,6 +65,11 @@ pub enum WireError {
     },
     /// An option the message must carry is missing.
     Missing(&'static str),
+    /// A timestamp whose microseconds are a second or more: no clock writes that.
+    BadTimestamp {
+        /// The option's type.
+        option: u16,
+    },
 }
 
 impl fmt::Display for WireError {
@@ -79,6 +85,12 @@ impl fmt::Display for WireError {
                 write!(f, "option {option} holds no IPv4 or IPv6 address")
             }
             WireError::Missing(what) => write!(f, "no {what} option"),
+            WireError::BadTimestamp { option } => {
+                write!(
+                    f,
+                    "option {option} holds a timestamp of 1,000,000 microseconds or more"
+                )
+            }
         }
     }
 }
@@ -131,6 +143,11 @@ pub(crate) fn timestamp_of(option: u16, v: &[u8]) -> Result<u64, WireError> {
     }
     let sec = u64::from(u32_of(option, &v[..4])?);
     let usec = u64::from(u32_of(option, &v[4..])?);
+    // A second's worth of microseconds or more is no time a clock gives (and would not come
+    // back the same through seconds and microseconds).
+    if usec >= 1_000_000 {
+        return Err(WireError::BadTimestamp { option });
+    }
     Ok(sec * 1_000_000_000 + usec * 1_000)
 }
 

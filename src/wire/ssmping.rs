@@ -167,6 +167,25 @@ mod tests {
     ];
 
     #[test]
+    fn a_timestamp_of_a_second_or_more_of_microseconds_is_malformed() {
+        // Found by the ping_wire fuzz target: such a time did not come back the same.
+        let at = |usec: u32| {
+            let mut b = vec![b'Q', 0, 3, 0, 8];
+            b.extend(7u32.to_be_bytes());
+            b.extend(usec.to_be_bytes());
+            b
+        };
+        assert_eq!(
+            Message::decode(&at(u32::MAX)),
+            Err(WireError::BadTimestamp { option: 3 })
+        );
+        assert_eq!(Message::decode(&at(1_000_000)).ok(), None);
+        let m = Message::decode(&at(999_999)).unwrap();
+        assert_eq!(m.sent_ns, Some(7_999_999_000));
+        assert_eq!(Message::decode(&m.encode()).unwrap(), m);
+    }
+
+    #[test]
     fn replies_grow_to_the_size_asked_within_the_limit() {
         let request = reply_to(SSMPING_REQUEST).unwrap();
         let len = request.len();

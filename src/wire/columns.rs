@@ -1,4 +1,4 @@
-//! How `mcast mesh` hosts hand each other their columns of the matrix: once a host's own
+//! mcast mesh's column codec. How `mcast mesh` hosts hand each other their columns of the matrix: once a host's own
 //! pinging is done, it sends every other host what reached it from each sender, so each can
 //! print the whole matrix. mcast's own message on the mesh port ("MCM" and a version), which
 //! other RFC 6450 hosts (omping) ignore as not theirs; their columns stay unknown.
@@ -9,7 +9,7 @@
 
 use std::net::IpAddr;
 
-use mcast::ping::PathSummary;
+use crate::ping::PathSummary;
 
 const MAGIC: &[u8; 4] = b"MCM2";
 /// The longest session id a column may carry.
@@ -20,9 +20,13 @@ const MAX_ROWS: usize = 4096;
 /// What reached the sharing host from one sender.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
+    /// The sender.
     pub from: IpAddr,
+    /// Its unicast replies to the sharing host.
     pub unicast: PathSummary,
+    /// Its multicast replies.
     pub multicast: PathSummary,
+    /// Milliseconds from the sharing host's first request to the first multicast reply.
     pub first_multicast_ms: Option<f64>,
 }
 
@@ -188,7 +192,7 @@ pub fn decode(bytes: &[u8]) -> Option<(Vec<u8>, Vec<Row>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mcast::ping::ServerStats;
+    use crate::ping::ServerStats;
 
     fn row(from: &str, replies: u32) -> Row {
         let mut s = ServerStats {
