@@ -144,6 +144,7 @@ fn every_recv_event_has_exactly_its_keys() {
         sorted(vec![
             "type",
             "command",
+            "version",
             "packets",
             "bytes",
             "elapsed_ms",
@@ -237,6 +238,7 @@ fn send_and_join_events_have_exactly_their_keys() {
         sorted(vec![
             "type",
             "command",
+            "version",
             "packets",
             "bytes",
             "elapsed_ms",
@@ -356,6 +358,7 @@ fn mesh_events_have_exactly_their_keys() {
         sorted(vec![
             "type",
             "command",
+            "version",
             "host",
             "hosts",
             "pairs",

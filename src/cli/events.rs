@@ -79,6 +79,8 @@ pub struct MembershipChange {
 pub struct RecvSummary {
     /// `recv`: tells this summary from `send`'s.
     pub command: &'static str,
+    /// mcast's version.
+    pub version: &'static str,
     pub packets: u64,
     pub bytes: u64,
     #[serde(serialize_with = "round::ns_in_ms")]
@@ -205,6 +207,8 @@ mod round {
 pub struct SendSummary {
     /// `send`: tells this summary from `recv`'s.
     pub command: &'static str,
+    /// mcast's version.
+    pub version: &'static str,
     pub packets: u64,
     pub bytes: u64,
     #[serde(serialize_with = "round::ns_in_ms")]

@@ -84,6 +84,8 @@ enum MeshEvent<'a> {
     },
     Matrix {
         command: &'static str,
+        /// mcast's version.
+        version: &'static str,
         host: String,
         hosts: Vec<String>,
         pairs: usize,
@@ -642,6 +644,7 @@ fn report(
         }
         out.json_line(&MeshEvent::Matrix {
             command: "mesh",
+            version: env!("CARGO_PKG_VERSION"),
             host: plan.local.to_string(),
             hosts: args.hosts.iter().map(|h| h.to_string()).collect(),
             pairs: pairs.len(),

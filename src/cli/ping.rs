@@ -85,6 +85,8 @@ enum PingEvent<'a> {
     },
     Summary {
         command: &'static str,
+        /// mcast's version.
+        version: &'static str,
         /// The group the multicast replies were asked for: the verdict is about it alone.
         group: String,
         #[serde(flatten)]
@@ -360,6 +362,7 @@ pub fn run(args: PingArgs) -> Result<Exit> {
         if args.json {
             out.json_line(&PingEvent::Summary {
                 command: "ping",
+                version: env!("CARGO_PKG_VERSION"),
                 group: group.to_string(),
                 server: &summary,
             })?;

@@ -152,6 +152,7 @@ pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
     };
     RecvSummary {
         command: "recv",
+        version: env!("CARGO_PKG_VERSION"),
         packets: c.packets,
         bytes: c.bytes,
         elapsed_ms: elapsed * 1000.0,

@@ -164,6 +164,8 @@ enum ReflectEvent<'a> {
     },
     Summary {
         command: &'static str,
+        /// mcast's version.
+        version: &'static str,
         #[serde(flatten)]
         counts: &'a Counts,
     },
@@ -343,6 +345,7 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
     if args.json {
         out.json_line(&ReflectEvent::Summary {
             command: "reflect",
+            version: env!("CARGO_PKG_VERSION"),
             counts: &counts,
         })?;
     } else {

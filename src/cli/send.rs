@@ -281,6 +281,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let us = |p: f64| run.gaps.percentile(p).map(|d| d.as_secs_f64() * 1e6);
     let summary = SendSummary {
         command: "send",
+        version: env!("CARGO_PKG_VERSION"),
         packets: run.packets,
         bytes: run.bytes,
         elapsed_ms: elapsed * 1000.0,

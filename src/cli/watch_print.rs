@@ -95,6 +95,8 @@ enum WatchEvent {
     },
     Summary {
         command: &'static str,
+        /// mcast's version.
+        version: &'static str,
         packets: u64,
         kernel_drops: u64,
         ignored: u64,
@@ -289,6 +291,7 @@ pub fn summary(
     if json {
         return out.json_line(&WatchEvent::Summary {
             command: "watch",
+            version: env!("CARGO_PKG_VERSION"),
             packets,
             kernel_drops: drops,
             ignored,

@@ -134,6 +134,7 @@ const KINDS: &[Kind] = &[
         fields: &[
             ("type", "string", "summary, or interval"),
             ("command", "string", "recv"),
+            ("version", "string", "mcast's version"),
             ("packets", "number", "datagrams received"),
             ("bytes", "number", "bytes of payload received"),
             (
@@ -196,7 +197,7 @@ const KINDS: &[Kind] = &[
                 "one per probe sender (see below)",
             ),
         ],
-        example: r#"{"type":"summary","command":"recv","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"sizes":[],"sizes_not_arriving":[],"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
+        example: r#"{"type":"summary","command":"recv","version":"0.1.0","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"sizes":[],"sizes_not_arriving":[],"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
     },
     Kind {
         name: "sender (in a recv summary)",
@@ -311,6 +312,7 @@ const KINDS: &[Kind] = &[
         fields: &[
             ("type", "string", "summary"),
             ("command", "string", "send"),
+            ("version", "string", "mcast's version"),
             ("packets", "number", "datagrams sent"),
             ("bytes", "number", "bytes of payload sent"),
             ("elapsed_ms", "number", "milliseconds from start to end"),
@@ -332,7 +334,7 @@ const KINDS: &[Kind] = &[
                 "99th percentile of the same",
             ),
         ],
-        example: r#"{"type":"summary","command":"send","packets":2,"bytes":128,"elapsed_ms":11.141535,"rate_pps":179.508,"errors":0,"path":"gso+sendmmsg","gap_p50_us":4390.9,"gap_p99_us":4390.9}"#,
+        example: r#"{"type":"summary","command":"send","version":"0.1.0","packets":2,"bytes":128,"elapsed_ms":11.141535,"rate_pps":179.508,"errors":0,"path":"gso+sendmmsg","gap_p50_us":4390.9,"gap_p99_us":4390.9}"#,
     },
     Kind {
         name: "reply",
@@ -368,6 +370,7 @@ const KINDS: &[Kind] = &[
         fields: &[
             ("type", "string", "summary"),
             ("command", "string", "ping"),
+            ("version", "string", "mcast's version"),
             (
                 "group",
                 "string",
@@ -405,7 +408,7 @@ const KINDS: &[Kind] = &[
                 "multicast_works, unicast_only (its multicast never arrived) or no_reply (snake_case in JSON, as the matrix counts them; words in text)",
             ),
         ],
-        example: r#"{"type":"summary","command":"ping","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"}"#,
+        example: r#"{"type":"summary","command":"ping","version":"0.1.0","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"}"#,
     },
     Kind {
         name: "client",
@@ -424,6 +427,7 @@ const KINDS: &[Kind] = &[
         fields: &[
             ("type", "string", "summary"),
             ("command", "string", "reflect"),
+            ("version", "string", "mcast's version"),
             ("requests", "number", "datagrams received on the port"),
             ("unicast_replies", "number", "replies sent to clients"),
             ("multicast_replies", "number", "replies sent to groups"),
@@ -494,7 +498,7 @@ const KINDS: &[Kind] = &[
             ),
             ("send_errors", "number", "replies the host could not send"),
         ],
-        example: r#"{"type":"summary","command":"reflect","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_interface":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0}"#,
+        example: r#"{"type":"summary","command":"reflect","version":"0.1.0","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_interface":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0}"#,
     },
     Kind {
         name: "peer",
@@ -543,6 +547,7 @@ const KINDS: &[Kind] = &[
         fields: &[
             ("type", "string", "matrix"),
             ("command", "string", "mesh"),
+            ("version", "string", "mcast's version"),
             ("host", "string", "this host's address in the list"),
             ("hosts", "array of strings", "the list, as given"),
             (
@@ -573,7 +578,7 @@ const KINDS: &[Kind] = &[
                 "sentences: whose multicast reaches nobody, who hears no one, and why a column is unknown",
             ),
         ],
-        example: r#"{"type":"matrix","command":"mesh","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"refused_columns":0,"multicast_works":6,"unicast_only":0,"no_reply":0,"conclusions":[]}"#,
+        example: r#"{"type":"matrix","command":"mesh","version":"0.1.0","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"refused_columns":0,"multicast_works":6,"unicast_only":0,"no_reply":0,"conclusions":[]}"#,
     },
     Kind {
         name: "query",
@@ -704,6 +709,7 @@ const KINDS: &[Kind] = &[
         fields: &[
             ("type", "string", "summary"),
             ("command", "string", "watch"),
+            ("version", "string", "mcast's version"),
             (
                 "packets",
                 "number",
@@ -755,7 +761,7 @@ const KINDS: &[Kind] = &[
                 "interface, address, protocol, groups (each: group, mode include or exclude, sources)",
             ),
         ],
-        example: r#"{"type":"summary","command":"watch","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
+        example: r#"{"type":"summary","command":"watch","version":"0.1.0","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
     },
     Kind {
         name: "check (doctor --json)",
