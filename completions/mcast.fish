@@ -31,7 +31,6 @@ complete -c mcast -n "__fish_mcast_needs_command" -s h -l help -d 'Print help (s
 complete -c mcast -n "__fish_mcast_needs_command" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "manpages" -d 'Write the man pages into a directory'
-complete -c mcast -n "__fish_mcast_needs_command" -f -a "generate" -d 'Write man/ and completions/ under DIR (for this repository and packagers)'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'
@@ -67,7 +66,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand send" -l size -d 'Probe size
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l sizes -d 'Probe sizes to cycle through, probe by probe (200,1400,1472; up to 8): receivers then count each size apart and say which sizes do not arrive' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l ttl -d 'Time to live (IPv4) or hop limit (IPv6); 1 stays on the link' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l prec -d 'IP precedence, the top three bits of the TOS byte or traffic class' -r
-complete -c mcast -n "__fish_mcast_using_subcommand send" -l bind -d 'Source address to send from' -r
+complete -c mcast -n "__fish_mcast_using_subcommand send" -l bind -d 'Source address to send from' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -79,7 +78,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand send" -l json -d 'Print JSON
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s i -l interface -d 'Interface to join on: name, index or address' -r -f -a "(__fish_print_interfaces)"
-complete -c mcast -n "__fish_mcast_using_subcommand recv" -l source -d 'Receive only from this source (source-specific join); repeat for several' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l source -d 'Receive only from this source (source-specific join); repeat for several' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s c -l count -d 'Stop after this many datagrams' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s t -l timeout -d 'Stop when nothing has arrived for this long (e.g. 5s)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s d -l duration -d 'Stop after this long in all (e.g. 1m)' -r
@@ -93,7 +92,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand recv" -l json -d 'Print JSON
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s i -l interface -d 'Interface to join on: name, index or address' -r -f -a "(__fish_print_interfaces)"
-complete -c mcast -n "__fish_mcast_using_subcommand join" -l source -d 'Join only this source (source-specific); repeat for several' -r
+complete -c mcast -n "__fish_mcast_using_subcommand join" -l source -d 'Join only this source (source-specific); repeat for several' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s d -l duration -d 'Leave after this long (default: hold until Ctrl-C)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand join" -l report -d 'Show what the kernel holds again every DURATION (as Ctrl-\\ does at any time)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand join" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
@@ -104,7 +103,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand join" -s h -l help -d 'Print
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s c -l count -d 'Requests to send to each server (default: until Ctrl-C)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l interval -d 'Time between requests' -r
-complete -c mcast -n "__fish_mcast_using_subcommand ping" -l group -d 'Group to ask for (default 232.43.211.234 or ff3e::4321:1234)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand ping" -l group -d 'Group to ask for (default 232.43.211.234 or ff3e::4321:1234)' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s i -l interface -d 'Interface to join on: name, index or address (-I as ping has it)' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l protocol -d 'The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)' -r -f -a "ssmping\t''
 rfc6450\t'The Multicast Ping Protocol, which omping speaks (`omping` is accepted for it)'"
@@ -117,9 +116,9 @@ complete -c mcast -n "__fish_mcast_using_subcommand ping" -l json -d 'Print JSON
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l port -d 'UDP port to answer on (1-65535: clients ask the port they were told)' -r
-complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l bind -d 'Answer only requests sent to this address of the host (default: any of its addresses)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l bind -d 'Answer only requests sent to this address of the host (default: any of its addresses)' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s i -l interface -d 'Answer only requests that arrive on this interface (name, index or address)' -r -f -a "(__fish_print_interfaces)"
-complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l group -d 'Also answer for this group (beyond 232.43.211.234, ff3e::4321:1234 and groups ending in .234 or ::4321:1234); repeat for several' -r
+complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l group -d 'Also answer for this group (beyond 232.43.211.234, ff3e::4321:1234 and groups ending in .234 or ::4321:1234); repeat for several' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l rate -d 'Requests a second each client may make (a burst of twice that is allowed)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l total-rate -d 'Requests a second answered in all' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l group-rate -d 'Multicast replies a second to each group, whoever asked (a burst of twice that is allowed)' -r
@@ -133,7 +132,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s h -l help -d 'Pr
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s c -l count -d 'Requests to send to each other host (default: until Ctrl-C)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l interval -d 'Time between requests' -r
-complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l group -d 'Group the replies go to (default 232.43.211.234 or ff3e::4321:1234)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l group -d 'Group the replies go to (default 232.43.211.234 or ff3e::4321:1234)' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s i -l interface -d 'Interface to join on and send replies out of: name, index or address' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l port -d 'UDP port every host of the mesh uses' -r
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l wait -d 'How long a host may take to answer at all (it may start later) before it is given up' -r
@@ -158,7 +157,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand watch" -l json -d 'Print JSO
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l fail-on-warning -d 'Exit with status 1 when any warning was given (for scripts and monitoring)'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s V -l version -d 'Print version'
-complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s s -l source -d 'A sender to join from (source-specific); repeat for several' -r
+complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s s -l source -d 'A sender to join from (source-specific); repeat for several' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s i -l interface -d 'Interface to join on: name, index or address (default: the route\'s choice)' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -l listen -d 'Also join for this long and report what arrived and which kernel counters moved' -r
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
@@ -187,7 +186,6 @@ complete -c mcast -n "__fish_mcast_using_subcommand groups" -s h -l help -d 'Pri
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "manpages" -d 'Write the man pages into a directory'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "generate" -d 'Write man/ and completions/ under DIR (for this repository and packagers)'
 complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
 complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
 complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'

@@ -243,3 +243,62 @@ fn the_reflector_unit_is_hardened() {
         ),
     }
 }
+
+/// bash's own completion function: the commands in the help's order and no hidden one,
+/// interface names for `ifaces`, and no file names where an address goes (issue 23, item 12).
+#[test]
+fn bash_completes_commands_interfaces_and_never_files_for_addresses() {
+    let lab = Lab::new(1);
+    let h = lab.host(1);
+    let dir = std::env::temp_dir().join(format!("mcast-complete-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("192.0.2.9-looks-like-a-file"), b"").unwrap();
+    let script = dir.join("mcast.bash");
+    let out = Command::new(MCAST)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    std::fs::write(&script, &out.stdout).unwrap();
+    let offered = |words: &str, cword: usize| {
+        let last = words.split(' ').next_back().unwrap_or("");
+        let probe = format!(
+            "cd {}; source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; _mcast mcast '{last}' x; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            dir.display(),
+            script.display()
+        );
+        stdout(&h.exec("bash", &["-c", &probe]))
+    };
+    let top = offered("mcast ''", 1);
+    let commands: Vec<&str> = top.lines().filter(|w| !w.starts_with('-')).collect();
+    assert_eq!(
+        commands,
+        [
+            "send",
+            "recv",
+            "join",
+            "ping",
+            "reflect",
+            "mesh",
+            "watch",
+            "doctor",
+            "ifaces",
+            "groups",
+            "completions",
+            "manpages",
+            "help"
+        ],
+        "{top}"
+    );
+    let ifaces = offered("mcast ifaces ''", 2);
+    assert!(ifaces.lines().any(|w| w == IFACE), "{ifaces}");
+    for words in [
+        "mcast recv 232.1.1.1 7777 --source 192",
+        "mcast ping 192",
+        "mcast mesh 192",
+    ] {
+        let cword = words.split(' ').count() - 1;
+        let got = offered(words, cword);
+        assert!(!got.contains("looks-like-a-file"), "{words}: {got}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -22,13 +22,13 @@ use super::parse;
 #[derive(Args, Debug)]
 pub struct DoctorArgs {
     /// The group that does not arrive (ff02::1%eth0 names its link)
-    #[arg(value_name = "GROUP")]
+    #[arg(value_name = "GROUP", value_hint = clap::ValueHint::Other)]
     group: ScopedAddr,
     /// Its UDP port (for the port check and --listen)
     #[arg(value_name = "PORT")]
     port: Option<u16>,
     /// A sender to join from (source-specific); repeat for several
-    #[arg(short, long = "source", value_name = "ADDR")]
+    #[arg(short, long = "source", value_name = "ADDR", value_hint = clap::ValueHint::Other)]
     sources: Vec<IpAddr>,
     /// Interface to join on: name, index or address (default: the route's choice)
     #[arg(short, long, value_name = "IFACE")]

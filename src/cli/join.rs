@@ -21,13 +21,13 @@ use super::parse;
 #[derive(Args, Debug)]
 pub struct JoinArgs {
     /// Groups to join (239.1.1.1, ff15::1, ff02::1234%eth0)
-    #[arg(value_name = "GROUP", required = true)]
+    #[arg(value_name = "GROUP", value_hint = clap::ValueHint::Other, required = true)]
     groups: Vec<ScopedAddr>,
     /// Interface to join on: name, index or address
     #[arg(short, long, value_name = "IFACE")]
     interface: Option<IfaceSpec>,
     /// Join only this source (source-specific); repeat for several
-    #[arg(long = "source", value_name = "ADDR")]
+    #[arg(long = "source", value_name = "ADDR", value_hint = clap::ValueHint::Other)]
     sources: Vec<IpAddr>,
     /// Leave after this long (default: hold until Ctrl-C)
     #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]

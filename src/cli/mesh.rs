@@ -31,7 +31,7 @@ use mcast::wire::columns::{ACK, Row, decode, encode, is_ack, is_share};
 #[derive(Args, Debug)]
 pub struct MeshArgs {
     /// Every host of the mesh, this one included: the same list on each (as omping takes it)
-    #[arg(value_name = "HOST", required = true, num_args = 2.., value_parser = parse::address)]
+    #[arg(value_name = "HOST", value_hint = clap::ValueHint::Other, required = true, num_args = 2.., value_parser = parse::address)]
     hosts: Vec<IpAddr>,
     /// Requests to send to each other host (default: until Ctrl-C)
     #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = parse::count32)]
@@ -40,7 +40,7 @@ pub struct MeshArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
     interval: Duration,
     /// Group the replies go to (default 232.43.211.234 or ff3e::4321:1234)
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", value_hint = clap::ValueHint::Other)]
     group: Option<ScopedAddr>,
     /// Join the group from any source, not from each host of the list only
     #[arg(long)]

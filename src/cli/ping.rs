@@ -29,7 +29,7 @@ use super::color::{self, Paint};
 #[derive(Args, Debug)]
 pub struct PingArgs {
     /// Reflectors to ask (ssmpingd, mcast reflect): their unicast addresses
-    #[arg(value_name = "SERVER", required = true, value_parser = parse::address)]
+    #[arg(value_name = "SERVER", value_hint = clap::ValueHint::Other, required = true, value_parser = parse::address)]
     servers: Vec<IpAddr>,
     /// Requests to send to each server (default: until Ctrl-C)
     #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = parse::count32)]
@@ -38,7 +38,7 @@ pub struct PingArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
     interval: Duration,
     /// Group to ask for (default 232.43.211.234 or ff3e::4321:1234)
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", value_hint = clap::ValueHint::Other)]
     group: Option<ScopedAddr>,
     /// Join the group from any source, as asmping does, not from each server only
     #[arg(long)]

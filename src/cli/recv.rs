@@ -33,7 +33,7 @@ const SLOTS: usize = 16;
 #[derive(Args, Debug)]
 pub struct RecvArgs {
     /// Group to join (234.2.3.4, ff02::1234%eth0), or a local unicast address
-    #[arg(value_name = "GROUP")]
+    #[arg(value_name = "GROUP", value_hint = clap::ValueHint::Other)]
     group: ScopedAddr,
     /// UDP port number or service name
     #[arg(value_name = "PORT")]
@@ -42,7 +42,7 @@ pub struct RecvArgs {
     #[arg(short, long, value_name = "IFACE")]
     interface: Option<IfaceSpec>,
     /// Receive only from this source (source-specific join); repeat for several
-    #[arg(long = "source", value_name = "ADDR")]
+    #[arg(long = "source", value_name = "ADDR", value_hint = clap::ValueHint::Other)]
     sources: Vec<IpAddr>,
     /// Stop after this many datagrams
     #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = parse::count)]

@@ -38,13 +38,13 @@ pub struct ReflectArgs {
     #[arg(long, value_name = "PORT", default_value_t = PORT, value_parser = served_port)]
     port: u16,
     /// Answer only requests sent to this address of the host (default: any of its addresses)
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_hint = clap::ValueHint::Other)]
     bind: Option<IpAddr>,
     /// Answer only requests that arrive on this interface (name, index or address)
     #[arg(short, long, value_name = "IFACE")]
     interface: Option<IfaceSpec>,
     /// Also answer for this group (beyond 232.43.211.234, ff3e::4321:1234 and groups ending in .234 or ::4321:1234); repeat for several
-    #[arg(long = "group", value_name = "GROUP")]
+    #[arg(long = "group", value_name = "GROUP", value_hint = clap::ValueHint::Other)]
     groups: Vec<IpAddr>,
     /// Requests a second each client may make (a burst of twice that is allowed)
     #[arg(long, value_name = "PPS", default_value_t = 10.0, value_parser = positive_rate)]

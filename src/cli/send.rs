@@ -26,7 +26,7 @@ const MAX_PAYLOAD_V6: usize = 65527;
 #[derive(Args, Debug)]
 pub struct SendArgs {
     /// Group (234.2.3.4, ff02::1234%eth0) or unicast address to send to
-    #[arg(value_name = "GROUP")]
+    #[arg(value_name = "GROUP", value_hint = clap::ValueHint::Other)]
     group: ScopedAddr,
     /// UDP port number or service name
     #[arg(value_name = "PORT")]
@@ -76,7 +76,7 @@ pub struct SendArgs {
     #[arg(long)]
     no_df: bool,
     /// Source address to send from
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_hint = clap::ValueHint::Other)]
     bind: Option<ScopedAddr>,
     /// Print JSON Lines instead of text
     #[arg(long)]

@@ -20,13 +20,27 @@ pub fn script(shell: Shell) -> Vec<u8> {
         &mut out,
     );
     let text = String::from_utf8_lossy(&out).into_owned();
+    let text = without_hidden(shell, &text);
     let text = match shell {
         Shell::Bash => {
             let files = "COMPREPLY=($(compgen -f \"${cur}\"))";
             let names = "COMPREPLY=($(compgen -W \"$(__mcast_interfaces)\" -- \"${cur}\"))";
             let mut patched = String::from(BASH_INTERFACES);
             let mut lines = text.lines().peekable();
+            // `mcast ifaces IFACE`: its one argument is an interface.
+            let mut in_ifaces = false;
             while let Some(line) = lines.next() {
+                let t = line.trim();
+                if t.starts_with("mcast__subcmd__") && t.ends_with(')') {
+                    in_ifaces = t == "mcast__subcmd__ifaces)";
+                }
+                if in_ifaces && line.contains("compgen -W \"${opts}\"") {
+                    patched.push_str(
+                        &line.replace("\"${opts}\"", "\"${opts} $(__mcast_interfaces)\""),
+                    );
+                    patched.push('\n');
+                    continue;
+                }
                 patched.push_str(line);
                 patched.push('\n');
                 let t = line.trim();
@@ -58,6 +72,60 @@ pub fn script(shell: Shell) -> Vec<u8> {
     text.into_bytes()
 }
 
+/// The top-level commands in the order `mcast --help` lists them, hidden ones left out.
+fn visible_commands() -> Vec<String> {
+    let cmd = super::super::command_for_docs();
+    // By display order: the help's, whatever order the pages were attached in.
+    let mut visible: Vec<&clap::Command> =
+        cmd.get_subcommands().filter(|c| !c.is_hide_set()).collect();
+    visible.sort_by_key(|c| c.get_display_order());
+    let mut names: Vec<String> = visible.iter().map(|c| c.get_name().to_string()).collect();
+    names.push("help".into());
+    names
+}
+
+/// The script without the hidden commands (`generate` is for this repository, not for
+/// people), its top-level list in the help's order.
+fn without_hidden(shell: Shell, text: &str) -> String {
+    let hidden: Vec<String> = super::super::command_for_docs()
+        .get_subcommands()
+        .filter(|c| c.is_hide_set())
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let commands = visible_commands();
+    let mut out = String::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        let names_hidden = |l: &str| hidden.iter().any(|h| l.contains(&format!("'{h}:")));
+        let skip = match shell {
+            Shell::Zsh => names_hidden(t),
+            Shell::Fish => hidden.iter().any(|h| t.contains(&format!("-a \"{h}\""))),
+            _ => false,
+        };
+        if skip {
+            continue;
+        }
+        // bash: the top-level list, the one line that names every command.
+        if shell == Shell::Bash
+            && t.starts_with("opts=\"")
+            && commands.iter().all(|c| t.contains(&format!(" {c}")))
+        {
+            let indent = &line[..line.len() - t.len()];
+            let inner = t.trim_start_matches("opts=\"").trim_end_matches('"');
+            let flags: Vec<&str> = inner.split(' ').filter(|w| w.starts_with('-')).collect();
+            out.push_str(&format!(
+                "{indent}opts=\"{} {}\"\n",
+                flags.join(" "),
+                commands.join(" ")
+            ));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,8 +134,9 @@ mod tests {
     fn every_interface_option_completes_interface_names() {
         let bash = String::from_utf8(script(Shell::Bash)).unwrap();
         let offered = bash.matches("$(__mcast_interfaces)").count();
-        // -i and --interface of send, recv, join, ping, reflect, mesh, watch, doctor, groups.
-        assert_eq!(offered, 18, "{bash}");
+        // -i and --interface of send, recv, join, ping, reflect, mesh, watch, doctor, groups,
+        // and ifaces' argument (at its place and after it).
+        assert_eq!(offered, 20, "{bash}");
         let zsh = String::from_utf8(script(Shell::Zsh)).unwrap();
         assert!(zsh.contains(":IFACE:_net_interfaces'") && !zsh.contains(":IFACE:_default'"));
         let fish = String::from_utf8(script(Shell::Fish)).unwrap();
