@@ -235,7 +235,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help)
-            opts="completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help"
+            opts="send recv join ping reflect mesh watch doctor ifaces groups completions manpages help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

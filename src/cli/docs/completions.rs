@@ -105,20 +105,21 @@ fn without_hidden(shell: Shell, text: &str) -> String {
         if skip {
             continue;
         }
-        // bash: the top-level list, the one line that names every command.
-        if shell == Shell::Bash
-            && t.starts_with("opts=\"")
-            && commands.iter().all(|c| t.contains(&format!(" {c}")))
-        {
-            let indent = &line[..line.len() - t.len()];
-            let inner = t.trim_start_matches("opts=\"").trim_end_matches('"');
-            let flags: Vec<&str> = inner.split(' ').filter(|w| w.starts_with('-')).collect();
-            out.push_str(&format!(
-                "{indent}opts=\"{} {}\"\n",
-                flags.join(" "),
-                commands.join(" ")
-            ));
-            continue;
+        // bash: a list that names every command (the top level's, and `help`'s).
+        let inner = t
+            .strip_prefix("opts=\"")
+            .and_then(|r| r.strip_suffix('"'))
+            .filter(|_| shell == Shell::Bash);
+        if let Some(inner) = inner {
+            let words: Vec<&str> = inner.split(' ').collect();
+            if commands.iter().all(|c| words.contains(&c.as_str())) {
+                let indent = &line[..line.len() - t.len()];
+                let mut list: Vec<&str> =
+                    words.into_iter().filter(|w| w.starts_with('-')).collect();
+                list.extend(commands.iter().map(String::as_str));
+                out.push_str(&format!("{indent}opts=\"{}\"\n", list.join(" ")));
+                continue;
+            }
         }
         out.push_str(line);
         out.push('\n');
@@ -139,11 +140,15 @@ mod tests {
         assert_eq!(offered, 20, "{bash}");
         let zsh = String::from_utf8(script(Shell::Zsh)).unwrap();
         assert!(zsh.contains(":IFACE:_net_interfaces'") && !zsh.contains(":IFACE:_default'"));
+        // The hidden command is offered by no shell.
+        assert!(!zsh.contains("'generate:"), "{zsh}");
         let fish = String::from_utf8(script(Shell::Fish)).unwrap();
         assert_eq!(
             fish.matches("(__fish_print_interfaces)").count(),
             9,
             "{fish}"
         );
+        assert!(!fish.contains("-a \"generate\""), "{fish}");
+        assert!(!bash.contains(" generate "), "{bash}");
     }
 }
