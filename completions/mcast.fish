@@ -105,7 +105,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand ping" -s c -l count -d 'Requ
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l interval -d 'Time between requests' -r
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l group -d 'Group to ask for (default 232.43.211.234 or ff3e::4321:1234)' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s i -l interface -d 'Interface to join on: name, index or address (-I as ping has it)' -r -f -a "(__fish_print_interfaces)"
-complete -c mcast -n "__fish_mcast_using_subcommand ping" -l protocol -d 'The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)' -r -f -a "ssmping\t''
+complete -c mcast -n "__fish_mcast_using_subcommand ping" -l protocol -d 'The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)' -r -f -a "ssmping\t'The ssmping protocol: ssmpingd, routers\' reflectors'
 rfc6450\t'The Multicast Ping Protocol, which omping speaks (`omping` is accepted for it)'"
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s t -l timeout -d 'How long to wait for replies after the last request (-W as ping has it)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''

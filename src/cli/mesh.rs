@@ -21,10 +21,10 @@ use super::lanes::{Lanes, wait_any};
 use super::mesh_peer::MeshPeer;
 use super::output::{Stdout, going_on};
 use super::parse;
-use super::ping_wire::{Proto, read_reply, request_for};
 use super::platform::stop;
 use super::reply_out::ReplyOut;
 use mcast::ping::{PathSummary, Verdict};
+use mcast::ping::{Proto, read_reply, request_for};
 use mcast::reflect::{Limits, REPLY_TTL, SESSION_IDLE, SESSION_LEN, Sessions, answer, reply_group};
 use mcast::wire::columns::{ACK, Row, decode, encode, is_ack, is_share};
 

@@ -31,7 +31,6 @@ mod parse;
 mod pcap;
 mod ping;
 mod ping_times;
-mod ping_wire;
 mod platform;
 mod recv;
 mod recv_counts;

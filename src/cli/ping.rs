@@ -20,8 +20,8 @@ use super::lanes::{Lanes, wait_any};
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::ping_times::{SendTimes, TxStamps};
-use super::ping_wire::{Proto, read_reply, request_for};
 use super::platform::stop;
+use mcast::ping::{Proto, read_reply, request_for};
 use mcast::ping::{ServerStats, ServerSummary, Verdict};
 
 use super::color::{self, Paint};

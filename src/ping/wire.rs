@@ -1,21 +1,24 @@
-//! What `mcast ping` puts on the wire and reads back, for both protocols: the request (or,
+//! What a ping puts on the wire and reads back, for both protocols: the request (or,
 //! for RFC 6450 before a session, the init) and the reply or session response.
 
 use std::net::IpAddr;
 
-use mcast::wire::ssmping::{Kind, Message};
+use crate::wire::ssmping::{Kind, Message};
 
-/// The protocols `ping` speaks.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+/// The protocols a ping speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Proto {
+    /// The ssmping protocol: ssmpingd, routers' reflectors.
     Ssmping,
     /// The Multicast Ping Protocol, which omping speaks (`omping` is accepted for it).
-    #[value(alias = "omping")]
+    #[cfg_attr(feature = "cli", value(alias = "omping"))]
     Rfc6450,
 }
 
 /// A reply as both protocols carry it.
 pub struct Reply {
+    /// The number of the request it answers.
     pub seq: u32,
     /// Routers on the way back: from the server's TTL option (RFC 6450), else 64 less what
     /// arrived (ssmping reflectors send with 64).
@@ -35,7 +38,7 @@ pub fn request_for(
     group: Option<IpAddr>,
     session: Option<&[u8]>,
 ) -> (Vec<u8>, bool) {
-    use mcast::wire::rfc6450;
+    use crate::wire::rfc6450;
     match (proto, session) {
         (Proto::Ssmping, _) => {
             let m = Message {
@@ -84,9 +87,9 @@ pub fn read_reply(
     ttl: Option<u8>,
     session: &mut Option<Vec<u8>>,
 ) -> Option<Reply> {
-    use mcast::wire::rfc6450;
-    match mcast::wire::protocol_of(datagram)? {
-        mcast::wire::Protocol::Ssmping => {
+    use crate::wire::rfc6450;
+    match crate::wire::protocol_of(datagram)? {
+        crate::wire::Protocol::Ssmping => {
             let m = Message::decode(datagram).ok()?;
             if m.kind != Some(Kind::Reply) || m.pid != Some(pid) {
                 return None;
@@ -96,7 +99,7 @@ pub fn read_reply(
                 hops: hops(ttl),
             })
         }
-        mcast::wire::Protocol::Rfc6450 => {
+        crate::wire::Protocol::Rfc6450 => {
             let m = rfc6450::Message::decode(datagram).ok()?;
             if m.client_id.as_deref() != Some(&pid.to_be_bytes()[..]) {
                 return None;
@@ -139,7 +142,7 @@ mod tests {
     /// (the reflector's rule), the server name included.
     #[test]
     fn the_reflectors_answer_to_our_init_fits_within_it() {
-        use mcast::reflect::{Limits, SESSION_IDLE, Sessions, answer};
+        use crate::reflect::{Limits, SESSION_IDLE, Sessions, answer};
         let mut sessions = Sessions::new(10, SESSION_IDLE);
         let strict = Limits {
             extra: &[],
@@ -156,14 +159,14 @@ mod tests {
             let now = std::time::Instant::now();
             let a = answer(&init, from, &mut sessions, &strict, now).expect("an answer");
             assert!(a.open.is_some() && a.unicast.len() <= init.len());
-            let r = mcast::wire::rfc6450::Message::decode(&a.unicast).unwrap();
+            let r = crate::wire::rfc6450::Message::decode(&a.unicast).unwrap();
             assert!(r.server_info.is_some(), "the name fits: {r:?}");
         }
     }
 
     #[test]
     fn an_rfc6450_session_opens_on_a_response_with_a_group_and_closes_without() {
-        use mcast::wire::rfc6450::{Kind as K, Message as M};
+        use crate::wire::rfc6450::{Kind as K, Message as M};
         let (init, counts) = request_for(
             Proto::Rfc6450,
             7,
