@@ -26,7 +26,7 @@ fn mcast_alone_prints_the_usage_and_the_commands() {
     let out = Command::new(MCAST).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Usage: mcast <COMMAND>"), "{err}");
+    assert!(err.contains("Usage: mcast [OPTIONS] <COMMAND>"), "{err}");
     for cmd in ["send", "recv", "join", "ifaces", "groups"] {
         assert!(
             err.contains(&format!("\n  {cmd} ")),
