@@ -21,7 +21,8 @@ const WORDS: usize = (WINDOW / 64) as usize;
 /// A probe whose one-way delay is this far outside the range its sender's probes showed does
 /// not belong to that sender's run (a forged send time, or another sender using its id).
 pub const DELAY_SLACK_NS: u64 = 10_000_000_000;
-/// Before a sender has a pace, a jump of more than this many numbers is not believed.
+/// Before a sender has a pace, a jump of more than this many numbers (beyond one per 100 ns
+/// of its own send times) is not believed.
 pub const FIRST_JUMP: u64 = 1 << 16;
 
 /// A sender whose sequence numbers span more than this is not a real run (a million probes a
@@ -269,7 +270,9 @@ impl SenderStats {
         match self.pace_ns() {
             // Twice the numbers its own send times allow, and a margin for bursts.
             Some(pace) if pace > 0.0 => (beyond as f64) <= 2.0 * elapsed_ns as f64 / pace + 1024.0,
-            _ => beyond <= FIRST_JUMP,
+            // No pace yet (one probe, or a batch sent at one instant): no sender numbers
+            // faster than one probe per 100 ns (10 million a second), whatever it showed.
+            _ => beyond <= FIRST_JUMP.saturating_add(elapsed_ns / 100),
         }
     }
 
@@ -596,6 +599,34 @@ mod tests {
             until_ns: 1_000_000 * ms + 40 * 100 * ms,
         });
         assert_eq!(t.lost, 0, "{t:?}");
+    }
+
+    #[test]
+    fn a_flat_out_sender_whose_first_batch_shares_one_send_time_is_believed_past_a_gap() {
+        // Found by the lab's flood test: the first probes heard came in one batch (one send
+        // time, so no pace), then the kernel dropped 100,000.
+        let mut stats = ProbeStats::default();
+        let src: IpAddr = "192.0.2.1".parse().unwrap();
+        let at = |seq: u64, sent: u64| Probe {
+            sender: 1,
+            seq,
+            sent_ns: sent,
+            planned: 200_000,
+        };
+        for seq in 0..8 {
+            stats.record(&at(seq, 1_000_000), src, 1_050_000);
+        }
+        // 443 ns a probe, as a flat-out sender goes.
+        for seq in 100_008..100_100 {
+            let sent = 1_000_000 + seq * 443;
+            stats.record(&at(seq, sent), src, sent + 50_000);
+        }
+        let s = &stats.senders()[0];
+        assert_eq!((s.disbelieved, s.unique()), (0, 8 + 92));
+        // And a forged jump at the same moment is still not believed.
+        let now = 1_000_000 + 100_099 * 443;
+        stats.record(&at(5_000_000, now), src, now + 50_000);
+        assert_eq!(stats.senders()[0].disbelieved, 1);
     }
 
     #[test]
