@@ -401,3 +401,55 @@ pub fn after_long_help(p: &Page) -> String {
     s.push_str(&exit_status(p.name));
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::COMMON;
+
+    /// The commands COMMON names as printing JSON are exactly those with --json, and those
+    /// it names for Ctrl-\ are those with --report: what the notes claim, the parser has.
+    #[test]
+    fn the_notes_name_the_commands_that_do_what_they_say() {
+        let cmd = super::super::command();
+        let with = |flag: &str| -> Vec<String> {
+            let mut names: Vec<String> = cmd
+                .get_subcommands()
+                .filter(|c| c.get_arguments().any(|a| a.get_long() == Some(flag)))
+                .map(|c| c.get_name().to_string())
+                .collect();
+            names.sort();
+            names
+        };
+        let named = |list: &str| -> Vec<String> {
+            let mut names: Vec<String> = list
+                .split([',', ' '])
+                .filter(|w| !w.is_empty() && *w != "and")
+                .map(str::to_string)
+                .collect();
+            names.sort();
+            names
+        };
+        let text = COMMON.split_whitespace().collect::<Vec<_>>().join(" ");
+        let lines = text
+            .split("With --json, ")
+            .nth(1)
+            .and_then(|r| r.split(" print JSON Lines").next())
+            .unwrap();
+        let arrays = text
+            .split("(ifaces and groups one JSON array, doctor one array")
+            .count()
+            == 2;
+        let mut json = named(lines);
+        if arrays {
+            json.extend(["doctor", "groups", "ifaces"].map(String::from));
+            json.sort();
+        }
+        assert_eq!(with("json"), json, "--json in the parser against the notes");
+        let quit = text
+            .split("prints an interim summary and goes on (")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .unwrap();
+        assert_eq!(with("report"), named(quit), "--report against the notes");
+    }
+}
