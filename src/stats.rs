@@ -268,8 +268,12 @@ impl SenderStats {
             return true;
         };
         match self.pace_ns() {
-            // Twice the numbers its own send times allow, and a margin for bursts.
-            Some(pace) if pace > 0.0 => (beyond as f64) <= 2.0 * elapsed_ns as f64 / pace + 1024.0,
+            // Its pace is an average from the start, and a sender goes faster in bursts (or
+            // after a slow start): 64 times what its own send times allow, and a margin. A
+            // forged jump of a million at the moment of the last probe is still refused.
+            Some(pace) if pace > 0.0 => {
+                (beyond as f64) <= 64.0 * elapsed_ns as f64 / pace + FIRST_JUMP as f64
+            }
             // No pace yet (one probe, or a batch sent at one instant): no sender numbers
             // faster than one probe per 100 ns (10 million a second), whatever it showed.
             _ => beyond <= FIRST_JUMP.saturating_add(elapsed_ns / 100),
