@@ -278,16 +278,17 @@ fn mcast_unsafe(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-#[test]
-fn a_hostile_interface_name_is_shown_escaped() {
-    let lab = Lab::new(2);
-    let (h1, h2) = (lab.host(1), lab.host(2));
+/// Runs `ip ARGS` in `h`, which must succeed.
+fn ip(h: &lab::Host, args: &[&str]) {
+    let out = h.exec("ip", args);
+    assert!(out.status.success(), "ip {args:?}: {}", stderr(&out));
+}
+
+/// A veth link between `h1` and `h2` whose end in `h1` is named with ESC (198.51.100.1/24
+/// there, the end `evp` in `h2` 198.51.100.2): its name, and that name as mcast shows it.
+fn hostile_link(h1: &lab::Host, h2: &lab::Host) -> (&'static str, &'static str) {
     let name = "ev\x1b[2Jx";
     let shown = "ev\\x1b[2Jx";
-    let ip = |h: &lab::Host, args: &[&str]| {
-        let out = h.exec("ip", args);
-        assert!(out.status.success(), "ip {args:?}: {}", stderr(&out));
-    };
     ip(
         h1,
         &[
@@ -298,6 +299,14 @@ fn a_hostile_interface_name_is_shown_escaped() {
     ip(h1, &["link", "set", name, "up"]);
     ip(h2, &["addr", "add", "198.51.100.2/24", "dev", "evp"]);
     ip(h2, &["link", "set", "evp", "up"]);
+    (name, shown)
+}
+
+#[test]
+fn a_hostile_interface_name_is_shown_escaped() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let (name, shown) = hostile_link(h1, h2);
     let text = stdout(&run(h1, &["ifaces"]));
     assert!(text.contains(shown), "{text}");
     let json = stdout(&run(h1, &["ifaces", "--json"]));
@@ -350,22 +359,7 @@ fn a_hostile_interface_name_is_shown_escaped() {
 fn names_others_chose_are_escaped_in_doctor_and_watch() {
     let lab = Lab::new(2);
     let (h1, h2) = (lab.host(1), lab.host(2));
-    let name = "ev\x1b[2Jx";
-    let shown = "ev\\x1b[2Jx";
-    let ip = |h: &lab::Host, args: &[&str]| {
-        let out = h.exec("ip", args);
-        assert!(out.status.success(), "ip {args:?}: {}", stderr(&out));
-    };
-    ip(
-        h1,
-        &[
-            "link", "add", name, "type", "veth", "peer", "name", "evp", "netns", &h2.ns,
-        ],
-    );
-    ip(h1, &["addr", "add", "198.51.100.1/24", "dev", name]);
-    ip(h1, &["link", "set", name, "up"]);
-    ip(h2, &["addr", "add", "198.51.100.2/24", "dev", "evp"]);
-    ip(h2, &["link", "set", "evp", "up"]);
+    let (name, shown) = hostile_link(h1, h2);
     let ifaces: Vec<serde_json::Value> =
         serde_json::from_str(&stdout(&run(h1, &["ifaces", "--json"]))).unwrap();
     let index = ifaces.iter().find(|i| i["name"] == name).unwrap()["index"].to_string();
