@@ -17,14 +17,14 @@ use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
 use super::events::{self, now_ns};
 use super::exit::Exit;
-use super::lanes::{Lanes, wait_any};
-use super::mesh_peer::MeshPeer;
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::platform::stop;
-use super::reply_out::ReplyOut;
+use mcast::lanes::{Lanes, wait_any};
+use mcast::mesh::MeshPeer;
 use mcast::ping::{PathSummary, Verdict};
 use mcast::ping::{Proto, read_reply, request_for};
+use mcast::reflect::ReplyOut;
 use mcast::reflect::{Limits, REPLY_TTL, SESSION_IDLE, SESSION_LEN, Sessions, answer, reply_group};
 use mcast::wire::columns::{ACK, Row, decode, encode, is_ack, is_share};
 
@@ -153,7 +153,7 @@ fn plan(args: &MeshArgs, own: &[IpAddr]) -> Result<Plan> {
 /// leave with TTL 64 and are not looped back to us. Past the sources one socket may hold,
 /// more sockets bound to the group and port take the joins (the kernel hands each datagram
 /// for the group to the socket whose filter lets its source in).
-fn open(args: &MeshArgs, plan: &Plan) -> Result<Lanes> {
+fn open(args: &MeshArgs, plan: &Plan) -> Result<Lanes<anyhow::Error>> {
     let mode = IpMode::for_addr(plan.local);
     let mut sock = McastSocket::new(mode, false)?;
     sock.set_send_options(args.interface.as_ref(), Some(false), Some(REPLY_TTL), None)?;
@@ -475,7 +475,7 @@ struct Datagram {
 }
 
 /// Everything waiting on every socket now.
-fn received(lanes: &mut Lanes, buf: &mut [u8]) -> Vec<Datagram> {
+fn received(lanes: &mut Lanes<anyhow::Error>, buf: &mut [u8]) -> Vec<Datagram> {
     let mut all = Vec::new();
     for sock in lanes.socks.iter_mut() {
         while let Ok(r) = sock.recv_from(buf) {

@@ -16,13 +16,12 @@ use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
 use super::events::{self, now_ns};
 use super::exit::Exit;
-use super::lanes::{Lanes, wait_any};
 use super::output::{Stdout, going_on};
 use super::parse;
-use super::ping_times::{SendTimes, TxStamps};
 use super::platform::stop;
+use mcast::lanes::{Lanes, wait_any};
 use mcast::ping::{Proto, read_reply, request_for};
-use mcast::ping::{ServerStats, ServerSummary, Verdict};
+use mcast::ping::{SendTimes, ServerStats, ServerSummary, TxStamps, Verdict};
 
 use super::color::{self, Paint};
 
@@ -97,7 +96,7 @@ enum PingEvent<'a> {
 /// The sockets of one family: joined to the group from its servers, as many to a socket as
 /// the kernel allows (each socket has a port of its own, so replies come back to it).
 pub struct Family {
-    pub lanes: Lanes,
+    pub lanes: Lanes<anyhow::Error>,
     group: IpAddr,
 }
 
@@ -253,7 +252,9 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                 inits[i] += 1;
             }
             // The kernel's stamp of when it left, read at once: before its reply can come.
-            stamps.read(&families, &mut sent_at);
+            for (v4, f) in &families {
+                stamps.read(*v4, &f.lanes.socks, &mut sent_at);
+            }
             last_sent = now;
         }
         let wake = if cursor < n {
@@ -265,7 +266,9 @@ pub fn run(args: PingArgs) -> Result<Exit> {
         };
         let socks = families.values().flat_map(|f| f.lanes.socks.iter());
         wait_any(socks, wake.saturating_duration_since(Instant::now()));
-        stamps.read(&families, &mut sent_at);
+        for (v4, f) in &families {
+            stamps.read(*v4, &f.lanes.socks, &mut sent_at);
+        }
         for sock in families.values_mut().flat_map(|f| f.lanes.socks.iter_mut()) {
             while let Ok(r) = sock.recv_from(&mut buf) {
                 let Some(&i) = index.get(&r.source.ip()) else {

@@ -20,7 +20,7 @@ use super::exit::Exit;
 use super::output::{Stdout, going_on};
 use super::parse;
 use super::platform::stop;
-use super::reply_out::ReplyOut;
+use mcast::reflect::ReplyOut;
 
 use mcast::reflect::{
     Bucket, Limits, MAX_CLIENTS, REPLY_TTL, Recent, SESSION_IDLE, Sessions, answer, bad_source,

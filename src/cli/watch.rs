@@ -18,9 +18,9 @@ use mcast::{ErrorKind, IfaceSpec};
 use super::exit::Exit;
 use super::output::{Stdout, going_on};
 use super::parse;
-use super::pcap::Pcap;
 use super::platform::stop;
 use super::watch_print::{message_line, summary, warning_line};
+use mcast::capture::Pcap;
 use mcast::watch::Watch;
 
 #[derive(Args, Debug)]

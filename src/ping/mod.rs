@@ -3,7 +3,9 @@
 //! person reads at a glance. `mcast ping` and `mcast mesh` keep one `ServerStats` per host.
 
 mod stats;
+mod times;
 mod wire;
 
 pub use stats::{DUPLICATE_WINDOW, PathStats, PathSummary, ServerStats, ServerSummary, Verdict};
+pub use times::{SendTimes, TxStamps};
 pub use wire::{INIT_SIZE, Proto, Reply, read_reply, request_for};

@@ -4,10 +4,12 @@
 //! network.
 
 mod policy;
+mod reply_out;
 mod state;
 
 pub use policy::{
     Answer, Bucket, Limits, MAX_CLIENTS, REPLY_TTL, SESSION_LEN, answer, bad_source,
     multicast_port, reply_group,
 };
+pub use reply_out::ReplyOut;
 pub use state::{Recent, SESSION_IDLE, SessionKey, Sessions};

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use mcast::ping::ServerStats;
+use crate::ping::ServerStats;
 
 /// Send times kept per host, by sequence number: replies later than this many requests fall
 /// back to the time echoed in the reply.
@@ -14,6 +14,7 @@ const RING: usize = 256;
 /// One other host of the mesh.
 #[derive(Debug)]
 pub struct MeshPeer {
+    /// Its address, the one its requests come from and ours go to.
     pub addr: IpAddr,
     /// The RFC 6450 session it gave us; None until it answers an init.
     pub session: Option<Vec<u8>>,
@@ -26,14 +27,16 @@ pub struct MeshPeer {
     sent_ns: Vec<u64>,
     /// The highest sequence number it asked us with, and when it last asked.
     pub asked_seq: u32,
+    /// When it last asked us (None: never).
     pub asked_at: Option<Instant>,
     /// Given up: it answered no init in the time allowed.
     pub given_up: bool,
-    /// The client id its requests carry (random, its own: see `mesh::run`).
+    /// The client id its requests carry (random, its own: chosen by `mcast mesh` at random).
     pub client_id: u32,
 }
 
 impl MeshPeer {
+    /// A host at `addr` that has told us nothing yet.
     pub fn new(addr: IpAddr) -> Self {
         MeshPeer {
             addr,

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use mcast::{IfaceSpec, McastSocket, ScopedAddr, Service, Zone};
+use crate::{IfaceSpec, McastSocket, ScopedAddr, Service, Zone};
 
 /// Sends replies, remembering the IPv4 socket's multicast interface for the fallback path.
 #[derive(Debug, Default)]
@@ -30,7 +30,7 @@ impl ReplyOut {
         to: SocketAddr,
         local: Option<IpAddr>,
         ifindex: Option<u32>,
-    ) -> mcast::Result<usize> {
+    ) -> crate::Result<usize> {
         let group = to.ip().is_multicast();
         if let Some(from) = local.filter(|l| usable_source(*l)) {
             let oif = if group { ifindex } else { None };
@@ -43,7 +43,7 @@ impl ReplyOut {
             return sock
                 .socket()
                 .send_to(bytes, &to.into())
-                .map_err(|e| mcast::Error::os(format!("send to {to}"), "sendto", e));
+                .map_err(|e| crate::Error::os(format!("send to {to}"), "sendto", e));
         }
         let mut dest = ScopedAddr::from(to.ip());
         if to.is_ipv6() {

@@ -1,9 +1,9 @@
-//! When `mcast ping`'s requests left: the time read before each send, per server and
+//! When a ping's requests left: the time read before each send, per server and
 //! sequence number, corrected by the kernel's transmit stamp when one comes (Linux).
 
 use std::collections::HashMap;
 
-use super::ping::Family;
+use crate::McastSocket;
 
 /// The kernel's own send times (transmit stamps, Linux), put in place of the ones read
 /// before each send: the stamps are numbered per socket in send order.
@@ -35,13 +35,12 @@ impl TxStamps {
         }
     }
 
-    /// Reads the stamps waiting on every socket and corrects the send times they belong to;
-    /// a stamp more than 50 ms from the time read before the send is not trusted.
-    pub fn read(&mut self, families: &HashMap<bool, Family>, sent_at: &mut SendTimes) {
-        for (v4, f) in families {
-            for (l, sock) in f.lanes.socks.iter().enumerate() {
-                self.apply((*v4, l), &sock.tx_timestamps(), sent_at);
-            }
+    /// Reads the stamps waiting on the sockets of one family (`v4`), numbered as the lanes
+    /// `sent` names them, and corrects the send times they belong to; a stamp more than 50 ms
+    /// from the time read before the send is not trusted.
+    pub fn read(&mut self, v4: bool, socks: &[McastSocket], sent_at: &mut SendTimes) {
+        for (l, sock) in socks.iter().enumerate() {
+            self.apply((v4, l), &sock.tx_timestamps(), sent_at);
         }
     }
 
@@ -69,6 +68,7 @@ pub struct SendTimes {
 const RING: usize = 64;
 
 impl SendTimes {
+    /// Send times for `servers` servers, none sent yet.
     pub fn new(servers: usize) -> Self {
         SendTimes {
             ring: vec![(0, 0); servers * RING],
@@ -76,6 +76,7 @@ impl SendTimes {
         }
     }
 
+    /// Notes that request `seq` left for `server` at `ns` (nanoseconds of the caller's clock).
     pub fn sent(&mut self, server: usize, seq: u32, ns: u64) {
         self.ring[server * RING + seq as usize % RING] = (seq, ns);
         self.first[server].get_or_insert(ns);
@@ -88,6 +89,7 @@ impl SendTimes {
         (kept == seq && at != 0).then_some(at)
     }
 
+    /// When the first request of all left for `server`.
     pub fn first(&self, server: usize) -> Option<u64> {
         self.first[server]
     }

@@ -1,4 +1,4 @@
-//! A pcap file of what `mcast watch` captured, for tcpdump and Wireshark: link type RAW
+//! A pcap file of what a capture saw, for tcpdump and Wireshark: link type RAW
 //! (each record an IPv4 or IPv6 packet from its header on), microsecond timestamps.
 
 use std::fs::File;
@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const LINKTYPE_RAW: u32 = 101;
 const SNAPLEN: u32 = 262_144;
 
+/// A pcap file being written.
 pub struct Pcap {
     out: BufWriter<File>,
 }
@@ -40,6 +41,7 @@ impl Pcap {
         self.out.write_all(&packet[..len as usize])
     }
 
+    /// Writes out what is buffered, so that a reader sees every packet so far.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

@@ -6,20 +6,22 @@ use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
-use anyhow::Result;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use mcast::{ErrorKind, IfaceSpec, McastSocket, ScopedAddr};
+use crate::{Error, ErrorKind, IfaceSpec, McastSocket, ScopedAddr};
 
 /// Sockets for one family and group: the first made by the caller, the rest by `open` when
-/// the ones before are full.
-pub struct Lanes {
+/// the ones before are full. `E` is the caller's error type, so that `open` may fail with
+/// more than this crate's errors.
+pub struct Lanes<E = Error> {
+    /// The sockets, the first one's first: a join's index names one of them.
     pub socks: Vec<McastSocket>,
-    open: Box<dyn Fn() -> Result<McastSocket>>,
+    open: Box<dyn Fn() -> Result<McastSocket, E>>,
 }
 
-impl Lanes {
-    pub fn new(first: McastSocket, open: impl Fn() -> Result<McastSocket> + 'static) -> Self {
+impl<E: From<Error>> Lanes<E> {
+    /// Lanes that start with `first` and open more with `open`.
+    pub fn new(first: McastSocket, open: impl Fn() -> Result<McastSocket, E> + 'static) -> Self {
         Lanes {
             socks: vec![first],
             open: Box::new(open),
@@ -33,7 +35,7 @@ impl Lanes {
         group: &ScopedAddr,
         iface: Option<&IfaceSpec>,
         source: IpAddr,
-    ) -> Result<usize> {
+    ) -> Result<usize, E> {
         let last = self.socks.len() - 1;
         match self.socks[last].join(group, iface, Some(source)) {
             Ok(()) => Ok(last),

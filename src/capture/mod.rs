@@ -3,7 +3,11 @@
 //! CAP_NET_RAW). Read what was captured with [`crate::wire::igmp::parse`] or
 //! [`crate::wire::ip::parse`].
 
+mod pcap;
+
 use std::time::Duration;
+
+pub use pcap::Pcap;
 
 use crate::error::{Error, Result};
 
