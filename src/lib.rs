@@ -14,6 +14,8 @@
 pub mod addr;
 pub mod batch;
 pub mod capture;
+#[cfg(feature = "doctor")]
+pub mod doctor;
 pub mod error;
 pub mod iface;
 mod join;
@@ -23,6 +25,7 @@ pub mod mesh;
 mod options;
 pub mod pace;
 pub mod ping;
+pub mod pipe;
 pub mod probe;
 pub mod reflect;
 pub mod service;

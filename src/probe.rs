@@ -167,6 +167,14 @@ impl SizeCycle {
     }
 }
 
+/// Now, in nanoseconds since the Unix epoch, the clock a probe's send time is read on (0
+/// before 1970; saturating past 2554).
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos().min(u128::from(u64::MAX)) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 /// long as it does.
 #[derive(Debug)]
 pub struct Capture {
-    #[cfg(target_os = "linux")]
     inner: crate::sys::CaptureSocket,
 }
 
@@ -34,20 +33,15 @@ impl Capture {
     /// Starts capturing IGMP and MLD on every interface, with all-multicast reception on
     /// each of `ifindexes` (so reports to groups this host has not joined are seen too).
     pub fn open(ifindexes: &[u32]) -> Result<Capture> {
-        #[cfg(target_os = "linux")]
-        {
-            let inner = crate::sys::capture_open(ifindexes)
-                .map_err(|f| Error::os("capture IGMP and MLD", f.call, f.error))?;
-            Ok(Capture { inner })
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = ifindexes;
-            Err(Error::invalid(
+        if !crate::sys::CAN_CAPTURE {
+            return Err(Error::invalid(
                 "capture IGMP and MLD",
                 "capturing needs Linux (a packet socket); on this system use tcpdump -i IFACE 'igmp or icmp6'",
-            ))
+            ));
         }
+        let inner = crate::sys::capture_open(ifindexes)
+            .map_err(|f| Error::os("capture IGMP and MLD", f.call, f.error))?;
+        Ok(Capture { inner })
     }
 
     /// Starts capturing what is addressed to `group` (its first 256 bytes: the headers),
@@ -55,60 +49,39 @@ impl Capture {
     /// before the host's firewall and reverse-path filter do, so what it sees reached the
     /// interface whatever became of it after.
     pub fn open_group(group: std::net::IpAddr, ifindexes: &[u32]) -> Result<Capture> {
-        #[cfg(target_os = "linux")]
-        {
-            let inner = crate::sys::capture_open_group(group, ifindexes).map_err(|f| {
-                Error::os(format!("capture what is sent to {group}"), f.call, f.error)
-            })?;
-            Ok(Capture { inner })
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = ifindexes;
-            Err(Error::invalid(
+        if !crate::sys::CAN_CAPTURE {
+            return Err(Error::invalid(
                 format!("capture what is sent to {group}"),
                 "capturing needs Linux (a packet socket); on this system use tcpdump -i IFACE dst GROUP",
-            ))
+            ));
         }
+        let inner = crate::sys::capture_open_group(group, ifindexes)
+            .map_err(|f| Error::os(format!("capture what is sent to {group}"), f.call, f.error))?;
+        Ok(Capture { inner })
     }
 
     /// The next packet into `buf`, waiting up to `timeout`; None when none came in time.
     pub fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<Option<Frame>> {
-        #[cfg(target_os = "linux")]
-        {
-            let got = self
-                .inner
-                .recv(buf, timeout)
-                .map_err(|e| Error::os("read a captured packet", "recvfrom", e))?;
-            Ok(got.map(|c| Frame {
-                len: c.len,
-                ifindex: c.ifindex,
-                outgoing: c.outgoing,
-            }))
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = (buf, timeout);
-            Ok(None)
-        }
+        let got = self
+            .inner
+            .recv(buf, timeout)
+            .map_err(|e| Error::os("read a captured packet", "recvfrom", e))?;
+        Ok(got.map(|c| Frame {
+            len: c.len,
+            ifindex: c.ifindex,
+            outgoing: c.outgoing,
+        }))
     }
 
     /// Packets passed to this capture and packets the kernel dropped for want of buffer,
     /// since it opened.
     pub fn stats(&mut self) -> Result<(u64, u64)> {
-        #[cfg(target_os = "linux")]
-        {
-            self.inner.stats().map_err(|e| {
-                Error::os(
-                    "read the capture's counters",
-                    "getsockopt(PACKET_STATISTICS)",
-                    e,
-                )
-            })
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            Ok((0, 0))
-        }
+        self.inner.stats().map_err(|e| {
+            Error::os(
+                "read the capture's counters",
+                "getsockopt(PACKET_STATISTICS)",
+                e,
+            )
+        })
     }
 }

@@ -13,11 +13,11 @@ use clap::Args;
 
 use mcast::{IfaceSpec, ScopedAddr};
 
-use super::doctor_checks::{self as checks, Case, Check, Status};
 use super::escape::escape;
 use super::exit::Exit;
 use super::output::Stdout;
 use super::parse;
+use mcast::doctor::{self, Case, Check, Status};
 
 #[derive(Args, Debug)]
 pub struct DoctorArgs {
@@ -65,29 +65,11 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
         sources: args.sources.clone(),
         given: spec.map(|s| mcast::iface::resolve(&s).map_err(|e| e.to_string())),
     };
-    let rp_counter = super::doctor_proc::all_counters()
-        .get("TcpExt:IPReversePathFilter")
-        .copied();
+    let host = doctor::System;
     let mut all: Vec<Check> = if args.send {
-        vec![
-            checks::interface(&case),
-            checks::route(&case),
-            checks::group(&case),
-            super::doctor_send::send(&case),
-            super::doctor_firewall::firewall(&case, true),
-        ]
+        doctor::sender_checks(&case, &host)
     } else {
-        vec![
-            checks::interface(&case),
-            checks::route(&case),
-            checks::group(&case),
-            checks::mac_alias(&case),
-            super::doctor_kernel::rp_filter(&case, rp_counter),
-            super::doctor_kernel::version(&case),
-            super::doctor_kernel::limits(&case),
-            super::doctor_net::port(&case),
-            super::doctor_firewall::firewall(&case, false),
-        ]
+        doctor::receiver_checks(&case, &host)
     };
     let mut out = Stdout::new();
     let listen = args.listen;
@@ -105,7 +87,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
                 humantime::format_duration(d)
             ));
         }
-        all.extend(super::doctor_listen::listen(&case, d));
+        all.extend(doctor::listen(&case, &host, d));
     }
     if args.json {
         out.json_line(&all)?;

@@ -226,12 +226,7 @@ pub struct SendSummary {
 }
 
 /// RFC 3339 with microseconds, in UTC: sortable and unambiguous.
-/// Now, in nanoseconds since the Unix epoch (0 before 1970; saturating past 2554).
-pub fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos().min(u128::from(u64::MAX)) as u64)
-}
+pub use mcast::probe::now_ns;
 
 pub fn timestamp(t: SystemTime) -> String {
     humantime::format_rfc3339_micros(t).to_string()

@@ -73,7 +73,7 @@ impl Stdout {
         let out = io::stdout();
         // Into a pipe, a wider one lets a busy receiver write longer between waits on its
         // reader. Anything else (a file, a terminal) refuses, which is fine.
-        let _ = super::platform::widen_pipe(&out, PIPE);
+        let _ = mcast::pipe::widen(&out, PIPE);
         let terminal = out.is_terminal();
         Output::over(RawStdout(out), terminal)
     }

@@ -1,5 +1,5 @@
-//! The binary's own contact with the OS, beyond the library: the stop signals, and the size
-//! of a pipe on stdout. The only unsafe code of the binary, each block saying why it is sound.
+//! The binary's own contact with the OS, beyond the library: the stop signals. The only
+//! unsafe code of the binary, each block saying why it is sound.
 #![allow(unsafe_code)]
 
 /// Ctrl-C, SIGTERM and SIGHUP as a request to stop cleanly: loops poll `requested()` and
@@ -88,40 +88,5 @@ pub mod stop {
     /// True once SIGINT, SIGTERM or SIGHUP has arrived.
     pub fn requested() -> bool {
         STOP.load(SeqCst)
-    }
-}
-
-/// Asks the kernel to let the pipe behind `fd` hold `bytes`; returns what it granted.
-///
-/// Linux pipes hold 64 KiB by default: a receiver writing millions of lines a second into
-/// one waits on its reader every 64 KiB. 1 MiB (the default ceiling for users) took
-/// `mcast recv --json | reader` from about 1.8 to about 3 million lines a second. Fails when
-/// `fd` is not a pipe, above the user's ceiling, and where pipes cannot be resized (macOS,
-/// whose pipes grow by themselves): callers that only want speed ignore the error.
-pub fn widen_pipe(fd: impl std::os::fd::AsFd, bytes: usize) -> std::io::Result<usize> {
-    #[cfg(target_os = "linux")]
-    {
-        let bytes = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-        let granted = nix::fcntl::fcntl(fd.as_fd(), nix::fcntl::FcntlArg::F_SETPIPE_SZ(bytes))?;
-        Ok(usize::try_from(granted).unwrap_or(0))
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (fd, bytes);
-        Err(std::io::ErrorKind::Unsupported.into())
-    }
-}
-
-// Linux only: elsewhere every call is refused.
-#[cfg(all(test, target_os = "linux"))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_pipe_grows_and_a_file_is_refused() {
-        let (read, _write) = nix::unistd::pipe().unwrap();
-        assert!(widen_pipe(&read, 1 << 20).unwrap() >= 1 << 20);
-        let file = std::fs::File::open("/proc/self/status").unwrap();
-        assert!(widen_pipe(&file, 1 << 20).is_err());
     }
 }

@@ -9,13 +9,7 @@ use crate::wire::ssmping::{self, Message};
 use crate::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, Protocol, protocol_of};
 
 use super::state::{SessionKey, Sessions};
-
-/// Now, in nanoseconds since the Unix epoch (the server timestamp option's clock).
-fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
+use crate::probe::now_ns;
 
 /// Clients followed for rate limiting; past this, new clients share the global budget only.
 pub const MAX_CLIENTS: usize = 10_000;

@@ -220,3 +220,24 @@ fn forced_mld_version(ifname: &str) -> Option<u8> {
     let v: u8 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
     (v != 0).then_some(v)
 }
+
+/// Asks for a pipe of `bytes` (F_SETPIPE_SZ); the size granted.
+pub fn widen_pipe(fd: std::os::fd::BorrowedFd<'_>, bytes: usize) -> std::io::Result<usize> {
+    let bytes = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    let granted = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETPIPE_SZ(bytes))?;
+    Ok(usize::try_from(granted).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod pipe_tests {
+    use super::widen_pipe;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn a_pipe_grows_and_a_file_is_refused() {
+        let (read, _write) = nix::unistd::pipe().unwrap();
+        assert!(widen_pipe(read.as_fd(), 1 << 20).unwrap() >= 1 << 20);
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        assert!(widen_pipe(file.as_fd(), 1 << 20).is_err());
+    }
+}

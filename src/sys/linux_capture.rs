@@ -13,6 +13,9 @@ use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
 use super::{OsFailure, setsockopt_struct};
 
+/// Whether this system can capture (a Linux packet socket).
+pub const CAN_CAPTURE: bool = true;
+
 /// A packet socket capturing IGMP and MLD.
 #[derive(Debug)]
 pub struct CaptureSocket {

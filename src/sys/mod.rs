@@ -29,6 +29,10 @@ mod macos;
 #[cfg(target_os = "macos")]
 pub use macos::*;
 #[cfg(target_os = "macos")]
+mod macos_capture;
+#[cfg(target_os = "macos")]
+pub use macos_capture::*;
+#[cfg(target_os = "macos")]
 mod macos_ifmaddrs;
 #[cfg(target_os = "macos")]
 pub use macos_ifmaddrs::memberships;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use mcast::capture::Capture;
-use mcast::wire::ip::{self, Fragment};
+use crate::capture::Capture;
+use crate::wire::ip::{self, Fragment};
 
 /// Bounded: a flood from spoofed sources must not grow this.
 const MAX_SOURCES: usize = 64;

@@ -3,6 +3,7 @@
 //! packet in question (UDP to the group and port, an IGMP query, an MLD report...). A rule
 //! whose condition cannot be judged is said to be so, never taken as harmless.
 
+mod check;
 pub mod iptables;
 pub mod nft;
 
@@ -11,18 +12,27 @@ mod tests;
 
 use std::net::IpAddr;
 
+pub use check::firewall;
+
 /// Where a chain is hooked into the kernel's path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hook {
+    /// netdev ingress: before everything else.
     Ingress,
+    /// Before the routing decision.
     Prerouting,
+    /// Packets for this host.
     Input,
+    /// Packets routed through.
     Forward,
+    /// Packets this host sends.
     Output,
+    /// After the routing decision, on the way out.
     Postrouting,
 }
 
 impl Hook {
+    /// A hook by the name nft or iptables gives it ("input", "PREROUTING").
     pub fn from_name(name: &str) -> Option<Hook> {
         Some(match name.to_ascii_lowercase().as_str() {
             "ingress" => Hook::Ingress,
@@ -54,15 +64,21 @@ pub enum Field {
     Family,
     /// The transport protocol number (17 UDP, 2 IGMP, 58 ICMPv6).
     Protocol,
+    /// The source address.
     Saddr,
+    /// The destination address.
     Daddr,
+    /// The source port.
     Sport,
+    /// The destination port.
     Dport,
     /// The IGMP or ICMPv6 type.
     IcmpType,
     /// "host", "multicast", "broadcast" or "other".
     PktType,
+    /// The interface it came in by.
     InIface,
+    /// The interface it leaves by.
     OutIface,
     /// Whether it is a fragment after the first (no transport header).
     LaterFragment,
@@ -73,20 +89,29 @@ pub enum Field {
 pub enum Cond {
     /// The field's value is (or with `negate`, is not) one of `values`.
     Is {
+        /// The field compared.
         field: Field,
+        /// The comparison is "is not".
         negate: bool,
+        /// What it is compared with.
         values: Vec<Val>,
     },
     /// Something this reader does not judge (connection state, rate limits, marks...).
     Opaque,
 }
 
+/// What a rule does with a packet it matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// Lets it through (this chain and hook).
     Accept,
+    /// Drops or rejects it.
     Drop,
+    /// Goes on in the named chain, and comes back.
     Jump(String),
+    /// Goes on in the named chain, without coming back.
     Goto(String),
+    /// Comes back to the chain that jumped here.
     Return,
     /// No verdict (a counter, a log): the next rule follows.
     Next,
@@ -101,23 +126,30 @@ pub struct Rule {
     pub text: String,
     /// The command that deletes it.
     pub delete: String,
+    /// Its conditions, all of which must hold.
     pub conds: Vec<Cond>,
+    /// What it does when they do.
     pub verdict: Verdict,
 }
 
+/// A chain of rules, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chain {
     /// "nft" or "iptables" / "ip6tables".
     pub tool: &'static str,
     /// ip, ip6, inet, netdev, bridge...
     pub family: String,
+    /// Its table's name.
     pub table: String,
+    /// Its own name.
     pub name: String,
     /// Set for base chains.
     pub hook: Option<Hook>,
     /// The interface a netdev chain is bound to.
     pub device: Option<String>,
+    /// A base chain whose policy drops what no rule accepted.
     pub policy_drop: bool,
+    /// Its rules, in order.
     pub rules: Vec<Rule>,
 }
 
@@ -134,18 +166,27 @@ impl Chain {
 /// A packet as the rules would see it; `None` where it is not known (a source not given).
 #[derive(Debug, Clone)]
 pub struct Packet {
+    /// IPv4 (else IPv6).
     pub v4: bool,
+    /// The transport protocol number.
     pub protocol: u8,
+    /// The source address, when known.
     pub saddr: Option<IpAddr>,
+    /// The destination address.
     pub daddr: IpAddr,
     /// None where the packet has no such header (IGMP, a later fragment).
     pub dport: Option<u16>,
     /// The port is not known (doctor was given none): rules on it cannot be judged.
     pub port_unknown: bool,
+    /// The IGMP or ICMPv6 type, for those.
     pub icmp_type: Option<u8>,
+    /// Sent to a group (pkttype multicast).
     pub multicast: bool,
+    /// The interface it comes in by, when known.
     pub in_iface: Option<String>,
+    /// The interface it leaves by, when known.
     pub out_iface: Option<String>,
+    /// A fragment after the first.
     pub later_fragment: bool,
 }
 

@@ -1,18 +1,13 @@
-//! `mcast doctor --send`: the sender's side of a group: where a send to it leaves, from
+//! The sender's side (`mcast doctor --send`) of a group: where a send to it leaves, from
 //! which address, whether the default TTL reaches beyond the link, and the MTU.
 
-use std::net::IpAddr;
-
-use mcast::iface::Interface;
-use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
-
-use super::doctor_checks::{Case, Check, Status};
+use super::{Case, Check, Host, Status, link_scoped};
 
 /// The sender's side: where a send to the group leaves, from which address, whether the
 /// default TTL reaches beyond the link, and the MTU.
-pub fn send(case: &Case) -> Check {
+pub fn send(case: &Case, host: &dyn Host) -> Check {
     const C: &str = "send";
-    let iface = case.join_interface();
+    let iface = case.join_interface(host);
     let Some(iface) = iface else {
         return Check::new(
             C,
@@ -21,10 +16,12 @@ pub fn send(case: &Case) -> Check {
         )
         .fix("give -i IFACE, or add a multicast route (ip route add 224.0.0.0/4 dev IFACE)");
     };
-    let source = source_for(case, &iface).map_or_else(
-        || "an address the kernel would not say".to_string(),
-        |s| s.to_string(),
-    );
+    let source = host
+        .source_for(case.group, iface.index, case.port.unwrap_or(9))
+        .map_or_else(
+            || "an address the kernel would not say".to_string(),
+            |s| s.to_string(),
+        );
     let header = if case.group.is_ipv4() { 28 } else { 48 };
     let mtu = iface.mtu.map_or(String::new(), |m| {
         format!(
@@ -36,11 +33,7 @@ pub fn send(case: &Case) -> Check {
         )
     });
     let evidence = format!("leaves by {} from {source}{mtu}", iface.name);
-    let link_only = match case.group {
-        IpAddr::V4(v4) => v4.octets()[..3] == [224, 0, 0],
-        IpAddr::V6(v6) => matches!(v6.segments()[0] & 0x000f, 1 | 2),
-    };
-    if link_only {
+    if link_scoped(case.group) {
         Check::new(
             C,
             Status::Ok,
@@ -54,18 +47,4 @@ pub fn send(case: &Case) -> Check {
         )
         .fix("give --ttl N, one more than the routers between sender and receivers (and check mcast send --loop if receivers are on this host)")
     }
-}
-
-/// The source address a send to the group would carry.
-fn source_for(case: &Case, iface: &Interface) -> Option<IpAddr> {
-    let mut sock = McastSocket::new(IpMode::for_addr(case.group), false).ok()?;
-    sock.set_send_options(Some(&IfaceSpec::Index(iface.index)), None, None, None)
-        .ok()?;
-    let mut group = ScopedAddr::from(case.group);
-    if case.group.is_ipv6() {
-        group.zone = Some(mcast::Zone::Index(iface.index));
-    }
-    sock.connect(&group, &Service::Port(case.port.unwrap_or(9)))
-        .ok()?;
-    sock.local_addr().ok().map(|a| a.ip())
 }

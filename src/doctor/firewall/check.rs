@@ -1,14 +1,13 @@
-//! `mcast doctor`'s firewall check: the rulesets (nft, iptables-save, ip6tables-save), read
+//! The doctor's firewall check: the rulesets (nft, iptables-save, ip6tables-save), read
 //! only, are judged rule by rule for the packets the group needs: its UDP arriving (or, with
 //! --send, leaving), later fragments of big datagrams, and the IGMP/MLD that keeps the
 //! membership alive (queries in, reports out). "No rule drops" is said only when every rule
 //! on the way was judged.
 
 use std::net::IpAddr;
-use std::process::Command;
 
-use super::doctor_checks::{Case, Check, Status};
-use super::firewall::{self, Chain, Hook, Packet, iptables, nft};
+use super::super::{Case, Check, Host, Status};
+use super::{Chain, Hook, Packet, iptables, judge, nft};
 
 const IN: &[Hook] = &[Hook::Ingress, Hook::Prerouting, Hook::Input];
 const OUT: &[Hook] = &[Hook::Output, Hook::Postrouting];
@@ -24,8 +23,8 @@ struct Need {
     minor: bool,
 }
 
-fn needs(case: &Case, send: bool) -> Vec<Need> {
-    let iface = case.join_interface().map(|i| i.name);
+fn needs(case: &Case, host: &dyn Host, send: bool) -> Vec<Need> {
+    let iface = case.join_interface(host).map(|i| i.name);
     let base = Packet {
         v4: case.v4(),
         protocol: 17,
@@ -123,32 +122,19 @@ fn needs(case: &Case, send: bool) -> Vec<Need> {
     out
 }
 
-/// Runs a read-only listing; Ok(text), Err(what it said), or None when the tool is absent.
-fn list(tool: &str, args: &[&str]) -> Option<Result<String, String>> {
-    let out = Command::new(tool).args(args).output().ok()?;
-    Some(if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{tool}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    })
-}
-
 /// Every ruleset this host lets us read, with the tools read and the reasons others were not.
-fn rulesets(v4: bool) -> (Vec<Chain>, Vec<&'static str>, Vec<String>) {
+fn rulesets(host: &dyn Host, v4: bool) -> (Vec<Chain>, Vec<&'static str>, Vec<String>) {
     let (mut chains, mut read, mut unread) = (Vec::new(), Vec::new(), Vec::new());
     let save = if v4 {
         "iptables-save"
     } else {
         "ip6tables-save"
     };
-    let ipt = list(save, &[]);
+    let ipt = host.run(save, &[]);
     let ipt_read = matches!(ipt, Some(Ok(_)));
     match (
-        list("nft", &["--json", "list", "ruleset"]),
-        list("nft", &["-a", "list", "ruleset"]),
+        host.run("nft", &["--json", "list", "ruleset"]),
+        host.run("nft", &["-a", "list", "ruleset"]),
     ) {
         (Some(Ok(json)), Some(Ok(text))) => match nft::read(&json, &text, ipt_read) {
             Some(c) => {
@@ -171,9 +157,11 @@ fn rulesets(v4: bool) -> (Vec<Chain>, Vec<&'static str>, Vec<String>) {
     (chains, read, unread)
 }
 
-pub fn firewall(case: &Case, send: bool) -> Check {
+/// Whether a rule or a policy of the firewall drops what the group needs (its UDP in, or
+/// out with `send`; later fragments; IGMP/MLD queries in and reports out).
+pub fn firewall(case: &Case, host: &dyn Host, send: bool) -> Check {
     const C: &str = "firewall";
-    let (chains, read, unread) = rulesets(case.v4());
+    let (chains, read, unread) = rulesets(host, case.v4());
     if read.is_empty() {
         if unread.is_empty() {
             return Check::new(
@@ -190,8 +178,8 @@ pub fn firewall(case: &Case, send: bool) -> Check {
         .fix("run as root to read the firewall, or check it by hand");
     }
     let (mut fails, mut warns, mut fixes, mut unjudged) = (vec![], vec![], vec![], vec![]);
-    for need in needs(case, send) {
-        let out = firewall::judge(&chains, &need.packet, need.hooks);
+    for need in needs(case, host, send) {
+        let out = judge(&chains, &need.packet, need.hooks);
         let found = if need.minor { &mut warns } else { &mut fails };
         for (chain, rule) in &out.dropped_by {
             found.push(format!(

@@ -1,19 +1,20 @@
-//! The check of `mcast doctor` between the wire and the socket: who holds the port, whether
+//! The doctor's check between the wire and the socket: who holds the port, whether
 //! a receiver could share it, and whether its holders can receive the group at all.
 
 use std::net::IpAddr;
 
-use super::doctor_checks::{Case, Check, Status};
-use super::doctor_proc::{holders, udp_sockets};
+use super::proc::{holders, udp_sockets};
+use super::{Case, Check, Host, Status};
 
-pub fn port(case: &Case) -> Check {
+/// Who holds the port, bound to what, and whether a receiver could share it.
+pub fn port(case: &Case, host: &dyn Host) -> Check {
     const C: &str = "port";
     let Some(port) = case.port else {
         return Check::new(C, Status::Skipped, "no PORT given");
     };
     let mut held = Vec::new();
     for file in ["/proc/net/udp", "/proc/net/udp6"] {
-        if let Ok(text) = std::fs::read_to_string(file) {
+        if let Some(text) = host.read(file) {
             held.extend(udp_sockets(&text, port));
         }
     }
@@ -23,7 +24,7 @@ pub fn port(case: &Case) -> Check {
     let named: Vec<(String, Bound)> = held
         .iter()
         .map(|s| {
-            let h = holders(s.inode);
+            let h = holders(host, s.inode);
             let by = if h.is_empty() {
                 "a process this user cannot see".to_string()
             } else {
@@ -59,24 +60,7 @@ pub fn port(case: &Case) -> Check {
     }
     let who: Vec<&str> = named.iter().map(|(w, _)| w.as_str()).collect();
     // Whether a receiver could share it: try, as mcast recv binds (address reuse), and let go.
-    let probe = socket2::Socket::new(
-        if case.v4() {
-            socket2::Domain::IPV4
-        } else {
-            socket2::Domain::IPV6
-        },
-        socket2::Type::DGRAM,
-        None,
-    )
-    .and_then(|s| {
-        s.set_reuse_address(true)?;
-        let any: IpAddr = if case.v4() {
-            std::net::Ipv4Addr::UNSPECIFIED.into()
-        } else {
-            std::net::Ipv6Addr::UNSPECIFIED.into()
-        };
-        s.bind(&std::net::SocketAddr::new(any, port).into())
-    });
+    let probe = host.can_bind(case.v4(), port);
     match probe {
         Ok(()) => Check::new(
             C,
@@ -92,7 +76,7 @@ pub fn port(case: &Case) -> Check {
             format!(
                 "UDP port {port} is held ({}) without sharing: a receiver cannot bind it ({})",
                 who.join("; "),
-                mcast::error::os_message(&e)
+                e
             ),
         )
         .fix("stop that program, let it share the port (SO_REUSEADDR), or use another port"),

@@ -1,83 +1,12 @@
-//! What a `mcast doctor` check is (status, evidence, fix), what the checks are about, and
-//! the checks of where a join goes: the interface, the route, the group's range and MAC
-//! aliasing. The kernel's rules are in `doctor_kernel`, the port and firewall in `doctor_net`.
+//! The checks of where a join goes: the interface, the route, the group's range and MAC
+//! aliasing.
 
-use std::net::IpAddr;
+use super::proc::{group_mac, mac_text};
+use super::{Case, Check, Host, Status, link_scoped};
 
-use serde::Serialize;
-
-use mcast::iface::Interface;
-
-use super::doctor_proc::{group_mac, mac_text};
-
-/// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Ok,
-    Warn,
-    Fail,
-    Skipped,
-}
-
-/// One line of the doctor's answer.
-#[derive(Debug, Clone, Serialize)]
-pub struct Check {
-    pub check: &'static str,
-    pub status: Status,
-    pub evidence: String,
-    pub fix: Option<String>,
-}
-
-impl Check {
-    pub fn new(check: &'static str, status: Status, evidence: impl Into<String>) -> Self {
-        Check {
-            check,
-            status,
-            evidence: evidence.into(),
-            fix: None,
-        }
-    }
-
-    pub fn fix(mut self, fix: impl Into<String>) -> Self {
-        self.fix = Some(fix.into());
-        self
-    }
-}
-
-/// What the checks are about.
-pub struct Case {
-    pub group: IpAddr,
-    pub port: Option<u16>,
-    pub sources: Vec<IpAddr>,
-    /// The interface named with -i, if any (resolved), or the error resolving it.
-    pub given: Option<Result<Interface, String>>,
-}
-
-impl Case {
-    pub fn v4(&self) -> bool {
-        self.group.is_ipv4()
-    }
-
-    /// The interface a join would use: the one given, else the route's.
-    pub fn join_interface(&self) -> Option<Interface> {
-        match &self.given {
-            Some(Ok(i)) => Some(i.clone()),
-            Some(Err(_)) => None,
-            None => mcast::iface::route_for(self.group),
-        }
-    }
-}
-
-/// A group scoped to one link: 224.0.0.0/24, or IPv6 scope 1 or 2.
-fn link_scoped(g: IpAddr) -> bool {
-    match g {
-        IpAddr::V4(v4) => v4.octets()[..3] == [224, 0, 0],
-        IpAddr::V6(v6) => matches!(v6.segments()[0] & 0x000f, 1 | 2),
-    }
-}
-
-pub fn interface(case: &Case) -> Check {
+/// Whether the interface a join uses is up, has carrier, takes multicast and has an
+/// address of the group's family.
+pub fn interface(case: &Case, host: &dyn Host) -> Check {
     const C: &str = "interface";
     let iface = match &case.given {
         Some(Err(e)) => {
@@ -85,7 +14,7 @@ pub fn interface(case: &Case) -> Check {
                 .fix("name an interface that exists (mcast ifaces lists them)");
         }
         Some(Ok(i)) => i.clone(),
-        None => match mcast::iface::route_for(case.group) {
+        None => match host.route_for(case.group) {
             Some(i) => i,
             None if case.group.is_ipv6() && link_scoped(case.group) => {
                 return Check::new(
@@ -168,7 +97,8 @@ pub fn interface(case: &Case) -> Check {
     }
 }
 
-pub fn route(case: &Case) -> Check {
+/// Whether the kernel routes the group, and by the interface given.
+pub fn route(case: &Case, host: &dyn Host) -> Check {
     const C: &str = "route";
     if case.group.is_ipv6() && link_scoped(case.group) {
         return Check::new(
@@ -180,7 +110,7 @@ pub fn route(case: &Case) -> Check {
             ),
         );
     }
-    let routed = mcast::iface::route_for(case.group);
+    let routed = host.route_for(case.group);
     let prefix = if case.v4() { "224.0.0.0/4" } else { "ff00::/8" };
     match (routed, &case.given) {
         (Some(r), Some(Ok(g))) if r.index != g.index => Check::new(
@@ -212,10 +142,11 @@ pub fn route(case: &Case) -> Check {
     }
 }
 
+/// Whether the group's range suits the join (source-specific range without sources).
 pub fn group(case: &Case) -> Check {
     const C: &str = "group";
     let g = case.group;
-    if mcast::addr::is_ssm_range(g) && case.sources.is_empty() {
+    if crate::addr::is_ssm_range(g) && case.sources.is_empty() {
         return Check::new(
             C,
             Status::Fail,
@@ -238,13 +169,14 @@ pub fn group(case: &Case) -> Check {
     Check::new(C, Status::Ok, format!("{g}: {kind} join"))
 }
 
-pub fn mac_alias(case: &Case) -> Check {
+/// Whether other groups held on the interface share the group's MAC address.
+pub fn mac_alias(case: &Case, host: &dyn Host) -> Check {
     const C: &str = "mac_alias";
-    let Some(iface) = case.join_interface() else {
+    let Some(iface) = case.join_interface(host) else {
         return Check::new(C, Status::Skipped, "no interface to look at");
     };
     let mac = group_mac(case.group);
-    let held = match mcast::membership::memberships() {
+    let held = match host.memberships() {
         Ok(h) => h,
         Err(e) => return Check::new(C, Status::Skipped, format!("cannot read memberships: {e}")),
     };
@@ -285,7 +217,7 @@ pub fn mac_alias(case: &Case) -> Check {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::link_scoped;
 
     #[test]
     fn link_scoped_groups() {

@@ -1,17 +1,15 @@
-//! What `mcast doctor` reads of the host, as plain text turned into facts: sysctl values,
+//! What the doctor reads of the host, as plain text turned into facts: sysctl values,
 //! the kernel's counters (/proc/net/snmp, /proc/net/netstat), the UDP sockets holding a port
-//! and the processes behind them, and multicast MAC addresses. Parsers are pure and tested.
+//! and the processes behind them, and multicast MAC addresses. Parsers are pure and tested; readers go through [`Host`].
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use super::Host;
+
 /// A sysctl as a number, read from /proc/sys (this thread's network namespace).
-pub fn sysctl(path: &str) -> Option<i64> {
-    std::fs::read_to_string(format!("/proc/sys/{path}"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+pub fn sysctl(host: &dyn Host, path: &str) -> Option<i64> {
+    host.read(&format!("/proc/sys/{path}"))?.trim().parse().ok()
 }
 
 /// The counters of a /proc/net/snmp or /proc/net/netstat text, as "Prefix:Name" (for
@@ -39,10 +37,10 @@ pub fn counters(text: &str) -> HashMap<String, u64> {
 }
 
 /// Every counter of /proc/net/snmp and /proc/net/netstat now.
-pub fn all_counters() -> HashMap<String, u64> {
+pub fn all_counters(host: &dyn Host) -> HashMap<String, u64> {
     let mut all = HashMap::new();
     for file in ["/proc/net/snmp", "/proc/net/netstat"] {
-        if let Ok(text) = std::fs::read_to_string(file) {
+        if let Some(text) = host.read(file) {
             all.extend(counters(&text));
         }
     }
@@ -52,8 +50,11 @@ pub fn all_counters() -> HashMap<String, u64> {
 /// A UDP socket of /proc/net/udp or udp6: its local address text, port and inode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UdpSocket {
+    /// The address it is bound to, as text.
     pub local: String,
+    /// Its port.
     pub port: u16,
+    /// Its inode, which names it in /proc/PID/fd.
     pub inode: u64,
 }
 
@@ -94,28 +95,23 @@ fn local_text(hex: &str) -> String {
 }
 
 /// The processes holding socket `inode`, as "name (pid N)", where /proc lets us see them.
-pub fn holders(inode: u64) -> Vec<String> {
+pub fn holders(host: &dyn Host, inode: u64) -> Vec<String> {
     let target = format!("socket:[{inode}]");
     let mut out = Vec::new();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for p in procs.flatten() {
-        let name = p.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
-            continue;
-        };
-        let holds = fds.flatten().any(|fd| {
-            std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == target.as_str())
+    let mut pids: Vec<String> = host
+        .read_dir("/proc")
+        .into_iter()
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    // In the order of their numbers, so the answer does not depend on the directory's.
+    pids.sort_by_key(|p| p.parse::<u64>().unwrap_or(u64::MAX));
+    for pid in pids {
+        let fds = host.read_dir(&format!("/proc/{pid}/fd"));
+        let holds = fds.iter().any(|fd| {
+            host.read_link(&format!("/proc/{pid}/fd/{fd}")).as_deref() == Some(target.as_str())
         });
         if holds {
-            let comm = std::fs::read_to_string(p.path().join("comm")).unwrap_or_default();
+            let comm = host.read(&format!("/proc/{pid}/comm")).unwrap_or_default();
             out.push(format!("{} (pid {pid})", comm.trim()));
         }
     }
@@ -137,6 +133,7 @@ pub fn group_mac(g: IpAddr) -> [u8; 6] {
     }
 }
 
+/// A MAC address as six hex pairs ("01:00:5e:01:01:01").
 pub fn mac_text(m: [u8; 6]) -> String {
     m.iter()
         .map(|b| format!("{b:02x}"))

@@ -1,10 +1,12 @@
-//! The checks of `mcast doctor` on the kernel's own rules for a join: reverse-path filtering
+//! The doctor's checks of the kernel's own rules for a join: reverse-path filtering
 //! of each source, forced IGMP/MLD versions that cannot carry sources, and membership limits.
 
-use super::doctor_checks::{Case, Check, Status};
-use super::doctor_proc::sysctl;
+use super::proc::sysctl;
+use super::{Case, Check, Host, Status};
 
-pub fn rp_filter(case: &Case, counter: Option<u64>) -> Check {
+/// Whether the reverse-path filter drops each source's traffic, with the kernel's counter
+/// of such drops when known.
+pub fn rp_filter(case: &Case, host: &dyn Host, counter: Option<u64>) -> Check {
     const C: &str = "rp_filter";
     if !case.v4() {
         return Check::new(
@@ -20,18 +22,18 @@ pub fn rp_filter(case: &Case, counter: Option<u64>) -> Check {
             "no --source: the reverse path depends on each sender",
         );
     }
-    let Some(iface) = case.join_interface() else {
+    let Some(iface) = case.join_interface(host) else {
         return Check::new(C, Status::Skipped, "no interface to look at");
     };
-    let all = sysctl("net/ipv4/conf/all/rp_filter").unwrap_or(0);
-    let own = sysctl(&format!("net/ipv4/conf/{}/rp_filter", iface.name)).unwrap_or(0);
+    let all = sysctl(host, "net/ipv4/conf/all/rp_filter").unwrap_or(0);
+    let own = sysctl(host, &format!("net/ipv4/conf/{}/rp_filter", iface.name)).unwrap_or(0);
     let mode = all.max(own);
     let counted = counter.map_or(String::new(), |n| {
         format!("; IPReversePathFilter (/proc/net/netstat) = {n}")
     });
     let mut bad = Vec::new();
     for s in &case.sources {
-        let back = mcast::iface::route_for(*s);
+        let back = host.route_for(*s);
         let dropped = match (mode, &back) {
             (1, Some(b)) => b.index != iface.index,
             (1 | 2, None) => true,
@@ -69,17 +71,23 @@ pub fn rp_filter(case: &Case, counter: Option<u64>) -> Check {
     ))
 }
 
-pub fn version(case: &Case) -> Check {
+/// Whether a forced or negotiated IGMP/MLD version can carry the join's sources.
+pub fn version(case: &Case, host: &dyn Host) -> Check {
     const C: &str = "version";
-    let Some(iface) = case.join_interface() else {
+    let Some(iface) = case.join_interface(host) else {
         return Check::new(C, Status::Skipped, "no interface to look at");
     };
     let ssm = !case.sources.is_empty();
     if case.v4() {
-        let all = sysctl("net/ipv4/conf/all/force_igmp_version").unwrap_or(0);
-        let own = sysctl(&format!("net/ipv4/conf/{}/force_igmp_version", iface.name)).unwrap_or(0);
+        let all = sysctl(host, "net/ipv4/conf/all/force_igmp_version").unwrap_or(0);
+        let own = sysctl(
+            host,
+            &format!("net/ipv4/conf/{}/force_igmp_version", iface.name),
+        )
+        .unwrap_or(0);
         let forced = [all, own].into_iter().filter(|v| *v != 0).min();
-        let mode = mcast::membership::memberships()
+        let mode = host
+            .memberships()
             .ok()
             .and_then(|h| {
                 h.into_iter()
@@ -104,8 +112,12 @@ pub fn version(case: &Case) -> Check {
             _ => Check::new(C, Status::Ok, evidence),
         };
     }
-    let own = sysctl(&format!("net/ipv6/conf/{}/force_mld_version", iface.name)).unwrap_or(0);
-    let all = sysctl("net/ipv6/conf/all/force_mld_version").unwrap_or(0);
+    let own = sysctl(
+        host,
+        &format!("net/ipv6/conf/{}/force_mld_version", iface.name),
+    )
+    .unwrap_or(0);
+    let all = sysctl(host, "net/ipv6/conf/all/force_mld_version").unwrap_or(0);
     let evidence = format!("force_mld_version: all = {all}, {} = {own}", iface.name);
     if (own == 1 || all == 1) && ssm {
         Check::new(
@@ -122,27 +134,28 @@ pub fn version(case: &Case) -> Check {
     }
 }
 
-pub fn limits(case: &Case) -> Check {
+/// Whether the kernel's per-socket limits allow as many sources as asked.
+pub fn limits(case: &Case, host: &dyn Host) -> Check {
     const C: &str = "limits";
     let n = case.sources.len();
     let (setting, value) = if case.v4() {
         (
             "net.ipv4.igmp_max_msf",
-            sysctl("net/ipv4/igmp_max_msf").unwrap_or(10),
+            sysctl(host, "net/ipv4/igmp_max_msf").unwrap_or(10),
         )
     } else {
         // Host-wide: readable only in the first network namespace; 64 is the default.
         (
             "net.ipv6.mld_max_msf",
-            sysctl("net/ipv6/mld_max_msf").unwrap_or(64),
+            sysctl(host, "net/ipv6/mld_max_msf").unwrap_or(64),
         )
     };
     let groups = if case.v4() {
-        let g = sysctl("net/ipv4/igmp_max_memberships").unwrap_or(20);
+        let g = sysctl(host, "net/ipv4/igmp_max_memberships").unwrap_or(20);
         format!("net.ipv4.igmp_max_memberships = {g} groups a socket")
     } else {
         // IPv6 has no group count: each membership takes socket option memory.
-        let m = sysctl("net/core/optmem_max").map_or("unknown".into(), |m| m.to_string());
+        let m = sysctl(host, "net/core/optmem_max").map_or("unknown".into(), |m| m.to_string());
         format!("IPv6 groups a socket are bounded by net.core.optmem_max = {m} bytes")
     };
     let evidence =

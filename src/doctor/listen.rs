@@ -1,4 +1,4 @@
-//! `mcast doctor --listen`: joins for a while and judges what arrived against what reached
+//! `mcast doctor --listen`'s engine: joins for a while and judges what arrived against what reached
 //! the interface (a capture of the group's own traffic, with CAP_NET_RAW), this socket's
 //! drops, probe loss and duplicates, when arrivals stopped, the family's kernel counters, and
 //! whether a querier spoke. Each verdict says only what was seen; what could not be seen is
@@ -8,16 +8,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use mcast::iface::Interface;
-use mcast::probe::Probe;
-use mcast::stats::{Listened, ProbeStats};
-use mcast::wire::igmp::{self, Message};
-use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
+use crate::iface::Interface;
+use crate::probe::{Probe, now_ns};
+use crate::stats::{Listened, ProbeStats};
+use crate::wire::igmp::{self, Message};
+use crate::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
-use super::doctor_checks::{Case, Check, Status};
-use super::doctor_proc::all_counters;
-use super::doctor_wire::{self, OnTheWire};
-use super::events::now_ns;
+use super::proc::all_counters;
+use super::wire::{self as on_wire, OnTheWire};
+use super::{Case, Check, Host, Status};
 
 /// The counters worth showing for each family, with what a rise in each means. None is
 /// about this group alone: they only add to what the socket and the capture saw.
@@ -64,9 +63,9 @@ const WATCHED_V6: [(&str, &str); 7] = [
 
 /// Every counter, IPv6's from /proc/net/snmp6 (a name and a value a line) named as
 /// `all_counters` names IPv4's: "Ip6:InMcastPkts", "Udp6:InDatagrams".
-fn counters_now() -> HashMap<String, u64> {
-    let mut all = all_counters();
-    if let Ok(text) = std::fs::read_to_string("/proc/net/snmp6") {
+fn counters_now(host: &dyn Host) -> HashMap<String, u64> {
+    let mut all = all_counters(host);
+    if let Some(text) = host.read("/proc/net/snmp6") {
         for l in text.lines() {
             let mut f = l.split_whitespace();
             if let (Some(n), Some(v)) = (f.next(), f.next())
@@ -86,7 +85,7 @@ fn counters_now() -> HashMap<String, u64> {
 
 /// What the queriers of the link said while listening; Err without CAP_NET_RAW.
 fn hear_queriers(ifindex: u32, v4: bool, until: Instant) -> Result<Vec<String>, String> {
-    let mut cap = mcast::capture::Capture::open(&[ifindex]).map_err(|e| e.to_string())?;
+    let mut cap = crate::capture::Capture::open(&[ifindex]).map_err(|e| e.to_string())?;
     let mut heard = Vec::new();
     let mut buf = vec![0u8; 65_536];
     while Instant::now() < until {
@@ -101,7 +100,7 @@ fn hear_queriers(ifindex: u32, v4: bool, until: Instant) -> Result<Vec<String>, 
             && let Message::Query(q) = p.message
             && p.source.is_ipv4() == v4
         {
-            let proto = mcast::watch::protocol(v4, q.version);
+            let proto = crate::watch::protocol(v4, q.version);
             let who = format!("{} {proto}", p.source);
             if !heard.contains(&who) && heard.len() < 16 {
                 heard.push(who);
@@ -114,10 +113,15 @@ fn hear_queriers(ifindex: u32, v4: bool, until: Instant) -> Result<Vec<String>, 
 /// What this socket received while listening.
 #[derive(Default)]
 pub struct Arrivals {
+    /// Datagrams to the group and port.
     pub datagrams: u64,
+    /// Who sent them, with how many each (the first 64 senders).
     pub senders: BTreeMap<IpAddr, u64>,
+    /// When the first arrived.
     pub first: Option<Instant>,
+    /// When the last arrived.
     pub last: Option<Instant>,
+    /// What mcast's probes among them said of loss and duplicates.
     pub probes: ProbeStats,
     /// What the kernel dropped on this socket for want of buffer.
     pub socket_drops: u64,
@@ -125,7 +129,7 @@ pub struct Arrivals {
 
 /// Joins for `how_long`, counting what arrives; returns the listen check and the querier
 /// check.
-pub fn listen(case: &Case, how_long: Duration) -> Vec<Check> {
+pub fn listen(case: &Case, host: &dyn Host, how_long: Duration) -> Vec<Check> {
     let Some(port) = case.port else {
         return vec![Check::new(
             "listen",
@@ -133,7 +137,7 @@ pub fn listen(case: &Case, how_long: Duration) -> Vec<Check> {
             "no PORT to listen on",
         )];
     };
-    let Some(iface) = case.join_interface() else {
+    let Some(iface) = case.join_interface(host) else {
         return vec![Check::new(
             "listen",
             Status::Skipped,
@@ -144,12 +148,12 @@ pub fn listen(case: &Case, how_long: Duration) -> Vec<Check> {
     let until = Instant::now() + how_long;
     let (index, group) = (iface.index, case.group);
     let querier = std::thread::spawn(move || hear_queriers(index, v4, until));
-    let wire = std::thread::spawn(move || doctor_wire::watch(group, port, index, until));
-    let before = counters_now();
+    let wire = std::thread::spawn(move || on_wire::watch(group, port, index, until));
+    let before = counters_now(host);
     let started = Instant::now();
     let since_ns = now_ns();
     let arrived = receive(case, &iface, port, until);
-    let after = counters_now();
+    let after = counters_now(host);
     let heard = querier
         .join()
         .unwrap_or_else(|_| Err("the capture failed".into()));
@@ -404,7 +408,7 @@ fn querier_check(heard: Result<Vec<String>, String>, iface: &Interface, d: Durat
     }
 }
 
-fn receive(case: &Case, iface: &Interface, port: u16, until: Instant) -> mcast::Result<Arrivals> {
+fn receive(case: &Case, iface: &Interface, port: u16, until: Instant) -> crate::Result<Arrivals> {
     let mut sock = McastSocket::new(IpMode::for_addr(case.group), false)?;
     let _ = sock.socket().set_reuse_address(true);
     let counting = sock.enable_kernel_drop_count().unwrap_or(false);
@@ -420,7 +424,7 @@ fn receive(case: &Case, iface: &Interface, port: u16, until: Instant) -> mcast::
     }
     sock.socket()
         .set_nonblocking(true)
-        .map_err(|e| mcast::Error::os("listen", "fcntl(O_NONBLOCK)", e))?;
+        .map_err(|e| crate::Error::os("listen", "fcntl(O_NONBLOCK)", e))?;
     let mut buf = vec![0u8; 65_536];
     let mut a = Arrivals::default();
     while Instant::now() < until {

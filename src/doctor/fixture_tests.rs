@@ -1,0 +1,252 @@
+//! The checks run against fixture trees copied from real namespaces (`fixtures/make.sh`):
+//! `healthy` (a fresh namespace holding one group) and `troubled` (strict reverse-path
+//! filter on eth0, IGMPv2 forced, two held groups on one MAC, port 7777 held bound to
+//! 192.0.2.1).
+
+use std::net::IpAddr;
+
+use super::fixture::{Fixture, eth0};
+use super::*;
+
+fn case(group: &str, port: Option<u16>, sources: &[&str]) -> Case {
+    Case {
+        group: group.parse().unwrap(),
+        port,
+        sources: sources.iter().map(|s| s.parse().unwrap()).collect(),
+        given: Some(Ok(eth0())),
+    }
+}
+
+/// A fixture whose way back to `source` leads to another interface.
+fn source_routed_elsewhere(name: &str, source: &str) -> Fixture {
+    let mut host = Fixture::new(name);
+    let mut other = eth0();
+    other.name = "eth1".into();
+    other.index = 4;
+    host.routes
+        .insert(source.parse::<IpAddr>().unwrap(), Some(other));
+    host
+}
+
+#[test]
+fn strict_rp_filter_drops_a_source_routed_by_another_interface() {
+    let c = case("232.1.1.1", Some(7777), &["198.51.100.7"]);
+    let troubled = source_routed_elsewhere("troubled", "198.51.100.7");
+    let check = rp_filter(&c, &troubled, Some(3));
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    assert!(
+        check
+            .evidence
+            .contains("rp_filter = 1 (the larger of all = 0 and eth0 = 1")
+            && check
+                .evidence
+                .contains("198.51.100.7: the route leads to eth1")
+            && check
+                .evidence
+                .contains("IPReversePathFilter (/proc/net/netstat) = 3"),
+        "{}",
+        check.evidence
+    );
+    assert!(
+        check
+            .fix
+            .unwrap()
+            .contains("net.ipv4.conf.eth0.rp_filter=2")
+    );
+    // The same way back, filtered loosely or not at all, is fine.
+    let healthy = source_routed_elsewhere("healthy", "198.51.100.7");
+    let check = rp_filter(&c, &healthy, None);
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+    assert!(
+        check.evidence.starts_with("rp_filter = 0"),
+        "{}",
+        check.evidence
+    );
+    // With the way back by eth0, even the strict filter keeps it.
+    let check = rp_filter(&c, &Fixture::new("troubled"), None);
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+    // No route back at all: strict or loose, dropped.
+    let mut unrouted = Fixture::new("troubled");
+    unrouted
+        .routes
+        .insert("198.51.100.7".parse().unwrap(), None);
+    let check = rp_filter(&c, &unrouted, None);
+    assert!(
+        check.evidence.contains("198.51.100.7: no route at all"),
+        "{check:?}"
+    );
+}
+
+#[test]
+fn forced_igmpv2_fails_a_source_specific_join_and_warns_an_any_source_one() {
+    let troubled = Fixture::new("troubled");
+    let ssm = version(&case("232.1.1.1", None, &["198.51.100.7"]), &troubled);
+    assert_eq!(ssm.status, Status::Fail, "{ssm:?}");
+    assert!(
+        ssm.evidence
+            .starts_with("force_igmp_version: all = 0, eth0 = 2; compatibility mode V2"),
+        "{}",
+        ssm.evidence
+    );
+    assert!(
+        ssm.fix
+            .unwrap()
+            .contains("net.ipv4.conf.eth0.force_igmp_version=0")
+    );
+    let asm = version(&case("239.1.1.1", None, &[]), &troubled);
+    assert_eq!(asm.status, Status::Warn, "{asm:?}");
+    let healthy = version(
+        &case("232.1.1.1", None, &["198.51.100.7"]),
+        &Fixture::new("healthy"),
+    );
+    assert_eq!(healthy.status, Status::Ok, "{healthy:?}");
+    assert!(
+        healthy.evidence.ends_with("compatibility mode V3"),
+        "{healthy:?}"
+    );
+}
+
+#[test]
+fn groups_held_on_one_mac_are_named() {
+    let c = case("239.1.1.1", None, &[]);
+    let check = mac_alias(&c, &Fixture::new("troubled"));
+    assert_eq!(check.status, Status::Warn, "{check:?}");
+    assert!(
+        check
+            .evidence
+            .starts_with("239.129.1.1 also held on eth0 map to 01:00:5e:01:01:01"),
+        "{}",
+        check.evidence
+    );
+    let check = mac_alias(&c, &Fixture::new("healthy"));
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+    assert_eq!(
+        check.evidence,
+        "no other group held on eth0 maps to 01:00:5e:01:01:01"
+    );
+}
+
+#[test]
+fn a_port_held_on_a_unicast_address_names_its_holder() {
+    let c = case("239.1.1.1", Some(7777), &[]);
+    let check = port(&c, &Fixture::new("troubled"));
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    // The holder found through its descriptor's link to the socket's inode.
+    let pid = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/doctor/fixtures/troubled/proc"),
+    )
+    .unwrap()
+    .flatten()
+    .filter_map(|e| e.file_name().into_string().ok())
+    .find(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    .unwrap();
+    assert!(
+        check.evidence.contains(&format!(
+            "held bound to a unicast address (192.0.2.1:7777 by python3 (pid {pid}))"
+        )),
+        "{}",
+        check.evidence
+    );
+    assert!(check.fix.unwrap().contains("bind 0.0.0.0"));
+    let free = port(&c, &Fixture::new("healthy"));
+    assert_eq!(free.status, Status::Ok, "{free:?}");
+    assert_eq!(free.evidence, "no socket holds UDP port 7777");
+}
+
+#[test]
+fn a_port_held_on_the_wildcard_is_shared_or_not_as_the_bind_says() {
+    // The holder's socket as if bound to 0.0.0.0: the receiver's own bind decides.
+    let mut host = Fixture::new("troubled");
+    let c = case("239.1.1.1", Some(7777), &[]);
+    let udp = host
+        .read("/proc/net/udp")
+        .unwrap()
+        .replace("010200C0:1E61", "00000000:1E61");
+    let dir = std::env::temp_dir().join(format!("mcast-fixture-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_tree(&host_root("troubled"), &dir);
+    std::fs::write(dir.join("proc/net/udp"), udp).unwrap();
+    host = Fixture::at(&dir);
+    let shared = port(&c, &host);
+    assert_eq!(shared.status, Status::Warn, "{shared:?}");
+    assert!(shared.evidence.contains("and shared"), "{shared:?}");
+    host.bind = Err("Address already in use (os error 98)".into());
+    let taken = port(&c, &host);
+    assert_eq!(taken.status, Status::Fail, "{taken:?}");
+    assert!(
+        taken
+            .evidence
+            .contains("without sharing: a receiver cannot bind it (Address already in use"),
+        "{taken:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn host_root(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/doctor/fixtures")
+        .join(name)
+}
+
+/// Copies a tree, its symbolic links as links.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let kind = e.file_type().unwrap();
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if kind.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_limits_come_from_the_hosts_settings() {
+    let many: Vec<String> = (1..=11).map(|i| format!("198.51.100.{i}")).collect();
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    let check = limits(&case("232.1.1.1", None, &refs), &Fixture::new("healthy"));
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    assert!(
+        check
+            .evidence
+            .starts_with("11 sources asked; net.ipv4.igmp_max_msf = 10 sources"),
+        "{}",
+        check.evidence
+    );
+    let check = limits(
+        &case("232.1.1.1", None, &refs[..10]),
+        &Fixture::new("healthy"),
+    );
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+}
+
+#[test]
+fn every_receiver_check_answers_on_a_fixture_and_the_firewall_says_it_read_none() {
+    let c = case("239.1.1.1", Some(7777), &[]);
+    let all = receiver_checks(&c, &Fixture::new("healthy"));
+    let names: Vec<&str> = all.iter().map(|c| c.check).collect();
+    assert_eq!(
+        names,
+        [
+            "interface",
+            "route",
+            "group",
+            "mac_alias",
+            "rp_filter",
+            "version",
+            "limits",
+            "port",
+            "firewall"
+        ]
+    );
+    let firewall = all.last().unwrap();
+    assert_eq!(firewall.status, Status::Skipped);
+    assert_eq!(
+        firewall.evidence,
+        "no firewall tool found (nft, iptables-save)"
+    );
+}
