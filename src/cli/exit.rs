@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use super::escape::escape;
+use crate::cli::output::escape::escape;
 
 /// The statuses mcast exits with; documented in the man page and README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,40 +1,22 @@
-//! The command line: clap definitions, one file per subcommand, printers and exit codes.
+//! The command line: the clap definition, one room per command (`commands/`), the output
+//! every command shares (`output/`), and what is about the command line as a whole: argument
+//! parsing, exit codes, help pages, docs generation and signal handling.
 
-mod color;
+pub mod commands;
 mod docs;
-mod doctor;
-mod escape;
-mod events;
 mod exit;
-mod groups;
 mod help;
-mod ifaces;
-mod join;
-mod json_line;
-mod labels;
-mod link_watch;
-mod mesh;
-mod mesh_table;
-mod output;
+pub mod output;
 mod parse;
-mod ping;
-mod platform;
-mod recv;
-mod recv_counts;
-mod recv_print;
-mod recv_ssm;
-mod reflect;
-mod send;
-mod send_loop;
-mod stdin_lines;
-mod watch;
-mod watch_print;
+mod signals;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use commands::{doctor, groups, ifaces, join, mesh, ping, recv, reflect, send, watch};
 use exit::Exit;
+use output::color;
 
 /// The version line: the crate's version, the git revision it was built from when known,
 /// and the target ("mcast 0.1.0 (rev 1a2b3c4d5e, x86_64-unknown-linux-gnu)").

@@ -937,7 +937,7 @@ mod tests {
     /// The serde types print exactly the documented keys.
     #[test]
     fn the_code_prints_what_the_reference_documents() {
-        use super::super::super::events::{Event, RecvSummary, SendSummary};
+        use crate::cli::output::events::{Event, RecvSummary, SendSummary};
         let line = |e: &Event| -> Value { serde_json::to_value(e).unwrap() };
         let recv = line(&Event::Summary(RecvSummary::default()));
         let as_strings = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();

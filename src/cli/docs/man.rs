@@ -5,7 +5,7 @@
 use anyhow::Result;
 use clap::{ArgAction, Command};
 
-use super::super::help::{self, Page};
+use crate::cli::help::{self, Page};
 
 const SEE_ALSO: &str = "mcast-json(7), ip-maddress(8), tcpdump(8), ssmping(1), iperf(1)";
 

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use clap_complete::Shell;
 
-use super::exit::Exit;
+use crate::cli::exit::Exit;
 
 #[derive(Args, Debug)]
 pub struct CompletionsArgs {

@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use mcast::Received;
 use mcast::probe::Probe;
 
-use super::events;
+use crate::cli::output::events;
 
 /// The current labels, and what they were made from.
 #[derive(Default)]

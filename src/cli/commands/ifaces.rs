@@ -10,9 +10,9 @@ use serde::Serialize;
 use mcast::IfaceSpec;
 use mcast::iface::{self, Interface};
 
-use super::escape::escape;
-use super::exit::Exit;
-use super::output::Stdout;
+use crate::cli::exit::Exit;
+use crate::cli::output::Stdout;
+use crate::cli::output::escape::escape;
 
 #[derive(Args, Debug)]
 pub struct IfacesArgs {

@@ -2,6 +2,8 @@
 //! them all over RFC 6450 (so omping hosts can take part), then tells, for every other host,
 //! whether its multicast reached this one.
 
+mod table;
+
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
@@ -15,11 +17,11 @@ use serde::Serialize;
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
 use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
-use super::events::{self, now_ns};
-use super::exit::Exit;
-use super::output::{Stdout, going_on};
-use super::parse;
-use super::platform::stop;
+use crate::cli::exit::Exit;
+use crate::cli::output::events::{self, now_ns};
+use crate::cli::output::{Stdout, going_on};
+use crate::cli::parse;
+use crate::cli::signals::stop;
 use mcast::lanes::{Lanes, wait_any};
 use mcast::mesh::MeshPeer;
 use mcast::ping::{PathSummary, Verdict};
@@ -271,7 +273,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                 let rows = own_column(&peers);
                 let column = encode(&[0; SESSION_LEN], &rows);
                 if column.len() > 65_000 && shares == 0 {
-                    super::exit::warn(format_args!(
+                    crate::cli::exit::warn(format_args!(
                         "this host's column ({} bytes for {} hosts) does not fit a datagram: the others will not see it",
                         column.len(),
                         peers.len()
@@ -450,7 +452,7 @@ fn ask(sock: &McastSocket, p: &mut MeshPeer, group: IpAddr, port: u16) {
     );
     let to = SocketAddr::new(p.addr, port);
     if let Err(e) = sock.socket().send_to(&bytes, &to.into()) {
-        super::exit::warn(format_args!(
+        crate::cli::exit::warn(format_args!(
             "send to {}: {}",
             p.addr,
             mcast::error::os_message(&e)
@@ -666,8 +668,8 @@ fn report(
                 )
             })
             .collect();
-        super::mesh_table::write(out, plan.local, &rows)?;
-        super::mesh_table::matrix(out, &args.hosts, &pairs)?;
+        table::write(out, plan.local, &rows)?;
+        table::matrix(out, &args.hosts, &pairs)?;
         for c in &said {
             writeln!(out, "{c}")?;
         }
@@ -675,7 +677,7 @@ fn report(
             writeln!(
                 out,
                 "{} refused: not from a host that ran a session with this one, or with figures no run produces (forged, or from another run)",
-                super::events::count(known.refused_columns, "column")
+                crate::cli::output::events::count(known.refused_columns, "column")
             )?;
         }
     }

@@ -3,7 +3,7 @@
 //! port, firewall), optionally listens or looks at the sender's side, and answers a line per
 //! check: what it saw and, unless all is well, the fix.
 
-use super::color::{self, Paint};
+use crate::cli::output::color::{self, Paint};
 use std::io::Write;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -13,10 +13,10 @@ use clap::Args;
 
 use mcast::{IfaceSpec, ScopedAddr};
 
-use super::escape::escape;
-use super::exit::Exit;
-use super::output::Stdout;
-use super::parse;
+use crate::cli::exit::Exit;
+use crate::cli::output::Stdout;
+use crate::cli::output::escape::escape;
+use crate::cli::parse;
 use mcast::doctor::{self, Case, Check, Status};
 
 #[derive(Args, Debug)]
@@ -80,7 +80,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit> {
             write_checks(&mut out, &all)?;
             out.flush()?;
             shown = all.len();
-            super::exit::warn(format_args!(
+            crate::cli::exit::warn(format_args!(
                 "listening for {} on port {} for {}...",
                 group,
                 args.port.map_or("-".into(), |p| p.to_string()),

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use super::platform::stop;
+use crate::cli::signals::stop;
 
 /// What `StdinLines::next` found.
 #[derive(Debug, PartialEq, Eq)]

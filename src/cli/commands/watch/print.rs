@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use mcast::wire::igmp::{Message, Packet};
 
-use super::escape::escape;
-use super::events;
-use super::output::Stdout;
-use super::watch::Names;
+use super::Names;
+use crate::cli::output::Stdout;
+use crate::cli::output::escape::escape;
+use crate::cli::output::events;
 use mcast::watch::{Warning, Watch, protocol};
 
 /// What every message event carries.
@@ -238,7 +238,8 @@ pub fn warning_line(out: &mut Stdout, json: bool, iface: &str, w: &Warning) -> s
     } else {
         let iface = escape(iface.as_bytes());
         let message = escape(w.message.as_bytes());
-        let warning = super::color::paint("warning:", super::color::Paint::Warn);
+        let warning =
+            crate::cli::output::color::paint("warning:", crate::cli::output::color::Paint::Warn);
         out.text_line(|l| writeln!(l, "{warning} {iface}: {message}"))
     }
 }

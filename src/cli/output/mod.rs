@@ -1,10 +1,19 @@
-//! Standard output for data: line-buffered on a terminal, block-buffered into pipes and files.
+//! The output every command shares: standard output for data (line-buffered on a terminal,
+//! block-buffered into pipes and files, here), JSON Lines, the records send, recv and join
+//! print, escaping, colour, the labels of packet lines and the membership table.
+
+pub mod color;
+pub mod escape;
+pub mod events;
+pub mod json_line;
+pub mod labels;
+pub mod memberships;
 
 use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
-use super::json_line::write_json;
+use json_line::write_json;
 
 /// How much goes to a pipe or file in one write.
 const BLOCK: usize = 256 * 1024;
@@ -32,7 +41,7 @@ impl Write for RawStdout {
 /// The error `Output` returns when a stop was requested while stdout did not take data
 /// (a reader that stopped reading): the command winds down instead of waiting on it.
 fn stopped_while_blocked(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::Interrupted && super::platform::stop::requested()
+    e.kind() == io::ErrorKind::Interrupted && crate::cli::signals::stop::requested()
 }
 
 /// Whether a command goes on after writing output: false when a stop signal came while
@@ -168,7 +177,7 @@ fn write_all(
     written: &mut usize,
     may_give_up: bool,
 ) -> io::Result<()> {
-    let give_up = || may_give_up && super::platform::stop::requested();
+    let give_up = || may_give_up && crate::cli::signals::stop::requested();
     while *written < buf.len() {
         match out.write(&buf[*written..]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

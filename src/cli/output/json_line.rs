@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::{self, Impossible, Serializer};
 
-use super::escape::SafeFormatter;
+use crate::cli::output::escape::SafeFormatter;
 
 /// Appends `value` as compact JSON to `out`, escaped as `SafeFormatter` escapes.
 pub fn write_json<T: Serialize + ?Sized>(
@@ -287,11 +287,11 @@ impl ser::SerializeStruct for Compound<'_, '_> {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::super::events::{
+    use super::*;
+    use crate::cli::output::events::{
         Event, MembershipChange, Packet, ProbeInfo, RecvSummary, SendSummary, SenderSummary,
         SizeSummary,
     };
-    use super::*;
 
     /// What serde_json itself writes for `value`, escaping as `SafeFormatter` does.
     fn reference<T: Serialize + ?Sized>(value: &T) -> String {

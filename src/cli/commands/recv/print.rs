@@ -8,12 +8,12 @@ use anyhow::Result;
 use mcast::Received;
 use mcast::probe::Probe;
 
-use super::escape::escape;
-use super::events::{self, Event, Packet, ProbeInfo};
-use super::exit::warn;
-use super::labels::Labels;
 use super::link_watch::{self, State};
-use super::output::Stdout;
+use crate::cli::exit::warn;
+use crate::cli::output::Stdout;
+use crate::cli::output::escape::escape;
+use crate::cli::output::events::{self, Event, Packet, ProbeInfo};
+use crate::cli::output::labels::Labels;
 
 /// Says on stderr (and as a JSON event) that the joined interface went down or came back.
 pub fn tell_link(out: &mut Stdout, json: bool, change: &link_watch::Change) -> Result<()> {

@@ -15,11 +15,11 @@ use serde::Serialize;
 use mcast::wire::PORT;
 use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, iface};
 
-use super::events;
-use super::exit::Exit;
-use super::output::{Stdout, going_on};
-use super::parse;
-use super::platform::stop;
+use crate::cli::exit::Exit;
+use crate::cli::output::events;
+use crate::cli::output::{Stdout, going_on};
+use crate::cli::parse;
+use crate::cli::signals::stop;
 use mcast::reflect::ReplyOut;
 
 use mcast::reflect::{

@@ -14,16 +14,16 @@ use serde::Serialize;
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
 use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
-use super::events::{self, now_ns};
-use super::exit::Exit;
-use super::output::{Stdout, going_on};
-use super::parse;
-use super::platform::stop;
+use crate::cli::exit::Exit;
+use crate::cli::output::events::{self, now_ns};
+use crate::cli::output::{Stdout, going_on};
+use crate::cli::parse;
+use crate::cli::signals::stop;
 use mcast::lanes::{Lanes, wait_any};
 use mcast::ping::{Proto, read_reply, request_for};
 use mcast::ping::{SendTimes, ServerStats, ServerSummary, TxStamps, Verdict};
 
-use super::color::{self, Paint};
+use crate::cli::output::color::{self, Paint};
 
 #[derive(Args, Debug)]
 pub struct PingArgs {
@@ -239,7 +239,7 @@ pub fn run(args: PingArgs) -> Result<Exit> {
             let lane = (server.is_ipv4(), lane_of[i]);
             match sock.socket().send_to(&bytes, &to.into()) {
                 Ok(_) => stamps.sent(lane, is_request.then_some((i, seq, ns))),
-                Err(e) => super::exit::warn(format_args!(
+                Err(e) => crate::cli::exit::warn(format_args!(
                     "send a request to {server}: {}",
                     mcast::error::os_message(&e)
                 )),
@@ -389,7 +389,7 @@ fn warn_of_group(args: &PingArgs) {
     if let Some(g) = &args.group
         && !mcast::wire::customary_group(g.ip)
     {
-        super::exit::warn(format_args!(
+        crate::cli::exit::warn(format_args!(
             "--group {}: ssmpingd, and mcast reflect started without --group {}, answer on \
              multicast only for groups ending in .234 (IPv4) or ::4321:1234 (IPv6); unless the \
              reflector was told to serve it, expect \"unicast only\"",

@@ -1,5 +1,10 @@
 //! `mcast recv`: join a group, show what arrives and from whom, and measure probes.
 
+mod counts;
+mod link_watch;
+mod print;
+mod ssm;
+
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io::Write;
@@ -14,16 +19,16 @@ use mcast::probe::Probe;
 use mcast::stats::ProbeStats;
 use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone, iface};
 
-use super::platform::stop;
+use crate::cli::signals::stop;
 
-use super::events::{self, Event, MembershipChange, now_ns};
-use super::exit::{Exit, not_held, warn};
-use super::labels::Labels;
-use super::link_watch::LinkWatch;
-use super::output::{Stdout, going_on};
-use super::parse;
-use super::recv_counts::{Counts, EndedBy, interim, summarize};
-use super::recv_print::{Datagram, print_packet, tell_link};
+use crate::cli::exit::{Exit, not_held, warn};
+use crate::cli::output::events::{self, Event, MembershipChange, now_ns};
+use crate::cli::output::labels::Labels;
+use crate::cli::output::{Stdout, going_on};
+use crate::cli::parse;
+use counts::{Counts, EndedBy, interim, summarize};
+use link_watch::LinkWatch;
+use print::{Datagram, print_packet, tell_link};
 
 /// Large enough for any UDP datagram, and for a full GRO buffer of coalesced ones.
 const BUFFER: usize = 65536;
@@ -283,7 +288,7 @@ fn receive(
         .map(|(index, name)| LinkWatch::new(index, name));
     let mut next_report = args.report.map(|r| joined_at + r);
     let mut ssm = sock.memberships().first().and_then(|m| {
-        super::recv_ssm::SsmGuard::new(
+        ssm::SsmGuard::new(
             args.group.ip,
             m.interface.as_ref().map(|i| i.0),
             args.sources.len(),

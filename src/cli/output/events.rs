@@ -5,8 +5,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use super::escape::escape;
-use super::groups::GroupJson;
+use crate::cli::output::escape::escape;
+use crate::cli::output::memberships::GroupJson;
 
 /// One JSON Lines record; the `type` key says which.
 #[derive(Serialize)]
@@ -385,7 +385,10 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
             out,
             "{} by this host's kernel: the receive buffer was full (with GRO one drop may \
              hold many datagrams; the senders' lost counts are in datagrams); try --rcvbuf",
-            super::color::paint(&count(d, "drop"), super::color::Paint::Bad)
+            crate::cli::output::color::paint(
+                &count(d, "drop"),
+                crate::cli::output::color::Paint::Bad
+            )
         )?;
     }
     if s.truncated > 0 {

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use mcast::ping::{PathSummary, ServerSummary, Verdict};
 use mcast::wire::columns::Row;
 
-use super::color::{self, Paint};
+use crate::cli::output::color::{self, Paint};
 
 /// A loss figure as a cell shows it; "no reply" where nothing was asked, so nothing known.
 fn loss_text(loss_pct: Option<f64>) -> String {

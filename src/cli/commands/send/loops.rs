@@ -9,8 +9,8 @@ use mcast::pace::{GapHistogram, Pacer};
 use mcast::probe::{Probe, SizeCycle};
 use mcast::{Destination, McastSocket, SendPath};
 
-use super::events::now_ns;
-use super::platform::stop;
+use crate::cli::output::events::now_ns;
+use crate::cli::signals::stop;
 
 use super::stdin_lines::{Next, StdinLines};
 

@@ -8,8 +8,8 @@ use anyhow::Result;
 
 use mcast::stats::{Listened, ProbeStats, SenderStats};
 
-use super::events::{self, Event, RecvSummary, SenderSummary, SizeSummary, now_ns};
-use super::output::Stdout;
+use crate::cli::output::Stdout;
+use crate::cli::output::events::{self, Event, RecvSummary, SenderSummary, SizeSummary, now_ns};
 
 /// What a run counted.
 pub struct Counts {

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use super::exit::warn;
+use crate::cli::exit::warn;
 
 pub struct SsmGuard {
     group: IpAddr,

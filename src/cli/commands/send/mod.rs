@@ -1,5 +1,8 @@
 //! `mcast send`: a message, lines of standard input, or paced numbered probes to a group.
 
+mod loops;
+mod stdin_lines;
+
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -10,14 +13,14 @@ use clap::Args;
 use mcast::probe::{HEADER_LEN, MAX_SIZES, SizeCycle};
 use mcast::{Destination, IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, iface};
 
-use super::platform::stop;
+use crate::cli::signals::stop;
 
-use super::events::{self, Event, SendSummary};
-use super::exit::Exit;
-use super::output::Stdout;
-use super::parse::{self, Rate};
-use super::send_loop::{self, Limits, Source, Template};
-use super::stdin_lines::StdinLines;
+use crate::cli::exit::Exit;
+use crate::cli::output::Stdout;
+use crate::cli::output::events::{self, Event, SendSummary};
+use crate::cli::parse::{self, Rate};
+use loops::{Limits, Source, Template};
+use stdin_lines::StdinLines;
 
 /// The largest UDP payload over IPv4 (65535 - 20 - 8) and IPv6 (65535 - 8).
 const MAX_PAYLOAD_V4: usize = 65507;
@@ -243,12 +246,12 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         Payload::Stdin => {
             let max = max_payload(&args.group);
             let lines = StdinLines::stdin(max);
-            send_loop::one_at_a_time(&mut sock, &dest, &limits, Source::Stdin(lines))?
+            loops::one_at_a_time(&mut sock, &dest, &limits, Source::Stdin(lines))?
         }
         Payload::Message(m) if m.is_empty() => {
-            send_loop::one_at_a_time(&mut sock, &dest, &limits, Source::Fixed(&m))?
+            loops::one_at_a_time(&mut sock, &dest, &limits, Source::Fixed(&m))?
         }
-        Payload::Message(m) => send_loop::blast(&mut sock, &dest, &Template::Message(m), &limits)?,
+        Payload::Message(m) => loops::blast(&mut sock, &dest, &Template::Message(m), &limits)?,
         Payload::Cycle(cycle) => {
             let planned = match (count, args.duration) {
                 (Some(n), None) => u32::try_from(n).unwrap_or(0),
@@ -261,7 +264,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
                 planned,
                 buf: vec![0u8; usize::from(*cycle.sizes().iter().max().unwrap_or(&64))],
             };
-            send_loop::one_at_a_time(&mut sock, &dest, &limits, source)?
+            loops::one_at_a_time(&mut sock, &dest, &limits, source)?
         }
         Payload::Probes { size } => {
             let planned = match (count, args.duration) {
@@ -274,7 +277,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
                 sender,
                 planned,
             };
-            send_loop::blast(&mut sock, &dest, &template, &limits)?
+            loops::blast(&mut sock, &dest, &template, &limits)?
         }
     };
     let elapsed = start.elapsed().as_secs_f64();

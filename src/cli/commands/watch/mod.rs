@@ -3,6 +3,8 @@
 //! they cause (no querier, old versions, queriers that disagree, any-source joins of SSM
 //! groups).
 
+mod print;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,13 +17,13 @@ use mcast::capture::Capture;
 use mcast::wire::igmp;
 use mcast::{ErrorKind, IfaceSpec};
 
-use super::exit::Exit;
-use super::output::{Stdout, going_on};
-use super::parse;
-use super::platform::stop;
-use super::watch_print::{message_line, summary, warning_line};
+use crate::cli::exit::Exit;
+use crate::cli::output::{Stdout, going_on};
+use crate::cli::parse;
+use crate::cli::signals::stop;
 use mcast::capture::Pcap;
 use mcast::watch::Watch;
+use print::{message_line, summary, warning_line};
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {

@@ -10,13 +10,13 @@ use clap::Args;
 use mcast::membership::memberships;
 use mcast::{IfaceSpec, IpMode, McastSocket, Membership, ScopedAddr};
 
-use super::platform::stop;
+use crate::cli::signals::stop;
 
-use super::events::{self, Event, MembershipChange};
-use super::exit::{Exit, not_held};
-use super::groups::{self, GroupJson};
-use super::output::{Stdout, going_on};
-use super::parse;
+use crate::cli::exit::{Exit, not_held};
+use crate::cli::output::events::{self, Event, MembershipChange};
+use crate::cli::output::memberships::{self, GroupJson};
+use crate::cli::output::{Stdout, going_on};
+use crate::cli::parse;
 
 #[derive(Args, Debug)]
 pub struct JoinArgs {
@@ -160,7 +160,7 @@ fn held(out: &mut Stdout, args: &JoinArgs, joined: &[Membership]) -> Result<()> 
         })?;
     } else {
         writeln!(out, "the kernel holds:")?;
-        groups::write_text(out, &held)?;
+        memberships::write_text(out, &held)?;
     }
     out.flush()?;
     Ok(())
