@@ -2,6 +2,7 @@
 //! every command shares (`output/`), and what is about the command line as a whole: argument
 //! parsing, exit codes, help pages, docs generation and signal handling.
 
+mod asking;
 pub mod commands;
 mod docs;
 mod exit;

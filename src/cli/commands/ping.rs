@@ -12,8 +12,9 @@ use clap::Args;
 use serde::Serialize;
 
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
-use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
+use mcast::{IpMode, McastSocket, Service};
 
+use crate::cli::asking::Asking;
 use crate::cli::exit::Exit;
 use crate::cli::output::events::{self, now_ns};
 use crate::cli::output::{Stdout, going_on};
@@ -30,21 +31,8 @@ pub struct PingArgs {
     /// Reflectors to ask (ssmpingd, mcast reflect): their unicast addresses
     #[arg(value_name = "SERVER", value_hint = clap::ValueHint::Other, required = true, value_parser = parse::address)]
     servers: Vec<IpAddr>,
-    /// Requests to send to each server (default: until Ctrl-C)
-    #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = parse::count32)]
-    count: Option<u32>,
-    /// Time between requests
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
-    interval: Duration,
-    /// Group to ask for (default 232.43.211.234 or ff3e::4321:1234)
-    #[arg(long, value_name = "GROUP", value_hint = clap::ValueHint::Other)]
-    group: Option<ScopedAddr>,
-    /// Join the group from any source, as asmping does, not from each server only
-    #[arg(long)]
-    any_source: bool,
-    /// Interface to join on: name, index or address (-I as ping has it)
-    #[arg(short, short_alias = 'I', long, value_name = "IFACE", value_parser = ping_interface)]
-    interface: Option<IfaceSpec>,
+    #[command(flatten)]
+    asking: Asking,
     /// The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)
     #[arg(long, value_name = "PROTOCOL", value_enum, default_value = "ssmping")]
     protocol: Proto,
@@ -54,17 +42,6 @@ pub struct PingArgs {
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
-}
-
-/// `-i`: the interface, as everywhere in mcast; a value that reads as ping's interval (0.2)
-/// is told so, since ping's muscle memory types it.
-fn ping_interface(s: &str) -> Result<IfaceSpec, String> {
-    if s.contains('.') && s.parse::<f64>().is_ok() && s.parse::<IpAddr>().is_err() {
-        return Err(format!(
-            "'{s}': -i is the interface here (name, index or address); the time between requests is --interval {s}"
-        ));
-    }
-    s.parse::<IfaceSpec>().map_err(|e| e.to_string())
 }
 
 /// What JSON Lines `ping` prints.
@@ -118,7 +95,7 @@ fn open(args: &PingArgs) -> Result<(HashMap<bool, Family>, Vec<usize>)> {
         }
         let v4 = server.is_ipv4();
         if let std::collections::hash_map::Entry::Vacant(slot) = families.entry(v4) {
-            let group = match &args.group {
+            let group = match &args.asking.group {
                 Some(g) if g.ip.is_ipv4() == v4 => g.ip,
                 Some(g) => bail!(
                     "--group {g} is not of the family of server {server}; ping servers of one family, or leave --group out"
@@ -127,20 +104,23 @@ fn open(args: &PingArgs) -> Result<(HashMap<bool, Family>, Vec<usize>)> {
                 None => IpAddr::V6(DEFAULT_GROUP_V6),
             };
             let mut first = lane(*server)?;
-            if args.any_source {
-                let scoped = args.group.clone().unwrap_or_else(|| group.into());
-                first.join(&scoped, args.interface.as_ref(), None)?;
+            if args.asking.any_source {
+                let scoped = args.asking.group.clone().unwrap_or_else(|| group.into());
+                first.join(&scoped, args.asking.interface.as_ref(), None)?;
             }
             let server = *server;
             let lanes = Lanes::new(first, move || lane(server));
             slot.insert(Family { lanes, group });
         }
         let f = families.get_mut(&v4).expect("made above");
-        if args.any_source {
+        if args.asking.any_source {
             lane_of.push(0);
         } else {
-            let scoped = args.group.clone().unwrap_or_else(|| f.group.into());
-            lane_of.push(f.lanes.join(&scoped, args.interface.as_ref(), *server)?);
+            let scoped = args.asking.group.clone().unwrap_or_else(|| f.group.into());
+            lane_of.push(
+                f.lanes
+                    .join(&scoped, args.asking.interface.as_ref(), *server)?,
+            );
         }
     }
     Ok((families, lane_of))
@@ -194,16 +174,16 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     let mut buf = [0u8; 2048];
     'run: while !stop::requested() {
         let now = Instant::now();
-        let more = (0..n).any(|i| wants(args.count, &stats[i], inits[i], &sessions[i]));
+        let more = (0..n).any(|i| wants(args.asking.count, &stats[i], inits[i], &sessions[i]));
         if cursor == n && !more && now >= last_sent + args.timeout {
             break;
         }
         if cursor == n && more && now >= next {
             round = next;
             cursor = 0;
-            next += args.interval;
+            next += args.asking.interval;
         }
-        let due = |k: usize| round + args.interval.mul_f64(k as f64 / n as f64);
+        let due = |k: usize| round + args.asking.interval.mul_f64(k as f64 / n as f64);
         // A server whose session just opened (RFC 6450) gets its first request at once,
         // then the others in its place in the rounds.
         let mut turn = std::mem::take(&mut opened);
@@ -212,7 +192,7 @@ pub fn run(args: PingArgs) -> Result<Exit> {
             cursor += 1;
         }
         for i in turn {
-            if !wants(args.count, &stats[i], inits[i], &sessions[i]) {
+            if !wants(args.asking.count, &stats[i], inits[i], &sessions[i]) {
                 continue;
             }
             // Each server's requests are numbered from 1; an init takes no number.
@@ -222,7 +202,7 @@ pub fn run(args: PingArgs) -> Result<Exit> {
             // ssmping names a group only when it is not the reflector's default; RFC 6450
             // always names the one joined.
             let group = match args.protocol {
-                Proto::Ssmping => args.group.as_ref().map(|g| g.ip),
+                Proto::Ssmping => args.asking.group.as_ref().map(|g| g.ip),
                 Proto::Rfc6450 => Some(f.group),
             };
             let ns = now_ns();
@@ -386,7 +366,7 @@ fn wants(count: Option<u32>, s: &ServerStats, inits: u32, session: &Option<Vec<u
 
 /// Warns, before anything is sent, of a group a standard reflector will not serve.
 fn warn_of_group(args: &PingArgs) {
-    if let Some(g) = &args.group
+    if let Some(g) = &args.asking.group
         && !mcast::wire::customary_group(g.ip)
     {
         crate::cli::exit::warn(format_args!(

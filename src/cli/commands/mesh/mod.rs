@@ -15,8 +15,9 @@ use clap::Args;
 use serde::Serialize;
 
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
-use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
+use mcast::{IfaceSpec, IpMode, McastSocket, Service};
 
+use crate::cli::asking::{Asking, reword};
 use crate::cli::exit::Exit;
 use crate::cli::output::events::{self, now_ns};
 use crate::cli::output::{Stdout, going_on};
@@ -31,25 +32,18 @@ use mcast::reflect::{Limits, REPLY_TTL, SESSION_IDLE, SESSION_LEN, Sessions, ans
 use mcast::wire::columns::{ACK, Row, decode, encode, is_ack, is_share};
 
 #[derive(Args, Debug)]
+#[command(mut_args(reword(&[
+    ("count", "Requests to send to each other host (default: until Ctrl-C)"),
+    ("group", "Group the replies go to (default 232.43.211.234 or ff3e::4321:1234)"),
+    ("any_source", "Join the group from any source, not from each host of the list only"),
+    ("interface", "Interface to join on and send replies out of: name, index or address"),
+])))]
 pub struct MeshArgs {
     /// Every host of the mesh, this one included: the same list on each (as omping takes it)
     #[arg(value_name = "HOST", value_hint = clap::ValueHint::Other, required = true, num_args = 2.., value_parser = parse::address)]
     hosts: Vec<IpAddr>,
-    /// Requests to send to each other host (default: until Ctrl-C)
-    #[arg(short, long, value_name = "N", allow_negative_numbers = true, value_parser = parse::count32)]
-    count: Option<u32>,
-    /// Time between requests
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
-    interval: Duration,
-    /// Group the replies go to (default 232.43.211.234 or ff3e::4321:1234)
-    #[arg(long, value_name = "GROUP", value_hint = clap::ValueHint::Other)]
-    group: Option<ScopedAddr>,
-    /// Join the group from any source, not from each host of the list only
-    #[arg(long)]
-    any_source: bool,
-    /// Interface to join on and send replies out of: name, index or address
-    #[arg(short, long, value_name = "IFACE")]
-    interface: Option<IfaceSpec>,
+    #[command(flatten)]
+    asking: Asking,
     /// UDP port every host of the mesh uses
     #[arg(long, value_name = "PORT", default_value_t = PORT)]
     port: u16,
@@ -136,7 +130,7 @@ fn plan(args: &MeshArgs, own: &[IpAddr]) -> Result<Plan> {
         ),
         [a, b, ..] => bail!("{a} and {b} are both addresses of this host: list it once"),
     };
-    let group = match &args.group {
+    let group = match &args.asking.group {
         Some(g) if g.ip.is_ipv4() == first.is_ipv4() => g.ip,
         Some(g) => bail!("--group {g} is not of the family of the hosts"),
         None if first.is_ipv4() => IpAddr::V4(DEFAULT_GROUP_V4),
@@ -158,11 +152,20 @@ fn plan(args: &MeshArgs, own: &[IpAddr]) -> Result<Plan> {
 fn open(args: &MeshArgs, plan: &Plan) -> Result<Lanes<anyhow::Error>> {
     let mode = IpMode::for_addr(plan.local);
     let mut sock = McastSocket::new(mode, false)?;
-    sock.set_send_options(args.interface.as_ref(), Some(false), Some(REPLY_TTL), None)?;
+    sock.set_send_options(
+        args.asking.interface.as_ref(),
+        Some(false),
+        Some(REPLY_TTL),
+        None,
+    )?;
     sock.socket().set_reuse_address(true)?;
     sock.bind(None, &Service::Port(args.port))?;
     sock.socket().set_nonblocking(true)?;
-    let scoped = args.group.clone().unwrap_or_else(|| plan.group.into());
+    let scoped = args
+        .asking
+        .group
+        .clone()
+        .unwrap_or_else(|| plan.group.into());
     let (group, port) = (scoped.clone(), args.port);
     let mut lanes = Lanes::new(sock, move || {
         let lane = McastSocket::new(mode, true)?;
@@ -171,11 +174,11 @@ fn open(args: &MeshArgs, plan: &Plan) -> Result<Lanes<anyhow::Error>> {
         lane.socket().set_nonblocking(true)?;
         Ok(lane)
     });
-    if args.any_source {
-        lanes.socks[0].join(&scoped, args.interface.as_ref(), None)?;
+    if args.asking.any_source {
+        lanes.socks[0].join(&scoped, args.asking.interface.as_ref(), None)?;
     } else {
         for h in &plan.others {
-            lanes.join(&scoped, args.interface.as_ref(), *h)?;
+            lanes.join(&scoped, args.asking.interface.as_ref(), *h)?;
         }
     }
     Ok(lanes)
@@ -192,7 +195,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     // A client id of its own for each other host: one member cannot answer in another's
     // name with the id it learnt from our requests to it.
     let ids = RandomState::new();
-    let extra: Vec<IpAddr> = args.group.iter().map(|g| g.ip).collect();
+    let extra: Vec<IpAddr> = args.asking.group.iter().map(|g| g.ip).collect();
     let mut peers: Vec<MeshPeer> = plan
         .others
         .iter()
@@ -226,11 +229,11 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             } else {
                 format!("{} others", peers.len())
             },
-            humantime::format_duration(args.interval)
+            humantime::format_duration(args.asking.interval)
         )?;
         out.flush()?;
     }
-    let quiet = (args.interval * 3).max(args.timeout);
+    let quiet = (args.asking.interval * 3).max(args.timeout);
     let started = Instant::now();
     let mut next = started;
     let mut last_request = started;
@@ -251,21 +254,21 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
         let now = Instant::now();
         let waited_out = now >= started + args.wait;
         for p in peers.iter_mut() {
-            if !p.given_up && p.session.is_none() && !p.wants(args.count, waited_out) {
+            if !p.given_up && p.session.is_none() && !p.wants(args.asking.count, waited_out) {
                 p.given_up = true;
                 if !going_on(tell(&mut out, args.json, p.addr, "given_up"))? {
                     break 'run;
                 }
             }
         }
-        let pinging = peers.iter().any(|p| p.wants(args.count, waited_out));
+        let pinging = peers.iter().any(|p| p.wants(args.asking.count, waited_out));
         if !pinging {
             let since = *finished_at.get_or_insert(now);
             // Every reply in (both paths of each host's last request) ends the wait early.
             let replies_in = now >= last_request + args.timeout || peers.iter().all(|p| p.all_in());
             let others_done = peers
                 .iter()
-                .all(|p| p.done_asking(args.count, now, quiet, since));
+                .all(|p| p.done_asking(args.asking.count, now, quiet, since));
             // Sent as soon as this host has its figures, then every 300 ms to each mcast host
             // that has not said it has it (to the others three times: omping never will).
             let unacked = mcast_peers.iter().any(|p| !acked.contains(p));
@@ -302,20 +305,25 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                 let settled = *settled_at.get_or_insert(now);
                 let columns_in = mcast_peers.iter().all(|p| columns.contains_key(p));
                 let shared = shares > 0 && !unacked;
-                if (columns_in && shared) || now >= settled + args.timeout * 2 + args.interval {
+                if (columns_in && shared)
+                    || now >= settled + args.timeout * 2 + args.asking.interval
+                {
                     break;
                 }
             }
-            if now >= since + args.wait.max(quiet) + args.timeout * 3 + args.interval {
+            if now >= since + args.wait.max(quiet) + args.timeout * 3 + args.asking.interval {
                 break;
             }
         }
         if pinging && now >= next {
-            for p in peers.iter_mut().filter(|p| p.wants(args.count, waited_out)) {
+            for p in peers
+                .iter_mut()
+                .filter(|p| p.wants(args.asking.count, waited_out))
+            {
                 ask(&lanes.socks[0], p, plan.group, args.port);
             }
             last_request = now;
-            next += args.interval;
+            next += args.asking.interval;
             continue;
         }
         let wake = if pinging {
@@ -384,7 +392,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             let had_session = p.session.is_some();
             let reply = read_reply(data, p.client_id, r.ttl, &mut p.session);
             let mut turn = (!had_session && p.session.is_some()).then_some("answered");
-            if turn.is_some() && p.wants(args.count, false) {
+            if turn.is_some() && p.wants(args.asking.count, false) {
                 // The first request goes at once, not a whole interval after the init.
                 ask(&lanes.socks[0], p, plan.group, args.port);
                 last_request = Instant::now();
