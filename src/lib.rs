@@ -5,8 +5,28 @@
 //! one dual-stack socket where the OS allows), sets send and receive options, and reports for
 //! each datagram who sent it, to which group, on which interface and with what TTL and TOS.
 //! [`SenderMcastSocket`] and [`ReceiverMcastSocket`] are the simplified one-group pair.
-//! [`iface`] lists interfaces and [`membership`] what the kernel holds. Nothing here knows of
-//! the command line.
+//! Nothing here knows of the command line; the engines of its commands are here, each a
+//! module a program can drive without it.
+//!
+//! The modules:
+//! - [`socket`], [`simple`], [`addr`], [`service`], [`error`]: the socket API itself, the
+//!   addresses (with zones) and ports it takes, and its errors.
+//! - [`batch`]: many datagrams a call (GSO/GRO, sendmmsg/recvmmsg); [`pace`]: sending at a rate;
+//!   [`pipe`]: pipes a fast receiver writes into.
+//! - [`iface`]: interfaces, their flags and addresses, routes to a group; [`membership`]: what
+//!   the kernel holds, with source filters; [`lanes`]: source-specific joins spread over as
+//!   many sockets as the kernel's limits ask.
+//! - [`probe`], [`stats`]: mcast's numbered probes, and loss, duplicates, reordering, delay
+//!   and jitter judged from them.
+//! - [`wire`]: codecs of what crosses the network: IGMP/MLD, IP headers, ssmping, RFC 6450,
+//!   mesh's columns.
+//! - [`capture`]: IGMP/MLD or one group's traffic as it crosses the wire, and pcap files.
+//! - [`watch`]: the IGMP/MLD state of a link (queriers and their elections, hosts, warnings).
+//! - [`ping`]: the ping engine of `ping` and `mesh`: requests, replies, statistics, send times.
+//! - [`reflect`]: the reflector's decision, what to answer with which limits, and its reply path.
+//! - [`mesh`]: what a mesh host knows of each other host.
+//! - `doctor` (feature `doctor`, on with `cli`): why multicast does not arrive, checks as
+//!   functions of what the host reports through one seam.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

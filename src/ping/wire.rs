@@ -7,12 +7,10 @@ use crate::wire::ssmping::{Kind, Message};
 
 /// The protocols a ping speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Proto {
     /// The ssmping protocol: ssmpingd, routers' reflectors.
     Ssmping,
     /// The Multicast Ping Protocol, which omping speaks (`omping` is accepted for it).
-    #[cfg_attr(feature = "cli", value(alias = "omping"))]
     Rfc6450,
 }
 

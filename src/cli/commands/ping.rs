@@ -35,13 +35,32 @@ pub struct PingArgs {
     asking: Asking,
     /// The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)
     #[arg(long, value_name = "PROTOCOL", value_enum, default_value = "ssmping")]
-    protocol: Proto,
+    protocol: Protocol,
     /// How long to wait for replies after the last request (-W as ping has it)
     #[arg(short, short_alias = 'W', long, value_name = "DURATION", default_value = "2s", value_parser = parse::duration)]
     timeout: Duration,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
+}
+
+/// What `--protocol` names: the library's protocols, as the command line spells them.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Protocol {
+    /// The ssmping protocol: ssmpingd, routers' reflectors.
+    Ssmping,
+    /// The Multicast Ping Protocol, which omping speaks (`omping` is accepted for it).
+    #[value(alias = "omping")]
+    Rfc6450,
+}
+
+impl From<Protocol> for Proto {
+    fn from(p: Protocol) -> Proto {
+        match p {
+            Protocol::Ssmping => Proto::Ssmping,
+            Protocol::Rfc6450 => Proto::Rfc6450,
+        }
+    }
 }
 
 /// What JSON Lines `ping` prints.
@@ -201,13 +220,13 @@ pub fn run(args: PingArgs) -> Result<Exit> {
             let f = &families[&server.is_ipv4()];
             // ssmping names a group only when it is not the reflector's default; RFC 6450
             // always names the one joined.
-            let group = match args.protocol {
+            let group = match Proto::from(args.protocol) {
                 Proto::Ssmping => args.asking.group.as_ref().map(|g| g.ip),
                 Proto::Rfc6450 => Some(f.group),
             };
             let ns = now_ns();
             let (bytes, is_request) = request_for(
-                args.protocol,
+                args.protocol.into(),
                 ids[i],
                 seq,
                 ns,
