@@ -73,6 +73,9 @@ impl Row {
         let time = |v: Option<f64>| v.is_none_or(|v| v >= 0.0);
         [&self.unicast, &self.multicast].iter().all(|p| {
             p.received <= p.sent.saturating_add(p.duplicates)
+                // A reply arrives with a TTL of 1 at least, so at most 254 routers passed:
+                // 255 is how a column writes "unknown".
+                && p.hops != Some(u8::MAX)
                 && pct(p.loss_pct)
                 && pct(p.loss_since_first_pct)
                 && [p.rtt_min_ms, p.rtt_avg_ms, p.rtt_max_ms, p.rtt_mdev_ms]
