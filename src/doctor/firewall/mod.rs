@@ -291,7 +291,13 @@ pub struct Outcome<'a> {
     pub unjudged: Vec<(&'a Chain, &'a Rule)>,
     /// Base chains whose policy drops it unless a rule that could not be judged accepted it.
     pub policy_unjudged: Vec<&'a Chain>,
+    /// Rules still to be looked at before the judge stops: jumps that may or may not be
+    /// taken are followed both ways, which a ruleset of jumps into itself makes exponential.
+    steps_left: usize,
 }
+
+/// Rules a judgement looks at, at most; beyond, what is left is said to be unjudged.
+const MAX_STEPS: usize = 100_000;
 
 /// The result of running a chain.
 enum Ran<'a> {
@@ -303,7 +309,10 @@ enum Ran<'a> {
 
 /// Judges `packet` against every base chain on `hooks` that its family passes through.
 pub fn judge<'a>(chains: &'a [Chain], packet: &Packet, hooks: &[Hook]) -> Outcome<'a> {
-    let mut out = Outcome::default();
+    let mut out = Outcome {
+        steps_left: MAX_STEPS,
+        ..Outcome::default()
+    };
     for base in chains {
         let Some(hook) = base.hook else { continue };
         let family_ok = match base.family.as_str() {
@@ -342,6 +351,13 @@ fn run<'a>(
     out: &mut Outcome<'a>,
 ) -> Ran<'a> {
     for rule in &chain.rules {
+        if out.steps_left == 0 {
+            // Out of time for this ruleset: this rule and those after it are not judged.
+            out.unjudged.push((chain, rule));
+            *unsure = true;
+            return Ran::Fell;
+        }
+        out.steps_left -= 1;
         let holds = rule
             .conds
             .iter()

@@ -300,3 +300,42 @@ fn a_match_on_a_header_the_packet_lacks_fails_whatever_the_operator() {
         1
     );
 }
+
+#[test]
+fn a_ruleset_of_jumps_into_itself_is_judged_in_bounded_time_and_said_unsure() {
+    let rule = |conds: Vec<Cond>, verdict: Verdict| Rule {
+        text: "jump loop".into(),
+        delete: "nft delete rule ...".into(),
+        conds,
+        verdict,
+    };
+    let chain = |name: &str, hook: Option<Hook>, rules: Vec<Rule>| Chain {
+        tool: "nft",
+        family: "inet".into(),
+        table: "t".into(),
+        name: name.into(),
+        hook,
+        device: None,
+        policy_drop: false,
+        rules,
+    };
+    // Four jumps into itself that may or may not be taken: followed both ways, 4^16 paths.
+    let loops: Vec<Rule> = (0..4)
+        .map(|_| rule(vec![Cond::Opaque], Verdict::Jump("loop".into())))
+        .chain([rule(vec![], Verdict::Drop)])
+        .collect();
+    let chains = vec![
+        chain(
+            "input",
+            Some(Hook::Input),
+            vec![rule(vec![], Verdict::Jump("loop".into()))],
+        ),
+        chain("loop", None, loops),
+    ];
+    let started = std::time::Instant::now();
+    let out = judge(&chains, &udp_to("239.1.1.1", 7777), INPUT);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Not a certain drop: rules on the way could not be judged, and the judge stopped.
+    assert!(out.dropped_by.is_empty());
+    assert!(!out.unjudged.is_empty() && out.unjudged.len() <= 2 * MAX_STEPS);
+}
