@@ -1,6 +1,6 @@
 //! A host made of a fixture tree (`fixtures/NAME/proc/...`, copied from a lab namespace by
-//! `fixtures/make.sh`): its files are read from the tree, its routes, listings and answers
-//! to a bind are what the test says.
+//! `fixtures/make.sh`): its files are read from the tree (a descriptor's link as a file
+//! holding its target), its routes, listings and answers to a bind are what the test says.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -85,9 +85,10 @@ impl Host for Fixture {
     }
 
     fn read_link(&self, path: &str) -> Option<String> {
-        std::fs::read_link(self.path(path))
+        // The tree keeps each descriptor's link as a file holding its target (make.sh).
+        std::fs::read_to_string(self.path(path))
             .ok()
-            .map(|l| l.to_string_lossy().into_owned())
+            .map(|l| l.trim_end().to_string())
     }
 
     fn run(&self, tool: &str, args: &[&str]) -> Option<Result<String, String>> {

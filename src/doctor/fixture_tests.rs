@@ -188,15 +188,12 @@ fn host_root(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// Copies a tree, its symbolic links as links.
+/// Copies a tree.
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
         let (src, dst) = (e.path(), to.join(e.file_name()));
-        let kind = e.file_type().unwrap();
-        if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else if kind.is_dir() {
+        if e.file_type().unwrap().is_dir() {
             copy_tree(&src, &dst);
         } else {
             std::fs::copy(&src, &dst).unwrap();
