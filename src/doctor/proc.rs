@@ -79,7 +79,8 @@ pub fn udp_sockets(text: &str, port: u16) -> Vec<UdpSocket> {
 /// A /proc/net/udp address (hex, in the kernel's own byte order per 32-bit word) as text.
 fn local_text(hex: &str) -> String {
     let words: Vec<u32> = (0..hex.len() / 8)
-        .filter_map(|i| u32::from_str_radix(&hex[i * 8..i * 8 + 8], 16).ok())
+        // By `get`: a line that is not the kernel's may cut a character in two.
+        .filter_map(|i| u32::from_str_radix(hex.get(i * 8..i * 8 + 8)?, 16).ok())
         .collect();
     match words[..] {
         [w] => std::net::Ipv4Addr::from(w.swap_bytes()).to_string(),
@@ -175,6 +176,15 @@ mod tests {
         let found = udp_sockets(v6, 7777);
         assert_eq!(found[0].local, "::");
         assert_eq!(found[1].local, "2001:db8::1");
+    }
+
+    #[test]
+    fn an_address_that_is_not_hex_is_shown_as_it_came() {
+        // Found by the doctor_listings fuzz target: a character across a word's boundary.
+        let line = "h\n  0: 010200C\u{fffd}0:1E61 0:0 07 0:0 0:0 0 0 0 42 2 0 0\n";
+        let found = udp_sockets(line, 7777);
+        assert_eq!(found[0].local, "010200C\u{fffd}0");
+        assert_eq!(found[0].inode, 42);
     }
 
     #[test]
