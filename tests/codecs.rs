@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use mcast::content::rtp::{Header, RtpError};
 use mcast::ping::PathSummary;
 use mcast::wire::columns::{self, Row};
 use mcast::wire::ip::{self, Fragment};
@@ -205,11 +206,52 @@ proptest! {
         }
     }
 
+    #[test]
+    fn rtp_headers_read_back_what_they_say(pt in 0u8..128, seq in any::<u16>(), ts in any::<u32>(), ssrc in any::<u32>(), csrcs in 0u8..16, ext in proptest::option::of((any::<u16>(), 0u16..8)), payload in 0usize..64, pad in 0u8..8) {
+        let mut p = vec![0x80 | csrcs | if ext.is_some() { 0x10 } else { 0 } | if pad > 0 { 0x20 } else { 0 }, pt];
+        p.extend(seq.to_be_bytes());
+        p.extend(ts.to_be_bytes());
+        p.extend(ssrc.to_be_bytes());
+        p.resize(12 + 4 * usize::from(csrcs), 7);
+        if let Some((profile, words)) = ext {
+            p.extend(profile.to_be_bytes());
+            p.extend(words.to_be_bytes());
+            p.resize(p.len() + 4 * usize::from(words), 9);
+        }
+        let offset = p.len();
+        p.resize(offset + payload, 0x47);
+        if pad > 0 {
+            p.resize(p.len() + usize::from(pad) - 1, 0);
+            p.push(pad);
+        }
+        let h = Header::parse(&p).expect("a well-formed header");
+        prop_assert_eq!((h.payload_type, h.seq, h.timestamp, h.ssrc), (pt, seq, ts, ssrc));
+        prop_assert_eq!((h.csrc_count, h.extension, h.payload_offset, h.payload_len), (csrcs, ext.map(|e| e.0), offset, payload));
+    }
+
+    #[test]
+    fn rtp_takes_any_bytes(first in prop_oneof![Just(0x80u8), Just(0xa0), Just(0x90), any::<u8>()], rest in bytes(80)) {
+        let mut p = vec![first];
+        p.extend(rest);
+        match Header::parse(&p) {
+            Ok(h) => prop_assert!(h.payload_offset + h.payload_len <= p.len()),
+            Err(RtpError::Short { needed, len }) => prop_assert!(needed > len),
+            Err(_) => {}
+        }
+    }
+}
+
+/// doctor's readers, with the feature that holds them (on by default).
+#[cfg(feature = "doctor")]
+mod doctor_listings {
+    use mcast::doctor::{firewall, proc};
+    use proptest::prelude::*;
+
+    proptest! {
     /// Other programs' output (nft, iptables-save, /proc) read by doctor: any text gives
     /// chains or nothing, never a panic.
     #[test]
     fn doctor_reads_any_listing(text in "\\PC{0,400}", lines in proptest::collection::vec("[-A-Za-z0-9:*!/ .\\[\\]{}\"=,]{0,80}", 0..12)) {
-        use mcast::doctor::{firewall, proc};
         let listing = lines.join("\n");
         for t in [&text, &listing] {
             let _ = firewall::iptables::read(t, true);
@@ -218,5 +260,6 @@ proptest! {
             let _ = proc::counters(t);
             let _ = proc::udp_sockets(t, 7777);
         }
+    }
     }
 }
