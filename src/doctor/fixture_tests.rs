@@ -247,3 +247,123 @@ fn every_receiver_check_answers_on_a_fixture_and_the_firewall_says_it_read_none(
         "no firewall tool found (nft, iptables-save)"
     );
 }
+
+/// A case with no -i: the fixture's routes decide.
+fn routed(group: &str, sources: &[&str]) -> Case {
+    Case {
+        given: None,
+        ..case(group, None, sources)
+    }
+}
+
+#[test]
+fn the_interface_check_names_each_problem_and_its_fix() {
+    let host = Fixture::new("healthy");
+    let ok = interface(&routed("239.1.1.1", &[]), &host);
+    assert_eq!(ok.status, Status::Ok, "{ok:?}");
+    assert!(
+        ok.evidence
+            .starts_with("eth0 (the route's choice): up, carrier")
+    );
+    let mut down = eth0();
+    down.flags.up = false;
+    down.flags.multicast = false;
+    let check = interface(
+        &Case {
+            given: Some(Ok(down)),
+            ..routed("239.1.1.1", &[])
+        },
+        &host,
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert_eq!(
+        check.evidence,
+        "eth0 (given) is down, without the MULTICAST flag"
+    );
+    assert_eq!(
+        check.fix.as_deref(),
+        Some("ip link set eth0 up; ip link set eth0 multicast on")
+    );
+    let mut dark = eth0();
+    dark.flags.running = false;
+    let check = interface(
+        &Case {
+            given: Some(Ok(dark)),
+            ..routed("239.1.1.1", &[])
+        },
+        &host,
+    );
+    assert_eq!(check.evidence, "eth0 (given) is up but without carrier");
+    // Up and well, but no IPv6 address for an IPv6 group: a warning, not a failure.
+    let check = interface(&routed("ff15::1", &[]), &host);
+    assert_eq!(check.status, Status::Warn, "{check:?}");
+    assert!(check.evidence.contains("without an IPv6 address"));
+    // No route: a link-scoped IPv6 group needs its link named; others need -i.
+    let mut unrouted = Fixture::new("healthy");
+    unrouted.default_route = None;
+    let check = interface(&routed("ff02::1234", &[]), &unrouted);
+    assert!(
+        check
+            .evidence
+            .contains("link-scoped: a join must name its link")
+    );
+    let check = interface(&routed("239.1.1.1", &[]), &unrouted);
+    assert!(
+        check
+            .evidence
+            .starts_with("no -i and no route for 239.1.1.1")
+    );
+    let check = interface(
+        &Case {
+            given: Some(Err("no interface eth9".into())),
+            ..routed("239.1.1.1", &[])
+        },
+        &unrouted,
+    );
+    assert_eq!(
+        (check.status, check.evidence.as_str()),
+        (Status::Fail, "no interface eth9")
+    );
+}
+
+#[test]
+fn the_route_and_group_checks_say_where_a_join_goes() {
+    let host = Fixture::new("healthy");
+    assert_eq!(route(&routed("239.1.1.1", &[]), &host).status, Status::Ok);
+    // Given eth1 while the route leads to eth0: joins fine, sends leave by eth0.
+    let mut eth1 = eth0();
+    eth1.name = "eth1".into();
+    eth1.index = 4;
+    let other = Case {
+        given: Some(Ok(eth1)),
+        ..routed("239.1.1.1", &[])
+    };
+    let check = route(&other, &host);
+    assert_eq!(check.status, Status::Warn, "{check:?}");
+    assert_eq!(
+        check.fix.as_deref(),
+        Some("ip route replace 224.0.0.0/4 dev eth1")
+    );
+    let mut unrouted = Fixture::new("healthy");
+    unrouted.default_route = None;
+    assert_eq!(route(&other, &unrouted).status, Status::Warn);
+    assert_eq!(
+        route(&routed("239.1.1.1", &[]), &unrouted).status,
+        Status::Fail
+    );
+    assert_eq!(
+        route(&routed("ff02::1", &[]), &host).status,
+        Status::Skipped
+    );
+    // The SSM range without a source gets nothing on an SSM network.
+    assert_eq!(group(&routed("232.1.1.1", &[])).status, Status::Fail);
+    assert_eq!(
+        group(&routed("232.1.1.1", &["192.0.2.9"])).status,
+        Status::Ok
+    );
+    assert!(
+        group(&routed("224.0.0.251", &[]))
+            .evidence
+            .contains("link-scoped")
+    );
+}
