@@ -355,6 +355,8 @@ fn the_route_and_group_checks_say_where_a_join_goes() {
         route(&routed("ff02::1", &[]), &host).status,
         Status::Skipped
     );
+    // An IPv4 link-scoped group is still routed by the kernel: judged, not skipped.
+    assert_eq!(route(&routed("224.0.0.251", &[]), &host).status, Status::Ok);
     // The SSM range without a source gets nothing on an SSM network.
     assert_eq!(group(&routed("232.1.1.1", &[])).status, Status::Fail);
     assert_eq!(
