@@ -20,7 +20,7 @@
 //!   and jitter judged from them.
 //! - [`wire`]: codecs of what crosses the network: IGMP/MLD, IP headers, ssmping, RFC 6450,
 //!   mesh's columns.
-//! - [`content`]: loss in what the datagrams carry: RTP's sequence numbers and jitter.
+//! - [`content`]: loss in what the datagrams carry: RTP, MPEG-TS, sequenced feeds.
 //! - [`capture`]: IGMP/MLD or one group's traffic as it crosses the wire, and pcap files.
 //! - [`watch`]: the IGMP/MLD state of a link (queriers and their elections, hosts, warnings).
 //! - [`ping`]: the ping engine of `ping` and `mesh`: requests, replies, statistics, send times.

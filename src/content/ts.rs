@@ -1,0 +1,266 @@
+//! MPEG transport stream (ISO/IEC 13818-1) over UDP: 188-byte packets, usually seven to a
+//! datagram. Per PID: packets, continuity errors counted by TSDuck's rules, transport
+//! errors (TEI) and scrambled packets; for the stream, sync byte errors and sync loss
+//! (ETSI TR 101 290 1.1 and 1.2). PSI tables and PCR timing come later.
+//!
+//! Continuity: the 4-bit counter goes up by one on each packet of a PID that carries a
+//! payload, and stays on one that does not; one repeated packet (a duplicate) is legal, a
+//! second in a row is an error; the discontinuity indicator resets what is expected; a jump
+//! from c1 to c2 means (c2 <= c1 ? 16 : 0) + c2 - c1 - 1 packets missing. The null PID
+//! (0x1FFF) has no continuity.
+
+use std::collections::HashMap;
+
+/// A TS packet's size.
+pub const PACKET: usize = 188;
+/// The sync byte every packet starts with.
+pub const SYNC: u8 = 0x47;
+/// The null packets' PID.
+pub const NULL_PID: u16 = 0x1fff;
+
+/// A packet's header, and its adaptation field's flags that matter here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Transport error indicator: a demodulator upstream saw it damaged.
+    pub tei: bool,
+    /// Payload unit start: a PES packet or a section begins in it.
+    pub pusi: bool,
+    /// The packet's PID.
+    pub pid: u16,
+    /// The scrambling control bits (0: clear).
+    pub scrambling: u8,
+    /// Whether it carries a payload (adaptation field control 01 or 11).
+    pub has_payload: bool,
+    /// The continuity counter.
+    pub cc: u8,
+    /// The adaptation field's discontinuity indicator.
+    pub discontinuity: bool,
+    /// The adaptation field's PCR, in 27 MHz units, when it has one.
+    pub pcr: Option<u64>,
+}
+
+impl Header {
+    /// Reads a packet's header; None when the sync byte is not there.
+    pub fn parse(p: &[u8; PACKET]) -> Option<Header> {
+        if p[0] != SYNC {
+            return None;
+        }
+        let afc = (p[3] >> 4) & 3;
+        let has_adaptation = afc & 2 != 0;
+        // An adaptation field of length 0 has no flags byte.
+        let af_len = if has_adaptation { usize::from(p[4]) } else { 0 };
+        let flags = if has_adaptation && af_len > 0 {
+            p[5]
+        } else {
+            0
+        };
+        let pcr = (flags & 0x10 != 0 && af_len >= 7).then(|| {
+            let b = &p[6..12];
+            let base = (u64::from(b[0]) << 25)
+                | (u64::from(b[1]) << 17)
+                | (u64::from(b[2]) << 9)
+                | (u64::from(b[3]) << 1)
+                | u64::from(b[4] >> 7);
+            let ext = (u64::from(b[4] & 1) << 8) | u64::from(b[5]);
+            base * 300 + ext
+        });
+        Some(Header {
+            tei: p[1] & 0x80 != 0,
+            pusi: p[1] & 0x40 != 0,
+            pid: (u16::from(p[1] & 0x1f) << 8) | u16::from(p[2]),
+            scrambling: p[3] >> 6,
+            has_payload: afc & 1 != 0,
+            cc: p[3] & 0x0f,
+            discontinuity: flags & 0x80 != 0,
+            pcr,
+        })
+    }
+}
+
+/// A continuity error, by its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continuity {
+    /// Packets missing: the counter jumped from `last` to `found`.
+    Lost {
+        /// The counter of the packet before.
+        last: u8,
+        /// The counter that came.
+        found: u8,
+        /// Packets missing between them.
+        missing: u8,
+    },
+    /// The same counter a third time: a packet repeated more than once.
+    Repeated,
+    /// The counter moved on a packet without payload.
+    NoPayloadIncrement,
+}
+
+/// What the stream told, for the caller to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A continuity error on `pid` (TR 101 290 1.4).
+    ContinuityError {
+        /// The PID.
+        pid: u16,
+        /// What went wrong.
+        error: Continuity,
+    },
+    /// Sync lost: two or more sync bytes in a row were wrong (1.1).
+    SyncLost,
+    /// Sync acquired again: five sync bytes in a row were right.
+    SyncRegained,
+    /// A PID seen for the first time.
+    NewPid {
+        /// The PID.
+        pid: u16,
+    },
+}
+
+/// One PID's figures.
+#[derive(Debug, Clone, Default)]
+pub struct Pid {
+    /// Packets.
+    pub packets: u64,
+    /// Continuity errors (every kind).
+    pub cc_errors: u64,
+    /// Packets missing, from the counter's jumps.
+    pub missing: u64,
+    /// Packets with the transport error indicator set (2.1).
+    pub transport_errors: u64,
+    /// Scrambled packets.
+    pub scrambled: u64,
+    /// Legal single repeats.
+    pub duplicates: u64,
+    last_cc: Option<u8>,
+    repeats: u8,
+}
+
+impl Pid {
+    fn count(&mut self, h: &Header) -> Option<Continuity> {
+        self.packets += 1;
+        self.transport_errors += u64::from(h.tei);
+        self.scrambled += u64::from(h.scrambling != 0);
+        let last = self.last_cc.replace(h.cc);
+        let Some(last) = last.filter(|_| !h.discontinuity) else {
+            self.repeats = 0;
+            return None;
+        };
+        let error = if !h.has_payload {
+            (h.cc != last).then_some(Continuity::NoPayloadIncrement)
+        } else if h.cc == last {
+            self.repeats += 1;
+            if self.repeats == 1 {
+                self.duplicates += 1;
+                None
+            } else {
+                Some(Continuity::Repeated)
+            }
+        } else {
+            self.repeats = 0;
+            let expected = (last + 1) & 0x0f;
+            (h.cc != expected).then(|| {
+                let missing = if h.cc <= last { 16 } else { 0 } + h.cc - last - 1;
+                Continuity::Lost {
+                    last,
+                    found: h.cc,
+                    missing,
+                }
+            })
+        };
+        if let Some(e) = error {
+            self.cc_errors += 1;
+            if let Continuity::Lost { missing, .. } = e {
+                self.missing += u64::from(missing);
+            }
+        }
+        error
+    }
+}
+
+/// One transport stream (one group and port).
+#[derive(Debug, Default)]
+pub struct Ts {
+    /// At most 8,191 (a PID has 13 bits, and the null PID is not followed): bounded.
+    pids: HashMap<u16, Pid>,
+    /// Null packets (PID 0x1FFF).
+    pub null_packets: u64,
+    /// Packets whose sync byte was wrong (1.2).
+    pub sync_byte_errors: u64,
+    /// Times sync was lost (1.1).
+    pub sync_losses: u64,
+    /// Whether sync is lost now.
+    pub sync_lost: bool,
+    bad_in_a_row: u32,
+    good_in_a_row: u32,
+    /// Datagrams whose length is not a whole number of packets (the tail is not read).
+    pub ragged: u64,
+}
+
+impl Ts {
+    /// A stream with nothing seen.
+    pub fn new() -> Ts {
+        Ts::default()
+    }
+
+    /// Reads one datagram's packets, telling `on` each event.
+    pub fn observe(&mut self, datagram: &[u8], mut on: impl FnMut(Event)) {
+        if !datagram.len().is_multiple_of(PACKET) {
+            self.ragged += 1;
+        }
+        for p in datagram.chunks_exact(PACKET) {
+            let p: &[u8; PACKET] = p.try_into().expect("exact chunks");
+            let Some(h) = Header::parse(p) else {
+                self.sync_byte_errors += 1;
+                self.good_in_a_row = 0;
+                self.bad_in_a_row += 1;
+                if self.bad_in_a_row >= 2 && !self.sync_lost {
+                    self.sync_lost = true;
+                    self.sync_losses += 1;
+                    on(Event::SyncLost);
+                }
+                continue;
+            };
+            self.bad_in_a_row = 0;
+            self.good_in_a_row += 1;
+            if self.sync_lost && self.good_in_a_row >= 5 {
+                self.sync_lost = false;
+                on(Event::SyncRegained);
+            }
+            if h.pid == NULL_PID {
+                self.null_packets += 1;
+                continue;
+            }
+            let pid = match self.pids.get_mut(&h.pid) {
+                Some(p) => p,
+                None => {
+                    on(Event::NewPid { pid: h.pid });
+                    self.pids.entry(h.pid).or_default()
+                }
+            };
+            if let Some(error) = pid.count(&h) {
+                on(Event::ContinuityError { pid: h.pid, error });
+            }
+        }
+    }
+
+    /// One PID's figures.
+    pub fn pid(&self, pid: u16) -> Option<&Pid> {
+        self.pids.get(&pid)
+    }
+
+    /// Every PID followed, in no particular order.
+    pub fn pids(&self) -> impl Iterator<Item = (u16, &Pid)> {
+        self.pids.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// Whether `datagram` looks like raw TS: a whole number of packets, each with its sync
+    /// byte.
+    pub fn looks_like(datagram: &[u8]) -> bool {
+        !datagram.is_empty()
+            && datagram.len().is_multiple_of(PACKET)
+            && datagram.chunks_exact(PACKET).all(|p| p[0] == SYNC)
+    }
+}
+
+#[cfg(test)]
+mod tests;
