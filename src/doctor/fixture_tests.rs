@@ -369,3 +369,33 @@ fn the_route_and_group_checks_say_where_a_join_goes() {
             .contains("link-scoped")
     );
 }
+
+#[test]
+fn a_link_held_at_v2_by_a_querier_is_told_from_a_forced_version() {
+    // The troubled host, its version no longer forced, the kernel still in V2 mode: an
+    // IGMPv2 querier was heard.
+    let dir = std::env::temp_dir().join(format!("mcast-fixture-v2-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_tree(&host_root("troubled"), &dir);
+    std::fs::write(
+        dir.join("proc/sys/net/ipv4/conf/eth0/force_igmp_version"),
+        "0\n",
+    )
+    .unwrap();
+    let check = version(
+        &case("232.1.1.1", None, &["198.51.100.7"]),
+        &Fixture::at(&dir),
+    );
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    assert!(
+        check.evidence.contains("eth0 = 0; compatibility mode V2"),
+        "{check:?}"
+    );
+    assert!(
+        check
+            .fix
+            .unwrap()
+            .starts_with("an IGMPv2 querier holds the link at v2")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
