@@ -8,8 +8,8 @@ use mcast::content::ts::Ts;
 fuzz_target!(|data: &[u8]| {
     let mut ts = Ts::new();
     let step = 188 * usize::from(data.first().copied().unwrap_or(7) % 8).max(1);
-    for datagram in data.chunks(step) {
-        ts.observe(datagram, |_| {});
+    for (i, datagram) in data.chunks(step).enumerate() {
+        ts.observe(datagram, i as u64 * 50_000_000, |_| {});
     }
     for (_, pid) in ts.pids() {
         assert!(pid.cc_errors <= pid.packets);

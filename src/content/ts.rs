@@ -1,7 +1,8 @@
 //! MPEG transport stream (ISO/IEC 13818-1) over UDP: 188-byte packets, usually seven to a
 //! datagram. Per PID: packets, continuity errors counted by TSDuck's rules, transport
 //! errors (TEI) and scrambled packets; for the stream, sync byte errors and sync loss
-//! (ETSI TR 101 290 1.1 and 1.2). PSI tables and PCR timing come later.
+//! (ETSI TR 101 290 1.1, 1.2), the PAT and PMTs and their repetition (1.3, 1.5), PIDs the
+//! PMTs list that fall silent (1.6), section CRCs (2.2) and the PCR's repetition (2.3).
 //!
 //! Continuity: the 4-bit counter goes up by one on each packet of a PID that carries a
 //! payload, and stays on one that does not; one repeated packet (a duplicate) is legal, a
@@ -10,6 +11,10 @@
 //! (0x1FFF) has no continuity.
 
 use std::collections::HashMap;
+
+pub mod psi;
+
+use psi::{Assembler, Section};
 
 /// A TS packet's size.
 pub const PACKET: usize = 188;
@@ -37,6 +42,8 @@ pub struct Header {
     pub discontinuity: bool,
     /// The adaptation field's PCR, in 27 MHz units, when it has one.
     pub pcr: Option<u64>,
+    /// Where the payload starts (188 when there is none).
+    pub payload_offset: usize,
 }
 
 impl Header {
@@ -73,6 +80,13 @@ impl Header {
             cc: p[3] & 0x0f,
             discontinuity: flags & 0x80 != 0,
             pcr,
+            payload_offset: if afc & 1 == 0 {
+                PACKET
+            } else if has_adaptation {
+                (5 + af_len).min(PACKET)
+            } else {
+                4
+            },
         })
     }
 }
@@ -114,6 +128,85 @@ pub enum Event {
         /// The PID.
         pid: u16,
     },
+    /// 1.3: no PAT for more than 0.5 s (`table_id` None), or a section on PID 0 whose table
+    /// id is not 0, or PID 0 scrambled (`scrambled`).
+    PatError {
+        /// The wrong table id, when that was the error.
+        table_id: Option<u8>,
+        /// PID 0 was scrambled.
+        scrambled: bool,
+    },
+    /// 1.5: a PMT PID of the PAT without a PMT for more than 0.5 s.
+    PmtError {
+        /// The PMT's PID.
+        pid: u16,
+    },
+    /// 1.6: a PID a PMT lists, silent for longer than the PID timeout.
+    PidError {
+        /// The PID.
+        pid: u16,
+    },
+    /// 2.2: a table section whose CRC-32 does not hold.
+    CrcError {
+        /// The PID.
+        pid: u16,
+        /// The section's table id.
+        table_id: u8,
+    },
+    /// 2.3: more than 100 ms between two PCRs of a PCR PID (no discontinuity told).
+    PcrError {
+        /// The PCR PID.
+        pid: u16,
+        /// The time between them, in ns of arrival.
+        gap_ns: u64,
+    },
+    /// A silence (PAT, PMT or PID) is over: what was missing came again.
+    Returned {
+        /// The PID.
+        pid: u16,
+    },
+}
+
+/// The PAT and PMTs must come every 0.5 s (TR 101 290 1.3, 1.5).
+const TABLE_EVERY_NS: u64 = 500_000_000;
+/// At most 100 ms between PCRs (2.3).
+const PCR_EVERY_NS: u64 = 100_000_000;
+/// PMT PIDs followed, at most (a PAT lists programs, a hostile one thousands).
+const MAX_PROGRAMS: usize = 256;
+
+/// What is kept of a PID the tables name: when it last came, and whether its silence was
+/// told.
+#[derive(Debug, Clone, Default)]
+struct Watched {
+    last_ns: Option<u64>,
+    since_ns: u64,
+    told: bool,
+    sections: Assembler,
+}
+
+impl Watched {
+    fn new(now_ns: u64) -> Watched {
+        Watched {
+            since_ns: now_ns,
+            ..Watched::default()
+        }
+    }
+
+    /// Whether it has been silent for longer than `limit` at `now_ns`, told once.
+    fn overdue(&mut self, now_ns: u64, limit: u64) -> bool {
+        let from = self.last_ns.unwrap_or(self.since_ns);
+        if !self.told && now_ns.saturating_sub(from) > limit {
+            self.told = true;
+            return true;
+        }
+        false
+    }
+
+    /// Notes it came; whether that ends a silence told.
+    fn came(&mut self, now_ns: u64) -> bool {
+        self.last_ns = Some(now_ns);
+        std::mem::take(&mut self.told)
+    }
 }
 
 /// One PID's figures.
@@ -194,16 +287,36 @@ pub struct Ts {
     good_in_a_row: u32,
     /// Datagrams whose length is not a whole number of packets (the tail is not read).
     pub ragged: u64,
+    /// How long a PID the PMT lists may be silent (1.6); 5 s unless set.
+    pub pid_timeout_ns: u64,
+    /// Errors of each indicator: PAT (1.3), PMT (1.5), PID (1.6), CRC (2.2), PCR (2.3).
+    pub pat_errors: u64,
+    /// See `pat_errors`.
+    pub pmt_errors: u64,
+    /// See `pat_errors`.
+    pub pid_errors: u64,
+    /// See `pat_errors`.
+    pub crc_errors: u64,
+    /// See `pat_errors`.
+    pub pcr_errors: u64,
+    pat: Option<Watched>,
+    pmts: HashMap<u16, Watched>,
+    streams: HashMap<u16, Watched>,
+    pcr_last: HashMap<u16, Option<u64>>,
 }
 
 impl Ts {
     /// A stream with nothing seen.
     pub fn new() -> Ts {
-        Ts::default()
+        Ts {
+            pid_timeout_ns: 5_000_000_000,
+            ..Ts::default()
+        }
     }
 
-    /// Reads one datagram's packets, telling `on` each event.
-    pub fn observe(&mut self, datagram: &[u8], mut on: impl FnMut(Event)) {
+    /// Reads one datagram's packets, which arrived at `now_ns`, telling `on` each event.
+    pub fn observe(&mut self, datagram: &[u8], now_ns: u64, mut on: impl FnMut(Event)) {
+        self.pat.get_or_insert_with(|| Watched::new(now_ns));
         if !datagram.len().is_multiple_of(PACKET) {
             self.ragged += 1;
         }
@@ -240,7 +353,133 @@ impl Ts {
             if let Some(error) = pid.count(&h) {
                 on(Event::ContinuityError { pid: h.pid, error });
             }
+            self.tables(p, &h, now_ns, &mut on);
         }
+        self.tick(now_ns, &mut on);
+    }
+
+    /// What a packet does to the tables and timers the indicators watch.
+    fn tables(&mut self, p: &[u8; PACKET], h: &Header, now_ns: u64, on: &mut impl FnMut(Event)) {
+        let payload = &p[h.payload_offset..];
+        let mut sections = Vec::new();
+        if h.pid == 0 {
+            if h.scrambling != 0 {
+                self.pat_errors += 1;
+                on(Event::PatError {
+                    table_id: None,
+                    scrambled: true,
+                });
+                return;
+            }
+            let pat = self.pat.get_or_insert_with(|| Watched::new(now_ns));
+            pat.sections.push(payload, h.pusi, |s| sections.push(s));
+            for s in sections {
+                match s {
+                    Section::Good(s) if s[0] == 0 => {
+                        if self.pat.as_mut().is_some_and(|w| w.came(now_ns)) {
+                            on(Event::Returned { pid: 0 });
+                        }
+                        for (_, pmt_pid) in psi::pat(&s) {
+                            if self.pmts.len() < MAX_PROGRAMS || self.pmts.contains_key(&pmt_pid) {
+                                self.pmts
+                                    .entry(pmt_pid)
+                                    .or_insert_with(|| Watched::new(now_ns));
+                            }
+                        }
+                    }
+                    Section::Good(s) => {
+                        self.pat_errors += 1;
+                        on(Event::PatError {
+                            table_id: Some(s[0]),
+                            scrambled: false,
+                        });
+                    }
+                    Section::BadCrc { table_id } => {
+                        self.crc_errors += 1;
+                        on(Event::CrcError { pid: 0, table_id });
+                    }
+                }
+            }
+        } else if let Some(w) = self.pmts.get_mut(&h.pid) {
+            w.sections.push(payload, h.pusi, |s| sections.push(s));
+            for s in sections {
+                match s {
+                    Section::Good(s) if s[0] == 2 => {
+                        if self.pmts.get_mut(&h.pid).is_some_and(|w| w.came(now_ns)) {
+                            on(Event::Returned { pid: h.pid });
+                        }
+                        if let Some(pmt) = psi::pmt(&s) {
+                            self.pcr_last.entry(pmt.pcr_pid).or_insert(None);
+                            for (_, pid) in pmt.streams {
+                                self.streams
+                                    .entry(pid)
+                                    .or_insert_with(|| Watched::new(now_ns));
+                            }
+                        }
+                    }
+                    Section::Good(_) => {}
+                    Section::BadCrc { table_id } => {
+                        self.crc_errors += 1;
+                        on(Event::CrcError {
+                            pid: h.pid,
+                            table_id,
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(w) = self.streams.get_mut(&h.pid)
+            && w.came(now_ns)
+        {
+            on(Event::Returned { pid: h.pid });
+        }
+        if h.pcr.is_some()
+            && let Some(last) = self.pcr_last.get_mut(&h.pid)
+        {
+            if let Some(before) = last.filter(|_| !h.discontinuity) {
+                let gap_ns = now_ns.saturating_sub(before);
+                if gap_ns > PCR_EVERY_NS {
+                    self.pcr_errors += 1;
+                    on(Event::PcrError { pid: h.pid, gap_ns });
+                }
+            }
+            *last = Some(now_ns);
+        }
+    }
+
+    /// Tells the silences that began by `now_ns`: the PAT, each PMT, each PID the PMTs
+    /// list. Call it on a timer too: a stream that stops sends nothing to observe.
+    pub fn tick(&mut self, now_ns: u64, mut on: impl FnMut(Event)) {
+        if let Some(pat) = self.pat.as_mut()
+            && pat.overdue(now_ns, TABLE_EVERY_NS)
+        {
+            self.pat_errors += 1;
+            on(Event::PatError {
+                table_id: None,
+                scrambled: false,
+            });
+        }
+        for (pid, w) in &mut self.pmts {
+            if w.overdue(now_ns, TABLE_EVERY_NS) {
+                self.pmt_errors += 1;
+                on(Event::PmtError { pid: *pid });
+            }
+        }
+        for (pid, w) in &mut self.streams {
+            if w.overdue(now_ns, self.pid_timeout_ns) {
+                self.pid_errors += 1;
+                on(Event::PidError { pid: *pid });
+            }
+        }
+    }
+
+    /// The PIDs the PMTs list, with the PCR PIDs among them.
+    pub fn listed(&self) -> (Vec<u16>, Vec<u16>) {
+        let mut streams: Vec<u16> = self.streams.keys().copied().collect();
+        let mut pcr: Vec<u16> = self.pcr_last.keys().copied().collect();
+        streams.sort_unstable();
+        pcr.sort_unstable();
+        (streams, pcr)
     }
 
     /// One PID's figures.

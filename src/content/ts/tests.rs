@@ -36,7 +36,7 @@ fn discontinuity(pid: u16, cc: u8) -> [u8; PACKET] {
 fn feed(ts: &mut Ts, packets: &[[u8; PACKET]]) -> Vec<Continuity> {
     let mut errors = Vec::new();
     for p in packets {
-        ts.observe(p, |e| {
+        ts.observe(p, 0, |e| {
             if let Event::ContinuityError { error, .. } = e {
                 errors.push(error);
             }
@@ -178,7 +178,7 @@ fn sync_is_lost_after_two_bad_bytes_and_regained_after_five_good() {
     for cc in 1..=5 {
         datagram.extend(packet(256, cc));
     }
-    ts.observe(&datagram, |e| told.push(e));
+    ts.observe(&datagram, 0, |e| told.push(e));
     assert_eq!(ts.sync_byte_errors, 3);
     assert_eq!(ts.sync_losses, 1);
     assert!(told.contains(&Event::SyncLost));
@@ -196,7 +196,7 @@ fn what_looks_like_ts_and_ragged_datagrams() {
     assert!(!Ts::looks_like(&seven[..1000]));
     assert!(!Ts::looks_like(b"hello"));
     let mut ts = Ts::new();
-    ts.observe(&seven[..1000], |_| {});
+    ts.observe(&seven[..1000], 0, |_| {});
     assert_eq!((ts.ragged, ts.pid(256).unwrap().packets), (1, 5));
 }
 
@@ -206,15 +206,263 @@ fn transport_errors_scrambling_and_pid_bounds_are_counted() {
     let mut p = packet(256, 0);
     p[1] |= 0x80;
     p[3] |= 0xc0;
-    ts.observe(&p, |_| {});
+    ts.observe(&p, 0, |_| {});
     let pid = ts.pid(256).unwrap();
     assert_eq!((pid.transport_errors, pid.scrambled), (1, 1));
     let mut new = 0;
     for pid in 0..NULL_PID {
-        ts.observe(&packet(pid, 0), |e| {
+        ts.observe(&packet(pid, 0), 0, |e| {
             new += u32::from(matches!(e, Event::NewPid { .. }))
         });
     }
     // Every PID but the null one, each told once: 13 bits bound the table.
     assert_eq!((ts.pids().count(), new), (8191, 8190));
+}
+
+/// A long-form section: `table_id`, the header fields, `body`, and its CRC.
+fn section(table_id: u8, body: &[u8]) -> Vec<u8> {
+    let len = 5 + body.len() + 4;
+    let mut s = vec![
+        table_id,
+        0xb0 | (len >> 8) as u8,
+        len as u8,
+        0,
+        1,
+        0xc1,
+        0,
+        0,
+    ];
+    s.extend(body);
+    let crc = psi::crc32_mpeg2(&s);
+    s.extend(crc.to_be_bytes());
+    s
+}
+
+/// Packets of `pid` carrying `section` from a payload unit start, stuffed with 0xFF.
+fn carrying(pid: u16, first_cc: u8, section: &[u8]) -> Vec<[u8; PACKET]> {
+    let mut payload = vec![0u8];
+    payload.extend(section);
+    payload
+        .chunks(PACKET - 4)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut p = packet(pid, first_cc.wrapping_add(i as u8));
+            if i == 0 {
+                p[1] |= 0x40;
+            }
+            p[4..4 + chunk.len()].copy_from_slice(chunk);
+            p[4 + chunk.len()..].fill(0xff);
+            p
+        })
+        .collect()
+}
+
+fn pat_of(pmt_pid: u16) -> Vec<u8> {
+    // Program 0 (the NIT on PID 16), then program 1 on `pmt_pid`.
+    let mut body = vec![0, 0, 0xe0, 16, 0, 1];
+    body.extend((0xe000 | pmt_pid).to_be_bytes());
+    section(0, &body)
+}
+
+fn pmt_of(pcr: u16, streams: &[(u8, u16, usize)]) -> Vec<u8> {
+    let mut body = (0xe000 | pcr).to_be_bytes().to_vec();
+    body.extend([0xf0, 0]);
+    for &(kind, pid, info) in streams {
+        body.push(kind);
+        body.extend((0xe000 | pid).to_be_bytes());
+        body.extend((0xf000 | info as u16).to_be_bytes());
+        body.extend(std::iter::repeat_n(0x0a, info));
+    }
+    section(2, &body)
+}
+
+fn events_of(ts: &mut Ts, packets: &[[u8; PACKET]], now_ns: u64) -> Vec<Event> {
+    let mut told = Vec::new();
+    for p in packets {
+        ts.observe(p, now_ns, |e| {
+            if !matches!(e, Event::NewPid { .. }) {
+                told.push(e)
+            }
+        });
+    }
+    told
+}
+
+#[test]
+fn the_mpeg2_crc_has_its_check_value() {
+    assert_eq!(psi::crc32_mpeg2(b"123456789"), 0x0376_e6e7);
+    assert_eq!(
+        psi::crc32_mpeg2(&pat_of(0x100)),
+        0,
+        "a section with its CRC gives 0"
+    );
+}
+
+#[test]
+fn the_pat_and_a_pmt_spanning_packets_are_read() {
+    assert_eq!(psi::pat(&pat_of(0x100)), [(1, 0x100)]);
+    // Long descriptors: the PMT needs two packets.
+    let pmt = pmt_of(
+        0x101,
+        &[(0x1b, 0x101, 0), (0x0f, 0x102, 200), (0x06, 0x103, 3)],
+    );
+    assert_eq!(
+        psi::pmt(&pmt),
+        Some(psi::Pmt {
+            pcr_pid: 0x101,
+            streams: vec![(0x1b, 0x101), (0x0f, 0x102), (0x06, 0x103)]
+        })
+    );
+    let packets = carrying(0x100, 0, &pmt);
+    assert_eq!(packets.len(), 2);
+    let mut ts = Ts::new();
+    let mut all = carrying(0, 0, &pat_of(0x100));
+    all.extend(packets);
+    assert!(events_of(&mut ts, &all, 0).is_empty());
+    assert_eq!(ts.listed(), (vec![0x101, 0x102, 0x103], vec![0x101]));
+}
+
+#[test]
+fn a_pat_or_pmt_late_by_half_a_second_is_told_once_and_its_return() {
+    let mut ts = Ts::new();
+    let pat = carrying(0, 0, &pat_of(0x100));
+    let pmt = carrying(0x100, 0, &pmt_of(0x101, &[(0x1b, 0x101, 0)]));
+    events_of(&mut ts, &[pat[0], pmt[0]], 0);
+    assert!(events_of(&mut ts, &carrying(0, 1, &pat_of(0x100)), 400_000_000).is_empty());
+    let mut told = Vec::new();
+    ts.tick(1_000_000_000, |e| told.push(e));
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told.contains(&Event::PatError {
+        table_id: None,
+        scrambled: false
+    }));
+    assert!(told.contains(&Event::PmtError { pid: 0x100 }));
+    let mut again = Vec::new();
+    ts.tick(1_100_000_000, |e| again.push(e));
+    assert!(again.is_empty(), "told once: {again:?}");
+    let back = events_of(&mut ts, &carrying(0, 2, &pat_of(0x100)), 1_200_000_000);
+    assert_eq!(back, [Event::Returned { pid: 0 }]);
+    assert_eq!((ts.pat_errors, ts.pmt_errors), (1, 1));
+}
+
+#[test]
+fn a_listed_pid_silent_past_the_timeout_is_a_pid_error() {
+    let mut ts = Ts::new();
+    let mut start = carrying(0, 0, &pat_of(0x100));
+    start.extend(carrying(
+        0x100,
+        0,
+        &pmt_of(0x101, &[(0x1b, 0x101, 0), (0x0f, 0x102, 0)]),
+    ));
+    events_of(&mut ts, &start, 0);
+    // The video comes; the audio never does. Tables every 0.4 s.
+    let mut told = Vec::new();
+    for i in 1..=15u64 {
+        let now = i * 400_000_000;
+        let mut packets = carrying(0, i as u8, &pat_of(0x100));
+        packets.extend(carrying(
+            0x100,
+            i as u8,
+            &pmt_of(0x101, &[(0x1b, 0x101, 0), (0x0f, 0x102, 0)]),
+        ));
+        packets.push(packet(0x101, i as u8));
+        told.extend(events_of(&mut ts, &packets, now));
+    }
+    assert_eq!(told, [Event::PidError { pid: 0x102 }]);
+    assert_eq!(ts.pid_errors, 1);
+}
+
+#[test]
+fn a_bad_crc_and_a_wrong_table_on_pid_0_are_errors() {
+    let mut ts = Ts::new();
+    let mut bad = pat_of(0x100);
+    bad[9] ^= 1;
+    let told = events_of(&mut ts, &carrying(0, 0, &bad), 0);
+    assert_eq!(
+        told,
+        [Event::CrcError {
+            pid: 0,
+            table_id: 0
+        }]
+    );
+    assert!(
+        ts.listed().0.is_empty(),
+        "a section with a bad CRC is not believed"
+    );
+    let told = events_of(&mut ts, &carrying(0, 1, &section(2, &[0; 8])), 0);
+    assert_eq!(
+        told,
+        [Event::PatError {
+            table_id: Some(2),
+            scrambled: false
+        }]
+    );
+    assert_eq!((ts.crc_errors, ts.pat_errors), (1, 1));
+}
+
+/// A packet of `pid` with a PCR (and the discontinuity indicator when asked).
+fn with_pcr(pid: u16, cc: u8, discontinuity: bool) -> [u8; PACKET] {
+    let mut p = packet(pid, cc);
+    p[3] = 0x30 | cc;
+    p[4] = 7;
+    p[5] = 0x10 | if discontinuity { 0x80 } else { 0 };
+    p
+}
+
+#[test]
+fn pcrs_more_than_100_ms_apart_are_pcr_errors_unless_discontinuous() {
+    let mut ts = Ts::new();
+    let mut start = carrying(0, 0, &pat_of(0x100));
+    start.extend(carrying(0x100, 0, &pmt_of(0x101, &[(0x1b, 0x101, 0)])));
+    events_of(&mut ts, &start, 0);
+    let ms = 1_000_000;
+    let mut told = Vec::new();
+    for (cc, at, disc) in [
+        (0, 0, false),
+        (1, 40, false),
+        (2, 80, false),
+        (3, 230, false),
+        (4, 400, true),
+    ] {
+        told.extend(events_of(&mut ts, &[with_pcr(0x101, cc, disc)], at * ms));
+    }
+    let pcr: Vec<&Event> = told
+        .iter()
+        .filter(|e| matches!(e, Event::PcrError { .. }))
+        .collect();
+    assert_eq!(
+        pcr,
+        [&Event::PcrError {
+            pid: 0x101,
+            gap_ns: 150 * ms
+        }]
+    );
+}
+
+#[test]
+fn a_section_ends_before_the_pointer_of_the_next_start() {
+    // Two sections on one PID: the first runs into the second packet, which starts the
+    // next one after a pointer field naming where the first one's tail ends.
+    let first = pmt_of(0x101, &[(0x0f, 0x102, 200)]);
+    let second = pmt_of(0x101, &[(0x1b, 0x103, 0)]);
+    let in_first = PACKET - 5;
+    let tail = &first[in_first..];
+    let mut a = packet(0x100, 0);
+    a[1] |= 0x40;
+    a[4] = 0;
+    a[5..].copy_from_slice(&first[..in_first]);
+    let mut b = packet(0x100, 1);
+    b[1] |= 0x40;
+    b[4] = tail.len() as u8;
+    b[5..5 + tail.len()].copy_from_slice(tail);
+    b[5 + tail.len()..5 + tail.len() + second.len()].copy_from_slice(&second);
+    b[5 + tail.len() + second.len()..].fill(0xff);
+    let mut sections = Vec::new();
+    let mut asm = psi::Assembler::default();
+    asm.push(&a[4..], true, |s| sections.push(s));
+    asm.push(&b[4..], true, |s| sections.push(s));
+    assert_eq!(
+        sections,
+        [psi::Section::Good(first), psi::Section::Good(second)]
+    );
 }
