@@ -19,9 +19,12 @@ fuzz_target!(|data: &[u8]| {
         let mut gaps = 0u64;
         for datagram in data.chunks(step) {
             if let Ok(mcast::content::seq::Seen::Gap { missing, .. }) = feed.observe(datagram) {
-                gaps += missing;
+                gaps = gaps.saturating_add(missing);
             }
         }
-        assert_eq!(feed.lost + feed.late, gaps);
+        // Exact unless a forged number near 2^64 saturated the sums.
+        if gaps < u64::MAX / 2 {
+            assert_eq!(feed.lost + feed.late, gaps);
+        }
     }
 });

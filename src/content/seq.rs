@@ -244,8 +244,8 @@ impl Feed {
             n.session.is_some() && self.session.is_some() && n.session != self.session;
         self.session = n.session;
         let Some(next) = self.next.filter(|_| !new_session) else {
-            self.next = Some(n.first.wrapping_add(n.count));
-            self.received += n.count;
+            self.next = Some(n.first.saturating_add(n.count));
+            self.received = self.received.saturating_add(n.count);
             self.gaps.clear();
             return Ok(if new_session {
                 Seen::NewSession
@@ -254,10 +254,11 @@ impl Feed {
             });
         };
         let first = self.extend(n.first, next);
-        let end = first.wrapping_add(n.count);
+        // Saturating: a forged number near 2^64 must not wrap the arithmetic below.
+        let end = first.saturating_add(n.count);
         if first == next {
             self.next = Some(end);
-            self.received += n.count;
+            self.received = self.received.saturating_add(n.count);
             return Ok(Seen::InOrder);
         }
         if first > next {
@@ -266,10 +267,10 @@ impl Feed {
             if self.gaps.len() > MAX_GAPS {
                 self.gaps.pop_front();
             }
-            self.lost += missing;
+            self.lost = self.lost.saturating_add(missing);
             self.gap_events += 1;
             self.next = Some(end);
-            self.received += n.count;
+            self.received = self.received.saturating_add(n.count);
             return Ok(Seen::Gap {
                 expected: next,
                 found: first,
@@ -278,14 +279,14 @@ impl Feed {
         }
         // Behind: the part that falls in a gap is late; the rest was received already.
         let filled = self.fill(first, end.min(next));
-        self.late += filled;
-        self.lost -= filled;
-        self.received += filled;
+        self.late = self.late.saturating_add(filled);
+        self.lost = self.lost.saturating_sub(filled);
+        self.received = self.received.saturating_add(filled);
         let again = end.min(next) - first - filled;
-        self.duplicates += again;
+        self.duplicates = self.duplicates.saturating_add(again);
         // A datagram reaching past `next` while starting behind it: its new numbers.
         if end > next {
-            self.received += end - next;
+            self.received = self.received.saturating_add(end - next);
             self.next = Some(end);
         }
         Ok(if filled > 0 {
@@ -449,6 +450,18 @@ mod tests {
         assert_eq!(f.observe(&mold(&t, 1, 1)).unwrap(), Seen::NewSession);
         assert_eq!(f.observe(&mold(&t, 2, 1)).unwrap(), Seen::InOrder);
         assert_eq!(f.lost, 1);
+    }
+
+    #[test]
+    fn forged_numbers_near_the_top_saturate_rather_than_wrap() {
+        // Found by the feeds fuzz target: MoldUDP64 numbers near 2^64, twice.
+        let s = *b"SESSION001";
+        let mut f = Feed::new(Format::MoldUdp64);
+        f.observe(&mold(&s, 1, 1)).unwrap();
+        f.observe(&mold(&s, u64::MAX - 2, 5)).unwrap();
+        f.observe(&mold(&s, u64::MAX - 1, 9)).unwrap();
+        f.observe(&mold(&s, 3, 2)).unwrap();
+        assert!(f.lost <= u64::MAX && f.received >= 2);
     }
 
     #[test]
