@@ -399,3 +399,65 @@ fn a_link_held_at_v2_by_a_querier_is_told_from_a_forced_version() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A copy of fixture `base` with `edits` (path under the tree, new content) made, at a
+/// directory of its own (`tag`); removed by the caller.
+fn variant(base: &str, tag: &str, edits: &[(&str, &str)]) -> (Fixture, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("mcast-fixture-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_tree(&host_root(base), &dir);
+    for (path, content) in edits {
+        std::fs::write(dir.join(path), content).unwrap();
+    }
+    (Fixture::at(&dir), dir)
+}
+
+#[test]
+fn forced_versions_are_judged_by_their_number() {
+    let ssm4 = case("232.1.1.1", None, &["198.51.100.7"]);
+    // IGMPv3 forced: source-specific joins work.
+    let (host, dir) = variant(
+        "healthy",
+        "v3",
+        &[("proc/sys/net/ipv4/conf/eth0/force_igmp_version", "3\n")],
+    );
+    assert_eq!(version(&ssm4, &host).status, Status::Ok);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // IGMPv2 forced with no IPv4 group held (no mode shown): the setting alone decides.
+    let (host, dir) = variant(
+        "troubled",
+        "v2-empty",
+        &[(
+            "proc/net/igmp",
+            "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n",
+        )],
+    );
+    let check = version(&ssm4, &host);
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    assert!(
+        check.evidence.contains("not shown (no IPv4 group held)"),
+        "{check:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    // MLDv1 forced, on the interface or on all: IPv6 source-specific joins fail.
+    let ssm6 = case("ff3e::4321:1", None, &["2001:db8::2"]);
+    let asm6 = case("ff15::1", None, &[]);
+    for path in [
+        "proc/sys/net/ipv6/conf/eth0/force_mld_version",
+        "proc/sys/net/ipv6/conf/all/force_mld_version",
+    ] {
+        let (host, dir) = variant("healthy", "mld1", &[(path, "1\n")]);
+        let check = version(&ssm6, &host);
+        assert_eq!(check.status, Status::Fail, "{path}: {check:?}");
+        assert!(check.evidence.ends_with("MLDv1 cannot carry sources"));
+        assert_eq!(version(&asm6, &host).status, Status::Ok, "{path}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    let (host, dir) = variant(
+        "healthy",
+        "mld2",
+        &[("proc/sys/net/ipv6/conf/eth0/force_mld_version", "2\n")],
+    );
+    assert_eq!(version(&ssm6, &host).status, Status::Ok);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
