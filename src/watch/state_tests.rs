@@ -1,4 +1,4 @@
-//! Tests of `watch_state`: elections, warnings, filters built from reports, aging and bounds.
+//! Tests of the watch state: elections, warnings, filters built from reports, aging and bounds.
 
 use super::*;
 use crate::wire::igmp::Record;
