@@ -461,3 +461,41 @@ fn forced_versions_are_judged_by_their_number() {
     assert_eq!(version(&ssm6, &host).status, Status::Ok);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_kernels_counters_are_read_from_both_files_and_reach_the_rp_filter_check() {
+    let (mut host, dir) = variant(
+        "troubled",
+        "counters",
+        &[
+            (
+                "proc/net/netstat",
+                "TcpExt: SyncookiesSent IPReversePathFilter\nTcpExt: 0 7\n",
+            ),
+            ("proc/net/snmp", "Udp: InDatagrams NoPorts\nUdp: 42 3\n"),
+        ],
+    );
+    let all = proc::all_counters(&host);
+    assert_eq!(
+        (
+            all["Udp:InDatagrams"],
+            all["Udp:NoPorts"],
+            all["TcpExt:IPReversePathFilter"]
+        ),
+        (42, 3, 7)
+    );
+    let mut other = eth0();
+    other.name = "eth1".into();
+    other.index = 4;
+    host.routes
+        .insert("198.51.100.7".parse().unwrap(), Some(other));
+    let checks = receiver_checks(&case("232.1.1.1", Some(7777), &["198.51.100.7"]), &host);
+    let rp = checks.iter().find(|c| c.check == "rp_filter").unwrap();
+    assert!(
+        rp.evidence
+            .ends_with("IPReversePathFilter (/proc/net/netstat) = 7"),
+        "{}",
+        rp.evidence
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
