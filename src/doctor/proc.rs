@@ -78,9 +78,11 @@ pub fn udp_sockets(text: &str, port: u16) -> Vec<UdpSocket> {
 
 /// A /proc/net/udp address (hex, in the kernel's own byte order per 32-bit word) as text.
 fn local_text(hex: &str) -> String {
-    let words: Vec<u32> = (0..hex.len() / 8)
-        // By `get`: a line that is not the kernel's may cut a character in two.
-        .filter_map(|i| u32::from_str_radix(hex.get(i * 8..i * 8 + 8)?, 16).ok())
+    // By bytes: a line that is not the kernel's may cut a character in two.
+    let words: Vec<u32> = hex
+        .as_bytes()
+        .chunks_exact(8)
+        .filter_map(|w| u32::from_str_radix(std::str::from_utf8(w).ok()?, 16).ok())
         .collect();
     match words[..] {
         [w] => std::net::Ipv4Addr::from(w.swap_bytes()).to_string(),
