@@ -81,7 +81,17 @@ pub fn reflectors(rounds: usize) {
     println!(
         "reflectors: ssmping requests answered on both paths a second (64 in flight, 2 s, median of {rounds} rounds)"
     );
-    let lifted = ["reflect", "--rate", "1e9", "--total-rate", "1e9"];
+    // Every limit lifted, the per-group one (100 multicast replies a second by default)
+    // included: this measures the reflector's own speed.
+    let lifted = [
+        "reflect",
+        "--rate",
+        "1e9",
+        "--total-rate",
+        "1e9",
+        "--group-rate",
+        "1e9",
+    ];
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
     let mut ratios = Vec::new();
