@@ -74,14 +74,7 @@ impl Host for Fixture {
     }
 
     fn read_dir(&self, path: &str) -> Vec<String> {
-        std::fs::read_dir(self.path(path)).map_or_else(
-            |_| Vec::new(),
-            |d| {
-                d.flatten()
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .collect()
-            },
-        )
+        super::host::names_in(&self.path(path))
     }
 
     fn read_link(&self, path: &str) -> Option<String> {

@@ -156,17 +156,12 @@ fn a_port_held_on_a_unicast_address_names_its_holder() {
 #[test]
 fn a_port_held_on_the_wildcard_is_shared_or_not_as_the_bind_says() {
     // The holder's socket as if bound to 0.0.0.0: the receiver's own bind decides.
-    let mut host = Fixture::new("troubled");
     let c = case("239.1.1.1", Some(7777), &[]);
-    let udp = host
+    let udp = Fixture::new("troubled")
         .read("/proc/net/udp")
         .unwrap()
         .replace("010200C0:1E61", "00000000:1E61");
-    let dir = std::env::temp_dir().join(format!("mcast-fixture-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_tree(&host_root("troubled"), &dir);
-    std::fs::write(dir.join("proc/net/udp"), udp).unwrap();
-    host = Fixture::at(&dir);
+    let (mut host, dir) = variant("troubled", "wildcard", &[("proc/net/udp", &udp)]);
     let shared = port(&c, &host);
     assert_eq!(shared.status, Status::Warn, "{shared:?}");
     assert!(shared.evidence.contains("and shared"), "{shared:?}");
@@ -374,18 +369,12 @@ fn the_route_and_group_checks_say_where_a_join_goes() {
 fn a_link_held_at_v2_by_a_querier_is_told_from_a_forced_version() {
     // The troubled host, its version no longer forced, the kernel still in V2 mode: an
     // IGMPv2 querier was heard.
-    let dir = std::env::temp_dir().join(format!("mcast-fixture-v2-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_tree(&host_root("troubled"), &dir);
-    std::fs::write(
-        dir.join("proc/sys/net/ipv4/conf/eth0/force_igmp_version"),
-        "0\n",
-    )
-    .unwrap();
-    let check = version(
-        &case("232.1.1.1", None, &["198.51.100.7"]),
-        &Fixture::at(&dir),
+    let (host, dir) = variant(
+        "troubled",
+        "v2",
+        &[("proc/sys/net/ipv4/conf/eth0/force_igmp_version", "0\n")],
     );
+    let check = version(&case("232.1.1.1", None, &["198.51.100.7"]), &host);
     assert_eq!(check.status, Status::Fail, "{check:?}");
     assert!(
         check.evidence.contains("eth0 = 0; compatibility mode V2"),

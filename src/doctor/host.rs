@@ -30,6 +30,19 @@ pub trait Host {
     fn source_for(&self, group: IpAddr, ifindex: u32, port: u16) -> Option<IpAddr>;
 }
 
+/// The names in directory `dir` that are UTF-8 (a PID's, a descriptor's); empty when it
+/// cannot be listed.
+pub(super) fn names_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir).map_or_else(
+        |_| Vec::new(),
+        |d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        },
+    )
+}
+
 /// The host this program runs on (in its network namespace).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct System;
@@ -43,14 +56,7 @@ impl Host for System {
     }
 
     fn read_dir(&self, path: &str) -> Vec<String> {
-        std::fs::read_dir(path).map_or_else(
-            |_| Vec::new(),
-            |d| {
-                d.flatten()
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .collect()
-            },
-        )
+        names_in(std::path::Path::new(path))
     }
 
     fn read_link(&self, path: &str) -> Option<String> {
