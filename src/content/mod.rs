@@ -4,6 +4,8 @@
 //! statistics and events out, with no allocation per datagram and a typed error (or a
 //! count) for what cannot be read.
 
+pub mod arrival;
+pub mod flow;
 pub mod rtp;
 pub mod seq;
 pub mod ts;

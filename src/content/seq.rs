@@ -214,6 +214,11 @@ impl Feed {
         }
     }
 
+    /// Where it reads the number.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// The number a datagram carries, extended to the one nearest `next` (a field of fewer
     /// than 8 bytes wraps).
     fn extend(&self, raw: u64, next: u64) -> u64 {

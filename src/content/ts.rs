@@ -109,6 +109,41 @@ pub enum Continuity {
     NoPayloadIncrement,
 }
 
+/// What a PID carries, as the tables say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The program association table (PID 0).
+    Pat,
+    /// A program map table.
+    Pmt,
+    /// An elementary stream of this stream type (ISO 13818-1 table 2-34).
+    Stream(u8),
+}
+
+impl Role {
+    /// A short name: the table, or the stream type's usual name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Pat => "PAT",
+            Role::Pmt => "PMT",
+            Role::Stream(t) => match t {
+                0x01 => "MPEG-1 video",
+                0x02 => "MPEG-2 video",
+                0x03 => "MPEG-1 audio",
+                0x04 => "MPEG-2 audio",
+                0x06 => "private PES",
+                0x0f => "AAC audio",
+                0x11 => "AAC LATM audio",
+                0x1b => "H.264 video",
+                0x24 => "HEVC video",
+                0x81 => "AC-3 audio",
+                0x86 => "SCTE-35",
+                _ => "other",
+            },
+        }
+    }
+}
+
 /// What the stream told, for the caller to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -303,6 +338,8 @@ pub struct Ts {
     pmts: HashMap<u16, Watched>,
     streams: HashMap<u16, Watched>,
     pcr_last: HashMap<u16, Option<u64>>,
+    /// Each listed PID's stream type, from the PMTs.
+    types: HashMap<u16, u8>,
 }
 
 impl Ts {
@@ -410,7 +447,8 @@ impl Ts {
                         }
                         if let Some(pmt) = psi::pmt(&s) {
                             self.pcr_last.entry(pmt.pcr_pid).or_insert(None);
-                            for (_, pid) in pmt.streams {
+                            for (kind, pid) in pmt.streams {
+                                self.types.insert(pid, kind);
                                 self.streams
                                     .entry(pid)
                                     .or_insert_with(|| Watched::new(now_ns));
@@ -473,6 +511,21 @@ impl Ts {
         }
     }
 
+    /// After a silence of the whole stream (a stall, told as such), starts the timers of
+    /// the PAT, PMTs, PIDs and PCRs again at `now_ns`: the silence is not told a second
+    /// time as every table and PID missing.
+    pub fn resume(&mut self, now_ns: u64) {
+        let watched = self.pat.iter_mut().chain(self.pmts.values_mut());
+        for w in watched.chain(self.streams.values_mut()) {
+            w.last_ns = None;
+            w.since_ns = now_ns;
+            w.told = false;
+        }
+        for last in self.pcr_last.values_mut() {
+            *last = None;
+        }
+    }
+
     /// The PIDs the PMTs list, with the PCR PIDs among them.
     pub fn listed(&self) -> (Vec<u16>, Vec<u16>) {
         let mut streams: Vec<u16> = self.streams.keys().copied().collect();
@@ -480,6 +533,17 @@ impl Ts {
         streams.sort_unstable();
         pcr.sort_unstable();
         (streams, pcr)
+    }
+
+    /// What a PID is: a table (PAT, PMT) or its stream type from a PMT.
+    pub fn role(&self, pid: u16) -> Option<Role> {
+        if pid == 0 {
+            Some(Role::Pat)
+        } else if self.pmts.contains_key(&pid) {
+            Some(Role::Pmt)
+        } else {
+            self.types.get(&pid).map(|t| Role::Stream(*t))
+        }
     }
 
     /// One PID's figures.

@@ -320,6 +320,9 @@ fn the_pat_and_a_pmt_spanning_packets_are_read() {
     all.extend(packets);
     assert!(events_of(&mut ts, &all, 0).is_empty());
     assert_eq!(ts.listed(), (vec![0x101, 0x102, 0x103], vec![0x101]));
+    assert_eq!(ts.role(0x100), Some(Role::Pmt));
+    assert_eq!(ts.role(0x101), Some(Role::Stream(0x1b)));
+    assert_eq!(ts.role(0x102), Some(Role::Stream(0x0f)));
 }
 
 #[test]
@@ -465,4 +468,34 @@ fn a_section_ends_before_the_pointer_of_the_next_start() {
         sections,
         [psi::Section::Good(first), psi::Section::Good(second)]
     );
+}
+
+#[test]
+fn after_a_stall_the_tables_timers_start_again() {
+    let mut ts = Ts::new();
+    let mut told = Vec::new();
+    ts.observe(&packet(0x100, 0), 0, |e| told.push(e));
+    // Three seconds of silence, told as a stall by the caller: no PAT error for them.
+    ts.resume(3_000_000_000);
+    ts.observe(&packet(0x100, 1), 3_100_000_000, |e| told.push(e));
+    assert_eq!(told, [Event::NewPid { pid: 0x100 }]);
+    // Without it, the silence is a PAT error (1.3).
+    let mut ts = Ts::new();
+    told.clear();
+    ts.observe(&packet(0x100, 0), 0, |_| {});
+    ts.observe(&packet(0x100, 1), 3_100_000_000, |e| told.push(e));
+    assert!(told.contains(&Event::PatError {
+        table_id: None,
+        scrambled: false
+    }));
+}
+
+#[test]
+fn roles_come_from_the_tables() {
+    let ts = Ts::new();
+    assert_eq!(ts.role(0), Some(Role::Pat));
+    assert_eq!(ts.role(0x100), None);
+    assert_eq!(Role::Stream(0x1b).name(), "H.264 video");
+    assert_eq!(Role::Stream(0x0f).name(), "AAC audio");
+    assert_eq!(Role::Stream(0x7e).name(), "other");
 }
