@@ -644,7 +644,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__recv)
-            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --rcvbuf --report --json --color --help --version"
+            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --rcvbuf --report --json --content --seq --clock-rate --stall --pid-timeout --packets --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,6 +694,26 @@ _mcast() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content)
+                    COMPREPLY=($(compgen -W "auto rtp ts probe raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --seq)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --clock-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stall)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -84,11 +84,21 @@ complete -c mcast -n "__fish_mcast_using_subcommand recv" -s t -l timeout -d 'St
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s d -l duration -d 'Stop after this long in all (e.g. 1m)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l rcvbuf -d 'Socket receive buffer in bytes (8M, 8388608); beyond net.core.rmem_max needs root' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l report -d 'Print the figures so far every DURATION (as Ctrl-\\ does at any time)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l content -d 'What the datagrams carry: auto finds mcast probes, RTP or MPEG-TS in each sender\'s first datagrams; probe reads probes only; raw reads nothing' -r -f -a "auto\t''
+rtp\t''
+ts\t''
+probe\t''
+raw\t''"
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l seq -d 'Read a sequence number from each datagram: OFFSET:LEN[:be|le] (bytes), or moldudp64' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l clock-rate -d 'Clock rate of a dynamic RTP payload type (96-127), for jitter: 90000 for video' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l stall -d 'Say a stream stalled when nothing of it came for this long' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l pid-timeout -d 'How long a PID the MPEG-TS PMT lists may be silent (TR 101 290 1.6)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s q -l quiet -d 'No line per datagram: the summary only'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l json -d 'Print JSON Lines instead of text'
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l packets -d 'A line per datagram of RTP, MPEG-TS and feeds too (by default only their events)'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand join" -s i -l interface -d 'Interface to join on: name, index or address' -r -f -a "(__fish_print_interfaces)"

@@ -162,8 +162,12 @@ fn every_recv_event_has_exactly_its_keys() {
             "kernel_drops",
             "rcvbuf",
             "senders",
+            "untracked_streams",
+            "streams",
         ])
     );
+    // Probes and text: no content to analyse.
+    assert_eq!(summary["streams"], serde_json::json!([]));
     assert_eq!(
         (summary["packets"].as_u64(), summary["ended_by"].as_str()),
         (Some(3), Some("count"))

@@ -8,6 +8,9 @@
 #[cfg(target_os = "linux")]
 #[path = "../../tests/lab/mod.rs"]
 mod lab;
+
+#[cfg(target_os = "linux")]
+mod content;
 #[cfg(target_os = "linux")]
 mod ping;
 #[cfg(target_os = "linux")]
@@ -42,8 +45,8 @@ fn main() {
         eprintln!("bench: needs root to build its namespace lab (see README)");
         std::process::exit(1);
     }
-    // MCAST_BENCH=throughput|pacing|json|memory|startup|reflect|rtt|mesh|watch runs one part;
-    // unset runs all.
+    // MCAST_BENCH=throughput|pacing|json|memory|startup|reflect|rtt|mesh|watch|content runs
+    // one part; unset runs all.
     // MCAST_BENCH_ROUNDS=N repeats each measurement N times (3 by default).
     let only = std::env::var("MCAST_BENCH").ok();
     let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
@@ -75,6 +78,9 @@ fn main() {
     }
     if part("watch") {
         watch::reports(50_000, 3.0);
+    }
+    if part("content") {
+        content::cost(rx, tx, round_count());
     }
 }
 

@@ -10,8 +10,10 @@ pub fn exit_status(name: &str) -> String {
     let own = match name {
         "recv" => {
             "mcast recv exits 0 when datagrams arrived, --count was reached when given, \
-and no probe was lost; 1 when it ended by its timeout, its duration or a signal with no \
-datagram, with fewer than --count, or when probes were lost;"
+and no probe was lost nor any stream in trouble; 1 when it ended by its timeout, its duration \
+or a signal with no datagram, with fewer than --count, when probes were lost, or when a \
+stream's content showed trouble (loss, a stall, a stream stopped before the end, two senders \
+at once, TS continuity or other TR 101 290 errors);"
         }
         "ping" => {
             "mcast ping exits 0 when every server's multicast replies arrived; 1 when a \
@@ -55,6 +57,20 @@ when recv stopped is pending, one due before recv joined is not counted, and nei
 when arrivals stop, the summary says since when. Other datagrams are shown as data and \
 counted as foreign.";
 
+const CONTENT: &str = "recv also reads what the datagrams carry, per sender (address and \
+port): RTP (RFC 3550: loss from the extended highest sequence number, duplicates, late \
+packets, restarts, jitter; the clock rate from the static payload type, or --clock-rate), \
+MPEG-TS raw or in RTP (continuity per PID by TSDuck's rules, and TR 101 290's sync, PAT, \
+PMT, PID, CRC and PCR indicators, with the RFC 4445 MDI), or a sequence number at a fixed \
+offset (--seq OFFSET:LEN[:be|le], or --seq moldudp64). What a stream carries is found from \
+its first datagrams (--content rtp or ts forces it). Each event is a line: a stream found, a \
+gap with the numbers expected and found, a continuity error with its PID, a stall told by a \
+clock after --stall of silence and its end with the outage's length. Loss that coincides with \
+datagrams this host's kernel dropped on the socket is put to this host (raise --rcvbuf), the \
+rest to the network. A new SSRC on the same address and port is told at once; the summary \
+says whether it replaced the old one (the sender restarted) or took turns with it (two \
+senders). The summary gives each stream a verdict: clean, or what is wrong.";
+
 const COMMON: &str = "Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m); \
 sizes take K, M and G (8M). Ctrl-C, SIGTERM or SIGHUP ends cleanly: groups are left first, \
 then the summary is printed; Ctrl-\\ (SIGQUIT) prints an interim summary and goes on (recv \
@@ -65,7 +81,7 @@ checks); see mcast-json(7).";
 /// What the documentation says of one command.
 pub struct Page {
     pub name: &'static str,
-    /// (command line, what it shows), two or three of them.
+    /// (command line, what it shows), two to five of them.
     pub examples: &'static [(&'static str, &'static str)],
     /// Paragraphs after the examples in `--help`, and sections of the man page's notes.
     pub notes: &'static [&'static str],
@@ -148,8 +164,16 @@ pub const PAGES: &[Page] = &[
                 "mcast recv ff02::1234%eth0 7777 -c 10 --json",
                 "ten datagrams as JSON Lines",
             ),
+            (
+                "mcast recv 232.1.1.1 5004 --source 10.0.0.5 -d 1m",
+                "is this IPTV channel (RTP or MPEG-TS) losing packets, and is it the network or this host?",
+            ),
+            (
+                "mcast recv 233.54.12.1 26400 --seq moldudp64 -q -d 10m",
+                "gaps in a MoldUDP64 feed, with the numbers missing",
+            ),
         ],
-        notes: &[PROBES, COMMON],
+        notes: &[PROBES, CONTENT, COMMON],
         files: SERVICES,
     },
     Page {

@@ -144,11 +144,11 @@ const TENTATIVE: u8 = 3;
 /// The analyzer of one stream.
 #[derive(Debug)]
 enum Reader {
-    /// Parses as RTP; not yet confirmed by a second datagram.
+    /// Parses as RTP; not yet confirmed by a second datagram of one of the senders
+    /// (SSRC and number) heard so far, which may take turns.
     Tentative {
         rtp: Rtp,
-        ssrc: u32,
-        seq: u16,
+        heard: [Option<(u32, u16)>; TENTATIVE as usize],
         tries: u8,
     },
     Rtp(Rtp),
@@ -256,7 +256,7 @@ impl Flow {
     /// the continuity counters, else a feed's numbers.
     pub fn lost(&self) -> u64 {
         if let Some(r) = self.rtp() {
-            return r.streams().map(|s| s.lost().max(0) as u64).sum();
+            return r.streams().map(rtp::Stream::missing).sum();
         }
         if let Some(t) = self.ts() {
             return t.pids().map(|(_, p)| p.missing).sum();
@@ -305,8 +305,7 @@ impl Flow {
             Choice::Auto => match header.filter(plausible) {
                 Some(h) => Reader::Tentative {
                     rtp: Rtp::new(opts.clock_rate),
-                    ssrc: h.ssrc,
-                    seq: h.seq,
+                    heard: [Some((h.ssrc, h.seq)), None, None],
                     tries: 0,
                 },
                 None => Reader::Raw,
@@ -331,33 +330,44 @@ impl Flow {
 
     /// A tentative RTP sender's next datagram: confirmed, tried again, or given up.
     fn confirm(&mut self, datagram: &[u8], on: &mut impl FnMut(Told)) {
-        let Reader::Tentative {
-            ssrc, seq, tries, ..
-        } = &mut self.reader
-        else {
+        let Reader::Tentative { heard, tries, .. } = &mut self.reader else {
             return;
         };
         let header = rtp::Header::parse(datagram).ok().filter(plausible);
+        // A sender heard before, a little further on: RTP, whoever else takes turns with it.
+        let follows = |h: &rtp::Header| {
+            heard
+                .iter()
+                .flatten()
+                .any(|&(ssrc, seq)| ssrc == h.ssrc && (1..=100).contains(&h.seq.wrapping_sub(seq)))
+        };
         match header {
-            Some(h) if h.ssrc == *ssrc && (1..=100).contains(&h.seq.wrapping_sub(*seq)) => {
-                let Reader::Tentative { rtp, .. } =
+            Some(h) if follows(&h) => {
+                let Reader::Tentative { rtp, heard, .. } =
                     std::mem::replace(&mut self.reader, Reader::Raw)
                 else {
                     return;
                 };
+                // Every sender heard while on trial is told, in the order first heard.
+                for (others, ssrc) in heard.iter().flatten().map(|&(ssrc, _)| ssrc).enumerate() {
+                    on(Told::Stream {
+                        content: Content::Rtp,
+                        ssrc: Some(ssrc),
+                        payload_type: rtp.stream(ssrc).map(|s| s.payload_type),
+                        others,
+                    });
+                }
                 self.reader = Reader::Rtp(rtp);
-                on(Told::Stream {
-                    content: Content::Rtp,
-                    ssrc: Some(h.ssrc),
-                    payload_type: Some(h.payload_type),
-                    others: 0,
-                });
             }
             _ if *tries + 1 >= TENTATIVE => self.reader = Reader::Raw,
             Some(h) => {
                 *tries += 1;
-                *ssrc = h.ssrc;
-                *seq = h.seq;
+                // The same sender's latest number, or a new sender in the next place.
+                let slot = heard
+                    .iter()
+                    .position(|x| x.is_none_or(|(ssrc, _)| ssrc == h.ssrc))
+                    .unwrap_or(usize::from(*tries) % heard.len());
+                heard[slot] = Some((h.ssrc, h.seq));
             }
             None => *tries += 1,
         }
@@ -370,49 +380,60 @@ impl Flow {
         let mut lost_host = 0u64;
         let mut ts_missing = 0u64;
         let mut ts_bytes = 0usize;
-        let mut rtp_told = |r: &mut Rtp, datagram: &[u8], on: &mut dyn FnMut(Told)| {
-            match r.observe(datagram, ns) {
-                Ok(rtp::Event::Packet { ssrc, seen }) => match seen {
-                    rtp::Seen::Gap {
-                        expected,
-                        found,
-                        missing,
-                    } => {
-                        let missing = u64::from(missing);
-                        // Each dropped datagram held one RTP packet.
-                        let host = missing.min(window);
-                        window -= host;
-                        lost_host += host;
-                        on(Told::Gap {
-                            ssrc: Some(ssrc),
-                            expected: u64::from(expected),
-                            found: u64::from(found),
+        // Returns true when the sender started again: a confirmed jump, or a new SSRC.
+        let mut rtp_told =
+            |r: &mut Rtp, content: Content, datagram: &[u8], on: &mut dyn FnMut(Told)| {
+                match r.observe(datagram, ns) {
+                    Ok(rtp::Event::Packet { ssrc, seen }) => match seen {
+                        rtp::Seen::Gap {
+                            expected,
+                            found,
                             missing,
-                            host,
+                        } => {
+                            let missing = u64::from(missing);
+                            // Each dropped datagram held one RTP packet.
+                            let host = missing.min(window);
+                            window -= host;
+                            lost_host += host;
+                            on(Told::Gap {
+                                ssrc: Some(ssrc),
+                                expected: u64::from(expected),
+                                found: u64::from(found),
+                                missing,
+                                host,
+                            });
+                        }
+                        rtp::Seen::Restart => {
+                            on(Told::Restart { ssrc: Some(ssrc) });
+                            return true;
+                        }
+                        _ => {}
+                    },
+                    Ok(rtp::Event::NewSender { ssrc, others }) if others > 0 => {
+                        let payload_type = r.stream(ssrc).map(|s| s.payload_type);
+                        on(Told::Stream {
+                            content,
+                            ssrc: Some(ssrc),
+                            payload_type,
+                            others,
                         });
+                        return true;
                     }
-                    rtp::Seen::Restart => on(Told::Restart { ssrc: Some(ssrc) }),
                     _ => {}
-                },
-                Ok(rtp::Event::NewSender { ssrc, others }) if others > 0 => {
-                    let payload_type = r.stream(ssrc).map(|s| s.payload_type);
-                    on(Told::Stream {
-                        content: Content::Rtp,
-                        ssrc: Some(ssrc),
-                        payload_type,
-                        others,
-                    });
                 }
-                _ => {}
-            }
-        };
+                false
+            };
         match &mut self.reader {
             Reader::Tentative { rtp, .. } => {
                 let _ = rtp.observe(datagram, ns);
             }
-            Reader::Rtp(r) => rtp_told(r, datagram, on),
+            Reader::Rtp(r) => {
+                rtp_told(r, Content::Rtp, datagram, on);
+            }
             Reader::RtpTs(r, t) => {
-                rtp_told(r, datagram, on);
+                if rtp_told(r, Content::RtpTs, datagram, on) {
+                    t.sender_restarted(ns);
+                }
                 if let Ok(h) = rtp::Header::parse(datagram) {
                     let payload = &datagram[h.payload_offset..h.payload_offset + h.payload_len];
                     ts_bytes = payload.len();

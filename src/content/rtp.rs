@@ -258,6 +258,13 @@ impl Stream {
         self.expected() as i64 - self.received() as i64
     }
 
+    /// Numbers never received: A.3's lost without duplicates making up for lost packets
+    /// (five lost and five duplicated is five missing, where A.3 says 0).
+    pub fn missing(&self) -> u64 {
+        self.expected()
+            .saturating_sub(self.received().saturating_sub(self.duplicates))
+    }
+
     /// The interarrival jitter (A.8), in timestamp units; 0 until two packets were timed.
     pub fn jitter_units(&self) -> f64 {
         self.jitter
@@ -319,6 +326,8 @@ impl Stream {
                 self.before = before;
                 self.received = 1;
                 self.restarts += 1;
+                // The timestamps start again too: the transit before says nothing now.
+                self.last_transit = None;
                 return Seen::Restart;
             }
             self.bad_seq = (u32::from(seq) + 1) & (SEQ_MOD - 1);
@@ -387,6 +396,9 @@ pub struct Rtp {
     pub untracked: u64,
     /// Datagrams that were not RTP.
     pub unreadable: u64,
+    /// Times a packet's SSRC differed from the one before it.
+    pub switches: u64,
+    last_ssrc: Option<u32>,
 }
 
 impl Rtp {
@@ -417,6 +429,10 @@ impl Rtp {
             ),
         };
         stream.payload_type = h.payload_type;
+        if self.last_ssrc.is_some_and(|last| last != h.ssrc) {
+            self.switches += 1;
+        }
+        self.last_ssrc = Some(h.ssrc);
         let seen = stream.update(h.seq);
         if let Some(rate) = clock_rate(h.payload_type).or(self.clock_rate)
             && seen != Seen::Jump
@@ -442,6 +458,13 @@ impl Rtp {
     /// One sender, by SSRC.
     pub fn stream(&self, ssrc: u32) -> Option<&Stream> {
         self.streams.get(&ssrc)
+    }
+
+    /// True when senders took turns: an SSRC came back after another one's packets. A
+    /// sender that restarted under a new SSRC hands over once, and each new one adds one
+    /// switch; any switch beyond those is two senders at once.
+    pub fn concurrent(&self) -> bool {
+        self.switches >= self.streams.len() as u64
     }
 }
 

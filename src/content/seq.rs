@@ -60,6 +60,23 @@ impl FromStr for Format {
     }
 }
 
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Format::Field {
+                offset,
+                len,
+                big_endian,
+            } => write!(
+                f,
+                "{offset}:{len}:{}",
+                if *big_endian { "be" } else { "le" }
+            ),
+            Format::MoldUdp64 => f.write_str("moldudp64"),
+        }
+    }
+}
+
 /// A datagram too short for its sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooShort {
@@ -366,6 +383,10 @@ mod tests {
         for bad in ["", "4", "4:0", "4:9", "x:4", "4:4:me", "4:4:be:1"] {
             let e = bad.parse::<Format>().unwrap_err();
             assert!(e.contains("give OFFSET:LEN[:be|le]"), "{bad}: {e}");
+        }
+        // Shown as it is read back.
+        for good in ["4:4:be", "0:8:le", "moldudp64"] {
+            assert_eq!(good.parse::<Format>().unwrap().to_string(), good);
         }
     }
 

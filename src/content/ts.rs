@@ -118,6 +118,8 @@ pub enum Role {
     Pmt,
     /// An elementary stream of this stream type (ISO 13818-1 table 2-34).
     Stream(u8),
+    /// A table on a PID fixed by the standards (CAT, DVB's NIT, SDT, EIT, TDT).
+    Fixed(&'static str),
 }
 
 impl Role {
@@ -126,6 +128,7 @@ impl Role {
         match self {
             Role::Pat => "PAT",
             Role::Pmt => "PMT",
+            Role::Fixed(name) => name,
             Role::Stream(t) => match t {
                 0x01 => "MPEG-1 video",
                 0x02 => "MPEG-2 video",
@@ -526,6 +529,21 @@ impl Ts {
         }
     }
 
+    /// After the sender started again (a new RTP SSRC, or a confirmed jump in its numbers):
+    /// a new multiplexer counts from anywhere, so every PID's counter, every table half read
+    /// and every timer start afresh, as a discontinuity indicator would have them.
+    pub fn sender_restarted(&mut self, now_ns: u64) {
+        self.resume(now_ns);
+        for p in self.pids.values_mut() {
+            p.last_cc = None;
+            p.repeats = 0;
+        }
+        let watched = self.pat.iter_mut().chain(self.pmts.values_mut());
+        for w in watched.chain(self.streams.values_mut()) {
+            w.sections = Assembler::default();
+        }
+    }
+
     /// The PIDs the PMTs list, with the PCR PIDs among them.
     pub fn listed(&self) -> (Vec<u16>, Vec<u16>) {
         let mut streams: Vec<u16> = self.streams.keys().copied().collect();
@@ -537,12 +555,21 @@ impl Ts {
 
     /// What a PID is: a table (PAT, PMT) or its stream type from a PMT.
     pub fn role(&self, pid: u16) -> Option<Role> {
-        if pid == 0 {
-            Some(Role::Pat)
-        } else if self.pmts.contains_key(&pid) {
-            Some(Role::Pmt)
-        } else {
-            self.types.get(&pid).map(|t| Role::Stream(*t))
+        match pid {
+            0 => Some(Role::Pat),
+            _ if self.pmts.contains_key(&pid) => Some(Role::Pmt),
+            _ => match self.types.get(&pid) {
+                Some(t) => Some(Role::Stream(*t)),
+                // Fixed by ISO 13818-1 (CAT) and DVB (EN 300 468), not by a table.
+                None => match pid {
+                    1 => Some(Role::Fixed("CAT")),
+                    0x10 => Some(Role::Fixed("NIT")),
+                    0x11 => Some(Role::Fixed("SDT")),
+                    0x12 => Some(Role::Fixed("EIT")),
+                    0x14 => Some(Role::Fixed("TDT")),
+                    _ => None,
+                },
+            },
         }
     }
 

@@ -1,20 +1,21 @@
 //! The JSON reference, mcast-json(7): every event and field, its type, unit and when it is
 //! null, with a real line for each event. Tests hold it to the serde types and the examples.
 
+use super::json_streams::STREAM_KINDS;
 use super::man::{escape, paragraphs};
 
 /// One field: name, JSON type, and what it means (unit, when null).
-type Field = (&'static str, &'static str, &'static str);
+pub(super) type Field = (&'static str, &'static str, &'static str);
 
 /// One kind of JSON output.
-struct Kind {
+pub(super) struct Kind {
     /// The `type` value, or a name for objects without one.
-    name: &'static str,
+    pub(super) name: &'static str,
     /// Which commands print it, and when.
-    when: &'static str,
-    fields: &'static [Field],
+    pub(super) when: &'static str,
+    pub(super) fields: &'static [Field],
     /// A real line mcast printed (from the test lab).
-    example: &'static str,
+    pub(super) example: &'static str,
 }
 
 const TIME: Field = (
@@ -196,8 +197,18 @@ const KINDS: &[Kind] = &[
                 "array of objects",
                 "one per probe sender (see below)",
             ),
+            (
+                "untracked_streams",
+                "number",
+                "datagrams of senders beyond the 1,024 streams followed: not analysed",
+            ),
+            (
+                "streams",
+                "array of objects",
+                "one per sender whose content was analysed (RTP, MPEG-TS, --seq; see stream below); empty for probes and other data",
+            ),
         ],
-        example: r#"{"type":"summary","command":"recv","version":"0.1.0","packets":2,"bytes":128,"elapsed_ms":1202.959092,"rate_pps":100.458,"first_after_ms":192.461661,"ended_by":"timeout","probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"sizes":[],"sizes_not_arriving":[],"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}]}"#,
+        example: r#"{"type":"summary","command":"recv","version":"0.1.0","packets":124,"bytes":164672,"elapsed_ms":4001.182389,"rate_pps":41.564,"first_after_ms":670.942791,"ended_by":"duration","probes":0,"foreign":124,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[],"untracked_streams":0,"streams":[{"source":"192.0.2.2","source_port":40002,"content":"rtp_ts","datagrams":124,"bytes":164672,"first_time":"2026-12-03T05:39:28.079002Z","last_time":"2026-12-03T05:39:31.038334Z","verdict":"trouble","problems":["loss","continuity"],"lost":3,"lost_network":3,"lost_host":0,"stalls":0,"stalled_ms":0.0,"stopped":false,"spacing":{"p50_ms":32.505856,"p99_ms":88.080384,"max_ms":91.246112},"ssrc_changes":0,"rtp":[{"ssrc":2887307847,"payload_type":33,"clock_rate":90000,"expected":126,"received":123,"lost":3,"duplicates":0,"late":0,"restarts":0,"set_aside":1,"jitter_ms":2.037829121962784}],"ts":{"pids":[{"pid":0,"role":"PAT","stream_type":null,"packets":25,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":17,"role":"SDT","stream_type":null,"packets":6,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":812,"cc_errors":3,"missing":21,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":4096,"role":"PMT","stream_type":null,"packets":25,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0}],"null_packets":0,"sync_losses":0,"sync_byte_errors":0,"pat_errors":0,"pmt_errors":0,"pid_errors":0,"crc_errors":0,"pcr_errors":0,"mdi":{"seconds":2,"df_max_ms":335.9776475531915,"df_last_ms":335.9776475531915,"mlr_max":7}},"feed":null}]}"#,
     },
     Kind {
         name: "sender (in a recv summary)",
@@ -847,6 +858,11 @@ const KINDS: &[Kind] = &[
     },
 ];
 
+/// Every kind, in the page's order: the content's after the rest.
+fn all() -> impl Iterator<Item = &'static Kind> {
+    KINDS.iter().chain(STREAM_KINDS)
+}
+
 /// The page, in roff.
 pub fn page() -> Vec<u8> {
     let mut out = Vec::new();
@@ -859,7 +875,7 @@ type key. ifaces, groups and doctor print one JSON array. Keys are always presen
 known is null, never left out. Strings that came from the network or the OS have every \
 character a terminal would act on written as a \\u escape; they decode to the exact text.",
     );
-    for k in KINDS {
+    for k in all() {
         out.extend_from_slice(format!(".SH \"{}\"\n", escape(&k.name.to_uppercase())).as_bytes());
         paragraphs(&mut out, &format!("Printed by {}.", k.when));
         for (name, ty, what) in k.fields {
@@ -889,7 +905,7 @@ mod tests {
     use serde_json::Value;
 
     fn kind(name: &str) -> &'static Kind {
-        KINDS.iter().find(|k| k.name == name).unwrap()
+        all().find(|k| k.name == name).unwrap()
     }
 
     fn documented(k: &Kind) -> Vec<&'static str> {
@@ -919,7 +935,7 @@ mod tests {
     /// Each example parses, has exactly the documented keys, and values of the documented types.
     #[test]
     fn every_example_is_json_with_exactly_the_documented_fields() {
-        for k in KINDS {
+        for k in all() {
             let v: Value =
                 serde_json::from_str(k.example).unwrap_or_else(|e| panic!("{}: {e}", k.name));
             assert_eq!(keys(&v), documented(k), "{}", k.name);
@@ -952,7 +968,7 @@ mod tests {
     #[test]
     fn the_page_names_every_field() {
         let page = String::from_utf8(page()).unwrap();
-        for k in KINDS {
+        for k in all() {
             for (name, ..) in k.fields {
                 assert!(
                     page.contains(&format!("\\fB{}\\fR", escape(name))),

@@ -4,6 +4,7 @@
 
 mod completions;
 mod json_reference;
+mod json_streams;
 mod man;
 
 use std::io::Write;

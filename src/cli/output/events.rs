@@ -108,6 +108,10 @@ pub struct RecvSummary {
     /// The receive buffer the kernel granted for --rcvbuf.
     pub rcvbuf: Option<usize>,
     pub senders: Vec<SenderSummary>,
+    /// Datagrams of senders beyond the most whose content is followed.
+    pub untracked_streams: u64,
+    /// Each sender's stream whose content was read (RTP, MPEG-TS, a feed).
+    pub streams: Vec<crate::cli::output::streams::StreamSummary>,
 }
 
 /// One size of a sender's cycle.
@@ -494,6 +498,15 @@ pub fn recv_summary_text(out: &mut impl Write, s: &RecvSummary) -> io::Result<()
             "{}, {} of other data",
             count(s.probes, "probe"),
             count(s.foreign, "datagram")
+        )?;
+    }
+    crate::cli::output::streams::summary_text(out, &s.streams)?;
+    if s.untracked_streams > 0 {
+        writeln!(
+            out,
+            "{} from senders beyond the {} whose content is followed were not analysed",
+            count(s.untracked_streams, "datagram"),
+            mcast::content::flow::MAX_FLOWS
         )?;
     }
     Ok(())

@@ -8,6 +8,7 @@ pub mod events;
 pub mod json_line;
 pub mod labels;
 pub mod memberships;
+pub mod streams;
 
 use std::io::{self, IsTerminal, Write};
 

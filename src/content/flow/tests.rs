@@ -137,6 +137,39 @@ fn payload_type_33_carrying_ts_is_read_as_both_at_once() {
 }
 
 #[test]
+fn a_sender_restarted_under_a_new_ssrc_starts_its_ts_counters_afresh() {
+    let mut s = Streams::new(Options::default());
+    // Counters 0-13, then a new SSRC whose multiplexer counts from 9, then a real gap.
+    let told = feed(
+        &mut s,
+        A,
+        &[
+            (rtp(33, 5, 9, &ts(7, 0)), 0),
+            (rtp(33, 6, 9, &ts(7, 7)), 0),
+            (rtp(33, 900, 10, &ts(7, 9)), 0),
+            (rtp(33, 901, 10, &ts(7, 0)), 0),
+        ],
+    );
+    assert_eq!(
+        told[1],
+        Told::Stream {
+            content: Content::RtpTs,
+            ssrc: Some(10),
+            payload_type: Some(33),
+            others: 1
+        }
+    );
+    // 9+7 = 16 = 0: the fourth datagram follows on; nothing but the new sender is told.
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert_eq!(flow(&s, A).ts().unwrap().pid(0x100).unwrap().cc_errors, 0);
+    let told = feed(&mut s, A, &[(rtp(33, 902, 10, &ts(7, 3)), 0)]);
+    assert!(
+        matches!(told[..], [Told::Continuity { pid: 0x100, .. }]),
+        "a gap after the restart is still one: {told:?}"
+    );
+}
+
+#[test]
 fn a_gap_that_coincides_with_drops_is_this_hosts_up_to_the_drops() {
     let mut s = Streams::new(Options::default());
     // Numbers 1, 2, 3, then 7: three missing, while the kernel dropped two datagrams.
@@ -244,6 +277,42 @@ fn a_second_ssrc_from_the_same_source_is_a_second_sender() {
             others: 1
         }
     );
+}
+
+#[test]
+fn two_senders_taking_turns_are_found_to_be_rtp_by_themselves() {
+    let mut s = Streams::new(Options::default());
+    // SSRCs 0xa and 0xb alternate, each in order: found on the third datagram.
+    let told = feed(
+        &mut s,
+        A,
+        &[
+            (rtp(96, 100, 0xb, b""), 0),
+            (rtp(96, 101, 0xa, b""), 0),
+            (rtp(96, 102, 0xb, b""), 0),
+            (rtp(96, 103, 0xa, b""), 0),
+        ],
+    );
+    assert_eq!(
+        told,
+        [
+            Told::Stream {
+                content: Content::Rtp,
+                ssrc: Some(0xb),
+                payload_type: Some(96),
+                others: 0
+            },
+            Told::Stream {
+                content: Content::Rtp,
+                ssrc: Some(0xa),
+                payload_type: Some(96),
+                others: 1
+            }
+        ]
+    );
+    let r = flow(&s, A).rtp().unwrap();
+    assert_eq!(r.streams().count(), 2);
+    assert!(r.concurrent());
 }
 
 #[test]

@@ -178,8 +178,10 @@ fn gaps_late_packets_and_duplicates_are_told_apart() {
     assert_eq!(seen[7], Seen::Duplicate, "a late number again");
     let s = rtp.stream(7).unwrap();
     assert_eq!((s.late, s.duplicates), (1, 2));
-    // A.3: expected 2..=7 (6), received 7 (the two duplicates included): lost 1 (5).
+    // A.3: expected 2..=7 (6), received 7 (the two duplicates included): lost -1, though
+    // number 5 never came: missing 1.
     assert_eq!(figures(&rtp), (6, 7, -1));
+    assert_eq!(rtp.stream(7).unwrap().missing(), 1);
 }
 
 #[test]
@@ -189,6 +191,8 @@ fn a_confirmed_jump_is_a_restart_and_a_lone_one_is_set_aside() {
     assert_eq!(seen[4..6], [Seen::Jump, Seen::Restart]);
     let s = rtp.stream(7).unwrap();
     assert_eq!(s.restarts, 1);
+    // Its timestamps started again with it: no jitter from the jump.
+    assert_eq!(s.jitter_units(), 0.0);
     // 2..=4 before (3), 40001..=40002 after (2): nothing lost, not 40,000.
     assert_eq!(figures(&rtp), (5, 5, 0));
     let mut rtp = Rtp::new(None);
@@ -251,4 +255,102 @@ fn a_second_sender_is_a_new_stream_and_senders_are_bounded() {
     assert_eq!(rtp.untracked, 1100 + 2 - MAX_SENDERS as u64);
     assert!(rtp.observe(&[1, 2, 3], 0).is_err());
     assert_eq!(rtp.unreadable, 1);
+}
+
+#[test]
+fn headers_exactly_as_long_as_they_say_are_read() {
+    // 12 bytes and nothing else: an empty payload, not an error.
+    let h = Header::parse(&packet(0, 1, 1, 1)[..12]).unwrap();
+    assert_eq!((h.payload_offset, h.payload_len), (12, 0));
+    // One CSRC and nothing after it.
+    let mut p = packet(0, 1, 1, 1)[..12].to_vec();
+    p[0] |= 1;
+    p.extend([9, 9, 9, 9]);
+    assert_eq!(Header::parse(&p).unwrap().payload_offset, 16);
+    assert_eq!(
+        Header::parse(&p[..15]),
+        Err(RtpError::Short {
+            needed: 16,
+            len: 15
+        })
+    );
+    // An extension header of no words, and nothing after it.
+    let mut p = packet(0, 1, 1, 1)[..12].to_vec();
+    p[0] |= 0x10;
+    p.extend([0xbe, 0xde, 0, 0]);
+    let h = Header::parse(&p).unwrap();
+    assert_eq!(
+        (h.extension, h.payload_offset, h.payload_len),
+        (Some(0xbede), 16, 0)
+    );
+    assert_eq!(
+        Header::parse(&p[..15]),
+        Err(RtpError::Short {
+            needed: 16,
+            len: 15
+        })
+    );
+    // One word announced, three of its bytes there.
+    p[15] = 1;
+    p.extend([7, 7, 7]);
+    assert_eq!(
+        Header::parse(&p),
+        Err(RtpError::Short {
+            needed: 20,
+            len: 19
+        })
+    );
+    p.push(7);
+    assert_eq!(Header::parse(&p).unwrap().payload_offset, 20);
+}
+
+#[test]
+fn padding_is_read_only_with_its_bit_and_may_fill_the_payload() {
+    // The last byte is 4 but the padding bit is clear: all 8 bytes are payload.
+    let mut p = packet(0, 1, 1, 1);
+    p[19] = 4;
+    assert_eq!(Header::parse(&p).unwrap().payload_len, 8);
+    // The marker bit and a payload type in the second byte do not read as padding either.
+    p[1] = 0xff;
+    assert_eq!(Header::parse(&p).unwrap().payload_len, 8);
+    // With the bit, padding as long as the whole payload leaves none.
+    p[0] |= 0x20;
+    p[19] = 8;
+    assert_eq!(Header::parse(&p).unwrap().payload_len, 0);
+    p[19] = 9;
+    assert_eq!(Header::parse(&p), Err(RtpError::Padding(9)));
+    p[19] = 0;
+    assert_eq!(Header::parse(&p), Err(RtpError::Padding(0)));
+}
+
+#[test]
+fn errors_say_what_was_wrong_in_words() {
+    assert_eq!(
+        RtpError::Short { needed: 12, len: 3 }.to_string(),
+        "RTP header needs 12 bytes, the datagram has 3"
+    );
+    assert_eq!(RtpError::Version(1).to_string(), "RTP version 1, not 2");
+    assert_eq!(
+        RtpError::Padding(9).to_string(),
+        "RTP padding of 9 bytes is longer than the payload"
+    );
+}
+
+#[test]
+fn a_sender_that_comes_back_under_a_new_ssrc_is_not_two_at_once() {
+    let mut rtp = Rtp::new(None);
+    for seq in 0..5 {
+        rtp.observe(&packet(33, seq, 0, 7), 0).unwrap();
+    }
+    assert!(!rtp.concurrent());
+    // Restarted: a new SSRC takes over, the old one is not heard again.
+    for seq in 900..905 {
+        rtp.observe(&packet(33, seq, 0, 8), 0).unwrap();
+    }
+    assert_eq!((rtp.streams().count(), rtp.switches), (2, 1));
+    assert!(!rtp.concurrent());
+    // The old one speaks again: two senders take turns.
+    rtp.observe(&packet(33, 5, 0, 7), 0).unwrap();
+    assert_eq!(rtp.switches, 2);
+    assert!(rtp.concurrent());
 }

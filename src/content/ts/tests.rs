@@ -495,6 +495,7 @@ fn roles_come_from_the_tables() {
     let ts = Ts::new();
     assert_eq!(ts.role(0), Some(Role::Pat));
     assert_eq!(ts.role(0x100), None);
+    assert_eq!(ts.role(0x11).map(Role::name), Some("SDT"));
     assert_eq!(Role::Stream(0x1b).name(), "H.264 video");
     assert_eq!(Role::Stream(0x0f).name(), "AAC audio");
     assert_eq!(Role::Stream(0x7e).name(), "other");

@@ -6,10 +6,12 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::Result;
 
+use mcast::content::flow::Streams;
 use mcast::stats::{Listened, ProbeStats, SenderStats};
 
 use crate::cli::output::Stdout;
 use crate::cli::output::events::{self, Event, RecvSummary, SenderSummary, SizeSummary, now_ns};
+use crate::cli::output::streams::{self, StreamSummary};
 
 /// What a run counted.
 pub struct Counts {
@@ -27,6 +29,8 @@ pub struct Counts {
     pub joined_ns: u64,
     /// Why receiving ended.
     pub ended_by: EndedBy,
+    /// The content of each sender's stream, when it is read.
+    pub streams: Option<Streams>,
 }
 
 /// Why receiving ended.
@@ -91,6 +95,14 @@ fn not_arriving(by_size: &[mcast::stats::SizeTally]) -> Vec<u16> {
         .collect();
     none.sort_unstable();
     none
+}
+
+/// Each stream's figures, as the summary shows them.
+pub fn summary_streams(c: &Counts) -> Vec<StreamSummary> {
+    c.streams
+        .as_ref()
+        .map(|s| streams::summaries(s, now_ns(), c.ended_by == EndedBy::Timeout))
+        .unwrap_or_default()
 }
 
 /// The figures of a run, as the summary and `interval` events print them.
@@ -178,5 +190,7 @@ pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
         kernel_drops: c.kernel_drops.map(u64::from),
         rcvbuf: None,
         senders,
+        untracked_streams: c.streams.as_ref().map_or(0, |s| s.untracked),
+        streams: summary_streams(c),
     }
 }

@@ -12,9 +12,10 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use mcast::addr::is_ssm_range;
+use mcast::content::flow::{Choice, Options, Streams};
 use mcast::probe::Probe;
 use mcast::stats::ProbeStats;
 use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone, iface};
@@ -24,9 +25,10 @@ use crate::cli::signals::stop;
 use crate::cli::exit::{Exit, not_held, warn};
 use crate::cli::output::events::{self, Event, MembershipChange, now_ns};
 use crate::cli::output::labels::Labels;
+use crate::cli::output::streams::{StreamSummary, told, verdict};
 use crate::cli::output::{Stdout, going_on};
 use crate::cli::parse;
-use counts::{Counts, EndedBy, interim, summarize};
+use counts::{Counts, EndedBy, interim, summarize, summary_streams};
 use link_watch::LinkWatch;
 use print::{Datagram, print_packet, tell_link};
 
@@ -70,9 +72,68 @@ pub struct RecvArgs {
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
+    /// What the datagrams carry: auto finds mcast probes, RTP or MPEG-TS in each sender's first datagrams; probe reads probes only; raw reads nothing
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = ContentArg::Auto)]
+    content: ContentArg,
+    /// Read a sequence number from each datagram: OFFSET:LEN[:be|le] (bytes), or moldudp64
+    #[arg(long, value_name = "FORMAT")]
+    seq: Option<mcast::content::seq::Format>,
+    /// Clock rate of a dynamic RTP payload type (96-127), for jitter: 90000 for video
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(1..))]
+    clock_rate: Option<u32>,
+    /// Say a stream stalled when nothing of it came for this long
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration, default_value = "1s")]
+    stall: Duration,
+    /// How long a PID the MPEG-TS PMT lists may be silent (TR 101 290 1.6)
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration, default_value = "5s")]
+    pid_timeout: Duration,
+    /// A line per datagram of RTP, MPEG-TS and feeds too (by default only their events)
+    #[arg(long)]
+    packets: bool,
+}
+
+/// What `--content` names.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ContentArg {
+    Auto,
+    Rtp,
+    Ts,
+    Probe,
+    Raw,
+}
+
+/// How the content is to be read, from the options; None when it is not read.
+fn content_options(args: &RecvArgs) -> Option<Options> {
+    let choice = match (args.seq, args.content) {
+        (Some(format), _) => Choice::Feed(format),
+        (None, ContentArg::Auto) => Choice::Auto,
+        (None, ContentArg::Rtp) => Choice::Rtp,
+        (None, ContentArg::Ts) => Choice::Ts,
+        (None, ContentArg::Probe | ContentArg::Raw) => return None,
+    };
+    let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    Some(Options {
+        choice,
+        clock_rate: args.clock_rate,
+        stall_ns: ns(args.stall),
+        pid_timeout_ns: ns(args.pid_timeout),
+    })
 }
 
 fn check(args: &RecvArgs) -> Result<()> {
+    if let Some(seq) = &args.seq
+        && !matches!(args.content, ContentArg::Auto)
+    {
+        bail!(
+            "--seq {seq}: a sequence number at a fixed place is a feed's, and --content {} says otherwise; leave --content out",
+            args.content
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string())
+        );
+    }
+    if args.stall.is_zero() {
+        bail!("--stall 0: give a duration longer than the stream's spacing, e.g. 1s");
+    }
     let g = args.group.ip;
     for s in &args.sources {
         if !g.is_multicast() {
@@ -179,7 +240,8 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
         events::recv_summary_text(&mut out, &summary)?;
     }
     out.flush()?;
-    outcome(&args, &counts, lost)
+    let streams = summary_streams(&counts);
+    outcome(&args, &counts, lost, &streams)
 }
 
 /// Sets the receive buffer and says so when the kernel granted less than asked (Linux caps
@@ -278,7 +340,10 @@ fn receive(
         // Taken as receiving starts, right after the joins.
         joined_ns: now_ns(),
         ended_by: EndedBy::Signal,
+        streams: content_options(args).map(Streams::new),
     };
+    let read_probes =
+        matches!(args.content, ContentArg::Auto | ContentArg::Probe) && args.seq.is_none();
     let mut last = joined_at;
     let mut labels = Labels::default();
     let mut watch = sock
@@ -311,6 +376,9 @@ fn receive(
                 break;
             }
         }
+        if !tell_stalls(&mut counts, out, args)? {
+            break;
+        }
         if sock.recv_batch(&mut batch)? == 0 {
             // Caught up: show what is buffered before waiting, so a pipe reader sees
             // datagrams promptly at low rates and in large writes at high ones.
@@ -336,10 +404,20 @@ fn receive(
                 };
                 break;
             }
-            let wake = [deadline, watch.as_ref().map(LinkWatch::next), next_report]
-                .into_iter()
-                .flatten()
-                .min();
+            let stall_due = counts
+                .streams
+                .as_ref()
+                .and_then(Streams::next_due)
+                .map(|due| now + Duration::from_nanos(due.saturating_sub(now_ns())));
+            let wake = [
+                deadline,
+                watch.as_ref().map(LinkWatch::next),
+                next_report,
+                stall_due,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             sock.wait_readable(wake.map(|w| w.saturating_duration_since(now)))?;
             continue;
         }
@@ -373,7 +451,11 @@ fn receive(
                 } else {
                     datagram.len()
                 } as u64;
-                let probe = Probe::decode(datagram);
+                let probe = if read_probes {
+                    Probe::decode(datagram)
+                } else {
+                    None
+                };
                 match &probe {
                     Some(p) => {
                         counts.probes += 1;
@@ -384,7 +466,27 @@ fn receive(
                     }
                     None => counts.foreign += 1,
                 }
-                if args.quiet {
+                let analysed = match (&probe, counts.streams.as_mut()) {
+                    (None, Some(streams)) => {
+                        let drops = u64::from(counts.kernel_drops.unwrap_or(0));
+                        let mut failed = None;
+                        let read =
+                            streams.observe(r.source, datagram, arrival_ns, drops, |f, t| {
+                                if failed.is_none() && !args.quiet {
+                                    failed = told(out, args.json, f, t, arrival_ns).err();
+                                }
+                            });
+                        if let Some(e) = failed
+                            && !going_on(Err::<(), _>(e))?
+                        {
+                            break 'receiving;
+                        }
+                        read.is_some()
+                    }
+                    _ => false,
+                };
+                // A healthy stream is told by its events, not a line per datagram.
+                if args.quiet || (analysed && !args.packets) {
                     continue;
                 }
                 let d = Datagram {
@@ -394,6 +496,7 @@ fn receive(
                     arrival_ns,
                     interface,
                     port,
+                    analysed,
                 };
                 if !going_on(print_packet(out, args.json, &mut labels, d))? {
                     break 'receiving;
@@ -406,6 +509,28 @@ fn receive(
         }
     }
     Ok(counts)
+}
+
+/// Tells the streams that fell silent for longer than --stall; false when the output is
+/// gone.
+fn tell_stalls(counts: &mut Counts, out: &mut Stdout, args: &RecvArgs) -> Result<bool> {
+    let Some(streams) = counts.streams.as_mut() else {
+        return Ok(true);
+    };
+    let now = now_ns();
+    if streams.next_due().is_none_or(|due| due > now) {
+        return Ok(true);
+    }
+    let mut failed = None;
+    streams.tick(now, |f, t| {
+        if failed.is_none() && !args.quiet {
+            failed = told(out, args.json, f, t, now).err();
+        }
+    });
+    match failed {
+        Some(e) => going_on(Err::<(), _>(e)),
+        None => going_on(out.flush()),
+    }
 }
 
 /// The name of the interface a datagram came in on, learnt once for one that appeared
@@ -421,7 +546,12 @@ fn interface_name(names: &mut HashMap<u32, String>, ifindex: Option<u32>) -> Opt
     Some(name.as_str())
 }
 
-fn outcome(args: &RecvArgs, c: &Counts, lost: u64) -> Result<Exit> {
+fn outcome(
+    args: &RecvArgs,
+    c: &Counts,
+    lost: u64,
+    summary_streams: &[StreamSummary],
+) -> Result<Exit> {
     let enough = args.count.map_or(c.packets > 0, |n| c.packets >= n);
     let why = c.ended_by.words();
     if !enough {
@@ -434,6 +564,24 @@ fn outcome(args: &RecvArgs, c: &Counts, lost: u64) -> Result<Exit> {
         }
         return Ok(Exit::Problem);
     }
+    let troubled: Vec<_> = summary_streams
+        .iter()
+        .filter(|s| !s.problems.is_empty())
+        .collect();
+    for s in troubled.iter().take(3) {
+        warn(format_args!(
+            "stream {} {}: {}",
+            s.from,
+            s.content,
+            verdict(s)
+        ));
+    }
+    if troubled.len() > 3 {
+        warn(format_args!(
+            "and {} more streams in trouble (see the summary)",
+            troubled.len() - 3
+        ));
+    }
     if lost > 0 {
         warn(format_args!(
             "{lost} {} lost (see the summary)",
@@ -443,6 +591,9 @@ fn outcome(args: &RecvArgs, c: &Counts, lost: u64) -> Result<Exit> {
                 "probes were"
             }
         ));
+        return Ok(Exit::Problem);
+    }
+    if !troubled.is_empty() {
         return Ok(Exit::Problem);
     }
     Ok(Exit::Success)

@@ -46,6 +46,8 @@ pub struct Datagram<'a> {
     pub arrival_ns: u64,
     pub interface: Option<&'a str>,
     pub port: u16,
+    /// Read as RTP, MPEG-TS or a feed: its payload is media, not shown.
+    pub analysed: bool,
 }
 
 pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagram) -> Result<()> {
@@ -67,6 +69,7 @@ pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagr
         tos: d.r.tos,
         text: match d.probe {
             Some(_) => None,
+            None if d.analysed => None,
             None => std::str::from_utf8(d.data).ok(),
         },
         probe: d.probe.map(|p| ProbeInfo {
@@ -79,7 +82,7 @@ pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagr
     if json {
         out.json_line(&Event::Packet(packet))?;
     } else {
-        let shown = if d.probe.is_some() {
+        let shown = if d.probe.is_some() || d.analysed {
             Cow::Borrowed("")
         } else {
             escape(d.data)

@@ -1,0 +1,205 @@
+//! What reading the content costs: `mcast recv -q` over one MPEG-TS stream of about 1 Gb/s
+//! (90,000 datagrams of 7 packets a second, made by ffmpeg and replayed with its counters
+//! kept continuous), with the analysis on (`--content auto`) and off (`--content raw`), side
+//! by side in each round; CPU time from the kernel's accounting of the receiver (wait4).
+
+use std::io::Read;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::lab::Host;
+use crate::run::MCAST;
+
+const GROUP: Ipv4Addr = Ipv4Addr::new(239, 77, 5, 1);
+const PORT: u16 = 5004;
+const DATAGRAM: usize = 7 * 188;
+const RATE: u64 = 90_000;
+const SECS: f64 = 3.0;
+
+/// A few seconds of MPEG-2 video in a transport stream, cut into datagrams of 7 packets;
+/// None (said on stderr) without ffmpeg.
+fn stream() -> Option<Vec<[u8; DATAGRAM]>> {
+    let file = std::env::temp_dir().join(format!("mcast-bench-{}.ts", std::process::id()));
+    let made = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360:rate=25",
+            "-t",
+            "4",
+        ])
+        .args(["-c:v", "mpeg2video", "-b:v", "8M", "-f", "mpegts"])
+        .arg(&file)
+        .stdin(Stdio::null())
+        .status();
+    let bytes = std::fs::read(&file).ok();
+    let _ = std::fs::remove_file(&file);
+    match (made, bytes) {
+        (Ok(s), Some(bytes)) if s.success() => Some(
+            bytes
+                .chunks_exact(DATAGRAM)
+                .map(|c| c.try_into().unwrap())
+                .collect(),
+        ),
+        _ => {
+            eprintln!(
+                "content: did not run: ffmpeg is needed to make the stream (apt-get install ffmpeg)"
+            );
+            None
+        }
+    }
+}
+
+/// Sends `stream` in a loop from `tx` at RATE for SECS, rewriting each PID's continuity
+/// counter so that the loop's seam is no discontinuity. Returns datagrams sent.
+fn send(tx: &Host, stream: Vec<[u8; DATAGRAM]>) -> u64 {
+    let from = tx.v4;
+    tx.run(move || {
+        let sock = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )
+        .unwrap();
+        sock.set_multicast_if_v4(&from).unwrap();
+        sock.set_multicast_ttl_v4(1).unwrap();
+        let to: socket2::SockAddr = SocketAddrV4::new(GROUP, PORT).into();
+        let mut cc = [0u8; 8192];
+        let total = (RATE as f64 * SECS) as u64;
+        let start = Instant::now();
+        let mut d = [0u8; DATAGRAM];
+        for n in 0..total {
+            d.copy_from_slice(&stream[n as usize % stream.len()]);
+            for p in d.chunks_exact_mut(188) {
+                let pid = usize::from(p[1] & 0x1f) << 8 | usize::from(p[2]);
+                if p[3] & 0x10 != 0 {
+                    cc[pid] = (cc[pid] + 1) & 0x0f;
+                }
+                p[3] = (p[3] & 0xf0) | cc[pid];
+            }
+            let _ = sock.send_to(&d, &to);
+            // Absolute deadlines, checked every 32 datagrams.
+            if n % 32 == 31 {
+                let due = Duration::from_secs_f64((n + 1) as f64 / RATE as f64);
+                if let Some(wait) = due.checked_sub(start.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+        }
+        total
+    })
+}
+
+/// One receiver's run: CPU seconds (user and system), and its JSON summary.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which Child cannot call
+fn receive(
+    rx: &Host,
+    tx: &Host,
+    stream: &[[u8; DATAGRAM]],
+    content: &str,
+) -> (f64, serde_json::Value) {
+    let args: Vec<String> = [
+        MCAST,
+        "recv",
+        &GROUP.to_string(),
+        &PORT.to_string(),
+        "-q",
+        "--json",
+        "-d",
+        &format!("{}s", SECS + 1.5),
+        "--rcvbuf",
+        "16M",
+        "--content",
+        content,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut child = rx.run(move || {
+        Command::new(&args[0])
+            .args(&args[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mcast recv in the lab")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    send(tx, stream.to_vec());
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    // wait4 rather than Child::wait: the kernel's account of the CPU the receiver used.
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a child of this process, waited for once; status and usage are ours.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let summary = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .rfind(|v| v["type"] == "summary")
+        .unwrap_or_default();
+    (secs(usage.ru_utime) + secs(usage.ru_stime), summary)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Prints what the analysis costs beyond receiving, as a share of one core.
+pub fn cost(rx: &Host, tx: &Host, rounds: usize) {
+    let Some(stream) = stream() else { return };
+    println!(
+        "content analysis: mcast recv -q over one MPEG-TS stream, {RATE} datagrams/s of 7 packets ({:.2} Gb/s) for {SECS} s, median of {rounds} rounds",
+        (RATE * DATAGRAM as u64 * 8) as f64 / 1e9
+    );
+    let (mut raw, mut auto, mut extra) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last = serde_json::Value::Null;
+    for round in 0..rounds {
+        // Each round runs both, in turns, so that a noisy spell hits both alike.
+        let (a, b) = if round % 2 == 0 {
+            let r = receive(rx, tx, &stream, "raw");
+            (r, receive(rx, tx, &stream, "auto"))
+        } else {
+            let a = receive(rx, tx, &stream, "auto");
+            (receive(rx, tx, &stream, "raw"), a)
+        };
+        raw.push(a.0);
+        auto.push(b.0);
+        extra.push((b.0 - a.0) / SECS);
+        println!(
+            "  round {}: raw {:.3} s CPU ({} datagrams, {} kernel drops), auto {:.3} s CPU ({} datagrams, {} kernel drops)",
+            round + 1,
+            a.0,
+            a.1["packets"],
+            a.1["kernel_drops"],
+            b.0,
+            b.1["packets"],
+            b.1["kernel_drops"]
+        );
+        last = b.1;
+    }
+    let st = &last["streams"][0];
+    println!(
+        "  --content raw {:.3} s CPU   --content auto {:.3} s CPU   analysis {:.1} % of one core (read as {}, verdict {}, {} TS packets on PID 0x100)",
+        median(raw),
+        median(auto),
+        100.0 * median(extra),
+        st["content"],
+        st["verdict"],
+        st["ts"]["pids"]
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["pid"] == 256))
+            .map_or(serde_json::Value::Null, |p| p["packets"].clone())
+    );
+}
