@@ -515,7 +515,12 @@ pub const MAX_FLOWS: usize = 1024;
 #[derive(Debug)]
 pub struct Streams {
     opts: Options,
-    flows: HashMap<SocketAddr, Flow>,
+    /// In the order first heard; never removed (bounded by MAX_FLOWS).
+    flows: Vec<Flow>,
+    index: HashMap<SocketAddr, usize>,
+    /// The flow of the latest datagram: most datagrams follow one from the same sender,
+    /// so most need no lookup.
+    last: usize,
     /// Datagrams of senders beyond MAX_FLOWS.
     pub untracked: u64,
     /// What one datagram told, kept to spare an allocation per datagram.
@@ -527,7 +532,9 @@ impl Streams {
     pub fn new(opts: Options) -> Streams {
         Streams {
             opts,
-            flows: HashMap::new(),
+            flows: Vec::new(),
+            index: HashMap::new(),
+            last: 0,
             untracked: 0,
             told: Vec::new(),
         }
@@ -545,18 +552,23 @@ impl Streams {
         drops: u64,
         mut on: impl FnMut(&Flow, Told),
     ) -> Option<Content> {
-        let full = self.flows.len() >= MAX_FLOWS;
-        let flow = match self.flows.get_mut(&source) {
-            Some(f) => f,
-            None if full => {
-                self.untracked += 1;
-                return None;
-            }
-            None => self
-                .flows
-                .entry(source)
-                .or_insert_with(|| Flow::new(source, ns, drops)),
+        let at = match self.flows.get(self.last) {
+            Some(f) if f.source == source => self.last,
+            _ => match self.index.get(&source) {
+                Some(&i) => i,
+                None if self.flows.len() >= MAX_FLOWS => {
+                    self.untracked += 1;
+                    return None;
+                }
+                None => {
+                    self.index.insert(source, self.flows.len());
+                    self.flows.push(Flow::new(source, ns, drops));
+                    self.flows.len() - 1
+                }
+            },
         };
+        self.last = at;
+        let flow = &mut self.flows[at];
         // Gathered, then told: the flow is changing while its analyzers speak.
         let mut told = std::mem::take(&mut self.told);
         told.clear();
@@ -596,7 +608,7 @@ impl Streams {
     /// Call it when `next_due` says: a stream that stops sends nothing to observe.
     pub fn tick(&mut self, now_ns: u64, mut on: impl FnMut(&Flow, Told)) {
         let limit = self.opts.stall_ns;
-        for flow in self.flows.values_mut() {
+        for flow in &mut self.flows {
             if flow.content().is_none() || flow.stalled {
                 continue;
             }
@@ -619,7 +631,7 @@ impl Streams {
     /// flowing.
     pub fn next_due(&self) -> Option<u64> {
         self.flows
-            .values()
+            .iter()
             .filter(|f| f.content().is_some() && !f.stalled)
             .map(|f| {
                 f.last_ns
@@ -629,9 +641,9 @@ impl Streams {
             .min()
     }
 
-    /// Every sender's stream, in no particular order.
+    /// Every sender's stream, in the order first heard.
     pub fn flows(&self) -> impl Iterator<Item = &Flow> {
-        self.flows.values()
+        self.flows.iter()
     }
 }
 
