@@ -96,7 +96,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand recv" -l pid-timeout -d 'How
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c mcast -n "__fish_mcast_using_subcommand recv" -s q -l quiet -d 'No line per datagram: the summary only'
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -s q -l quiet -d 'No line per datagram, nor per content event (gap, stall...): the summary only'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l json -d 'Print JSON Lines instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l packets -d 'A line per datagram of RTP, MPEG-TS and feeds too (by default only their events)'
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -48,7 +48,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "SSRCs heard from this address and port before this one: above 0, the sender restarted under a new SSRC or two senders share the group and port (the summary tells which)",
             ),
         ],
-        example: r#"{"type":"stream","time":"2026-12-03T05:39:28.079002Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2887307847,"payload_type":33,"others":0}"#,
+        example: r#"{"type":"stream","time":"2026-12-03T06:03:44.262851Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2684657952,"payload_type":33,"others":0}"#,
     },
     Kind {
         name: "gap",
@@ -79,7 +79,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
             ("cause", "string", "network, host, or host_and_network"),
         ],
-        example: r#"{"type":"gap","time":"2026-12-03T05:39:28.114804Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2887307847,"expected":2575,"found":2576,"missing":1,"network":1,"host":0,"cause":"network"}"#,
+        example: r#"{"type":"gap","time":"2026-12-03T06:03:45.266448Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2684657952,"expected":340,"found":341,"missing":1,"network":1,"host":0,"cause":"network"}"#,
     },
     Kind {
         name: "restart",
@@ -119,14 +119,18 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "number or null",
                 "the counter that came; null unless lost",
             ),
-            ("missing", "number", "TS packets missing; 0 unless lost"),
+            (
+                "missing",
+                "number",
+                "TS packets missing, at least: the counter has 16 values, so a longer gap reads as its remainder; 0 unless lost",
+            ),
             (
                 "cause",
                 "string",
                 "host when this host's kernel dropped datagrams since the stream's previous one, else network",
             ),
         ],
-        example: r#"{"type":"cc_error","time":"2026-12-03T05:39:28.114804Z","source":"192.0.2.2","source_port":40002,"indicator":"1.4","pid":256,"kind":"lost","last":13,"found":5,"missing":7,"cause":"network"}"#,
+        example: r#"{"type":"cc_error","time":"2026-12-03T06:03:45.266448Z","source":"192.0.2.2","source_port":40002,"indicator":"1.4","pid":256,"kind":"lost","last":6,"found":14,"missing":7,"cause":"network"}"#,
     },
     Kind {
         name: "ts_error",
@@ -289,7 +293,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "the sequence's figures (see below); null unless feed",
             ),
         ],
-        example: r#"{"source":"192.0.2.2","source_port":40002,"content":"rtp_ts","datagrams":124,"bytes":164672,"first_time":"2026-12-03T05:39:28.079002Z","last_time":"2026-12-03T05:39:31.038334Z","verdict":"trouble","problems":["loss","continuity"],"lost":3,"lost_network":3,"lost_host":0,"stalls":0,"stalled_ms":0.0,"stopped":false,"spacing":{"p50_ms":32.505856,"p99_ms":88.080384,"max_ms":91.246112},"ssrc_changes":0,"rtp":[{"ssrc":2887307847,"payload_type":33,"clock_rate":90000,"expected":126,"received":123,"lost":3,"missing":3,"duplicates":0,"late":0,"restarts":0,"set_aside":1,"jitter_ms":2.037829121962784}],"ts":{"pids":[{"pid":0,"role":"PAT","stream_type":null,"packets":25,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":17,"role":"SDT","stream_type":null,"packets":6,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":812,"cc_errors":3,"missing":21,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":4096,"role":"PMT","stream_type":null,"packets":25,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0}],"null_packets":0,"sync_losses":0,"sync_byte_errors":0,"pat_errors":0,"pmt_errors":0,"pid_errors":0,"crc_errors":0,"pcr_errors":0,"mdi":{"seconds":2,"df_max_ms":335.9776475531915,"df_last_ms":335.9776475531915,"mlr_max":7}},"feed":null}"#,
+        example: r#"{"source":"192.0.2.2","source_port":40002,"content":"rtp_ts","datagrams":133,"bytes":176624,"first_time":"2026-12-03T06:03:44.262851Z","last_time":"2026-12-03T06:03:47.587104Z","verdict":"trouble","problems":["loss","continuity"],"lost":2,"lost_network":2,"lost_host":0,"stalls":0,"stalled_ms":0.0,"stopped":false,"spacing":{"p50_ms":32.505856,"p99_ms":84.173204,"max_ms":84.173204},"ssrc_changes":0,"rtp":[{"ssrc":2684657952,"payload_type":33,"clock_rate":90000,"expected":134,"received":132,"lost":2,"missing":2,"duplicates":0,"late":0,"restarts":0,"set_aside":1,"jitter_ms":2.597128811692265}],"ts":{"pids":[{"pid":0,"role":"PAT","stream_type":null,"packets":28,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":17,"role":"SDT","stream_type":null,"packets":7,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":869,"cc_errors":2,"missing":13,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":4096,"role":"PMT","stream_type":null,"packets":27,"cc_errors":1,"missing":1,"duplicates":0,"transport_errors":0,"scrambled":0}],"null_packets":0,"sync_losses":0,"sync_byte_errors":0,"pat_errors":0,"pmt_errors":0,"pid_errors":0,"crc_errors":0,"pcr_errors":0,"mdi":{"seconds":3,"df_max_ms":318.8262892000001,"df_last_ms":261.1324899512195,"mlr_max":7}},"feed":null}"#,
     },
     Kind {
         name: "rtp (in a stream)",
@@ -344,7 +348,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "RFC 3550 A.8 interarrival jitter in milliseconds; null without a clock rate",
             ),
         ],
-        example: r#"{"ssrc":2887307847,"payload_type":33,"clock_rate":90000,"expected":126,"received":123,"lost":3,"missing":3,"duplicates":0,"late":0,"restarts":0,"set_aside":1,"jitter_ms":2.037829121962784}"#,
+        example: r#"{"ssrc":2684657952,"payload_type":33,"clock_rate":90000,"expected":134,"received":132,"lost":2,"missing":2,"duplicates":0,"late":0,"restarts":0,"set_aside":1,"jitter_ms":2.597128811692265}"#,
     },
     Kind {
         name: "ts (in a stream)",
@@ -381,7 +385,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "RFC 4445 Media Delivery Index over whole seconds: seconds, df_max_ms and df_last_ms (delay factor, the worst and the latest second; null before two whole seconds), mlr_max (the most TS packets lost in one second); meaningful for a constant-rate stream",
             ),
         ],
-        example: r#"{"pids":[{"pid":0,"role":"PAT","stream_type":null,"packets":25,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":17,"role":"SDT","stream_type":null,"packets":6,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":812,"cc_errors":3,"missing":21,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":4096,"role":"PMT","stream_type":null,"packets":25,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0}],"null_packets":0,"sync_losses":0,"sync_byte_errors":0,"pat_errors":0,"pmt_errors":0,"pid_errors":0,"crc_errors":0,"pcr_errors":0,"mdi":{"seconds":2,"df_max_ms":335.9776475531915,"df_last_ms":335.9776475531915,"mlr_max":7}}"#,
+        example: r#"{"pids":[{"pid":0,"role":"PAT","stream_type":null,"packets":28,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":17,"role":"SDT","stream_type":null,"packets":7,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":869,"cc_errors":2,"missing":13,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":4096,"role":"PMT","stream_type":null,"packets":27,"cc_errors":1,"missing":1,"duplicates":0,"transport_errors":0,"scrambled":0}],"null_packets":0,"sync_losses":0,"sync_byte_errors":0,"pat_errors":0,"pmt_errors":0,"pid_errors":0,"crc_errors":0,"pcr_errors":0,"mdi":{"seconds":3,"df_max_ms":318.8262892000001,"df_last_ms":261.1324899512195,"mlr_max":7}}"#,
     },
     Kind {
         name: "pid (in ts)",
@@ -400,7 +404,11 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
             ("packets", "number", "its packets"),
             ("cc_errors", "number", "its continuity errors (1.4)"),
-            ("missing", "number", "packets its counters say were missing"),
+            (
+                "missing",
+                "number",
+                "packets its counters say were missing, at least (16 values: after a longer gap, its remainder)",
+            ),
             ("duplicates", "number", "packets repeated once (legal)"),
             (
                 "transport_errors",
@@ -409,7 +417,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
             ("scrambled", "number", "scrambled packets"),
         ],
-        example: r#"{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":812,"cc_errors":3,"missing":21,"duplicates":0,"transport_errors":0,"scrambled":0}"#,
+        example: r#"{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":869,"cc_errors":2,"missing":13,"duplicates":0,"transport_errors":0,"scrambled":0}"#,
     },
     Kind {
         name: "feed (in a stream)",

@@ -60,7 +60,7 @@ pub struct RecvArgs {
     /// Stop after this long in all (e.g. 1m)
     #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
     duration: Option<Duration>,
-    /// No line per datagram: the summary only
+    /// No line per datagram, nor per content event (gap, stall...): the summary only
     #[arg(short, long)]
     quiet: bool,
     /// Socket receive buffer in bytes (8M, 8388608); beyond net.core.rmem_max needs root

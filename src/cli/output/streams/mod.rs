@@ -361,7 +361,8 @@ pub fn told(out: &mut Stdout, json: bool, flow: &Flow, t: Told, ns: u64) -> io::
                     found,
                     missing,
                 } => format!(
-                    "counter {last} then {found}: {} missing {}",
+                    // The counter has 16 values: a longer gap reads as its remainder.
+                    "counter {last} then {found}: at least {} missing {}",
                     count(u64::from(missing), "packet"),
                     loss_words(
                         u64::from(missing),

@@ -381,7 +381,8 @@ pub fn summary_text(out: &mut impl Write, streams: &[StreamSummary]) -> io::Resu
             if r.restarts > 0 {
                 write!(out, ", {}", count(r.restarts, "restart"))?;
             }
-            if r.set_aside > 0 {
+            // One is the rule: the first packet is on probation.
+            if r.set_aside > 1 {
                 write!(
                     out,
                     ", {} set aside (probation or a lone jump, RFC 3550 A.1)",
@@ -404,7 +405,11 @@ pub fn summary_text(out: &mut impl Write, streams: &[StreamSummary]) -> io::Resu
                     }
                     w += &format!(" {}", p.packets);
                     if p.cc_errors > 0 {
-                        w += &format!(" ({} cc errors, {} missing)", p.cc_errors, p.missing);
+                        w += &format!(
+                            " ({}, at least {} missing)",
+                            count(p.cc_errors, "cc error"),
+                            p.missing
+                        );
                     }
                     w
                 })
