@@ -105,6 +105,8 @@ fn rtp_loss_made_by_nft_is_counted_exactly_and_put_to_the_network() {
             "2s",
             "--stall",
             "10s",
+            "--report",
+            "1s",
         ],
     );
     let tx = ffmpeg(
@@ -145,6 +147,15 @@ fn rtp_loss_made_by_nft_is_counted_exactly_and_put_to_the_network() {
         err.contains(&format!("lost {lost} (network {lost}, this host 0)")),
         "{err}"
     );
+    // --report: the stream's figures so far, never more lost than at the end.
+    let intervals = events_of(&out, "interval");
+    let so_far: Vec<u64> = intervals
+        .iter()
+        .filter_map(|i| i["streams"][0]["lost"].as_u64())
+        .collect();
+    assert!(so_far.len() >= 2, "{intervals:?}");
+    assert!(so_far.windows(2).all(|w| w[0] <= w[1]) && so_far.iter().all(|&l| l <= lost));
+    assert!(so_far.iter().any(|&l| l > 0), "{so_far:?}");
 }
 
 /// The UDP payloads to `port` in a pcap file, in order.
