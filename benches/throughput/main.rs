@@ -12,6 +12,8 @@ mod lab;
 #[cfg(target_os = "linux")]
 mod content;
 #[cfg(target_os = "linux")]
+mod floor;
+#[cfg(target_os = "linux")]
 mod ping;
 #[cfg(target_os = "linux")]
 mod reference;
@@ -40,6 +42,9 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some(reference::SENDER_FLAG) {
         reference::sender_process(&args[2..], PORT, lab::IFACE);
+    }
+    if args.get(1).map(String::as_str) == Some(floor::FLAG) {
+        floor::run(mcast::wire::PORT);
     }
     if !nix::unistd::geteuid().is_root() {
         eprintln!("bench: needs root to build its namespace lab (see README)");

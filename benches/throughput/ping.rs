@@ -29,7 +29,8 @@ fn stop(mut child: Child) {
 }
 
 /// Requests a reflector at `server` answers a second on both paths, as a client in `client`
-/// sees it: ssmping requests with up to 64 in flight for `secs`.
+/// sees it: ssmping requests sent 32 a call (sendmmsg) with up to 256 in flight for `secs`,
+/// replies read 64 a call (recvmmsg), so that the reflector, not the client, sets the pace.
 fn answered_per_second(client: &Host, server: std::net::Ipv4Addr, secs: f64) -> f64 {
     client.run(move || {
         let mut sock = McastSocket::new(IpMode::V4, false).unwrap();
@@ -37,8 +38,23 @@ fn answered_per_second(client: &Host, server: std::net::Ipv4Addr, secs: f64) -> 
         let group: ScopedAddr = "232.43.211.234".parse().unwrap();
         sock.join(&group, None, Some(server.into())).unwrap();
         sock.socket().set_nonblocking(true).unwrap();
-        let to: std::net::SocketAddr = (server, mcast::wire::PORT).into();
-        let mut buf = [0u8; 2048];
+        let _ = sock.set_recv_buffer(4 << 20);
+        let to = sock
+            .destination(
+                &ScopedAddr::from(std::net::IpAddr::V4(server)),
+                &Service::Port(mcast::wire::PORT),
+            )
+            .unwrap();
+        let request = Message {
+            kind: Some(Kind::Request),
+            pid: Some(7),
+            seq: Some(1),
+            sent_ns: Some(1),
+            ..Message::default()
+        }
+        .encode();
+        let burst = request.repeat(32);
+        let mut batch = mcast::RecvBatch::new(64, 2048);
         let (mut sent, mut unicast, mut multicast) = (0u64, 0u64, 0u64);
         let mut last_reply = Instant::now();
         let start = Instant::now();
@@ -48,24 +64,21 @@ fn answered_per_second(client: &Host, server: std::net::Ipv4Addr, secs: f64) -> 
                 sent = unicast;
                 last_reply = Instant::now();
             }
-            while sent - unicast < 64 {
-                sent += 1;
-                let m = Message {
-                    kind: Some(Kind::Request),
-                    pid: Some(7),
-                    seq: Some(sent as u32),
-                    sent_ns: Some(1),
-                    ..Message::default()
-                };
-                let _ = sock.socket().send_to(&m.encode(), &to.into());
+            while sent - unicast < 256 {
+                match sock.send_many(&burst, request.len(), &to) {
+                    Ok(n) if n > 0 => sent += n as u64,
+                    _ => break,
+                }
             }
             let _ = sock.wait_readable(Some(Duration::from_millis(5)));
-            while let Ok(r) = sock.recv_from(&mut buf) {
+            while sock.recv_batch(&mut batch).is_ok_and(|n| n > 0) {
                 last_reply = Instant::now();
-                if r.destination.is_some_and(|d| d.is_multicast()) {
-                    multicast += 1;
-                } else {
-                    unicast += 1;
+                for (r, _) in batch.iter() {
+                    if r.destination.is_some_and(|d| d.is_multicast()) {
+                        multicast += 1;
+                    } else {
+                        unicast += 1;
+                    }
                 }
             }
         }
@@ -79,7 +92,7 @@ pub fn reflectors(rounds: usize) {
     let lab = Lab::new(2);
     let (server, client) = (lab.host(1), lab.host(2));
     println!(
-        "reflectors: ssmping requests answered on both paths a second (64 in flight, 2 s, median of {rounds} rounds)"
+        "reflectors: ssmping requests answered on both paths a second (up to 256 in flight, sent 32 a call, 2 s, median of {rounds} rounds)"
     );
     // Every limit lifted, the per-group one (100 multicast replies a second by default)
     // included: this measures the reflector's own speed.
@@ -95,6 +108,7 @@ pub fn reflectors(rounds: usize) {
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
     let mut ratios = Vec::new();
+    let (mut floors, mut of_floor) = (Vec::new(), Vec::new());
     let mut peak = 0;
     for _ in 0..rounds {
         let r = start(server, MCAST, &lifted);
@@ -107,15 +121,31 @@ pub fn reflectors(rounds: usize) {
         std::thread::sleep(Duration::from_millis(300));
         let b = answered_per_second(client, server.v4, 2.0);
         stop(d);
+        let bench = std::env::current_exe().expect("the bench's own path");
+        let f = start(server, bench.to_str().unwrap(), &[crate::floor::FLAG]);
+        std::thread::sleep(Duration::from_millis(300));
+        let c = answered_per_second(client, server.v4, 2.0);
+        stop(f);
+        println!(
+            "  round: mcast reflect {a:.0}/s, ssmpingd {b:.0}/s, echo floor {c:.0}/s: {:.2} of the floor",
+            a / c
+        );
         ours.push(a);
         theirs.push(b);
+        floors.push(c);
         ratios.push(a / b);
+        of_floor.push(a / c);
     }
     println!(
         "  mcast reflect {:>9.0}/s   ssmpingd {:>9.0}/s   ratio {:.2}   mcast reflect peak memory {peak} KiB",
         median(ours),
         median(theirs),
         median(ratios)
+    );
+    println!(
+        "  echo floor    {:>9.0}/s (recvmmsg and sendmmsg, 32 a call, no checks)   mcast reflect / floor {:.2}",
+        median(floors),
+        median(of_floor)
     );
     println!();
 }

@@ -11,5 +11,5 @@ pub use policy::{
     Answer, Bucket, Limits, MAX_CLIENTS, REPLY_TTL, SESSION_LEN, answer, bad_source,
     multicast_port, reply_group,
 };
-pub use reply_out::ReplyOut;
+pub use reply_out::{Path, ReplyBatch, ReplyOut, Sent};
 pub use state::{Recent, SESSION_IDLE, SessionKey, Sessions};

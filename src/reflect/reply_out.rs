@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::sys::{self, FromTo};
 use crate::{IfaceSpec, McastSocket, ScopedAddr, Service, Zone};
 
 /// Sends replies, remembering the IPv4 socket's multicast interface for the fallback path.
@@ -61,6 +62,160 @@ impl ReplyOut {
     }
 }
 
+/// Which path a reply takes, for the counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// To the client.
+    Unicast,
+    /// To the group, at the client's port.
+    Multicast,
+}
+
+/// What one `ReplyBatch::flush` sent.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// Replies the kernel took, to clients.
+    pub unicast: u64,
+    /// Replies the kernel took, to groups.
+    pub multicast: u64,
+    /// Replies it refused.
+    pub errors: u64,
+}
+
+/// One reply waiting in a batch: where its bytes lie, and where it goes.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    len: usize,
+    to: SocketAddr,
+    local: Option<IpAddr>,
+    ifindex: Option<u32>,
+    path: Path,
+}
+
+/// The replies to a batch of requests, copied into slots of their own and sent with one
+/// sendmmsg (Linux; one sendmsg each elsewhere), each from the address its request came to:
+/// two system calls for a batch of requests where one each made three a request. The
+/// buffers are made once; nothing is allocated per reply.
+#[derive(Debug)]
+pub struct ReplyBatch {
+    bytes: Box<[u8]>,
+    slot: usize,
+    waiting: Vec<Waiting>,
+}
+
+impl ReplyBatch {
+    /// The most replies a batch holds: one sendmmsg's worth.
+    pub const CAPACITY: usize = sys::MAX_MESSAGES;
+
+    /// Room for CAPACITY replies of up to `largest` bytes.
+    pub fn new(largest: usize) -> ReplyBatch {
+        let slot = largest.max(1);
+        ReplyBatch {
+            bytes: vec![0; slot * Self::CAPACITY].into_boxed_slice(),
+            slot,
+            waiting: Vec::with_capacity(Self::CAPACITY),
+        }
+    }
+
+    /// Replies waiting.
+    pub fn len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// True when none waits.
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// Queues `bytes` to `to` from `local`, out of `ifindex` for a group (as
+    /// `ReplyOut::send`). False, queuing nothing, when the batch is full or the reply does
+    /// not fit a slot: send it alone then.
+    pub fn push(
+        &mut self,
+        bytes: &[u8],
+        to: SocketAddr,
+        local: Option<IpAddr>,
+        ifindex: Option<u32>,
+        path: Path,
+    ) -> bool {
+        let at = self.waiting.len();
+        if at >= Self::CAPACITY || bytes.len() > self.slot {
+            return false;
+        }
+        self.bytes[at * self.slot..at * self.slot + bytes.len()].copy_from_slice(bytes);
+        self.waiting.push(Waiting {
+            len: bytes.len(),
+            to,
+            local,
+            ifindex,
+            path,
+        });
+        true
+    }
+
+    /// Sends every reply waiting, in order, and empties the batch. Replies with a source
+    /// of ours go together in one call; one the kernel refuses, and one without a usable
+    /// source, goes alone through `out` (which falls back to the route's choice).
+    pub fn flush(&mut self, sock: &mut McastSocket, out: &mut [ReplyOut; 2]) -> Sent {
+        let mut sent = Sent::default();
+        let mut count = |path: Path, ok: bool| match (ok, path) {
+            (false, _) => sent.errors += 1,
+            (true, Path::Unicast) => sent.unicast += 1,
+            (true, Path::Multicast) => sent.multicast += 1,
+        };
+        let mut i = 0;
+        while i < self.waiting.len() {
+            // The run of replies from here that have a source of ours.
+            let mut msgs = [FromTo {
+                bytes: &[],
+                to: self.waiting[i].to,
+                from: self.waiting[i].to.ip(),
+                ifindex: 0,
+            }; Self::CAPACITY];
+            let mut n = 0;
+            for w in &self.waiting[i..] {
+                let Some(from) = w.local.filter(|l| usable_source(*l)) else {
+                    break;
+                };
+                let at = (i + n) * self.slot;
+                msgs[n] = FromTo {
+                    bytes: &self.bytes[at..at + w.len],
+                    to: w.to,
+                    from,
+                    ifindex: if w.to.ip().is_multicast() {
+                        w.ifindex.unwrap_or(0)
+                    } else {
+                        0
+                    },
+                };
+                n += 1;
+            }
+            let took = if n > 0 {
+                sys::send_many_from(sock.socket(), &msgs[..n]).unwrap_or(0)
+            } else {
+                0
+            };
+            for w in &self.waiting[i..i + took] {
+                count(w.path, true);
+            }
+            i += took;
+            if i < self.waiting.len() {
+                // Refused in the batch, or no source of ours: alone, with the fallbacks.
+                let w = self.waiting[i];
+                let at = i * self.slot;
+                let one = &self.bytes[at..at + w.len];
+                let ok = out[usize::from(w.to.is_ipv6())]
+                    .send(sock, one, w.to, w.local, w.ifindex)
+                    .is_ok();
+                count(w.path, ok);
+                i += 1;
+            }
+        }
+        self.waiting.clear();
+        sent
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +233,27 @@ mod tests {
         ] {
             assert_eq!(usable_source(a.parse().unwrap()), ok, "{a}");
         }
+    }
+
+    #[test]
+    fn a_batch_holds_one_sendmmsg_of_replies_each_within_its_slot() {
+        let to: SocketAddr = "192.0.2.9:4000".parse().unwrap();
+        let mut b = ReplyBatch::new(100);
+        assert!(b.is_empty());
+        assert!(
+            !b.push(&[0; 101], to, None, None, Path::Unicast),
+            "larger than a slot"
+        );
+        for i in 0..ReplyBatch::CAPACITY {
+            assert!(b.push(&[i as u8; 100], to, None, None, Path::Multicast));
+        }
+        assert_eq!(b.len(), ReplyBatch::CAPACITY);
+        assert!(!b.push(&[1], to, None, None, Path::Unicast), "full");
+        // Each reply in its own slot, whole.
+        let last = (ReplyBatch::CAPACITY - 1) * b.slot;
+        assert_eq!(
+            &b.bytes[last..last + 100],
+            &[ReplyBatch::CAPACITY as u8 - 1; 100]
+        );
     }
 }

@@ -93,6 +93,30 @@ pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailu
     Ok(())
 }
 
+/// Stops the ancillary data a socket that only answers has no use for (arrival time, TTL,
+/// TOS), keeping the destination and interface: less for the kernel to build per datagram.
+pub fn recv_addresses_only(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailure> {
+    let fail = |call| {
+        move |e: nix::Error| OsFailure {
+            call,
+            error: e.into(),
+        }
+    };
+    setsockopt(sock, sockopt::ReceiveTimestampns, &false)
+        .map_err(fail("setsockopt(SO_TIMESTAMPNS)"))?;
+    if v4 {
+        setsockopt(sock, sockopt::Ipv4RecvTtl, &false).map_err(fail("setsockopt(IP_RECVTTL)"))?;
+        setsockopt(sock, sockopt::IpRecvTos, &false).map_err(fail("setsockopt(IP_RECVTOS)"))?;
+    }
+    if v6 {
+        setsockopt(sock, sockopt::Ipv6RecvHopLimit, &false)
+            .map_err(fail("setsockopt(IPV6_RECVHOPLIMIT)"))?;
+        setsockopt(sock, sockopt::Ipv6RecvTClass, &false)
+            .map_err(fail("setsockopt(IPV6_RECVTCLASS)"))?;
+    }
+    Ok(())
+}
+
 /// Restricts the socket to one interface (SO_BINDTODEVICE).
 /// Don't Fragment on or off for what this socket sends (IP_MTU_DISCOVER, IPV6_MTU_DISCOVER):
 /// on is IP_PMTUDISC_DO (never fragmented; too big for the interface fails with EMSGSIZE),

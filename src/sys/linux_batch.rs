@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use nix::sys::socket::{setsockopt, sockopt};
 use socket2::{SockAddr, Socket};
 
-use super::{Received, canonical, epoch_ns};
+use super::{FromTo, Received, canonical, epoch_ns};
 
 /// Linux has sendmmsg and UDP GSO.
 pub const HAS_GSO: bool = true;
@@ -90,6 +90,100 @@ pub fn send_batch(
     }
     let bytes: usize = iovs[..sent as usize].iter().map(|v| v.iov_len).sum();
     Ok(bytes.div_ceil(size))
+}
+
+/// Room for one IP_PKTINFO or IPV6_PKTINFO control message, aligned for cmsghdr.
+type InfoCmsg = [u64; 6];
+
+/// Sends up to MAX_MESSAGES datagrams, each to its own address from its own source and
+/// interface (IP_PKTINFO, IPV6_PKTINFO), in one sendmmsg call: a reflector's replies to a
+/// batch of requests. Returns how many the kernel took, in order; the first it refused
+/// stops the call (an error when it is the first of all).
+pub fn send_many_from(sock: &Socket, msgs: &[FromTo<'_>]) -> io::Result<usize> {
+    let n = msgs.len().min(MAX_MESSAGES);
+    if n == 0 {
+        return Ok(0);
+    }
+    // SAFETY: plain old data, for which all-zero bytes are a valid value.
+    let mut iovs: [libc::iovec; MAX_MESSAGES] = unsafe { mem::zeroed() };
+    // SAFETY: as above.
+    let mut headers: [libc::mmsghdr; MAX_MESSAGES] = unsafe { mem::zeroed() };
+    let mut controls: [InfoCmsg; MAX_MESSAGES] = [[0; 6]; MAX_MESSAGES];
+    // SAFETY: plain old data, for which all-zero bytes are a valid value.
+    let mut names: [libc::sockaddr_storage; MAX_MESSAGES] = unsafe { mem::zeroed() };
+    for (i, m) in msgs[..n].iter().enumerate() {
+        let to = SockAddr::from(m.to);
+        // SAFETY: `to` holds `to.len()` bytes of a sockaddr, which fits a sockaddr_storage.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                to.as_ptr().cast::<u8>(),
+                (&mut names[i] as *mut libc::sockaddr_storage).cast::<u8>(),
+                to.len() as usize,
+            );
+        }
+        iovs[i] = libc::iovec {
+            iov_base: m.bytes.as_ptr() as *mut libc::c_void,
+            iov_len: m.bytes.len(),
+        };
+        let h = &mut headers[i].msg_hdr;
+        h.msg_name = (&mut names[i] as *mut libc::sockaddr_storage).cast();
+        h.msg_namelen = to.len();
+        h.msg_iov = &mut iovs[i];
+        h.msg_iovlen = 1;
+        let (level, kind, size) = match m.from {
+            IpAddr::V4(_) => (
+                libc::IPPROTO_IP,
+                libc::IP_PKTINFO,
+                mem::size_of::<libc::in_pktinfo>(),
+            ),
+            IpAddr::V6(_) => (
+                libc::IPPROTO_IPV6,
+                libc::IPV6_PKTINFO,
+                mem::size_of::<libc::in6_pktinfo>(),
+            ),
+        };
+        h.msg_control = controls[i].as_mut_ptr().cast::<libc::c_void>();
+        // SAFETY: CMSG_SPACE and CMSG_LEN only compute sizes.
+        let (space, len) = unsafe { (libc::CMSG_SPACE(size as u32), libc::CMSG_LEN(size as u32)) };
+        h.msg_controllen = space as usize;
+        // SAFETY: the control buffer is 48 aligned bytes, at least CMSG_SPACE of either
+        // pktinfo (20 bytes for IPv6: 40 with the header); CMSG_FIRSTHDR of a header with
+        // that buffer lies inside it, and the data written is `size` bytes after its header.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(h);
+            (*c).cmsg_level = level;
+            (*c).cmsg_type = kind;
+            (*c).cmsg_len = len as usize;
+            match m.from {
+                IpAddr::V4(a) => std::ptr::write_unaligned(
+                    libc::CMSG_DATA(c).cast::<libc::in_pktinfo>(),
+                    libc::in_pktinfo {
+                        ipi_ifindex: m.ifindex as _,
+                        ipi_spec_dst: libc::in_addr {
+                            s_addr: u32::from(a).to_be(),
+                        },
+                        ipi_addr: libc::in_addr { s_addr: 0 },
+                    },
+                ),
+                IpAddr::V6(a) => std::ptr::write_unaligned(
+                    libc::CMSG_DATA(c).cast::<libc::in6_pktinfo>(),
+                    libc::in6_pktinfo {
+                        ipi6_addr: libc::in6_addr {
+                            s6_addr: a.octets(),
+                        },
+                        ipi6_ifindex: m.ifindex as _,
+                    },
+                ),
+            }
+        }
+    }
+    // SAFETY: `headers[..n]` point at `iovs`, `controls`, `names` and the messages' bytes,
+    // which all outlive the call; the kernel only reads them.
+    let sent = unsafe { libc::sendmmsg(sock.as_raw_fd(), headers.as_mut_ptr(), n as u32, 0) };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(sent as usize)
 }
 
 /// Turns on UDP GRO: the kernel may hand over many datagrams of one flow in one buffer.

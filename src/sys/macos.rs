@@ -131,6 +131,11 @@ pub fn enable_recv_info(sock: &Socket, v4: bool, v6: bool) -> Result<(), OsFailu
     Ok(())
 }
 
+/// macOS keeps every ancillary datum `enable_recv_info` asked for: the saving is Linux's.
+pub fn recv_addresses_only(_sock: &Socket, _v4: bool, _v6: bool) -> Result<(), OsFailure> {
+    Ok(())
+}
+
 /// Room for every control message `enable_recv_info` asks for, allocated once per socket.
 pub fn cmsg_buffer() -> Vec<u8> {
     nix::cmsg_space!(
@@ -279,6 +284,19 @@ pub fn send_batch(
     let mut sent = 0;
     for datagram in buf.chunks(size.max(1)) {
         match sock.send_to(datagram, dest) {
+            Ok(_) => sent += 1,
+            Err(_) if sent > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
+/// macOS has no sendmmsg: one sendmsg per datagram, stopping at the first refused.
+pub fn send_many_from(sock: &Socket, msgs: &[super::FromTo<'_>]) -> io::Result<usize> {
+    let mut sent = 0;
+    for m in msgs.iter().take(MAX_MESSAGES) {
+        match super::send_from(sock, m.bytes, m.to, m.from, m.ifindex) {
             Ok(_) => sent += 1,
             Err(_) if sent > 0 => break,
             Err(e) => return Err(e),

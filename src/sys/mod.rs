@@ -276,6 +276,16 @@ impl MtuReader {
     }
 }
 
+/// One datagram of a batch sent by `send_many_from`: `bytes` to `to` from the local
+/// address `from`, out of interface `ifindex` (0: the route's choice).
+#[derive(Debug, Clone, Copy)]
+pub struct FromTo<'a> {
+    pub bytes: &'a [u8],
+    pub to: SocketAddr,
+    pub from: IpAddr,
+    pub ifindex: u32,
+}
+
 /// Sends `buf` to `to` from the local address `from`, out of interface `ifindex` (0: the
 /// route's choice), with IP_PKTINFO or IPV6_PKTINFO: how a reflector answers from the address
 /// a request came to, on a host with several.

@@ -13,18 +13,16 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 
 use mcast::wire::PORT;
-use mcast::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service, iface};
+use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, iface};
 
 use crate::cli::exit::Exit;
 use crate::cli::output::events;
 use crate::cli::output::{Stdout, going_on};
 use crate::cli::parse;
 use crate::cli::signals::stop;
-use mcast::reflect::ReplyOut;
-
 use mcast::reflect::{
-    Bucket, Limits, MAX_CLIENTS, REPLY_TTL, Recent, SESSION_IDLE, Sessions, answer, bad_source,
-    multicast_port, reply_group,
+    Bucket, Limits, MAX_CLIENTS, Path, REPLY_TTL, Recent, ReplyBatch, ReplyOut, SESSION_IDLE,
+    Sessions, answer, bad_source, multicast_port, reply_group,
 };
 
 /// Clients (and groups) followed for rate limiting, the least recently heard forgotten first.
@@ -192,6 +190,8 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
         // Room for bursts of requests (beyond net.core.rmem_max where privileged); a
         // smaller grant still works.
         let _ = sock.set_recv_buffer(4 << 20);
+        // Replies need where a request came to and on which interface, nothing more.
+        sock.recv_addresses_only()?;
         sock.socket().set_nonblocking(true)?;
         socks.push(sock);
     }
@@ -214,128 +214,163 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
         larger_init: false,
     };
     let mut counts = Counts::default();
-    let mut buf = [0u8; 2048];
+    // Requests read 32 at a time (recvmmsg), their replies sent together (sendmmsg): at most
+    // two replies a request, so one batch of replies always holds them.
+    let mut batch = RecvBatch::new(ReplyBatch::CAPACITY / 2, 2048);
+    let mut replies = ReplyBatch::new(usize::from(args.max_reply_size).max(2048));
     let mut reply_out = [ReplyOut::default(), ReplyOut::default()];
+    // Under load every round finds requests waiting: one recvmmsg and one sendmmsg a socket
+    // then, and a poll only once a round found none. A socket that had nothing while another
+    // was busy is read every eighth round only, so that it costs no call in the others.
+    let mut busy = false;
+    let mut idle = vec![false; socks.len()];
+    let mut round = 0u32;
     'run: while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
-        let left = end.map_or(Duration::from_millis(500), |e| {
-            e.saturating_duration_since(Instant::now())
-        });
-        let mut fds: Vec<PollFd> = socks
-            .iter()
-            .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN))
-            .collect();
-        let ms = left.as_millis().clamp(1, 500) as i32;
-        let _ = poll(
-            &mut fds,
-            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-        );
-        for sock in socks.iter_mut() {
-            while let Ok(r) = sock.recv_from(&mut buf) {
-                counts.requests += 1;
-                let now = Instant::now();
-                let client = r.source.ip();
-                // Only what was sent to this host alone: a request to a broadcast or a group
-                // address would be answered by every reflector that hears it.
-                if r.destination
-                    .is_some_and(|d| !own.is_unicast_of_ours(d, now))
-                {
-                    counts.refused_destination += 1;
-                    continue;
-                }
-                if only_on.is_some() && r.ifindex != only_on {
-                    counts.refused_interface += 1;
-                    continue;
-                }
-                if bad_source(client, &own.prefixes) {
-                    counts.refused_source += 1;
-                    continue;
-                }
-                let request = &buf[..r.len.min(buf.len())];
-                if r.truncated {
-                    counts.refused_malformed += 1;
-                    continue;
-                }
-                let Some(answer) = answer(request, r.source, &mut sessions, &limits, now) else {
-                    counts.refused_malformed += 1;
-                    continue;
-                };
-                if !global.take(total_rate, total_burst, now) {
-                    counts.refused_rate += 1;
-                    continue;
-                }
-                // Every client is followed (the least recently heard is forgotten first),
-                // so a flood of strangers cannot free a client from its own limit.
-                let bucket = match clients.get_mut(&client, now) {
-                    Some(b) => b,
-                    None => {
-                        clients.insert(client, Bucket::new(burst, now), now);
-                        counts.clients += 1;
-                        // A flood of new (spoofed) clients must not become a flood of lines:
-                        // beyond 10 a second they are counted, not printed.
-                        let line = if !told.take(10.0, 20.0, now) {
-                            counts.clients_not_listed += 1;
-                            Ok(())
-                        } else if args.json {
-                            out.json_line(&ReflectEvent::Client {
-                                time: events::timestamp(SystemTime::now()),
-                                client: client.to_string(),
-                                protocol: answer.protocol,
-                            })
-                        } else {
-                            out.text_line(|l| writeln!(l, "client {client} ({})", answer.protocol))
-                        };
-                        if !going_on(line)? {
-                            break 'run;
+        round = round.wrapping_add(1);
+        if !busy {
+            let left = end.map_or(Duration::from_millis(500), |e| {
+                e.saturating_duration_since(Instant::now())
+            });
+            let mut fds: Vec<PollFd> = socks
+                .iter()
+                .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN))
+                .collect();
+            let ms = left.as_millis().clamp(1, 500) as i32;
+            let _ = poll(
+                &mut fds,
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+            );
+        }
+        let polled = !busy;
+        busy = false;
+        for (sock, idle) in socks.iter_mut().zip(idle.iter_mut()) {
+            if *idle && !polled && !round.is_multiple_of(8) {
+                continue;
+            }
+            *idle = true;
+            if sock.recv_batch(&mut batch).is_ok_and(|n| n > 0) {
+                busy = true;
+                *idle = false;
+                for (r, request) in batch.iter() {
+                    counts.requests += 1;
+                    let now = Instant::now();
+                    let client = r.source.ip();
+                    // Only what was sent to this host alone: a request to a broadcast or a group
+                    // address would be answered by every reflector that hears it.
+                    if r.destination
+                        .is_some_and(|d| !own.is_unicast_of_ours(d, now))
+                    {
+                        counts.refused_destination += 1;
+                        continue;
+                    }
+                    if only_on.is_some() && r.ifindex != only_on {
+                        counts.refused_interface += 1;
+                        continue;
+                    }
+                    if bad_source(client, &own.prefixes) {
+                        counts.refused_source += 1;
+                        continue;
+                    }
+                    if r.truncated {
+                        counts.refused_malformed += 1;
+                        continue;
+                    }
+                    let Some(answer) = answer(request, r.source, &mut sessions, &limits, now)
+                    else {
+                        counts.refused_malformed += 1;
+                        continue;
+                    };
+                    if !global.take(total_rate, total_burst, now) {
+                        counts.refused_rate += 1;
+                        continue;
+                    }
+                    // Every client is followed (the least recently heard is forgotten first),
+                    // so a flood of strangers cannot free a client from its own limit.
+                    let bucket = match clients.get_mut(&client, now) {
+                        Some(b) => b,
+                        None => {
+                            clients.insert(client, Bucket::new(burst, now), now);
+                            counts.clients += 1;
+                            // A flood of new (spoofed) clients must not become a flood of lines:
+                            // beyond 10 a second they are counted, not printed.
+                            let line = if !told.take(10.0, 20.0, now) {
+                                counts.clients_not_listed += 1;
+                                Ok(())
+                            } else if args.json {
+                                out.json_line(&ReflectEvent::Client {
+                                    time: events::timestamp(SystemTime::now()),
+                                    client: client.to_string(),
+                                    protocol: answer.protocol,
+                                })
+                            } else {
+                                out.text_line(|l| {
+                                    writeln!(l, "client {client} ({})", answer.protocol)
+                                })
+                            };
+                            if !going_on(line)? {
+                                // Stopping: what earlier requests of the batch earned goes.
+                                let sent = replies.flush(sock, &mut reply_out);
+                                counts.unicast_replies += sent.unicast;
+                                counts.multicast_replies += sent.multicast;
+                                counts.send_errors += sent.errors;
+                                break 'run;
+                            }
+                            clients.get_mut(&client, now).expect("just stored")
                         }
-                        clients.get_mut(&client, now).expect("just stored")
+                    };
+                    if !bucket.take(rate, burst, now) {
+                        counts.refused_rate += 1;
+                        continue;
                     }
-                };
-                if !bucket.take(rate, burst, now) {
-                    counts.refused_rate += 1;
-                    continue;
-                }
-                // A session is kept only for an answer that is sent.
-                if let Some(key) = answer.open {
-                    sessions.insert(key, (), now);
-                }
-                counts.refused_session += u64::from(answer.stale_session);
-                counts.refused_small_init += u64::from(answer.small_init);
-                counts.capped_size += u64::from(answer.capped);
-                let out_of = &mut reply_out[usize::from(client.is_ipv6())];
-                match out_of.send(sock, &answer.unicast, r.source, r.destination, r.ifindex) {
-                    Ok(_) => counts.unicast_replies += 1,
-                    Err(_) => counts.send_errors += 1,
-                }
-                let Some(multicast) = answer.multicast else {
-                    continue;
-                };
-                let Some(group) = reply_group(answer.group, client, &args.groups) else {
-                    counts.refused_group += 1;
-                    continue;
-                };
-                // The group hears the reply at the client's port, which is the port its
-                // kernel picked (or ours): never a service's port such as mDNS's 5353.
-                let port = r.source.port();
-                if !multicast_port(port, args.port) {
-                    counts.refused_port += 1;
-                    continue;
-                }
-                let gate = match groups.get_mut(&group, now) {
-                    Some(b) => b,
-                    None => {
-                        groups.insert(group, Bucket::new(group_burst, now), now);
-                        groups.get_mut(&group, now).expect("just stored")
+                    // A session is kept only for an answer that is sent.
+                    if let Some(key) = answer.open {
+                        sessions.insert(key, (), now);
                     }
-                };
-                if !gate.take(group_rate, group_burst, now) {
-                    counts.refused_group_rate += 1;
-                    continue;
+                    counts.refused_session += u64::from(answer.stale_session);
+                    counts.refused_small_init += u64::from(answer.small_init);
+                    counts.capped_size += u64::from(answer.capped);
+                    let queued = replies.push(
+                        &answer.unicast,
+                        r.source,
+                        r.destination,
+                        r.ifindex,
+                        Path::Unicast,
+                    );
+                    debug_assert!(queued, "a request's replies always fit the batch");
+                    let Some(multicast) = answer.multicast else {
+                        continue;
+                    };
+                    let Some(group) = reply_group(answer.group, client, &args.groups) else {
+                        counts.refused_group += 1;
+                        continue;
+                    };
+                    // The group hears the reply at the client's port, which is the port its
+                    // kernel picked (or ours): never a service's port such as mDNS's 5353.
+                    let port = r.source.port();
+                    if !multicast_port(port, args.port) {
+                        counts.refused_port += 1;
+                        continue;
+                    }
+                    let gate = match groups.get_mut(&group, now) {
+                        Some(b) => b,
+                        None => {
+                            groups.insert(group, Bucket::new(group_burst, now), now);
+                            groups.get_mut(&group, now).expect("just stored")
+                        }
+                    };
+                    if !gate.take(group_rate, group_burst, now) {
+                        counts.refused_group_rate += 1;
+                        continue;
+                    }
+                    let to = SocketAddr::new(group, port);
+                    let queued =
+                        replies.push(&multicast, to, r.destination, r.ifindex, Path::Multicast);
+                    debug_assert!(queued, "a request's replies always fit the batch");
                 }
-                let to = SocketAddr::new(group, port);
-                match out_of.send(sock, &multicast, to, r.destination, r.ifindex) {
-                    Ok(_) => counts.multicast_replies += 1,
-                    Err(_) => counts.send_errors += 1,
-                }
+                let sent = replies.flush(sock, &mut reply_out);
+                counts.unicast_replies += sent.unicast;
+                counts.multicast_replies += sent.multicast;
+                counts.send_errors += sent.errors;
             }
         }
         if !going_on(out.flush())? {

@@ -27,8 +27,8 @@ use mcast::lanes::{Lanes, wait_any};
 use mcast::mesh::MeshPeer;
 use mcast::ping::{PathSummary, Verdict};
 use mcast::ping::{Proto, read_reply, request_for};
-use mcast::reflect::ReplyOut;
 use mcast::reflect::{Limits, REPLY_TTL, SESSION_IDLE, SESSION_LEN, Sessions, answer, reply_group};
+use mcast::reflect::{Path, ReplyBatch, ReplyOut};
 use mcast::wire::columns::{ACK, Row, decode, encode, is_ack, is_share};
 
 #[derive(Args, Debug)]
@@ -214,7 +214,9 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
         max_reply: 0,
         larger_init: true,
     };
-    let mut reply_out = ReplyOut::default();
+    // Replies to what one wake-up found go together (sendmmsg), as mcast reflect's do.
+    let mut reply_out = [ReplyOut::default(), ReplyOut::default()];
+    let mut replies = ReplyBatch::new(2048);
     let mut out = Stdout::new();
     if !args.json {
         writeln!(
@@ -378,11 +380,27 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                 }
                 let first = p.asked(ans.seq, Instant::now());
                 let (local, ifindex) = (r.destination, r.ifindex);
+                if replies.len() + 2 > ReplyBatch::CAPACITY {
+                    replies.flush(&mut lanes.socks[0], &mut reply_out);
+                }
                 let sock = &mut lanes.socks[0];
-                let _ = reply_out.send(sock, &ans.unicast, r.source, local, ifindex);
-                if let (Some(m), Some(g)) = (ans.multicast, reply_group(ans.group, from, &extra)) {
-                    let to = SocketAddr::new(g, r.source.port());
-                    let _ = reply_out.send(sock, &m, to, local, ifindex);
+                for (bytes, to, path) in [
+                    (Some(&ans.unicast), Some(r.source), Path::Unicast),
+                    (
+                        ans.multicast.as_ref(),
+                        reply_group(ans.group, from, &extra)
+                            .map(|g| SocketAddr::new(g, r.source.port())),
+                        Path::Multicast,
+                    ),
+                ] {
+                    let (Some(bytes), Some(to)) = (bytes, to) else {
+                        continue;
+                    };
+                    if !replies.push(bytes, to, local, ifindex, path) {
+                        // Larger than a slot: alone.
+                        let _ = reply_out[usize::from(to.is_ipv6())]
+                            .send(sock, bytes, to, local, ifindex);
+                    }
                 }
                 if first && !going_on(tell(&mut out, args.json, from, "asked"))? {
                     break 'run;
@@ -411,7 +429,10 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                 break 'run;
             }
         }
+        replies.flush(&mut lanes.socks[0], &mut reply_out);
     }
+    // What a stop in the middle of a wake-up left waiting.
+    replies.flush(&mut lanes.socks[0], &mut reply_out);
     let known = Known {
         columns: &columns,
         mcast_peers: &mcast_peers,
