@@ -24,6 +24,10 @@ fn the_fixed_header_reads_field_by_field() {
     );
     assert_eq!((h.csrc_count, h.extension), (0, None));
     assert_eq!((h.payload_offset, h.payload_len), (12, 8));
+    // Without the marker bit, the same type.
+    p[1] &= 0x7f;
+    let h = Header::parse(&p).unwrap();
+    assert_eq!((h.marker, h.payload_type), (false, 33));
 }
 
 #[test]
