@@ -68,8 +68,9 @@ pub struct Answer {
     pub protocol: &'static str,
     /// The reply to the client.
     pub unicast: Vec<u8>,
-    /// The reply to the group (the same bytes), when there is one.
-    pub multicast: Option<Vec<u8>>,
+    /// True when the same bytes also go to the group (at the client's port): one copy of
+    /// the reply serves both paths.
+    pub multicast: bool,
     /// The group the request asked for, if any.
     pub group: Option<IpAddr>,
     /// An RFC 6450 request outside the session it was given: told to stop.
@@ -90,7 +91,7 @@ impl Answer {
         Answer {
             protocol,
             unicast: bytes,
-            multicast: None,
+            multicast: false,
             group: None,
             stale_session: false,
             small_init: false,
@@ -122,7 +123,7 @@ pub fn answer(
             // request's own size, so a reflector is never an amplifier).
             let capped = ssmping::pad_reply(&mut reply, m.reply_size, largest);
             Answer {
-                multicast: Some(reply.clone()),
+                multicast: true,
                 group: m.group,
                 seq: m.seq,
                 capped,
@@ -204,7 +205,7 @@ fn rfc6450_answer(
                 .then(now_ns);
             let bytes = reply.encode();
             Some(Answer {
-                multicast: Some(bytes.clone()),
+                multicast: true,
                 group: m.group,
                 seq: m.seq,
                 ..Answer::unicast("rfc6450", bytes)
@@ -425,7 +426,7 @@ mod tests {
         assert!(before.stale_session);
         sessions.insert(key, (), now);
         let ok = answer(&req, client(), &mut sessions, &strict(), now).unwrap();
-        assert!(!ok.stale_session && ok.multicast.is_some());
+        assert!(!ok.stale_session && ok.multicast);
         assert!(ok.unicast.len() <= req.len());
         // A second init from the same client (a forged one, say) leaves the first session be.
         let again = answer(&init, client(), &mut sessions, &strict(), now).unwrap();

@@ -337,9 +337,9 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                         Path::Unicast,
                     );
                     debug_assert!(queued, "a request's replies always fit the batch");
-                    let Some(multicast) = answer.multicast else {
+                    if !answer.multicast {
                         continue;
-                    };
+                    }
                     let Some(group) = reply_group(answer.group, client, &args.groups) else {
                         counts.refused_group += 1;
                         continue;
@@ -363,8 +363,13 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                         continue;
                     }
                     let to = SocketAddr::new(group, port);
-                    let queued =
-                        replies.push(&multicast, to, r.destination, r.ifindex, Path::Multicast);
+                    let queued = replies.push(
+                        &answer.unicast,
+                        to,
+                        r.destination,
+                        r.ifindex,
+                        Path::Multicast,
+                    );
                     debug_assert!(queued, "a request's replies always fit the batch");
                 }
                 let sent = replies.flush(sock, &mut reply_out);

@@ -387,7 +387,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
                 for (bytes, to, path) in [
                     (Some(&ans.unicast), Some(r.source), Path::Unicast),
                     (
-                        ans.multicast.as_ref(),
+                        ans.multicast.then_some(&ans.unicast),
                         reply_group(ans.group, from, &extra)
                             .map(|g| SocketAddr::new(g, r.source.port())),
                         Path::Multicast,
