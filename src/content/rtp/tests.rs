@@ -205,6 +205,11 @@ fn a_confirmed_jump_is_a_restart_and_a_lone_one_is_set_aside() {
     assert_eq!(seen[4], Seen::InOrder);
     assert_eq!(figures(&rtp), (4, 4, 0));
     assert_eq!(rtp.stream(7).unwrap().set_aside, 2);
+    // A first jump to 65535, the highest number: unconfirmed, like any other (A.1 starts
+    // bad_seq outside the numbers, so that no number confirms a jump never seen).
+    let mut rtp = Rtp::new(None);
+    let seen = feed(&mut rtp, &[1000, 1001, 1002, 65_535]);
+    assert_eq!(seen[3], Seen::Jump);
 }
 
 #[test]
