@@ -729,7 +729,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__reflect)
-            opts="-i -d -h -V --port --bind --interface --group --rate --total-rate --group-rate --max-reply-size --duration --json --color --help --version"
+            opts="-i -d -h -V --port --bind --interface --group --rate --total-rate --group-rate --max-reply-size --duration --report --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,6 +782,10 @@ _mcast() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

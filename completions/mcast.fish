@@ -134,6 +134,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l total-rate -d 'R
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l group-rate -d 'Multicast replies a second to each group, whoever asked (a burst of twice that is allowed)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l max-reply-size -d 'Largest reply to send when a request asks for more than its own size (ssmping\'s reply-size option); by default no reply is larger than its request' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s d -l duration -d 'Stop after this long (default: until Ctrl-C)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l report -d 'Print the figures so far every DURATION (as Ctrl-\\ does at any time)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"

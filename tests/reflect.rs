@@ -711,3 +711,51 @@ fn bind_and_interface_limit_what_is_answered() {
         "{s}"
     );
 }
+
+#[test]
+fn report_and_ctrl_backslash_print_the_interval_and_the_figures_in_all() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let r = common::spawn(command(
+        server,
+        &["reflect", "-d", "4s", "--json", "--report", "1s"],
+    ));
+    std::thread::sleep(Duration::from_millis(400));
+    let v4 = server.v4.to_string();
+    let ping = common::spawn(command(
+        client,
+        &["ping", &v4, "-c", "6", "--interval", "0.4s", "-t", "0.5s"],
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    // Ctrl-\ between two reports: one more interval, at once.
+    let pid = nix::unistd::Pid::from_raw(r.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGQUIT).expect("SIGQUIT");
+    assert!(finish(ping, WAIT).status.success());
+    let out = finish(r, WAIT);
+    let lines = json_lines(&out);
+    let intervals: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["type"] == "interval").collect();
+    // Three or so reports a second apart, and the one Ctrl-\ asked for.
+    assert!(intervals.len() >= 4, "{lines:?}");
+    let mut sum = 0;
+    for (i, v) in intervals.iter().enumerate() {
+        assert_eq!(v["command"], "reflect");
+        assert_eq!(v["time"], v["end"], "{v}");
+        if i > 0 {
+            assert_eq!(v["start"], intervals[i - 1]["end"], "intervals follow on");
+        }
+        sum += v["interval"]["requests"].as_u64().unwrap();
+        assert_eq!(
+            v["requests"], sum,
+            "in all is the sum of the intervals: {v}"
+        );
+        assert!(v["interval"]["unicast_replies"].as_u64() <= v["interval"]["requests"].as_u64());
+    }
+    assert!(
+        sum >= 4,
+        "the pings were counted as they came: {intervals:?}"
+    );
+    let s = summary(&out);
+    assert_eq!(s["requests"], 6, "{s}");
+    assert!(s["requests"].as_u64().unwrap() >= sum);
+}

@@ -14,6 +14,8 @@ pub(super) struct Kind {
     /// Which commands print it, and when.
     pub(super) when: &'static str,
     pub(super) fields: &'static [Field],
+    /// Fields shared with another kind, after its own.
+    pub(super) more: &'static [Field],
     /// A real line mcast printed (from the test lab).
     pub(super) example: &'static str,
 }
@@ -40,17 +42,92 @@ const CHANGE: &[Field] = &[
     ),
 ];
 
+/// What a reflector answered and refused: its summary's figures, and its intervals'.
+const REFLECT_COUNTS: &[Field] = &[
+    ("requests", "number", "datagrams received on the port"),
+    ("unicast_replies", "number", "replies sent to clients"),
+    ("multicast_replies", "number", "replies sent to groups"),
+    (
+        "clients",
+        "number",
+        "clients answered (one forgotten after a minute unheard, or to make room for 10,000 more recent, counts again when it comes back)",
+    ),
+    (
+        "clients_not_listed",
+        "number",
+        "of those, clients without a client line: beyond 10 new a second (a burst of 20) they are counted, not printed",
+    ),
+    (
+        "refused_source",
+        "number",
+        "from multicast, broadcast, unspecified or this host's own addresses",
+    ),
+    (
+        "refused_malformed",
+        "number",
+        "not a request of either protocol, or cut short",
+    ),
+    (
+        "refused_destination",
+        "number",
+        "requests not sent to one of this host's own addresses (a broadcast or a group address, which every reflector hearing it would answer): not answered",
+    ),
+    (
+        "refused_interface",
+        "number",
+        "requests that arrived on another interface than -i names: not answered",
+    ),
+    (
+        "refused_session",
+        "number",
+        "RFC 6450 echo requests outside a session given to that client address and port (answered with a response that tells it to stop)",
+    ),
+    (
+        "refused_small_init",
+        "number",
+        "RFC 6450 inits smaller than the response a session needs (omping's are): told to stop, since no answer is larger than its request unless --max-reply-size allows it",
+    ),
+    (
+        "refused_group",
+        "number",
+        "multicast replies refused for a group not served (the unicast reply went)",
+    ),
+    (
+        "refused_port",
+        "number",
+        "multicast replies not sent because the client's port is a service's (below 32768 and not the port served): a group's traffic is never aimed at, say, mDNS",
+    ),
+    (
+        "refused_rate",
+        "number",
+        "over a client's rate (--rate, a burst of twice that) or the total (--total-rate)",
+    ),
+    (
+        "refused_group_rate",
+        "number",
+        "multicast replies over a group's rate (--group-rate, a burst of twice that), whoever asked: the unicast reply went",
+    ),
+    (
+        "capped_size",
+        "number",
+        "ssmping requests whose reply-size option asked for more than --max-reply-size (by default the request's own size): answered at that size",
+    ),
+    ("send_errors", "number", "replies the host could not send"),
+];
+
 const KINDS: &[Kind] = &[
     Kind {
         name: "joined",
         when: "recv and join, once per join, before anything else",
         fields: CHANGE,
+        more: &[],
         example: r#"{"type":"joined","time":"2026-11-25T10:32:37.178929Z","group":"232.1.1.1","interface":"eth0","sources":["192.0.2.2"]}"#,
     },
     Kind {
         name: "left",
         when: "recv and join, once the groups were left (before the summary); a membership the kernel had already dropped is told on stderr instead",
         fields: CHANGE,
+        more: &[],
         example: r#"{"type":"left","time":"2026-11-25T10:32:38.381861Z","group":"232.1.1.1","interface":"eth0","sources":["192.0.2.2"]}"#,
     },
     Kind {
@@ -103,6 +180,7 @@ const KINDS: &[Kind] = &[
                 "for a probe: sender (8 hex digits), seq (number), delay_ms (one-way delay in milliseconds, to the nanosecond; meaningful when the clocks agree); null otherwise",
             ),
         ],
+        more: &[],
         example: r#"{"type":"packet","time":"2026-11-25T10:32:37.369737Z","source":"192.0.2.2","source_port":58731,"group":"232.1.1.1","port":7777,"interface":"eth0","size":64,"truncated":false,"ttl":1,"tos":0,"text":null,"probe":{"sender":"8fa85e4e","seq":0,"delay_ms":0.157504}}"#,
     },
     Kind {
@@ -114,6 +192,7 @@ const KINDS: &[Kind] = &[
             ("interface", "string", "the interface"),
             ("state", "string", "down, up or gone"),
         ],
+        more: &[],
         example: r#"{"type":"link","time":"2026-11-25T10:32:39.901159Z","interface":"eth0","state":"down"}"#,
     },
     Kind {
@@ -127,6 +206,7 @@ const KINDS: &[Kind] = &[
                 "the kernel's entries for the groups joined, as groups --json prints them (see below)",
             ),
         ],
+        more: &[],
         example: r#"{"type":"memberships","groups":[{"interface":"eth0","index":2,"family":"ipv4","group":"239.1.1.1","users":1,"mode":"exclude","mode_inferred":false,"sources":[],"sources_known":true,"igmp_compat_mode":"V3","forced_mld_version":null}]}"#,
     },
     Kind {
@@ -208,6 +288,7 @@ const KINDS: &[Kind] = &[
                 "one per sender whose content was analysed (RTP, MPEG-TS, --seq; see stream below); empty for probes and other data",
             ),
         ],
+        more: &[],
         example: r#"{"type":"summary","command":"recv","version":"0.1.0","packets":133,"bytes":176624,"elapsed_ms":4000.572293,"rate_pps":39.708,"first_after_ms":644.077909,"ended_by":"duration","probes":0,"foreign":133,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[],"untracked_streams":0,"streams":[{"source":"192.0.2.2","source_port":40002,"content":"rtp_ts","datagrams":133,"bytes":176624,"first_time":"2026-12-03T06:03:44.262851Z","last_time":"2026-12-03T06:03:47.587104Z","verdict":"trouble","problems":["loss","continuity"],"lost":2,"lost_network":2,"lost_host":0,"stalls":0,"stalled_ms":0.0,"stopped":false,"spacing":{"p50_ms":32.505856,"p99_ms":84.173204,"max_ms":84.173204},"ssrc_changes":0,"rtp":[{"ssrc":2684657952,"payload_type":33,"clock_rate":90000,"expected":134,"received":132,"lost":2,"missing":2,"duplicates":0,"late":0,"restarts":0,"set_aside":1,"jitter_ms":2.597128811692265}],"ts":{"pids":[{"pid":0,"role":"PAT","stream_type":null,"packets":28,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":17,"role":"SDT","stream_type":null,"packets":7,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":869,"cc_errors":2,"missing":13,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":4096,"role":"PMT","stream_type":null,"packets":27,"cc_errors":1,"missing":1,"duplicates":0,"transport_errors":0,"scrambled":0}],"null_packets":0,"sync_losses":0,"sync_byte_errors":0,"pat_errors":0,"pmt_errors":0,"pid_errors":0,"crc_errors":0,"pcr_errors":0,"mdi":{"seconds":3,"df_max_ms":318.8262892000001,"df_last_ms":261.1324899512195,"mlr_max":7}},"feed":null}]}"#,
     },
     Kind {
@@ -315,6 +396,7 @@ const KINDS: &[Kind] = &[
                 "RFC 3550 interarrival jitter in milliseconds",
             ),
         ],
+        more: &[],
         example: r#"{"sender":"8fa85e4e","source":"192.0.2.2","planned":2,"received":2,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-11-24T21:18:37.565627Z","silent_ms":1002.1,"pace_ms":10.000102,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"sizes":[],"sizes_not_arriving":[],"delay_min_ms":0.045507,"delay_avg_ms":0.101506,"delay_max_ms":0.157504,"jitter_ms":0.007}"#,
     },
     Kind {
@@ -345,6 +427,7 @@ const KINDS: &[Kind] = &[
                 "99th percentile of the same",
             ),
         ],
+        more: &[],
         example: r#"{"type":"summary","command":"send","version":"0.1.0","packets":2,"bytes":128,"elapsed_ms":11.141535,"rate_pps":179.508,"errors":0,"path":"gso+sendmmsg","gap_p50_us":4390.9,"gap_p99_us":4390.9}"#,
     },
     Kind {
@@ -373,6 +456,7 @@ const KINDS: &[Kind] = &[
                 "true when this path already brought this seq",
             ),
         ],
+        more: &[],
         example: r#"{"type":"reply","time":"2026-11-25T10:57:25.506979Z","server":"192.0.2.1","path":"multicast","seq":1,"size":29,"rtt_ms":0.078,"hops":0,"duplicate":false}"#,
     },
     Kind {
@@ -419,6 +503,7 @@ const KINDS: &[Kind] = &[
                 "multicast_works, unicast_only (its multicast never arrived) or no_reply (snake_case in JSON, as the matrix counts them; words in text)",
             ),
         ],
+        more: &[],
         example: r#"{"type":"summary","command":"ping","version":"0.1.0","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"}"#,
     },
     Kind {
@@ -430,6 +515,7 @@ const KINDS: &[Kind] = &[
             ("client", "string", "the client's address"),
             ("protocol", "string", "ssmping or rfc6450"),
         ],
+        more: &[],
         example: r#"{"type":"client","time":"2026-11-25T11:03:03.186928Z","client":"192.0.2.2","protocol":"ssmping"}"#,
     },
     Kind {
@@ -439,77 +525,32 @@ const KINDS: &[Kind] = &[
             ("type", "string", "summary"),
             ("command", "string", "reflect"),
             ("version", "string", "mcast's version"),
-            ("requests", "number", "datagrams received on the port"),
-            ("unicast_replies", "number", "replies sent to clients"),
-            ("multicast_replies", "number", "replies sent to groups"),
-            (
-                "clients",
-                "number",
-                "clients answered (one forgotten after a minute unheard, or to make room for 10,000 more recent, counts again when it comes back)",
-            ),
-            (
-                "clients_not_listed",
-                "number",
-                "of those, clients without a client line: beyond 10 new a second (a burst of 20) they are counted, not printed",
-            ),
-            (
-                "refused_source",
-                "number",
-                "from multicast, broadcast, unspecified or this host's own addresses",
-            ),
-            (
-                "refused_malformed",
-                "number",
-                "not a request of either protocol, or cut short",
-            ),
-            (
-                "refused_destination",
-                "number",
-                "requests not sent to one of this host's own addresses (a broadcast or a group address, which every reflector hearing it would answer): not answered",
-            ),
-            (
-                "refused_interface",
-                "number",
-                "requests that arrived on another interface than -i names: not answered",
-            ),
-            (
-                "refused_session",
-                "number",
-                "RFC 6450 echo requests outside a session given to that client address and port (answered with a response that tells it to stop)",
-            ),
-            (
-                "refused_small_init",
-                "number",
-                "RFC 6450 inits smaller than the response a session needs (omping's are): told to stop, since no answer is larger than its request unless --max-reply-size allows it",
-            ),
-            (
-                "refused_group",
-                "number",
-                "multicast replies refused for a group not served (the unicast reply went)",
-            ),
-            (
-                "refused_port",
-                "number",
-                "multicast replies not sent because the client's port is a service's (below 32768 and not the port served): a group's traffic is never aimed at, say, mDNS",
-            ),
-            (
-                "refused_rate",
-                "number",
-                "over a client's rate (--rate, a burst of twice that) or the total (--total-rate)",
-            ),
-            (
-                "refused_group_rate",
-                "number",
-                "multicast replies over a group's rate (--group-rate, a burst of twice that), whoever asked: the unicast reply went",
-            ),
-            (
-                "capped_size",
-                "number",
-                "ssmping requests whose reply-size option asked for more than --max-reply-size (by default the request's own size): answered at that size",
-            ),
-            ("send_errors", "number", "replies the host could not send"),
         ],
+        more: REFLECT_COUNTS,
         example: r#"{"type":"summary","command":"reflect","version":"0.1.0","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_interface":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0}"#,
+    },
+    Kind {
+        name: "interval (reflect)",
+        when: "reflect, every --report and on SIGQUIT (Ctrl-\\): the figures in all so far, flattened as in the summary, and those of the interval alone",
+        fields: &[
+            ("type", "string", "interval"),
+            ("command", "string", "reflect"),
+            ("version", "string", "mcast's version"),
+            TIME,
+            (
+                "start",
+                "string",
+                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
+            ),
+            ("end", "string", "when it ended: the same as time"),
+            (
+                "interval",
+                "object",
+                "the counts below, for the interval alone (clients: those first heard in it)",
+            ),
+        ],
+        more: REFLECT_COUNTS,
+        example: r#"{"type":"interval","command":"reflect","version":"0.1.0","time":"2026-12-03T06:50:52.282184Z","start":"2026-12-03T06:50:51.281328Z","end":"2026-12-03T06:50:52.282184Z","requests":3,"unicast_replies":3,"multicast_replies":3,"clients":1,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_interface":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0,"interval":{"requests":1,"unicast_replies":1,"multicast_replies":1,"clients":0,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_interface":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0}}"#,
     },
     Kind {
         name: "peer",
@@ -524,6 +565,7 @@ const KINDS: &[Kind] = &[
                 "answered (it opened a session: pinging it), multicast (its first multicast reply arrived), asked (it began pinging this host) or given_up (it answered nothing within --wait)",
             ),
         ],
+        more: &[],
         example: r#"{"type":"peer","time":"2026-11-25T11:59:52.239877Z","peer":"192.0.2.3","event":"answered"}"#,
     },
     Kind {
@@ -550,6 +592,7 @@ const KINDS: &[Kind] = &[
                 "multicast_works, unicast_only or no_reply",
             ),
         ],
+        more: &[],
         example: r#"{"type":"pair","from":"192.0.2.1","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.094,"rtt_avg_ms":0.127,"rtt_max_ms":0.159,"rtt_mdev_ms":0.032,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.174,"rtt_avg_ms":0.234,"rtt_max_ms":0.294,"rtt_mdev_ms":0.06,"hops":0},"first_multicast_ms":0.294298,"verdict":"multicast_works"}"#,
     },
     Kind {
@@ -589,6 +632,7 @@ const KINDS: &[Kind] = &[
                 "sentences: whose multicast reaches nobody, who hears no one, and why a column is unknown",
             ),
         ],
+        more: &[],
         example: r#"{"type":"matrix","command":"mesh","version":"0.1.0","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"refused_columns":0,"multicast_works":6,"unicast_only":0,"no_reply":0,"conclusions":[]}"#,
     },
     Kind {
@@ -646,6 +690,7 @@ const KINDS: &[Kind] = &[
                 "querier's query interval in seconds; 0 before v3 and MLDv2",
             ),
         ],
+        more: &[],
         example: r#"{"type":"query","time":"2026-11-25T12:25:27.727551Z","interface":"eth0","source":"192.0.2.254","destination":"224.0.0.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":null,"sources":[],"max_response_ms":500,"s_flag":false,"qrv":0,"qqi_s":0}"#,
     },
     Kind {
@@ -674,6 +719,7 @@ const KINDS: &[Kind] = &[
                 "record (MODE_IS_INCLUDE, MODE_IS_EXCLUDE, CHANGE_TO_INCLUDE, CHANGE_TO_EXCLUDE, ALLOW_NEW_SOURCES, BLOCK_OLD_SOURCES; a v1/v2/MLDv1 report is one MODE_IS_EXCLUDE record), group, sources",
             ),
         ],
+        more: &[],
         example: r#"{"type":"report","time":"2026-11-25T12:25:28.239557Z","interface":"eth0","source":"192.0.2.2","destination":"232.1.1.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"records":[{"record":"MODE_IS_EXCLUDE","group":"232.1.1.1","sources":[]}]}"#,
     },
     Kind {
@@ -690,6 +736,7 @@ const KINDS: &[Kind] = &[
             ("outgoing", "boolean", "sent by this host"),
             ("group", "string", "the group left"),
         ],
+        more: &[],
         example: r#"{"type":"leave","time":"2026-11-25T12:25:28.733233Z","interface":"eth0","source":"192.0.2.2","destination":"224.0.0.2","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":"232.1.1.1"}"#,
     },
     Kind {
@@ -712,6 +759,7 @@ const KINDS: &[Kind] = &[
             ),
             ("message", "string", "what it means and what to do"),
         ],
+        more: &[],
         example: r#"{"type":"warning","time":"2026-11-25T12:25:27.727749Z","kind":"old_querier","interface":"eth0","family":"ipv4","subject":"192.0.2.254","message":"querier 192.0.2.254 speaks IGMPv2: hosts fall back to it, and source-specific joins (SSM, --source) cannot work on this link; make the querier (router or switch) use IGMPv3"}"#,
     },
     Kind {
@@ -772,6 +820,7 @@ const KINDS: &[Kind] = &[
                 "interface, address, protocol, groups (each: group, mode include or exclude, sources)",
             ),
         ],
+        more: &[],
         example: r#"{"type":"summary","command":"watch","version":"0.1.0","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
     },
     Kind {
@@ -791,6 +840,7 @@ const KINDS: &[Kind] = &[
                 "what to do, as a command or a sentence; null when ok",
             ),
         ],
+        more: &[],
         example: r#"{"check":"group","status":"fail","evidence":"232.1.1.1 is in the source-specific range and no --source is given: on an SSM network nothing arrives","fix":"add --source SENDER for each sender (or use a group outside 232.0.0.0/8 / ff3x::/32)"}"#,
     },
     Kind {
@@ -820,6 +870,7 @@ const KINDS: &[Kind] = &[
                 "family (ipv4 or ipv6), address, prefix_len, scope (global, link, host, site), broadcast (string or null)",
             ),
         ],
+        more: &[],
         example: r#"{"name":"eth0","index":2,"flags":["up","running","broadcast","multicast"],"mtu":1500,"mac":"5a:94:57:90:43:d5","addresses":[{"family":"ipv4","address":"192.0.2.1","prefix_len":24,"scope":"global","broadcast":null},{"family":"ipv6","address":"fe80::5894:57ff:fe90:43d5","prefix_len":64,"scope":"link","broadcast":null}]}"#,
     },
     Kind {
@@ -854,9 +905,17 @@ const KINDS: &[Kind] = &[
                 "IPv6: an MLD version forced on the interface; null when not forced",
             ),
         ],
+        more: &[],
         example: r#"{"interface":"eth0","index":2,"family":"ipv4","group":"239.1.1.1","users":1,"mode":"exclude","mode_inferred":false,"sources":[],"sources_known":true,"igmp_compat_mode":"V3","forced_mld_version":null}"#,
     },
 ];
+
+impl Kind {
+    /// Its fields, shared ones included.
+    pub(super) fn all_fields(&self) -> impl Iterator<Item = &'static Field> + use<> {
+        self.fields.iter().chain(self.more)
+    }
+}
 
 /// Every kind, in the page's order: the content's after the rest.
 fn all() -> impl Iterator<Item = &'static Kind> {
@@ -878,7 +937,7 @@ character a terminal would act on written as a \\u escape; they decode to the ex
     for k in all() {
         out.extend_from_slice(format!(".SH \"{}\"\n", escape(&k.name.to_uppercase())).as_bytes());
         paragraphs(&mut out, &format!("Printed by {}.", k.when));
-        for (name, ty, what) in k.fields {
+        for (name, ty, what) in k.all_fields() {
             out.extend_from_slice(
                 format!(
                     ".TP\n\\fB{}\\fR ({})\n{}\n",
@@ -909,7 +968,7 @@ mod tests {
     }
 
     fn documented(k: &Kind) -> Vec<&'static str> {
-        let mut names: Vec<&str> = k.fields.iter().map(|f| f.0).collect();
+        let mut names: Vec<&str> = k.all_fields().map(|f| f.0).collect();
         names.sort_unstable();
         names
     }
@@ -939,7 +998,7 @@ mod tests {
             let v: Value =
                 serde_json::from_str(k.example).unwrap_or_else(|e| panic!("{}: {e}", k.name));
             assert_eq!(keys(&v), documented(k), "{}", k.name);
-            for (name, ty, _) in k.fields {
+            for (name, ty, _) in k.all_fields() {
                 assert!(
                     type_fits(ty, &v[*name]),
                     "{}.{name} is not {ty}: {}",
@@ -969,7 +1028,7 @@ mod tests {
     fn the_page_names_every_field() {
         let page = String::from_utf8(page()).unwrap();
         for k in all() {
-            for (name, ..) in k.fields {
+            for (name, ..) in k.all_fields() {
                 assert!(
                     page.contains(&format!("\\fB{}\\fR", escape(name))),
                     "{name}"

@@ -48,6 +48,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "SSRCs heard from this address and port before this one: above 0, the sender restarted under a new SSRC or two senders share the group and port (the summary tells which)",
             ),
         ],
+        more: &[],
         example: r#"{"type":"stream","time":"2026-12-03T06:03:44.262851Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2684657952,"payload_type":33,"others":0}"#,
     },
     Kind {
@@ -79,6 +80,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
             ("cause", "string", "network, host, or host_and_network"),
         ],
+        more: &[],
         example: r#"{"type":"gap","time":"2026-12-03T06:03:45.266448Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2684657952,"expected":340,"found":341,"missing":1,"network":1,"host":0,"cause":"network"}"#,
     },
     Kind {
@@ -92,6 +94,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             CONTENT,
             SSRC,
         ],
+        more: &[],
         example: r#"{"type":"restart","time":"2026-12-03T05:39:13.753565Z","source":"192.0.2.2","source_port":40001,"content":"rtp","ssrc":10}"#,
     },
     Kind {
@@ -130,6 +133,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "host when this host's kernel dropped datagrams since the stream's previous one, else network",
             ),
         ],
+        more: &[],
         example: r#"{"type":"cc_error","time":"2026-12-03T06:03:45.266448Z","source":"192.0.2.2","source_port":40002,"indicator":"1.4","pid":256,"kind":"lost","last":6,"found":14,"missing":7,"cause":"network"}"#,
     },
     Kind {
@@ -162,6 +166,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "for pcr_error, the milliseconds between the two PCRs; null otherwise",
             ),
         ],
+        more: &[],
         example: r#"{"type":"ts_error","time":"2026-12-03T05:39:21.293997Z","source":"192.0.2.2","source_port":40001,"indicator":"1.3","name":"pat_error","pid":0,"table_id":null,"gap_ms":null}"#,
     },
     Kind {
@@ -179,6 +184,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "the PID that returned; null for sync_regained",
             ),
         ],
+        more: &[],
         example: r#"{"type":"ts_recovered","time":"2026-12-03T05:39:21.273693Z","source":"192.0.2.2","source_port":40001,"name":"sync_regained","pid":null}"#,
     },
     Kind {
@@ -197,6 +203,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
             ("silent_ms", "number", "milliseconds of silence so far"),
         ],
+        more: &[],
         example: r#"{"type":"stall","time":"2026-12-03T05:39:13.233599Z","source":"192.0.2.2","source_port":40001,"content":"rtp","last_time":"2026-12-03T05:39:12.232752Z","silent_ms":1000.847268}"#,
     },
     Kind {
@@ -214,6 +221,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "milliseconds between the datagrams either side of the silence",
             ),
         ],
+        more: &[],
         example: r#"{"type":"resume","time":"2026-12-03T05:39:13.743295Z","source":"192.0.2.2","source_port":40001,"content":"rtp","outage_ms":1510.543385}"#,
     },
     Kind {
@@ -293,6 +301,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "the sequence's figures (see below); null unless feed",
             ),
         ],
+        more: &[],
         example: r#"{"source":"192.0.2.2","source_port":40002,"content":"rtp_ts","datagrams":133,"bytes":176624,"first_time":"2026-12-03T06:03:44.262851Z","last_time":"2026-12-03T06:03:47.587104Z","verdict":"trouble","problems":["loss","continuity"],"lost":2,"lost_network":2,"lost_host":0,"stalls":0,"stalled_ms":0.0,"stopped":false,"spacing":{"p50_ms":32.505856,"p99_ms":84.173204,"max_ms":84.173204},"ssrc_changes":0,"rtp":[{"ssrc":2684657952,"payload_type":33,"clock_rate":90000,"expected":134,"received":132,"lost":2,"missing":2,"duplicates":0,"late":0,"restarts":0,"set_aside":1,"jitter_ms":2.597128811692265}],"ts":{"pids":[{"pid":0,"role":"PAT","stream_type":null,"packets":28,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":17,"role":"SDT","stream_type":null,"packets":7,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":869,"cc_errors":2,"missing":13,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":4096,"role":"PMT","stream_type":null,"packets":27,"cc_errors":1,"missing":1,"duplicates":0,"transport_errors":0,"scrambled":0}],"null_packets":0,"sync_losses":0,"sync_byte_errors":0,"pat_errors":0,"pmt_errors":0,"pid_errors":0,"crc_errors":0,"pcr_errors":0,"mdi":{"seconds":3,"df_max_ms":318.8262892000001,"df_last_ms":261.1324899512195,"mlr_max":7}},"feed":null}"#,
     },
     Kind {
@@ -348,6 +357,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "RFC 3550 A.8 interarrival jitter in milliseconds; null without a clock rate",
             ),
         ],
+        more: &[],
         example: r#"{"ssrc":2684657952,"payload_type":33,"clock_rate":90000,"expected":134,"received":132,"lost":2,"missing":2,"duplicates":0,"late":0,"restarts":0,"set_aside":1,"jitter_ms":2.597128811692265}"#,
     },
     Kind {
@@ -385,6 +395,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "RFC 4445 Media Delivery Index over whole seconds: seconds, df_max_ms and df_last_ms (delay factor, the worst and the latest second; null before two whole seconds), mlr_max (the most TS packets lost in one second); meaningful for a constant-rate stream",
             ),
         ],
+        more: &[],
         example: r#"{"pids":[{"pid":0,"role":"PAT","stream_type":null,"packets":28,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":17,"role":"SDT","stream_type":null,"packets":7,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":869,"cc_errors":2,"missing":13,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":4096,"role":"PMT","stream_type":null,"packets":27,"cc_errors":1,"missing":1,"duplicates":0,"transport_errors":0,"scrambled":0}],"null_packets":0,"sync_losses":0,"sync_byte_errors":0,"pat_errors":0,"pmt_errors":0,"pid_errors":0,"crc_errors":0,"pcr_errors":0,"mdi":{"seconds":3,"df_max_ms":318.8262892000001,"df_last_ms":261.1324899512195,"mlr_max":7}}"#,
     },
     Kind {
@@ -417,6 +428,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
             ("scrambled", "number", "scrambled packets"),
         ],
+        more: &[],
         example: r#"{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":869,"cc_errors":2,"missing":13,"duplicates":0,"transport_errors":0,"scrambled":0}"#,
     },
     Kind {
@@ -438,6 +450,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
                 "datagrams too short to hold the number: not counted",
             ),
         ],
+        more: &[],
         example: r#"{"received":97,"lost":3,"late":0,"duplicates":0,"gaps":1,"unreadable":0}"#,
     },
 ];
@@ -451,7 +464,7 @@ mod tests {
 
     fn documented(name: &str) -> Vec<String> {
         let k = STREAM_KINDS.iter().find(|k| k.name == name).unwrap();
-        let mut v: Vec<String> = k.fields.iter().map(|f| f.0.to_string()).collect();
+        let mut v: Vec<String> = k.all_fields().map(|f| f.0.to_string()).collect();
         v.sort_unstable();
         v
     }

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Result;
 use clap::Args;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use serde::Serialize;
 
 use mcast::wire::PORT;
 use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, iface};
@@ -20,6 +19,9 @@ use crate::cli::output::events;
 use crate::cli::output::{Stdout, going_on};
 use crate::cli::parse;
 use crate::cli::signals::stop;
+
+mod counts;
+use counts::{Counts, ReflectEvent, interval, summary};
 use mcast::reflect::{
     Bucket, Limits, MAX_CLIENTS, Path, REPLY_TTL, Recent, ReplyBatch, ReplyOut, SESSION_IDLE,
     Sessions, answer, bad_source, multicast_port, reply_group,
@@ -59,6 +61,9 @@ pub struct ReflectArgs {
     /// Stop after this long (default: until Ctrl-C)
     #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
     duration: Option<Duration>,
+    /// Print the figures so far every DURATION (as Ctrl-\ does at any time)
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
+    report: Option<Duration>,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
@@ -130,45 +135,6 @@ fn reply_size(s: &str) -> Result<u16, String> {
         .map_err(|_| format!("{n} bytes is more than a reply can be asked to be (65535)"))
 }
 
-/// What was answered and what was refused, by kind.
-#[derive(Debug, Default, Serialize)]
-struct Counts {
-    requests: u64,
-    unicast_replies: u64,
-    multicast_replies: u64,
-    clients: u64,
-    clients_not_listed: u64,
-    refused_source: u64,
-    refused_malformed: u64,
-    refused_destination: u64,
-    refused_interface: u64,
-    refused_session: u64,
-    refused_small_init: u64,
-    refused_group: u64,
-    refused_port: u64,
-    refused_rate: u64,
-    refused_group_rate: u64,
-    capped_size: u64,
-    send_errors: u64,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ReflectEvent<'a> {
-    Client {
-        time: String,
-        client: String,
-        protocol: &'static str,
-    },
-    Summary {
-        command: &'static str,
-        /// mcast's version.
-        version: &'static str,
-        #[serde(flatten)]
-        counts: &'a Counts,
-    },
-}
-
 pub fn run(args: ReflectArgs) -> Result<Exit> {
     let mut socks = Vec::new();
     let only_on = args
@@ -225,12 +191,29 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
     let mut busy = false;
     let mut idle = vec![false; socks.len()];
     let mut round = 0u32;
+    let mut next_report = args.report.map(|r| started + r);
+    let mut last = (counts, SystemTime::now());
     'run: while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
         round = round.wrapping_add(1);
+        let report_due = next_report.is_some_and(|r| Instant::now() >= r);
+        if report_due || stop::report_requested() {
+            if let (true, Some(r)) = (report_due, args.report) {
+                next_report = Some(Instant::now() + r);
+            }
+            let now = SystemTime::now();
+            if !going_on(interval(&mut out, args.json, &counts, &last.0, last.1, now))? {
+                break 'run;
+            }
+            last = (counts, now);
+        }
         if !busy {
-            let left = end.map_or(Duration::from_millis(500), |e| {
-                e.saturating_duration_since(Instant::now())
-            });
+            let left = end
+                .into_iter()
+                .chain(next_report)
+                .min()
+                .map_or(Duration::from_millis(500), |e| {
+                    e.saturating_duration_since(Instant::now())
+                });
             let mut fds: Vec<PollFd> = socks
                 .iter()
                 .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN))
@@ -382,57 +365,7 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
             break;
         }
     }
-    if args.json {
-        out.json_line(&ReflectEvent::Summary {
-            command: "reflect",
-            version: env!("CARGO_PKG_VERSION"),
-            counts: &counts,
-        })?;
-    } else {
-        writeln!(
-            out,
-            "{} requests from {}: {} unicast and {} multicast replies",
-            counts.requests,
-            events::count(counts.clients, "client"),
-            counts.unicast_replies,
-            counts.multicast_replies
-        )?;
-        writeln!(
-            out,
-            "refused: {} over the rate, {} malformed, {} from bad sources, {} not sent to this host's own address, {} not on the interface served, {} for groups not served, {} RFC 6450 requests outside a session; {} replies kept smaller than asked (--max-reply-size); {} send errors",
-            counts.refused_rate,
-            counts.refused_malformed,
-            counts.refused_source,
-            counts.refused_destination,
-            counts.refused_interface,
-            counts.refused_group,
-            counts.refused_session,
-            counts.capped_size,
-            counts.send_errors
-        )?;
-        if counts.clients_not_listed > 0 {
-            writeln!(
-                out,
-                "{} of the clients were not printed one by one (more than 10 new a second)",
-                counts.clients_not_listed
-            )?;
-        }
-        let multicast_refused = counts.refused_port + counts.refused_group_rate;
-        if multicast_refused > 0 {
-            writeln!(
-                out,
-                "multicast replies not sent: {} to a client port no kernel picks (a service's), {} over a group's rate (--group-rate)",
-                counts.refused_port, counts.refused_group_rate
-            )?;
-        }
-        if counts.refused_small_init > 0 {
-            writeln!(
-                out,
-                "{} RFC 6450 inits were told to stop: smaller than the response a session needs, which may not be larger than its request (omping's inits are; answer them with mcast mesh, whose members are listed)",
-                counts.refused_small_init
-            )?;
-        }
-    }
+    summary(&mut out, args.json, &counts)?;
     out.flush()?;
     Ok(Exit::Success)
 }
