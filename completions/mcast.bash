@@ -878,7 +878,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__watch)
-            opts="-i -4 -6 -d -h -V --interface --duration --querier-timeout --pcap --json --fail-on-warning --color --help --version"
+            opts="-i -4 -6 -d -h -V --interface --duration --report --querier-timeout --pcap --json --fail-on-warning --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -897,6 +897,10 @@ _mcast() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -157,6 +157,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s h -l help -d 'Print
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s i -l interface -d 'Interface to watch: name, index or address; repeat for several (default: every interface that is up and multicast-capable)' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s d -l duration -d 'Stop after this long (default: until Ctrl-C)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand watch" -l report -d 'Print the queriers, hosts and figures so far every DURATION (as Ctrl-\\ does at any time)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l querier-timeout -d 'Warn when no querier is heard on a link for this long' -r
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l pcap -d 'Also write what was captured to FILE, as pcap (tcpdump -r FILE, Wireshark)' -r -F
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''

@@ -659,3 +659,53 @@ fn mld_reports_behind_longer_extension_chains_are_seen() {
         assert!(groups.iter().any(|x| x == g), "{g} not seen: {groups:?}");
     }
 }
+
+#[test]
+fn report_and_ctrl_backslash_print_the_state_so_far_and_the_interval() {
+    let lab = Lab::new(2);
+    let (a, b) = (lab.host(1), lab.host(2));
+    let watch = spawn(command(
+        a,
+        &[
+            "watch", "-i", IFACE, "-4", "-d", "3.5s", "--json", "--report", "1s",
+        ],
+    ));
+    std::thread::sleep(Duration::from_millis(500));
+    let joined = spawn(command(
+        b,
+        &["join", "239.1.2.9", "-i", IFACE, "-d", "2.5s"],
+    ));
+    std::thread::sleep(Duration::from_millis(1000));
+    // Ctrl-\ between two reports, while the host is joined: one more interval, at once.
+    let pid = nix::unistd::Pid::from_raw(watch.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGQUIT).expect("SIGQUIT");
+    assert!(finish(joined, WAIT).status.success());
+    let out = finish(watch, WAIT);
+    let events = json_lines(&out);
+    let intervals = of_type(&events, "interval");
+    assert!(intervals.len() >= 4, "{events:?}");
+    let mut sum = 0;
+    for (i, v) in intervals.iter().enumerate() {
+        assert_eq!((&v["command"], &v["time"]), (&"watch".into(), &v["end"]));
+        if i > 0 {
+            assert_eq!(v["start"], intervals[i - 1]["end"], "intervals follow on");
+        }
+        sum += v["interval"]["packets"].as_u64().unwrap();
+        assert_eq!(v["packets"], sum, "in all is the sum of the intervals: {v}");
+    }
+    // While joined, the host and its group are in the state so far.
+    let b_addr = b.v4.to_string();
+    let held = intervals.iter().any(|v| {
+        v["hosts"].as_array().unwrap().iter().any(|h| {
+            h["address"] == b_addr.as_str()
+                && h["groups"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|g| g["group"] == "239.1.2.9")
+        })
+    });
+    assert!(held, "{intervals:?}");
+    let summary = of_type(&events, "summary")[0];
+    assert!(summary["packets"].as_u64().unwrap() >= sum);
+}

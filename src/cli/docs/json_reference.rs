@@ -115,6 +115,60 @@ const REFLECT_COUNTS: &[Field] = &[
     ("send_errors", "number", "replies the host could not send"),
 ];
 
+/// What watch's summary and intervals say of the run so far.
+const WATCH_BODY: &[Field] = &[
+    (
+        "packets",
+        "number",
+        "packets the kernel filter passed to mcast",
+    ),
+    (
+        "kernel_drops",
+        "number",
+        "packets the kernel dropped for want of buffer",
+    ),
+    (
+        "ignored",
+        "number",
+        "passed, but not IGMP or MLD mcast could read",
+    ),
+    (
+        "untracked",
+        "number",
+        "report records past the 20,000 host-and-group entries kept",
+    ),
+    (
+        "untracked_queriers",
+        "number",
+        "queriers forgotten to keep 64 (those gone past their own timers first, then the least recently heard that is not elected): a link has one or two, more are spoofed",
+    ),
+    (
+        "warnings_not_told",
+        "object",
+        "warnings past the 10,000 remembered, by kind (for example {\"asm_in_ssm_range\": 9990}): counted, not told one by one; the kinds about queriers have a memory of their own, so lesser warnings never hide them",
+    ),
+    (
+        "untracked_sources",
+        "number",
+        "sources past the 1,024 one membership keeps (a host's own filter holds 10 or 64 by default: more is forged), counted, not followed",
+    ),
+    (
+        "aged",
+        "number",
+        "memberships aged out (not refreshed within the group membership interval)",
+    ),
+    (
+        "queriers",
+        "array of objects",
+        "interface, address, protocol, elected, queries, interval_s (between the last two general queries, or null), max_response_ms, qrv, qqi_s",
+    ),
+    (
+        "hosts",
+        "array of objects",
+        "interface, address, protocol, groups (each: group, mode include or exclude, sources)",
+    ),
+];
+
 const KINDS: &[Kind] = &[
     Kind {
         name: "joined",
@@ -769,59 +823,32 @@ const KINDS: &[Kind] = &[
             ("type", "string", "summary"),
             ("command", "string", "watch"),
             ("version", "string", "mcast's version"),
+        ],
+        more: WATCH_BODY,
+        example: r#"{"type":"summary","command":"watch","version":"0.1.0","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
+    },
+    Kind {
+        name: "interval (watch)",
+        when: "watch, every --report and on SIGQUIT (Ctrl-\\): the queriers, hosts and figures so far, as in the summary, and the counts of the interval alone",
+        fields: &[
+            ("type", "string", "interval"),
+            ("command", "string", "watch"),
+            ("version", "string", "mcast's version"),
+            TIME,
             (
-                "packets",
-                "number",
-                "packets the kernel filter passed to mcast",
+                "start",
+                "string",
+                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
             ),
+            ("end", "string", "when it ended: the same as time"),
             (
-                "kernel_drops",
-                "number",
-                "packets the kernel dropped for want of buffer",
-            ),
-            (
-                "ignored",
-                "number",
-                "passed, but not IGMP or MLD mcast could read",
-            ),
-            (
-                "untracked",
-                "number",
-                "report records past the 20,000 host-and-group entries kept",
-            ),
-            (
-                "untracked_queriers",
-                "number",
-                "queriers forgotten to keep 64 (those gone past their own timers first, then the least recently heard that is not elected): a link has one or two, more are spoofed",
-            ),
-            (
-                "warnings_not_told",
+                "interval",
                 "object",
-                "warnings past the 10,000 remembered, by kind (for example {\"asm_in_ssm_range\": 9990}): counted, not told one by one; the kinds about queriers have a memory of their own, so lesser warnings never hide them",
-            ),
-            (
-                "untracked_sources",
-                "number",
-                "sources past the 1,024 one membership keeps (a host's own filter holds 10 or 64 by default: more is forged), counted, not followed",
-            ),
-            (
-                "aged",
-                "number",
-                "memberships aged out (not refreshed within the group membership interval)",
-            ),
-            (
-                "queriers",
-                "array of objects",
-                "interface, address, protocol, elected, queries, interval_s (between the last two general queries, or null), max_response_ms, qrv, qqi_s",
-            ),
-            (
-                "hosts",
-                "array of objects",
-                "interface, address, protocol, groups (each: group, mode include or exclude, sources)",
+                "the interval alone: packets, kernel_drops, ignored (as below) and warnings told",
             ),
         ],
-        more: &[],
-        example: r#"{"type":"summary","command":"watch","version":"0.1.0","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
+        more: WATCH_BODY,
+        example: r#"{"type":"interval","command":"watch","version":"0.1.0","time":"2026-12-03T06:54:30.058684Z","start":"2026-12-03T06:54:29.058477Z","end":"2026-12-03T06:54:30.058684Z","packets":4,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[],"hosts":[{"interface":"eth0","address":"192.0.2.2","protocol":"IGMPv3","groups":[{"group":"239.1.1.1","mode":"exclude","sources":[]}]}],"interval":{"packets":4,"kernel_drops":0,"ignored":0,"warnings":0}}"#,
     },
     Kind {
         name: "check (doctor --json)",

@@ -23,7 +23,7 @@ use crate::cli::parse;
 use crate::cli::signals::stop;
 use mcast::capture::Pcap;
 use mcast::watch::Watch;
-use print::{message_line, summary, warning_line};
+use print::{Counts, interval, message_line, summary, warning_line};
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
@@ -40,6 +40,9 @@ pub struct WatchArgs {
     /// Stop after this long (default: until Ctrl-C)
     #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
     duration: Option<Duration>,
+    /// Print the queriers, hosts and figures so far every DURATION (as Ctrl-\ does at any time)
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
+    report: Option<Duration>,
     /// Warn when no querier is heard on a link for this long
     #[arg(long, value_name = "DURATION", default_value = "125s", value_parser = parse::duration)]
     querier_timeout: Duration,
@@ -145,11 +148,43 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
     let mut warned = 0u64;
     let mut last_tick = started;
     let mut buf = vec![0u8; 65_536];
+    let mut next_report = args.report.map(|r| started + r);
+    let mut last = (Counts::default(), SystemTime::now());
     'run: while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
-        let wait = end.map_or(Duration::from_millis(250), |e| {
-            e.saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(250))
-        });
+        let report_due = next_report.is_some_and(|r| Instant::now() >= r);
+        if report_due || stop::report_requested() {
+            if let (true, Some(r)) = (report_due, args.report) {
+                next_report = Some(Instant::now() + r);
+            }
+            let (packets, kernel_drops) = capture.stats()?;
+            let counts = Counts {
+                packets,
+                kernel_drops,
+                ignored,
+                warnings: warned,
+            };
+            let now = SystemTime::now();
+            let told = interval(
+                &mut out,
+                args.json,
+                &watch,
+                &mut names,
+                (counts, last.0),
+                (last.1, now),
+            );
+            if !going_on(told)? {
+                break 'run;
+            }
+            last = (counts, now);
+        }
+        let wait =
+            end.into_iter()
+                .chain(next_report)
+                .min()
+                .map_or(Duration::from_millis(250), |e| {
+                    e.saturating_duration_since(Instant::now())
+                        .min(Duration::from_millis(250))
+                });
         let mut warnings = Vec::new();
         if let Some(frame) = capture.recv(&mut buf, wait)? {
             let now = Instant::now();
@@ -199,7 +234,12 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
         args.json,
         &watch,
         &mut names,
-        (packets, drops, ignored),
+        Counts {
+            packets,
+            kernel_drops: drops,
+            ignored,
+            warnings: warned,
+        },
     )?;
     out.flush()?;
     let not_told: u64 = watch.not_told.values().sum();

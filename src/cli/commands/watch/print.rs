@@ -97,18 +97,57 @@ enum WatchEvent {
         command: &'static str,
         /// mcast's version.
         version: &'static str,
-        packets: u64,
-        kernel_drops: u64,
-        ignored: u64,
-        untracked: u64,
-        untracked_sources: u64,
-        untracked_queriers: u64,
-        /// Warnings past the memory of warnings, by kind: counted, not told one by one.
-        warnings_not_told: std::collections::BTreeMap<&'static str, u64>,
-        aged: u64,
-        queriers: Vec<QuerierOut>,
-        hosts: Vec<HostOut>,
+        #[serde(flatten)]
+        body: Body,
     },
+    /// The state so far (`--report`, Ctrl-\\): the summary's figures, and the interval's.
+    Interval {
+        command: &'static str,
+        version: &'static str,
+        time: String,
+        start: String,
+        end: String,
+        #[serde(flatten)]
+        body: Body,
+        interval: Counts,
+    },
+}
+
+/// What the summary and each interval say of the run so far.
+#[derive(Serialize)]
+pub struct Body {
+    packets: u64,
+    kernel_drops: u64,
+    ignored: u64,
+    untracked: u64,
+    untracked_sources: u64,
+    untracked_queriers: u64,
+    /// Warnings past the memory of warnings, by kind: counted, not told one by one.
+    warnings_not_told: std::collections::BTreeMap<&'static str, u64>,
+    aged: u64,
+    queriers: Vec<QuerierOut>,
+    hosts: Vec<HostOut>,
+}
+
+/// The running counts of a watch, read at the end of each interval.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Counts {
+    pub packets: u64,
+    pub kernel_drops: u64,
+    pub ignored: u64,
+    pub warnings: u64,
+}
+
+impl Counts {
+    /// What happened since `before` was read.
+    pub fn since(&self, before: &Counts) -> Counts {
+        Counts {
+            packets: self.packets.saturating_sub(before.packets),
+            kernel_drops: self.kernel_drops.saturating_sub(before.kernel_drops),
+            ignored: self.ignored.saturating_sub(before.ignored),
+            warnings: self.warnings.saturating_sub(before.warnings),
+        }
+    }
 }
 
 fn strings(v: &[IpAddr]) -> Vec<String> {
@@ -249,8 +288,57 @@ pub fn summary(
     json: bool,
     watch: &Watch,
     names: &mut Names,
-    (packets, drops, ignored): (u64, u64, u64),
+    counts: Counts,
 ) -> std::io::Result<()> {
+    let body = body(watch, names, counts);
+    if json {
+        return out.json_line(&WatchEvent::Summary {
+            command: "watch",
+            version: env!("CARGO_PKG_VERSION"),
+            body,
+        });
+    }
+    text(out, watch, &body)
+}
+
+/// The state so far at `now`, with the counts since `before` (read at `from`).
+pub fn interval(
+    out: &mut Stdout,
+    json: bool,
+    watch: &Watch,
+    names: &mut Names,
+    (counts, before): (Counts, Counts),
+    (from, now): (SystemTime, SystemTime),
+) -> std::io::Result<()> {
+    let part = counts.since(&before);
+    let body = body(watch, names, counts);
+    let end = events::timestamp(now);
+    if json {
+        return out.json_line(&WatchEvent::Interval {
+            command: "watch",
+            version: env!("CARGO_PKG_VERSION"),
+            time: end.clone(),
+            start: events::timestamp(from),
+            end,
+            body,
+            interval: part,
+        });
+    }
+    let secs = now.duration_since(from).unwrap_or_default().as_secs_f64();
+    writeln!(
+        out,
+        "in the last {secs:.1} s: {} captured, {} dropped by the kernel, {} not IGMP or MLD, {}; so far:",
+        events::count(part.packets, "packet"),
+        part.kernel_drops,
+        part.ignored,
+        events::count(part.warnings, "warning")
+    )?;
+    text(out, watch, &body)?;
+    out.flush()
+}
+
+/// The queriers and hosts known, and the counts, as JSON has them.
+fn body(watch: &Watch, names: &mut Names, counts: Counts) -> Body {
     let now = Instant::now();
     let queriers: Vec<QuerierOut> = watch
         .queriers
@@ -289,27 +377,29 @@ pub fn summary(
                 .collect(),
         })
         .collect();
-    if json {
-        return out.json_line(&WatchEvent::Summary {
-            command: "watch",
-            version: env!("CARGO_PKG_VERSION"),
-            packets,
-            kernel_drops: drops,
-            ignored,
-            untracked: watch.untracked,
-            untracked_sources: watch.untracked_sources,
-            untracked_queriers: watch.untracked_queriers,
-            warnings_not_told: watch.not_told.iter().map(|(k, n)| (k.key(), *n)).collect(),
-            aged: watch.aged,
-            queriers,
-            hosts,
-        });
+    Body {
+        packets: counts.packets,
+        kernel_drops: counts.kernel_drops,
+        ignored: counts.ignored,
+        untracked: watch.untracked,
+        untracked_sources: watch.untracked_sources,
+        untracked_queriers: watch.untracked_queriers,
+        warnings_not_told: watch.not_told.iter().map(|(k, n)| (k.key(), *n)).collect(),
+        aged: watch.aged,
+        queriers,
+        hosts,
     }
+}
+
+/// The summary's words: queriers, hosts, warnings not told, and the counts.
+fn text(out: &mut Stdout, watch: &Watch, body: &Body) -> std::io::Result<()> {
+    let (queriers, hosts) = (&body.queriers, &body.hosts);
+    let (packets, drops, ignored) = (body.packets, body.kernel_drops, body.ignored);
     writeln!(out, "--- queriers ---")?;
     if queriers.is_empty() {
         writeln!(out, "  none heard")?;
     }
-    for q in &queriers {
+    for q in queriers {
         let every = q
             .interval_s
             .map_or(String::new(), |s| format!(", every {s:.1} s"));
@@ -334,7 +424,7 @@ pub fn summary(
     if hosts.is_empty() {
         writeln!(out, "  none heard")?;
     }
-    for h in &hosts {
+    for h in hosts {
         let groups: Vec<String> = h
             .groups
             .iter()
