@@ -801,7 +801,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__send)
-            opts="-i -c -r -d -h -V --interface --count --rate --interval --duration --size --sizes --ttl --loop --no-loop --prec --df --no-df --bind --json --color --help --version"
+            opts="-i -c -r -d -h -V --interface --count --rate --interval --duration --report --size --sizes --ttl --loop --no-loop --prec --df --no-df --bind --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -840,6 +840,10 @@ _mcast() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

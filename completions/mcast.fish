@@ -62,6 +62,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand send" -s c -l count -d 'How 
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s r -l rate -d 'Datagrams per second, or \'max\' for as fast as the system takes them' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l interval -d 'Time between datagrams (default 1s for probes and repeated messages)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -s d -l duration -d 'Stop after this long' -r
+complete -c mcast -n "__fish_mcast_using_subcommand send" -l report -d 'Print the figures so far every DURATION, at the next datagram (as Ctrl-\\ does at any time)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l size -d 'Probe size in bytes, header included (1400, 8K)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l sizes -d 'Probe sizes to cycle through, probe by probe (200,1400,1472; up to 8): receivers then count each size apart and say which sizes do not arrive' -r
 complete -c mcast -n "__fish_mcast_using_subcommand send" -l ttl -d 'Time to live (IPv4) or hop limit (IPv6); 1 stays on the link' -r

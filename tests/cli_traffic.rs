@@ -612,3 +612,54 @@ fn brief_example_verbatim_with_a_sender_at_10_0_0_5() {
         "{text}"
     );
 }
+
+#[test]
+fn send_report_and_ctrl_backslash_print_the_interval_and_the_run_so_far() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let rx = start(
+        h1,
+        &["recv", "239.1.9.9", "7777", "-q", "-t", "1s", "--json"],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let tx = start(
+        h2,
+        &[
+            "send",
+            "239.1.9.9",
+            "7777",
+            "-r",
+            "20",
+            "-d",
+            "2.6s",
+            "--report",
+            "1s",
+            "--json",
+        ],
+    );
+    // `start` waited for the first line, the report at 1 s: Ctrl-\ half way to the next
+    // one, which comes at the next datagram.
+    std::thread::sleep(Duration::from_millis(500));
+    tx.signal(Signal::SIGQUIT);
+    let out = tx.wait(WAIT);
+    let lines = json_lines(&out);
+    let intervals: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["type"] == "interval").collect();
+    assert!(intervals.len() >= 3, "{lines:?}");
+    let mut sum = 0;
+    for (i, v) in intervals.iter().enumerate() {
+        assert_eq!((&v["command"], &v["time"]), (&"send".into(), &v["end"]));
+        if i > 0 {
+            assert_eq!(v["start"], intervals[i - 1]["end"], "intervals follow on");
+        }
+        sum += v["interval"]["packets"].as_u64().unwrap();
+        assert_eq!(v["packets"], sum, "so far is the sum of the intervals: {v}");
+    }
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    let sent = summary["packets"].as_u64().unwrap();
+    assert!(sent >= sum && sent > 40, "{summary}");
+    // What the receiver counted is what was sent, intervals or not.
+    let got = json_lines(&rx.wait(WAIT));
+    assert_eq!(got.last().unwrap()["probes"], sent, "{got:?}");
+}

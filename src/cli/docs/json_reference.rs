@@ -169,6 +169,32 @@ const WATCH_BODY: &[Field] = &[
     ),
 ];
 
+/// What send's summary and intervals say of the run so far.
+const SEND_FIELDS: &[Field] = &[
+    ("command", "string", "send"),
+    ("version", "string", "mcast's version"),
+    ("packets", "number", "datagrams sent"),
+    ("bytes", "number", "bytes of payload sent"),
+    ("elapsed_ms", "number", "milliseconds from start to end"),
+    ("rate_pps", "number", "datagrams a second over the run"),
+    (
+        "errors",
+        "number",
+        "sends the host refused (a full queue), retried and counted",
+    ),
+    ("path", "string", "gso+sendmmsg, sendmmsg or sendto"),
+    (
+        "gap_p50_us",
+        "number or null",
+        "median time between departures in microseconds (0 within one batch); null for fewer than two",
+    ),
+    (
+        "gap_p99_us",
+        "number or null",
+        "99th percentile of the same",
+    ),
+];
+
 const KINDS: &[Kind] = &[
     Kind {
         name: "joined",
@@ -456,33 +482,30 @@ const KINDS: &[Kind] = &[
     Kind {
         name: "summary (send)",
         when: "send, last",
+        fields: &[("type", "string", "summary")],
+        more: SEND_FIELDS,
+        example: r#"{"type":"summary","command":"send","version":"0.1.0","packets":2,"bytes":128,"elapsed_ms":11.141535,"rate_pps":179.508,"errors":0,"path":"gso+sendmmsg","gap_p50_us":4390.9,"gap_p99_us":4390.9}"#,
+    },
+    Kind {
+        name: "interval (send)",
+        when: "send, every --report and on SIGQUIT (Ctrl-\\), at the next datagram: the figures so far, as in the summary, and the interval's own",
         fields: &[
-            ("type", "string", "summary"),
-            ("command", "string", "send"),
-            ("version", "string", "mcast's version"),
-            ("packets", "number", "datagrams sent"),
-            ("bytes", "number", "bytes of payload sent"),
-            ("elapsed_ms", "number", "milliseconds from start to end"),
-            ("rate_pps", "number", "datagrams a second over the run"),
+            ("type", "string", "interval"),
+            TIME,
             (
-                "errors",
-                "number",
-                "sends the host refused (a full queue), retried and counted",
+                "start",
+                "string",
+                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
             ),
-            ("path", "string", "gso+sendmmsg, sendmmsg or sendto"),
+            ("end", "string", "when it ended: the same as time"),
             (
-                "gap_p50_us",
-                "number or null",
-                "median time between departures in microseconds (0 within one batch); null for fewer than two",
-            ),
-            (
-                "gap_p99_us",
-                "number or null",
-                "99th percentile of the same",
+                "interval",
+                "object",
+                "the interval alone: packets, bytes and errors",
             ),
         ],
-        more: &[],
-        example: r#"{"type":"summary","command":"send","version":"0.1.0","packets":2,"bytes":128,"elapsed_ms":11.141535,"rate_pps":179.508,"errors":0,"path":"gso+sendmmsg","gap_p50_us":4390.9,"gap_p99_us":4390.9}"#,
+        more: SEND_FIELDS,
+        example: r#"{"type":"interval","time":"2026-12-03T06:58:25.462529Z","start":"2026-12-03T06:58:24.912533Z","end":"2026-12-03T06:58:25.462529Z","command":"send","version":"0.1.0","packets":22,"bytes":1408,"elapsed_ms":1050.219015,"rate_pps":20.948,"errors":0,"path":"gso+sendmmsg","gap_p50_us":49807.4,"gap_p99_us":50855.9,"interval":{"packets":11,"bytes":704,"errors":0}}"#,
     },
     Kind {
         name: "reply",

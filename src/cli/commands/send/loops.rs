@@ -12,6 +12,7 @@ use mcast::{Destination, McastSocket, SendPath};
 use crate::cli::output::events::now_ns;
 use crate::cli::signals::stop;
 
+use super::report::Reporter;
 use super::stdin_lines::{Next, StdinLines};
 
 /// Most datagrams built per batch: bounds the buffer (512 x 1400 bytes is 700 KiB).
@@ -63,6 +64,7 @@ pub fn blast(
     dest: &Destination,
     template: &Template,
     limits: &Limits,
+    reporter: &mut Reporter,
 ) -> Result<Run> {
     let size = match template {
         Template::Message(m) => m.len(),
@@ -118,6 +120,7 @@ pub fn blast(
             Err(e) => return Err(e.into()),
         }
         status.tick(run.packets, pacer.due(0));
+        reporter.check(&run)?;
     }
     run.path = sock.send_path(size);
     status.clear();
@@ -146,6 +149,7 @@ pub fn one_at_a_time(
     dest: &Destination,
     limits: &Limits,
     mut source: Source,
+    reporter: &mut Reporter,
 ) -> Result<Run> {
     let pacer = Pacer::new(limits.rate);
     let mut run = Run::new(SendPath::Sendto);
@@ -188,6 +192,7 @@ pub fn one_at_a_time(
             Err(e) if run.packets > 0 && transient(&e) => run.errors += 1,
             Err(e) => return Err(e.into()),
         }
+        reporter.check(&run)?;
     }
     Ok(run)
 }

@@ -1,6 +1,7 @@
 //! `mcast send`: a message, lines of standard input, or paced numbered probes to a group.
 
 mod loops;
+mod report;
 mod stdin_lines;
 
 use std::hash::{BuildHasher, RandomState};
@@ -17,7 +18,7 @@ use crate::cli::signals::stop;
 
 use crate::cli::exit::Exit;
 use crate::cli::output::Stdout;
-use crate::cli::output::events::{self, Event, SendSummary};
+use crate::cli::output::events::{self, Event};
 use crate::cli::parse::{self, Rate};
 use loops::{Limits, Source, Template};
 use stdin_lines::StdinLines;
@@ -52,6 +53,9 @@ pub struct SendArgs {
     /// Stop after this long
     #[arg(short, long, value_name = "DURATION", value_parser = parse::duration)]
     duration: Option<Duration>,
+    /// Print the figures so far every DURATION, at the next datagram (as Ctrl-\ does at any time)
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
+    report: Option<Duration>,
     /// Probe size in bytes, header included (1400, 8K)
     #[arg(long, value_name = "BYTES", conflicts_with = "message", value_parser = probe_size)]
     size: Option<u32>,
@@ -242,16 +246,29 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         // Flat out, a deep send queue keeps the kernel busy between our calls.
         let _ = sock.set_send_buffer(4 << 20);
     }
+    let mut reporter = report::Reporter::new(args.report, args.json, start);
     let run = match payload {
         Payload::Stdin => {
             let max = max_payload(&args.group);
             let lines = StdinLines::stdin(max);
-            loops::one_at_a_time(&mut sock, &dest, &limits, Source::Stdin(lines))?
+            loops::one_at_a_time(
+                &mut sock,
+                &dest,
+                &limits,
+                Source::Stdin(lines),
+                &mut reporter,
+            )?
         }
         Payload::Message(m) if m.is_empty() => {
-            loops::one_at_a_time(&mut sock, &dest, &limits, Source::Fixed(&m))?
+            loops::one_at_a_time(&mut sock, &dest, &limits, Source::Fixed(&m), &mut reporter)?
         }
-        Payload::Message(m) => loops::blast(&mut sock, &dest, &Template::Message(m), &limits)?,
+        Payload::Message(m) => loops::blast(
+            &mut sock,
+            &dest,
+            &Template::Message(m),
+            &limits,
+            &mut reporter,
+        )?,
         Payload::Cycle(cycle) => {
             let planned = match (count, args.duration) {
                 (Some(n), None) => u32::try_from(n).unwrap_or(0),
@@ -264,7 +281,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
                 planned,
                 buf: vec![0u8; usize::from(*cycle.sizes().iter().max().unwrap_or(&64))],
             };
-            loops::one_at_a_time(&mut sock, &dest, &limits, source)?
+            loops::one_at_a_time(&mut sock, &dest, &limits, source, &mut reporter)?
         }
         Payload::Probes { size } => {
             let planned = match (count, args.duration) {
@@ -277,27 +294,10 @@ pub fn run(args: SendArgs) -> Result<Exit> {
                 sender,
                 planned,
             };
-            loops::blast(&mut sock, &dest, &template, &limits)?
+            loops::blast(&mut sock, &dest, &template, &limits, &mut reporter)?
         }
     };
-    let elapsed = start.elapsed().as_secs_f64();
-    let us = |p: f64| run.gaps.percentile(p).map(|d| d.as_secs_f64() * 1e6);
-    let summary = SendSummary {
-        command: "send",
-        version: env!("CARGO_PKG_VERSION"),
-        packets: run.packets,
-        bytes: run.bytes,
-        elapsed_ms: elapsed * 1000.0,
-        rate_pps: if elapsed > 0.0 {
-            run.packets as f64 / elapsed
-        } else {
-            0.0
-        },
-        errors: run.errors,
-        path: run.path.name(),
-        gap_p50_us: us(0.5),
-        gap_p99_us: us(0.99),
-    };
+    let summary = report::summary_of(&run, start.elapsed());
     let mut out = Stdout::new();
     if args.json {
         out.json_line(&Event::SendSummary(summary))?;
