@@ -587,7 +587,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__ping)
-            opts="-c -i -t -h -V --count --interval --group --any-source --interface --protocol --timeout --json --color --help --version"
+            opts="-c -i -t -h -V --count --interval --group --any-source --interface --protocol --timeout --report --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -629,6 +629,10 @@ _mcast() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

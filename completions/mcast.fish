@@ -119,6 +119,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand ping" -s i -l interface -d '
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l protocol -d 'The protocol to speak: ssmping (ssmpingd, routers) or rfc6450 (omping, mcast reflect)' -r -f -a "ssmping\t'The ssmping protocol: ssmpingd, routers\' reflectors'
 rfc6450\t'The Multicast Ping Protocol, which omping speaks (`omping` is accepted for it)'"
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -s t -l timeout -d 'How long to wait for replies after the last request (-W as ping has it)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand ping" -l report -d 'Print each server\'s figures so far every DURATION (as Ctrl-\\\\ does at any time)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand ping" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -382,3 +382,59 @@ fn replies_to_requests_never_sent_are_not_counted() {
     assert_eq!(s["unsolicited"], 3 * 2 * 20, "{s}");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn report_and_ctrl_backslash_print_each_servers_figures_so_far() {
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let _reflector = common::spawn(common::command(server, &["reflect", "-d", "8s"]));
+    std::thread::sleep(Duration::from_millis(400));
+    let v4 = server.v4.to_string();
+    let ping = common::start(
+        client,
+        &[
+            "ping",
+            &v4,
+            "-c",
+            "8",
+            "--interval",
+            "0.4s",
+            "-t",
+            "0.5s",
+            "--report",
+            "1s",
+            "--json",
+        ],
+    );
+    // `start` waited for the first line (the first reply): Ctrl-\ between two reports.
+    std::thread::sleep(Duration::from_millis(1500));
+    ping.signal(nix::sys::signal::Signal::SIGQUIT);
+    let out = ping.wait(Duration::from_secs(15));
+    let lines = json_lines(&out);
+    let intervals: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["type"] == "interval").collect();
+    // Reports at 1, 2 and 3 s, and the one Ctrl-\ asked for.
+    assert!(intervals.len() >= 4, "{lines:?}");
+    let (mut sent, mut got) = (0, 0);
+    for (i, v) in intervals.iter().enumerate() {
+        assert_eq!(
+            (&v["command"], &v["server"]),
+            (&"ping".into(), &v4.as_str().into())
+        );
+        assert_eq!(v["time"], v["end"]);
+        if i > 0 {
+            assert_eq!(v["start"], intervals[i - 1]["end"], "intervals follow on");
+        }
+        sent += v["interval"]["unicast"]["sent"].as_u64().unwrap();
+        got += v["interval"]["multicast"]["received"].as_u64().unwrap();
+        assert_eq!(
+            v["unicast"]["sent"], sent,
+            "so far is the sum of the intervals: {v}"
+        );
+        assert_eq!(v["multicast"]["received"], got, "{v}");
+    }
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["multicast"]["received"], 8, "{summary}");
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -195,6 +195,48 @@ const SEND_FIELDS: &[Field] = &[
     ),
 ];
 
+/// What ping's summary and intervals say of a server.
+const PING_FIELDS: &[Field] = &[
+    ("command", "string", "ping"),
+    ("version", "string", "mcast's version"),
+    (
+        "group",
+        "string",
+        "the group the multicast replies were asked for: the verdict is about it alone",
+    ),
+    ("server", "string", "the reflector's address"),
+    (
+        "unicast",
+        "object",
+        "sent, received, duplicates, reordered (replies after a later request's), loss_pct (null when no request was sent: nothing to judge), loss_since_first_pct (null), rtt_min_ms, rtt_avg_ms, rtt_max_ms, rtt_mdev_ms (null before a reply), hops (null when unknown)",
+    ),
+    (
+        "multicast",
+        "object",
+        "as unicast, with loss_since_first_pct the loss counted from the first multicast reply, as the tree takes time to form (null before one)",
+    ),
+    (
+        "first_multicast_ms",
+        "number or null",
+        "milliseconds from the first request to the first multicast reply; null when none came",
+    ),
+    (
+        "unsolicited",
+        "number",
+        "replies to requests never sent (numbered 0, above the last sent, or older than the last 4096): forged or from another run, not counted",
+    ),
+    (
+        "hops_differ",
+        "boolean",
+        "the multicast replies came a different number of hops than the unicast ones: they did not come the same way (another multicast route, or replies replayed by a host nearer than the reflector)",
+    ),
+    (
+        "verdict",
+        "string",
+        "multicast_works, unicast_only (its multicast never arrived) or no_reply (snake_case in JSON, as the matrix counts them; words in text)",
+    ),
+];
+
 const KINDS: &[Kind] = &[
     Kind {
         name: "joined",
@@ -539,49 +581,30 @@ const KINDS: &[Kind] = &[
     Kind {
         name: "summary (ping)",
         when: "ping, last, one per server",
+        fields: &[("type", "string", "summary")],
+        more: PING_FIELDS,
+        example: r#"{"type":"summary","command":"ping","version":"0.1.0","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"}"#,
+    },
+    Kind {
+        name: "interval (ping)",
+        when: "ping, every --report and on SIGQUIT (Ctrl-\\), one per server: its figures so far, as in the summary (a request still in flight counts as not yet answered), and the interval's own",
         fields: &[
-            ("type", "string", "summary"),
-            ("command", "string", "ping"),
-            ("version", "string", "mcast's version"),
+            ("type", "string", "interval"),
+            TIME,
             (
-                "group",
+                "start",
                 "string",
-                "the group the multicast replies were asked for: the verdict is about it alone",
+                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
             ),
-            ("server", "string", "the reflector's address"),
+            ("end", "string", "when it ended: the same as time"),
             (
-                "unicast",
+                "interval",
                 "object",
-                "sent, received, duplicates, reordered (replies after a later request's), loss_pct (null when no request was sent: nothing to judge), loss_since_first_pct (null), rtt_min_ms, rtt_avg_ms, rtt_max_ms, rtt_mdev_ms (null before a reply), hops (null when unknown)",
-            ),
-            (
-                "multicast",
-                "object",
-                "as unicast, with loss_since_first_pct the loss counted from the first multicast reply, as the tree takes time to form (null before one)",
-            ),
-            (
-                "first_multicast_ms",
-                "number or null",
-                "milliseconds from the first request to the first multicast reply; null when none came",
-            ),
-            (
-                "unsolicited",
-                "number",
-                "replies to requests never sent (numbered 0, above the last sent, or older than the last 4096): forged or from another run, not counted",
-            ),
-            (
-                "hops_differ",
-                "boolean",
-                "the multicast replies came a different number of hops than the unicast ones: they did not come the same way (another multicast route, or replies replayed by a host nearer than the reflector)",
-            ),
-            (
-                "verdict",
-                "string",
-                "multicast_works, unicast_only (its multicast never arrived) or no_reply (snake_case in JSON, as the matrix counts them; words in text)",
+                "the interval alone: unicast and multicast, each with sent and received",
             ),
         ],
-        more: &[],
-        example: r#"{"type":"summary","command":"ping","version":"0.1.0","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"}"#,
+        more: PING_FIELDS,
+        example: r#"{"type":"interval","command":"ping","version":"0.1.0","time":"2026-12-03T07:03:16.547709Z","start":"2026-12-03T07:03:15.546227Z","end":"2026-12-03T07:03:16.547709Z","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.173,"rtt_avg_ms":0.21,"rtt_max_ms":0.247,"rtt_mdev_ms":0.037,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.192,"rtt_avg_ms":0.228,"rtt_max_ms":0.264,"rtt_mdev_ms":0.036,"hops":0},"first_multicast_ms":0.364694,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works","interval":{"unicast":{"sent":2,"received":2},"multicast":{"sent":2,"received":2}}}"#,
     },
     Kind {
         name: "client",

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
 use clap::Args;
-use serde::Serialize;
 
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
 use mcast::{IpMode, McastSocket, Service};
@@ -22,9 +21,10 @@ use crate::cli::parse;
 use crate::cli::signals::stop;
 use mcast::lanes::{Lanes, wait_any};
 use mcast::ping::{Proto, read_reply, request_for};
-use mcast::ping::{SendTimes, ServerStats, ServerSummary, TxStamps, Verdict};
+use mcast::ping::{SendTimes, ServerStats, TxStamps, Verdict};
 
-use crate::cli::output::color::{self, Paint};
+mod print;
+use print::{PingEvent, Sums, interval, write_summary};
 
 #[derive(Args, Debug)]
 pub struct PingArgs {
@@ -39,6 +39,9 @@ pub struct PingArgs {
     /// How long to wait for replies after the last request (-W as ping has it)
     #[arg(short, short_alias = 'W', long, value_name = "DURATION", default_value = "2s", value_parser = parse::duration)]
     timeout: Duration,
+    /// Print each server's figures so far every DURATION (as Ctrl-\\ does at any time)
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
+    report: Option<Duration>,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
@@ -61,32 +64,6 @@ impl From<Protocol> for Proto {
             Protocol::Rfc6450 => Proto::Rfc6450,
         }
     }
-}
-
-/// What JSON Lines `ping` prints.
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum PingEvent<'a> {
-    Reply {
-        time: String,
-        server: String,
-        path: &'static str,
-        seq: u32,
-        size: usize,
-        /// Null when our send time of that request is no longer kept.
-        rtt_ms: Option<f64>,
-        hops: Option<u8>,
-        duplicate: bool,
-    },
-    Summary {
-        command: &'static str,
-        /// mcast's version.
-        version: &'static str,
-        /// The group the multicast replies were asked for: the verdict is about it alone.
-        group: String,
-        #[serde(flatten)]
-        server: &'a ServerSummary,
-    },
 }
 
 /// The sockets of one family: joined to the group from its servers, as many to a socket as
@@ -191,7 +168,31 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     let mut opened: Vec<usize> = Vec::new();
     let mut last_sent = round;
     let mut buf = [0u8; 2048];
+    let mut next_report = args.report.map(|r| round + r);
+    let mut last = (vec![Sums::default(); n], std::time::SystemTime::now());
     'run: while !stop::requested() {
+        let report_due = next_report.is_some_and(|r| Instant::now() >= r);
+        if report_due || stop::report_requested() {
+            if let (true, Some(r)) = (report_due, args.report) {
+                next_report = Some(Instant::now() + r);
+            }
+            let now = std::time::SystemTime::now();
+            for (i, server) in args.servers.iter().enumerate() {
+                let group = families[&server.is_ipv4()].group;
+                let summary = stats[i].summary(server.to_string());
+                let told = interval(
+                    &mut out,
+                    args.json,
+                    (&summary, stats[i].verdict(), group),
+                    &mut last.0[i],
+                    (last.1, now),
+                );
+                if !going_on(told)? {
+                    break 'run;
+                }
+            }
+            last.1 = now;
+        }
         let now = Instant::now();
         let more = (0..n).any(|i| wants(args.asking.count, &stats[i], inits[i], &sessions[i]));
         if cursor == n && !more && now >= last_sent + args.timeout {
@@ -263,6 +264,8 @@ pub fn run(args: PingArgs) -> Result<Exit> {
         } else {
             last_sent + args.timeout
         };
+        // A report due before then wakes the loop for it.
+        let wake = next_report.map_or(wake, |r| wake.min(r));
         let socks = families.values().flat_map(|f| f.lanes.socks.iter());
         wait_any(socks, wake.saturating_duration_since(Instant::now()));
         for (v4, f) in &families {
@@ -395,92 +398,4 @@ fn warn_of_group(args: &PingArgs) {
             g.ip, g.ip
         ));
     }
-}
-
-fn verdict_line(verdict: Verdict, group: IpAddr) -> String {
-    match verdict {
-        Verdict::MulticastWorks => format!(
-            "{}: multicast from it to {group} reaches this host (your application's group may \
-             differ: test that one with --group)",
-            verdict.words()
-        ),
-        Verdict::UnicastOnly if !mcast::wire::customary_group(group) => format!(
-            "{}: first, the reflector may not serve {group}: ssmpingd (and mcast reflect \
-             without --group {group}) answer on multicast only for groups ending in .234 or \
-             ::4321:1234, so try without --group; if it does serve it: {}",
-            verdict.words(),
-            verdict.advice()
-        ),
-        _ => format!("{}: {}", verdict.words(), verdict.advice()),
-    }
-}
-
-fn write_summary(
-    out: &mut Stdout,
-    s: &ServerSummary,
-    verdict: Verdict,
-    group: IpAddr,
-) -> std::io::Result<()> {
-    writeln!(out, "--- {} ---", s.server)?;
-    for (name, p) in [("unicast", &s.unicast), ("multicast", &s.multicast)] {
-        match p.loss_pct {
-            Some(loss) => write!(
-                out,
-                "  {name:<9}  {} sent, {} received, {loss:.1}% loss",
-                p.sent, p.received
-            )?,
-            // RFC 6450: no session was opened, so no request went out to be answered.
-            None => write!(out, "  {name:<9}  no reply: no request sent")?,
-        }
-        if let Some(f) = p.loss_since_first_pct {
-            write!(out, " ({f:.1}% since the first)")?;
-        }
-        if p.duplicates > 0 {
-            write!(out, ", {}", events::count(p.duplicates, "duplicate"))?;
-        }
-        if p.reordered > 0 {
-            write!(out, ", {} out of order", p.reordered)?;
-        }
-        if let (Some(min), Some(avg), Some(max), Some(mdev)) =
-            (p.rtt_min_ms, p.rtt_avg_ms, p.rtt_max_ms, p.rtt_mdev_ms)
-        {
-            write!(
-                out,
-                "; rtt min/avg/max/mdev {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms"
-            )?;
-        }
-        if let Some(h) = p.hops {
-            write!(out, "; hops {h}")?;
-        }
-        writeln!(out)?;
-    }
-    if let Some(f) = s.first_multicast_ms {
-        writeln!(
-            out,
-            "  first multicast reply {f:.1} ms after the first request"
-        )?;
-    }
-    if let (true, Some(u), Some(m)) = (s.hops_differ, s.unicast.hops, s.multicast.hops) {
-        writeln!(
-            out,
-            "  note: the multicast replies came {m} hops away, the unicast ones {u}: they did not come the same way (another multicast route, or replies replayed by a host nearer than the reflector); replies are not authenticated, so the verdict cannot tell which"
-        )?;
-    }
-    if s.unsolicited > 0 {
-        writeln!(
-            out,
-            "  note: {} to requests never sent were ignored (forged, or from another run)",
-            events::count(s.unsolicited, "reply")
-        )?;
-    }
-    let paint = match verdict {
-        Verdict::MulticastWorks => Paint::Good,
-        Verdict::UnicastOnly => Paint::Warn,
-        Verdict::NoReply => Paint::Bad,
-    };
-    writeln!(
-        out,
-        "  verdict: {}",
-        color::paint(&verdict_line(verdict, group), paint)
-    )
 }

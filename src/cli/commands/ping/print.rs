@@ -1,0 +1,213 @@
+//! What `ping` prints: a line or JSON event per reply, each server's summary with its
+//! verdict, and the figures so far (`--report`, Ctrl-\).
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use mcast::ping::{ServerSummary, Verdict};
+
+use crate::cli::output::Stdout;
+use crate::cli::output::color::{self, Paint};
+use crate::cli::output::events;
+
+/// What JSON Lines `ping` prints.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PingEvent<'a> {
+    Reply {
+        time: String,
+        server: String,
+        path: &'static str,
+        seq: u32,
+        size: usize,
+        /// Null when our send time of that request is no longer kept.
+        rtt_ms: Option<f64>,
+        hops: Option<u8>,
+        duplicate: bool,
+    },
+    Summary {
+        command: &'static str,
+        /// mcast's version.
+        version: &'static str,
+        /// The group the multicast replies were asked for: the verdict is about it alone.
+        group: String,
+        #[serde(flatten)]
+        server: &'a ServerSummary,
+    },
+    /// A server's figures so far, and the interval's own requests and replies.
+    Interval {
+        command: &'static str,
+        version: &'static str,
+        time: String,
+        start: String,
+        end: String,
+        group: String,
+        #[serde(flatten)]
+        server: &'a ServerSummary,
+        interval: Sums,
+    },
+}
+
+/// One path's requests and distinct replies.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Path {
+    pub sent: u64,
+    pub received: u64,
+}
+
+/// A server's requests and replies on both paths, read at an interval's end.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Sums {
+    pub unicast: Path,
+    pub multicast: Path,
+}
+
+impl Sums {
+    fn of(s: &ServerSummary) -> Sums {
+        let path = |p: &mcast::ping::PathSummary| Path {
+            sent: p.sent,
+            received: p.received,
+        };
+        Sums {
+            unicast: path(&s.unicast),
+            multicast: path(&s.multicast),
+        }
+    }
+
+    fn since(&self, before: &Sums) -> Sums {
+        let path = |a: Path, b: Path| Path {
+            sent: a.sent.saturating_sub(b.sent),
+            received: a.received.saturating_sub(b.received),
+        };
+        Sums {
+            unicast: path(self.unicast, before.unicast),
+            multicast: path(self.multicast, before.multicast),
+        }
+    }
+}
+
+/// A server's figures so far at `now`, with the interval since `from`; `last` holds its
+/// sums at the previous interval, and is brought up to now.
+pub fn interval(
+    out: &mut Stdout,
+    json: bool,
+    (s, verdict, group): (&ServerSummary, Verdict, IpAddr),
+    last: &mut Sums,
+    (from, now): (SystemTime, SystemTime),
+) -> std::io::Result<()> {
+    let sums = Sums::of(s);
+    let part = sums.since(last);
+    *last = sums;
+    let end = events::timestamp(now);
+    if json {
+        return out.json_line(&PingEvent::Interval {
+            command: "ping",
+            version: env!("CARGO_PKG_VERSION"),
+            time: end.clone(),
+            start: events::timestamp(from),
+            end,
+            group: group.to_string(),
+            server: s,
+            interval: part,
+        });
+    }
+    let secs = now.duration_since(from).unwrap_or_default().as_secs_f64();
+    writeln!(
+        out,
+        "{}: in the last {secs:.1} s: {} requests, {} unicast and {} multicast replies; so far:",
+        s.server, part.unicast.sent, part.unicast.received, part.multicast.received
+    )?;
+    write_summary(out, s, verdict, group)?;
+    out.flush()
+}
+
+fn verdict_line(verdict: Verdict, group: IpAddr) -> String {
+    match verdict {
+        Verdict::MulticastWorks => format!(
+            "{}: multicast from it to {group} reaches this host (your application's group may \
+             differ: test that one with --group)",
+            verdict.words()
+        ),
+        Verdict::UnicastOnly if !mcast::wire::customary_group(group) => format!(
+            "{}: first, the reflector may not serve {group}: ssmpingd (and mcast reflect \
+             without --group {group}) answer on multicast only for groups ending in .234 or \
+             ::4321:1234, so try without --group; if it does serve it: {}",
+            verdict.words(),
+            verdict.advice()
+        ),
+        _ => format!("{}: {}", verdict.words(), verdict.advice()),
+    }
+}
+
+pub fn write_summary(
+    out: &mut Stdout,
+    s: &ServerSummary,
+    verdict: Verdict,
+    group: IpAddr,
+) -> std::io::Result<()> {
+    writeln!(out, "--- {} ---", s.server)?;
+    for (name, p) in [("unicast", &s.unicast), ("multicast", &s.multicast)] {
+        match p.loss_pct {
+            Some(loss) => write!(
+                out,
+                "  {name:<9}  {} sent, {} received, {loss:.1}% loss",
+                p.sent, p.received
+            )?,
+            // RFC 6450: no session was opened, so no request went out to be answered.
+            None => write!(out, "  {name:<9}  no reply: no request sent")?,
+        }
+        if let Some(f) = p.loss_since_first_pct {
+            write!(out, " ({f:.1}% since the first)")?;
+        }
+        if p.duplicates > 0 {
+            write!(out, ", {}", events::count(p.duplicates, "duplicate"))?;
+        }
+        if p.reordered > 0 {
+            write!(out, ", {} out of order", p.reordered)?;
+        }
+        if let (Some(min), Some(avg), Some(max), Some(mdev)) =
+            (p.rtt_min_ms, p.rtt_avg_ms, p.rtt_max_ms, p.rtt_mdev_ms)
+        {
+            write!(
+                out,
+                "; rtt min/avg/max/mdev {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms"
+            )?;
+        }
+        if let Some(h) = p.hops {
+            write!(out, "; hops {h}")?;
+        }
+        writeln!(out)?;
+    }
+    if let Some(f) = s.first_multicast_ms {
+        writeln!(
+            out,
+            "  first multicast reply {f:.1} ms after the first request"
+        )?;
+    }
+    if let (true, Some(u), Some(m)) = (s.hops_differ, s.unicast.hops, s.multicast.hops) {
+        writeln!(
+            out,
+            "  note: the multicast replies came {m} hops away, the unicast ones {u}: they did not come the same way (another multicast route, or replies replayed by a host nearer than the reflector); replies are not authenticated, so the verdict cannot tell which"
+        )?;
+    }
+    if s.unsolicited > 0 {
+        writeln!(
+            out,
+            "  note: {} to requests never sent were ignored (forged, or from another run)",
+            events::count(s.unsolicited, "reply")
+        )?;
+    }
+    let paint = match verdict {
+        Verdict::MulticastWorks => Paint::Good,
+        Verdict::UnicastOnly => Paint::Warn,
+        Verdict::NoReply => Paint::Bad,
+    };
+    writeln!(
+        out,
+        "  verdict: {}",
+        color::paint(&verdict_line(verdict, group), paint)
+    )
+}
