@@ -210,6 +210,20 @@ fn a_confirmed_jump_is_a_restart_and_a_lone_one_is_set_aside() {
     let mut rtp = Rtp::new(None);
     let seen = feed(&mut rtp, &[1000, 1001, 1002, 65_535]);
     assert_eq!(seen[3], Seen::Jump);
+    // A.1's dropout limit, 3000: one short of it is a gap, at it a jump.
+    let mut rtp = Rtp::new(None);
+    let seen = feed(&mut rtp, &[1, 2, 3, 3002]);
+    assert_eq!(
+        seen[3],
+        Seen::Gap {
+            expected: 4,
+            found: 3002,
+            missing: 2998
+        }
+    );
+    let mut rtp = Rtp::new(None);
+    let seen = feed(&mut rtp, &[1, 2, 3, 3003]);
+    assert_eq!(seen[3], Seen::Jump);
 }
 
 #[test]
