@@ -526,7 +526,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__mesh)
-            opts="-c -i -t -h -V --count --interval --group --any-source --interface --port --wait --timeout --json --color --help --version"
+            opts="-c -i -t -h -V --count --interval --group --any-source --interface --port --wait --timeout --report --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -572,6 +572,10 @@ _mcast() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

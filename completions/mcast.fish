@@ -150,6 +150,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s i -l interface -d '
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l port -d 'UDP port every host of the mesh uses' -r
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l wait -d 'How long a host may take to answer at all (it may start later) before it is given up' -r
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -s t -l timeout -d 'How long to wait for replies after the last request' -r
+complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l report -d 'Print this host\'s figures of each other host so far every DURATION (as Ctrl-\\\\ does at any time)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand mesh" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -410,3 +410,60 @@ fn forged_columns_in_a_members_name_are_not_believed() {
     );
     assert_eq!(out_a.status.code(), Some(1), "{}", stderr(&out_a));
 }
+
+#[test]
+fn report_and_ctrl_backslash_print_each_hosts_figures_so_far() {
+    let lab = Lab::new(2);
+    let hosts: Vec<String> = (1..=2).map(|i| lab.host(i).v4.to_string()).collect();
+    let mut args = vec![
+        "mesh",
+        "-c",
+        "8",
+        "--interval",
+        "0.4s",
+        "-t",
+        "1s",
+        "--report",
+        "1s",
+        "--json",
+    ];
+    args.extend(hosts.iter().map(String::as_str));
+    let runs: Vec<_> = (1..=2)
+        .map(|i| spawn(command(lab.host(i), &args)))
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    // Ctrl-\ to the first host between two reports: one more interval, at once.
+    let pid = nix::unistd::Pid::from_raw(runs[0].id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGQUIT).expect("SIGQUIT");
+    let outs: Vec<_> = runs
+        .into_iter()
+        .map(|r| finish(r, Duration::from_secs(30)))
+        .collect();
+    let lines = json_lines(&outs[0]);
+    let intervals: Vec<&Value> = lines.iter().filter(|l| l["type"] == "interval").collect();
+    // Reports at 1, 2 and 3 s at least, and the one Ctrl-\ asked for.
+    assert!(intervals.len() >= 4, "{lines:?}");
+    let (mut sent, mut got) = (0, 0);
+    for (i, v) in intervals.iter().enumerate() {
+        assert_eq!(
+            (&v["command"], &v["host"]),
+            (&"mesh".into(), &hosts[0].as_str().into())
+        );
+        assert_eq!(v["time"], v["end"]);
+        if i > 0 {
+            assert_eq!(v["start"], intervals[i - 1]["end"], "intervals follow on");
+        }
+        let peer = &v["peers"][0];
+        assert_eq!(peer["peer"], hosts[1].as_str(), "{v}");
+        sent += peer["interval"]["unicast"]["sent"].as_u64().unwrap();
+        got += peer["interval"]["multicast"]["received"].as_u64().unwrap();
+        assert_eq!(
+            peer["unicast"]["sent"], sent,
+            "so far is the sum of the intervals: {v}"
+        );
+        assert_eq!(peer["multicast"]["received"], got, "{v}");
+    }
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+    }
+}

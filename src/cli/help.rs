@@ -73,8 +73,8 @@ senders). The summary gives each stream a verdict: clean, or what is wrong.";
 
 const COMMON: &str = "Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m); \
 sizes take K, M and G (8M). Ctrl-C, SIGTERM or SIGHUP ends cleanly: groups are left first, \
-then the summary is printed; Ctrl-\\ (SIGQUIT) prints an interim summary and goes on (send, \
-recv, join, ping, reflect and watch). With --json, send, recv, join, ping, reflect, mesh and watch print JSON Lines, one \
+then the summary is printed; Ctrl-\\ (SIGQUIT) prints the figures so far and goes on (send, \
+recv, join, ping, reflect, mesh and watch). With --json, send, recv, join, ping, reflect, mesh and watch print JSON Lines, one \
 object per event with a \"type\" key (ifaces and groups one JSON array, doctor one array of \
 checks); see mcast-json(7).";
 
@@ -470,7 +470,7 @@ mod tests {
         }
         assert_eq!(with("json"), json, "--json in the parser against the notes");
         let quit = text
-            .split("prints an interim summary and goes on (")
+            .split("prints the figures so far and goes on (")
             .nth(1)
             .and_then(|r| r.split(')').next())
             .unwrap();

@@ -6,6 +6,9 @@ mod stats;
 mod times;
 mod wire;
 
-pub use stats::{DUPLICATE_WINDOW, PathStats, PathSummary, ServerStats, ServerSummary, Verdict};
+pub use stats::{
+    Counts, DUPLICATE_WINDOW, PathCounts, PathStats, PathSummary, ServerStats, ServerSummary,
+    Verdict,
+};
 pub use times::{SendTimes, TxStamps};
 pub use wire::{INIT_SIZE, Proto, Reply, read_reply, request_for};

@@ -223,6 +223,57 @@ pub struct ServerSummary {
     pub verdict: &'static str,
 }
 
+/// One path's requests and distinct replies.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PathCounts {
+    /// Requests sent.
+    pub sent: u64,
+    /// Distinct replies received.
+    pub received: u64,
+}
+
+/// A server's requests and replies on both paths: read at the end of each interval, the
+/// difference of two readings is what the interval did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Counts {
+    /// To and from the server itself.
+    pub unicast: PathCounts,
+    /// From the group.
+    pub multicast: PathCounts,
+}
+
+impl Counts {
+    /// What happened since `before` was read.
+    #[must_use]
+    pub fn since(&self, before: &Counts) -> Counts {
+        let path = |a: PathCounts, b: PathCounts| PathCounts {
+            sent: a.sent.saturating_sub(b.sent),
+            received: a.received.saturating_sub(b.received),
+        };
+        Counts {
+            unicast: path(self.unicast, before.unicast),
+            multicast: path(self.multicast, before.multicast),
+        }
+    }
+}
+
+impl ServerSummary {
+    /// Its requests and replies, for an interval's difference.
+    #[must_use]
+    pub fn counts(&self) -> Counts {
+        let path = |p: &PathSummary| PathCounts {
+            sent: p.sent,
+            received: p.received,
+        };
+        Counts {
+            unicast: path(&self.unicast),
+            multicast: path(&self.multicast),
+        }
+    }
+}
+
 impl ServerStats {
     /// The verdict of what was heard.
     pub fn verdict(&self) -> Verdict {

@@ -736,6 +736,30 @@ const KINDS: &[Kind] = &[
         example: r#"{"type":"matrix","command":"mesh","version":"0.1.0","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"refused_columns":0,"multicast_works":6,"unicast_only":0,"no_reply":0,"conclusions":[]}"#,
     },
     Kind {
+        name: "interval (mesh)",
+        when: "mesh, every --report and on SIGQUIT (Ctrl-\\): this host's figures of each other host so far (the matrix waits for the end, when the columns are shared), and the interval's own",
+        fields: &[
+            ("type", "string", "interval"),
+            ("command", "string", "mesh"),
+            ("version", "string", "mcast's version"),
+            TIME,
+            (
+                "start",
+                "string",
+                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
+            ),
+            ("end", "string", "when it ended: the same as time"),
+            ("host", "string", "this host"),
+            (
+                "peers",
+                "array of objects",
+                "one per other host: peer, unicast and multicast (as in a pair; a request still in flight counts as not yet answered), verdict, and interval (unicast and multicast, each with sent and received in the interval alone)",
+            ),
+        ],
+        more: &[],
+        example: r#"{"type":"interval","command":"mesh","version":"0.1.0","time":"2026-12-03T07:23:52.518610Z","start":"2026-12-03T07:23:51.516625Z","end":"2026-12-03T07:23:52.518610Z","host":"192.0.2.1","peers":[{"peer":"192.0.2.2","unicast":{"sent":3,"received":3,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.099,"rtt_avg_ms":0.345,"rtt_max_ms":0.5,"rtt_mdev_ms":0.176,"hops":0},"multicast":{"sent":3,"received":3,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.107,"rtt_avg_ms":0.367,"rtt_max_ms":0.531,"rtt_mdev_ms":0.186,"hops":0},"verdict":"multicast_works","interval":{"unicast":{"sent":3,"received":3},"multicast":{"sent":3,"received":3}}}]}"#,
+    },
+    Kind {
         name: "query",
         when: "watch, one per IGMP or MLD query seen",
         fields: &[

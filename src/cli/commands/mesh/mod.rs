@@ -2,6 +2,7 @@
 //! them all over RFC 6450 (so omping hosts can take part), then tells, for every other host,
 //! whether its multicast reached this one.
 
+mod interval;
 mod table;
 
 use std::collections::{HashMap, HashSet};
@@ -53,6 +54,9 @@ pub struct MeshArgs {
     /// How long to wait for replies after the last request
     #[arg(short, long, value_name = "DURATION", default_value = "2s", value_parser = parse::duration)]
     timeout: Duration,
+    /// Print this host's figures of each other host so far every DURATION (as Ctrl-\\ does at any time)
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
+    report: Option<Duration>,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
@@ -252,7 +256,31 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     let mut settled_at: Option<Instant> = None;
     // Room for any datagram: a shared column grows with the mesh (about 190 bytes a host).
     let mut buf = vec![0u8; 65_536];
+    let mut next_report = args.report.map(|r| started + r);
+    let mut last = (
+        vec![mcast::ping::Counts::default(); peers.len()],
+        SystemTime::now(),
+    );
     'run: while !stop::requested() {
+        let report_due = next_report.is_some_and(|r| Instant::now() >= r);
+        if report_due || stop::report_requested() {
+            if let (true, Some(r)) = (report_due, args.report) {
+                next_report = Some(Instant::now() + r);
+            }
+            let now = SystemTime::now();
+            let told = interval::interval(
+                &mut out,
+                args.json,
+                plan.local,
+                &peers,
+                &mut last.0,
+                (last.1, now),
+            );
+            if !going_on(told)? {
+                break 'run;
+            }
+            last.1 = now;
+        }
         let now = Instant::now();
         let waited_out = now >= started + args.wait;
         for p in peers.iter_mut() {
@@ -333,6 +361,8 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
         } else {
             now + Duration::from_millis(100)
         };
+        // A report due before then wakes the loop for it.
+        let wake = next_report.map_or(wake, |r| wake.min(r));
         wait_any(
             lanes.socks.iter(),
             wake.saturating_duration_since(Instant::now()),

@@ -24,7 +24,7 @@ use mcast::ping::{Proto, read_reply, request_for};
 use mcast::ping::{SendTimes, ServerStats, TxStamps, Verdict};
 
 mod print;
-use print::{PingEvent, Sums, interval, write_summary};
+use print::{PingEvent, interval, write_summary};
 
 #[derive(Args, Debug)]
 pub struct PingArgs {
@@ -169,7 +169,10 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     let mut last_sent = round;
     let mut buf = [0u8; 2048];
     let mut next_report = args.report.map(|r| round + r);
-    let mut last = (vec![Sums::default(); n], std::time::SystemTime::now());
+    let mut last = (
+        vec![mcast::ping::Counts::default(); n],
+        std::time::SystemTime::now(),
+    );
     'run: while !stop::requested() {
         let report_due = next_report.is_some_and(|r| Instant::now() >= r);
         if report_due || stop::report_requested() {

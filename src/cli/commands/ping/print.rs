@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use mcast::ping::{ServerSummary, Verdict};
+use mcast::ping::{Counts, ServerSummary, Verdict};
 
 use crate::cli::output::Stdout;
 use crate::cli::output::color::{self, Paint};
@@ -47,46 +47,8 @@ pub enum PingEvent<'a> {
         group: String,
         #[serde(flatten)]
         server: &'a ServerSummary,
-        interval: Sums,
+        interval: Counts,
     },
-}
-
-/// One path's requests and distinct replies.
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct Path {
-    pub sent: u64,
-    pub received: u64,
-}
-
-/// A server's requests and replies on both paths, read at an interval's end.
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct Sums {
-    pub unicast: Path,
-    pub multicast: Path,
-}
-
-impl Sums {
-    fn of(s: &ServerSummary) -> Sums {
-        let path = |p: &mcast::ping::PathSummary| Path {
-            sent: p.sent,
-            received: p.received,
-        };
-        Sums {
-            unicast: path(&s.unicast),
-            multicast: path(&s.multicast),
-        }
-    }
-
-    fn since(&self, before: &Sums) -> Sums {
-        let path = |a: Path, b: Path| Path {
-            sent: a.sent.saturating_sub(b.sent),
-            received: a.received.saturating_sub(b.received),
-        };
-        Sums {
-            unicast: path(self.unicast, before.unicast),
-            multicast: path(self.multicast, before.multicast),
-        }
-    }
 }
 
 /// A server's figures so far at `now`, with the interval since `from`; `last` holds its
@@ -95,10 +57,10 @@ pub fn interval(
     out: &mut Stdout,
     json: bool,
     (s, verdict, group): (&ServerSummary, Verdict, IpAddr),
-    last: &mut Sums,
+    last: &mut Counts,
     (from, now): (SystemTime, SystemTime),
 ) -> std::io::Result<()> {
-    let sums = Sums::of(s);
+    let sums = s.counts();
     let part = sums.since(last);
     *last = sums;
     let end = events::timestamp(now);
