@@ -42,6 +42,15 @@ const CHANGE: &[Field] = &[
     ),
 ];
 
+/// An interval's beginning, shared by every interval record.
+const START: Field = (
+    "start",
+    "string",
+    "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
+);
+/// An interval's end.
+const END: Field = ("end", "string", "when it ended: the same as time");
+
 /// What a reflector answered and refused: its summary's figures, and its intervals'.
 const REFLECT_COUNTS: &[Field] = &[
     ("requests", "number", "datagrams received on the port"),
@@ -534,12 +543,8 @@ const KINDS: &[Kind] = &[
         fields: &[
             ("type", "string", "interval"),
             TIME,
-            (
-                "start",
-                "string",
-                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
-            ),
-            ("end", "string", "when it ended: the same as time"),
+            START,
+            END,
             (
                 "interval",
                 "object",
@@ -591,12 +596,8 @@ const KINDS: &[Kind] = &[
         fields: &[
             ("type", "string", "interval"),
             TIME,
-            (
-                "start",
-                "string",
-                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
-            ),
-            ("end", "string", "when it ended: the same as time"),
+            START,
+            END,
             (
                 "interval",
                 "object",
@@ -637,12 +638,8 @@ const KINDS: &[Kind] = &[
             ("command", "string", "reflect"),
             ("version", "string", "mcast's version"),
             TIME,
-            (
-                "start",
-                "string",
-                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
-            ),
-            ("end", "string", "when it ended: the same as time"),
+            START,
+            END,
             (
                 "interval",
                 "object",
@@ -743,12 +740,8 @@ const KINDS: &[Kind] = &[
             ("command", "string", "mesh"),
             ("version", "string", "mcast's version"),
             TIME,
-            (
-                "start",
-                "string",
-                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
-            ),
-            ("end", "string", "when it ended: the same as time"),
+            START,
+            END,
             ("host", "string", "this host"),
             (
                 "peers",
@@ -905,12 +898,8 @@ const KINDS: &[Kind] = &[
             ("command", "string", "watch"),
             ("version", "string", "mcast's version"),
             TIME,
-            (
-                "start",
-                "string",
-                "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
-            ),
-            ("end", "string", "when it ended: the same as time"),
+            START,
+            END,
             (
                 "interval",
                 "object",

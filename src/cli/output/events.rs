@@ -232,6 +232,32 @@ pub struct SendSummary {
 /// RFC 3339 with microseconds, in UTC: sortable and unambiguous.
 pub use mcast::probe::now_ns;
 
+/// When an interval began and ended, as every interval record carries them: `time` is its
+/// end, as a record's time is when it was printed.
+#[derive(Serialize)]
+pub struct Span {
+    pub time: String,
+    pub start: String,
+    pub end: String,
+}
+
+impl Span {
+    /// The interval from `from` to `now`.
+    pub fn new(from: SystemTime, now: SystemTime) -> Span {
+        let end = timestamp(now);
+        Span {
+            time: end.clone(),
+            start: timestamp(from),
+            end,
+        }
+    }
+
+    /// Its length in seconds, for the text.
+    pub fn secs(from: SystemTime, now: SystemTime) -> f64 {
+        now.duration_since(from).unwrap_or_default().as_secs_f64()
+    }
+}
+
 pub fn timestamp(t: SystemTime) -> String {
     humantime::format_rfc3339_micros(t).to_string()
 }

@@ -13,7 +13,7 @@ use mcast::ping::{Counts, PathSummary};
 
 use super::table;
 use crate::cli::output::Stdout;
-use crate::cli::output::events;
+use crate::cli::output::events::Span;
 
 /// One other host's replies to this one, so far.
 #[derive(Serialize)]
@@ -32,9 +32,8 @@ struct Interval {
     kind: &'static str,
     command: &'static str,
     version: &'static str,
-    time: String,
-    start: String,
-    end: String,
+    #[serde(flatten)]
+    span: Span,
     host: String,
     peers: Vec<PeerSoFar>,
 }
@@ -69,7 +68,6 @@ pub fn interval(
             part
         })
         .collect();
-    let end = events::timestamp(now);
     if json {
         let peers = rows
             .into_iter()
@@ -86,14 +84,12 @@ pub fn interval(
             kind: "interval",
             command: "mesh",
             version: env!("CARGO_PKG_VERSION"),
-            time: end.clone(),
-            start: events::timestamp(from),
-            end,
+            span: Span::new(from, now),
             host: local.to_string(),
             peers,
         });
     }
-    let secs = now.duration_since(from).unwrap_or_default().as_secs_f64();
+    let secs = Span::secs(from, now);
     let asked: u64 = parts.iter().map(|p| p.unicast.sent).sum();
     let (u, m): (u64, u64) = parts
         .iter()

@@ -12,6 +12,7 @@ use mcast::ping::{Counts, ServerSummary, Verdict};
 use crate::cli::output::Stdout;
 use crate::cli::output::color::{self, Paint};
 use crate::cli::output::events;
+use crate::cli::output::events::Span;
 
 /// What JSON Lines `ping` prints.
 #[derive(Serialize)]
@@ -41,9 +42,8 @@ pub enum PingEvent<'a> {
     Interval {
         command: &'static str,
         version: &'static str,
-        time: String,
-        start: String,
-        end: String,
+        #[serde(flatten)]
+        span: Span,
         group: String,
         #[serde(flatten)]
         server: &'a ServerSummary,
@@ -63,20 +63,17 @@ pub fn interval(
     let sums = s.counts();
     let part = sums.since(last);
     *last = sums;
-    let end = events::timestamp(now);
     if json {
         return out.json_line(&PingEvent::Interval {
             command: "ping",
             version: env!("CARGO_PKG_VERSION"),
-            time: end.clone(),
-            start: events::timestamp(from),
-            end,
+            span: Span::new(from, now),
             group: group.to_string(),
             server: s,
             interval: part,
         });
     }
-    let secs = now.duration_since(from).unwrap_or_default().as_secs_f64();
+    let secs = Span::secs(from, now);
     writeln!(
         out,
         "{}: in the last {secs:.1} s: {} requests, {} unicast and {} multicast replies; so far:",

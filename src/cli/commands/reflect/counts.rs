@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::cli::output::Stdout;
 use crate::cli::output::events;
+use crate::cli::output::events::Span;
 
 /// The counts, each a u64, with the difference of two readings field by field.
 macro_rules! counts {
@@ -80,9 +81,8 @@ pub enum ReflectEvent<'a> {
     Interval {
         command: &'static str,
         version: &'static str,
-        time: String,
-        start: String,
-        end: String,
+        #[serde(flatten)]
+        span: Span,
         #[serde(flatten)]
         counts: &'a Counts,
         interval: Counts,
@@ -111,19 +111,16 @@ pub fn interval(
     now: SystemTime,
 ) -> io::Result<()> {
     let part = counts.since(before);
-    let end = events::timestamp(now);
     if json {
         return out.json_line(&ReflectEvent::Interval {
             command: "reflect",
             version: env!("CARGO_PKG_VERSION"),
-            time: end.clone(),
-            start: events::timestamp(from),
-            end,
+            span: Span::new(from, now),
             counts,
             interval: part,
         });
     }
-    let secs = now.duration_since(from).unwrap_or_default().as_secs_f64();
+    let secs = Span::secs(from, now);
     writeln!(
         out,
         "in the last {secs:.1} s: {} requests, {} unicast and {} multicast replies, {} given none, {} send errors; in all:",

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 
 use crate::cli::output::Stdout;
+use crate::cli::output::events::Span;
 use crate::cli::output::events::{self, SendSummary};
 use crate::cli::signals::stop;
 
@@ -22,12 +23,11 @@ pub struct Sent {
 
 /// An interval record.
 #[derive(Serialize)]
-struct Interval<'a> {
+struct Interval {
     #[serde(rename = "type")]
     kind: &'static str,
-    time: &'a str,
-    start: String,
-    end: &'a str,
+    #[serde(flatten)]
+    span: Span,
     #[serde(flatten)]
     so_far: SendSummary,
     interval: Sent,
@@ -98,21 +98,15 @@ impl Reporter {
             errors: sent.errors - self.last.0.errors,
         };
         let so_far = summary_of(run, self.start.elapsed());
-        let end = events::timestamp(now);
         if self.json {
             self.out.json_line(&Interval {
                 kind: "interval",
-                time: &end,
-                start: events::timestamp(self.last.1),
-                end: &end,
+                span: Span::new(self.last.1, now),
                 so_far,
                 interval: part,
             })?;
         } else {
-            let secs = now
-                .duration_since(self.last.1)
-                .unwrap_or_default()
-                .as_secs_f64();
+            let secs = Span::secs(self.last.1, now);
             write!(
                 self.out,
                 "in the last {secs:.1} s: sent {}, {}, {}; so far: ",

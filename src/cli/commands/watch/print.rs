@@ -13,6 +13,7 @@ use super::Names;
 use crate::cli::output::Stdout;
 use crate::cli::output::escape::escape;
 use crate::cli::output::events;
+use crate::cli::output::events::Span;
 use mcast::watch::{Warning, Watch, protocol};
 
 /// What every message event carries.
@@ -104,9 +105,8 @@ enum WatchEvent {
     Interval {
         command: &'static str,
         version: &'static str,
-        time: String,
-        start: String,
-        end: String,
+        #[serde(flatten)]
+        span: Span,
         #[serde(flatten)]
         body: Body,
         interval: Counts,
@@ -312,19 +312,16 @@ pub fn interval(
 ) -> std::io::Result<()> {
     let part = counts.since(&before);
     let body = body(watch, names, counts);
-    let end = events::timestamp(now);
     if json {
         return out.json_line(&WatchEvent::Interval {
             command: "watch",
             version: env!("CARGO_PKG_VERSION"),
-            time: end.clone(),
-            start: events::timestamp(from),
-            end,
+            span: Span::new(from, now),
             body,
             interval: part,
         });
     }
-    let secs = now.duration_since(from).unwrap_or_default().as_secs_f64();
+    let secs = Span::secs(from, now);
     writeln!(
         out,
         "in the last {secs:.1} s: {} captured, {} dropped by the kernel, {} not IGMP or MLD, {}; so far:",
