@@ -222,6 +222,16 @@ const CASES: &[(&str, &[&str])] = &[
         "send 239.1.1.1 7777 --bind 2001:db8::1 x",
         &["--bind 2001:db8::1", "give an IPv4 address"],
     ),
+    // The content's options
+    ("recv 239.1.1.1 7777 --clock-rate 0", &["'0'", "90000"]),
+    ("recv 239.1.1.1 7777 --seq 0:9", &["'0:9'", "OFFSET:LEN"]),
+    ("recv 239.1.1.1 7777 --stall 0", &["'0'", "above zero"]),
+    (
+        "recv 239.1.1.1 7777 --content ts --seq 0:4",
+        &["--seq", "leave --content out"],
+    ),
+    ("reflect --report 0", &["'0'", "above zero"]),
+    ("watch --report 0", &["'0'", "above zero"]),
     ("frobnicate", &["unrecognized subcommand"]),
     ("recv 239.1.1.1 7777 --sauce 1", &["unexpected argument"]),
 ];

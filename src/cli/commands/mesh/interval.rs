@@ -48,16 +48,7 @@ pub fn interval(
     last: &mut [Counts],
     (from, now): (SystemTime, SystemTime),
 ) -> io::Result<()> {
-    let rows: Vec<_> = peers
-        .iter()
-        .map(|p| {
-            (
-                p.addr,
-                p.stats.summary(p.addr.to_string()),
-                p.stats.verdict(),
-            )
-        })
-        .collect();
+    let rows = super::rows(peers);
     let parts: Vec<Counts> = rows
         .iter()
         .zip(last.iter_mut())

@@ -672,6 +672,20 @@ struct Known<'a> {
 }
 
 /// The pairs and the matrix, as JSON or text; the exit status.
+/// This host's row of each other host: its replies so far, and their verdict.
+fn rows(peers: &[MeshPeer]) -> Vec<(IpAddr, mcast::ping::ServerSummary, Verdict)> {
+    peers
+        .iter()
+        .map(|p| {
+            (
+                p.addr,
+                p.stats.summary(p.addr.to_string()),
+                p.stats.verdict(),
+            )
+        })
+        .collect()
+}
+
 fn report(
     out: &mut Stdout,
     args: &MeshArgs,
@@ -717,17 +731,7 @@ fn report(
             conclusions: said.clone(),
         })?;
     } else {
-        let rows: Vec<_> = peers
-            .iter()
-            .map(|p| {
-                (
-                    p.addr,
-                    p.stats.summary(p.addr.to_string()),
-                    p.stats.verdict(),
-                )
-            })
-            .collect();
-        table::write(out, plan.local, &rows)?;
+        table::write(out, plan.local, &rows(peers))?;
         table::matrix(out, &args.hosts, &pairs)?;
         for c in &said {
             writeln!(out, "{c}")?;
