@@ -17,9 +17,12 @@ fuzz_target!(|data: &[u8]| {
     // The input as one request, then cut in two at its first byte's value: an init that may
     // open a session, and what follows it.
     let cut = usize::from(data.first().copied().unwrap_or(0)).min(data.len());
+    // One reply buffer for all three, as the reflector keeps one: what a reply leaves in it
+    // must not leak into the next.
+    let mut reply = Vec::new();
     for request in [data, &data[..cut], &data[cut..]] {
-        if let Some(a) = answer(request, client, &mut sessions, &limits, now) {
-            assert!(a.unicast.len() <= request.len());
+        if let Some(a) = answer(request, client, &mut sessions, &limits, now, &mut reply) {
+            assert!(reply.len() <= request.len());
             if let Some(key) = a.open {
                 sessions.insert(key, (), now);
             }

@@ -155,9 +155,11 @@ mod tests {
                 request_for(Proto::Rfc6450, 9, 1, 1, Some(group.parse().unwrap()), None);
             let from = from.parse().unwrap();
             let now = std::time::Instant::now();
-            let a = answer(&init, from, &mut sessions, &strict, now).expect("an answer");
-            assert!(a.open.is_some() && a.unicast.len() <= init.len());
-            let r = crate::wire::rfc6450::Message::decode(&a.unicast).unwrap();
+            let mut reply = Vec::new();
+            let a =
+                answer(&init, from, &mut sessions, &strict, now, &mut reply).expect("an answer");
+            assert!(a.open.is_some() && reply.len() <= init.len());
+            let r = crate::wire::rfc6450::Message::decode(&reply).unwrap();
             assert!(r.server_info.is_some(), "the name fits: {r:?}");
         }
     }

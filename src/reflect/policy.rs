@@ -5,7 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use crate::wire::ssmping::{self, Message};
+use crate::wire::ssmping;
 use crate::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, Protocol, protocol_of};
 
 use super::state::{SessionKey, Sessions};
@@ -62,14 +62,13 @@ pub struct Limits<'a> {
     pub larger_init: bool,
 }
 
-/// What to send back to one request.
+/// What to send back to one request; its bytes are left in the buffer `answer` was given.
+#[derive(Debug, Clone, Copy)]
 pub struct Answer {
     /// "ssmping" or "rfc6450".
     pub protocol: &'static str,
-    /// The reply to the client.
-    pub unicast: Vec<u8>,
-    /// True when the same bytes also go to the group (at the client's port): one copy of
-    /// the reply serves both paths.
+    /// True when the reply also goes to the group (at the client's port): one copy of the
+    /// reply serves both paths.
     pub multicast: bool,
     /// The group the request asked for, if any.
     pub group: Option<IpAddr>,
@@ -87,10 +86,9 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn unicast(protocol: &'static str, bytes: Vec<u8>) -> Self {
+    fn unicast(protocol: &'static str) -> Self {
         Answer {
             protocol,
-            unicast: bytes,
             multicast: false,
             group: None,
             stale_session: false,
@@ -102,35 +100,40 @@ impl Answer {
     }
 }
 
-/// The answer to `request` from `client`; None for anything that is not a request of either
-/// protocol, and for any answer that would be larger than allowed. ssmping: the request's own
-/// bytes. RFC 6450: a server response with a new session to an init, an echo reply to a
-/// request in a session it was given (the request's options but the server's own, and the TTL
-/// it leaves with), or "stop" (a response without a group).
+/// What a server response says of this reflector when asked.
+const SERVER_INFO: &str = concat!("mcast ", env!("CARGO_PKG_VERSION"));
+
+/// The answer to `request` from `client`, its bytes written into `reply` (what it held is
+/// replaced, its room kept: once it has grown to the largest reply, answering allocates
+/// nothing); None for anything that is not a request of either protocol, and for any answer
+/// that would be larger than allowed. ssmping: the request's own bytes. RFC 6450: a server
+/// response with a new session to an init, an echo reply to a request in a session it was
+/// given (the request's options but the server's own, and the TTL it leaves with), or
+/// "stop" (a response without a group).
 pub fn answer(
     request: &[u8],
     client: SocketAddr,
     sessions: &mut Sessions,
     limits: &Limits,
     now: Instant,
+    reply: &mut Vec<u8>,
 ) -> Option<Answer> {
     let largest = limits.max_reply.max(request.len());
     let a = match protocol_of(request)? {
         Protocol::Ssmping => {
-            let m = Message::decode(request).ok()?;
-            let mut reply = ssmping::reply_to(request)?;
+            let m = ssmping::reply_into(request, reply)?;
             // ssmping's reply-size option: honoured up to --max-reply-size (by default the
             // request's own size, so a reflector is never an amplifier).
-            let capped = ssmping::pad_reply(&mut reply, m.reply_size, largest);
+            let capped = ssmping::pad_reply(reply, m.reply_size, largest);
             Answer {
                 multicast: true,
                 group: m.group,
                 seq: m.seq,
                 capped,
-                ..Answer::unicast("ssmping", reply)
+                ..Answer::unicast("ssmping")
             }
         }
-        Protocol::Rfc6450 => rfc6450_answer(request, client, sessions, limits, now)?,
+        Protocol::Rfc6450 => rfc6450_answer(request, client, sessions, limits, now, reply)?,
     };
     // Whatever the bytes asked, nothing larger than allowed leaves.
     let cap = if a.open.is_some() && limits.larger_init {
@@ -138,7 +141,7 @@ pub fn answer(
     } else {
         largest
     };
-    (a.unicast.len() <= cap).then_some(a)
+    (reply.len() <= cap).then_some(a)
 }
 
 fn rfc6450_answer(
@@ -147,68 +150,72 @@ fn rfc6450_answer(
     sessions: &mut Sessions,
     limits: &Limits,
     now: Instant,
+    reply: &mut Vec<u8>,
 ) -> Option<Answer> {
-    use crate::wire::rfc6450::{self, Kind, OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP};
-    let m = rfc6450::Message::decode(request).ok()?;
-    let mut response = rfc6450::Message::new(Kind::Response);
-    response.client_id = m.client_id.clone();
-    response.seq = m.seq;
-    let stop = response.encode();
+    use crate::wire::rfc6450::{Kind, MessageRef, OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP};
+    let m = MessageRef::decode(request).ok()?;
+    // "Stop": a response with the client's id and the request's number, nothing more.
+    let mut stop = MessageRef::new(Kind::Response);
+    stop.client_id = m.client_id;
+    stop.seq = m.seq;
     let largest = limits.max_reply.max(request.len());
     match m.kind {
         Kind::Init => {
             let id = new_session(client);
+            let mut response = stop;
             response.group = reply_group(None, client.ip(), limits.extra);
-            response.session_id = Some(id.to_vec());
-            let mut bytes = response.encode();
-            let fits = |b: &[u8]| limits.larger_init || b.len() <= largest;
-            if m.option_request.contains(&OPT_SERVER_INFO) {
-                response.server_info = Some(format!("mcast {}", env!("CARGO_PKG_VERSION")));
-                let with_info = response.encode();
-                if fits(&with_info) {
-                    bytes = with_info;
-                }
-            }
-            if !fits(&bytes) {
-                // Too small to be answered with a session: a stop fits in any init that
-                // carries its client id, and tells the client why nothing follows.
-                return Some(Answer {
-                    small_init: true,
-                    ..Answer::unicast("rfc6450", stop)
-                });
-            }
-            Some(Answer {
+            response.session_id = Some(&id);
+            let fits = |len: usize| limits.larger_init || len <= largest;
+            let opened = Answer {
                 open: Some((client.ip(), client.port(), id)),
-                ..Answer::unicast("rfc6450", bytes)
+                ..Answer::unicast("rfc6450")
+            };
+            if m.requests(OPT_SERVER_INFO) {
+                response.server_info = Some(SERVER_INFO.as_bytes());
+                response.encode_into(reply);
+                if fits(reply.len()) {
+                    return Some(opened);
+                }
+                response.server_info = None;
+            }
+            response.encode_into(reply);
+            if fits(reply.len()) {
+                return Some(opened);
+            }
+            // Too small to be answered with a session: a stop fits in any init that carries
+            // its client id, and tells the client why nothing follows.
+            stop.encode_into(reply);
+            Some(Answer {
+                small_init: true,
+                ..Answer::unicast("rfc6450")
             })
         }
         Kind::Request => {
             let key = m
                 .session_id
-                .as_deref()
                 .and_then(|id| <[u8; SESSION_LEN]>::try_from(id).ok())
                 .map(|id| (client.ip(), client.port(), id));
             if key.is_none_or(|k| sessions.get_mut(&k, now).is_none()) {
+                stop.encode_into(reply);
                 return Some(Answer {
                     stale_session: true,
-                    ..Answer::unicast("rfc6450", stop)
+                    ..Answer::unicast("rfc6450")
                 });
             }
-            let mut reply = m.clone();
-            reply.kind = Kind::Reply;
-            reply.session_id = None;
-            reply.server_info = None;
-            reply.ttl = Some(REPLY_TTL as u8);
-            reply.server_sent_ns = m
-                .option_request
-                .contains(&OPT_SERVER_TIMESTAMP)
-                .then(now_ns);
-            let bytes = reply.encode();
+            let echo = MessageRef {
+                kind: Kind::Reply,
+                session_id: None,
+                server_info: None,
+                ttl: Some(REPLY_TTL as u8),
+                server_sent_ns: m.requests(OPT_SERVER_TIMESTAMP).then(now_ns),
+                ..m
+            };
+            echo.encode_into(reply);
             Some(Answer {
                 multicast: true,
                 group: m.group,
                 seq: m.seq,
-                ..Answer::unicast("rfc6450", bytes)
+                ..Answer::unicast("rfc6450")
             })
         }
         _ => None,
@@ -301,6 +308,31 @@ mod tests {
     }
 
     use crate::reflect::SESSION_IDLE;
+
+    /// An answer and a copy of its bytes.
+    struct Asked {
+        answer: Answer,
+        unicast: Vec<u8>,
+    }
+
+    impl std::ops::Deref for Asked {
+        type Target = Answer;
+        fn deref(&self) -> &Answer {
+            &self.answer
+        }
+    }
+
+    fn ask(
+        request: &[u8],
+        client: SocketAddr,
+        sessions: &mut Sessions,
+        limits: &Limits,
+        now: Instant,
+    ) -> Option<Asked> {
+        let mut unicast = Vec::new();
+        let answer = answer(request, client, sessions, limits, now, &mut unicast)?;
+        Some(Asked { answer, unicast })
+    }
     use crate::wire::rfc6450::{Kind as K, Message as M};
 
     /// An init as mcast ping sends it: padded (asking again for the version) to 100 bytes.
@@ -326,13 +358,13 @@ mod tests {
             m.session_id = Some(id.to_vec());
             m.encode()
         } else {
-            Message {
+            ssmping::Message {
                 kind: Some(ssmping::Kind::Request),
                 pid: Some(9),
                 seq: Some(1),
                 sent_ns: Some(1),
                 group: Some(group),
-                ..Message::default()
+                ..ssmping::Message::default()
             }
             .encode()
         }
@@ -366,7 +398,7 @@ mod tests {
         let now = Instant::now();
         let bare = M::new(K::Init).encode();
         for init in [bare, omping_init()] {
-            let a = answer(&init, client(), &mut sessions, &strict(), now).expect("an answer");
+            let a = ask(&init, client(), &mut sessions, &strict(), now).expect("an answer");
             assert!(a.small_init && a.open.is_none(), "{init:?}");
             assert!(
                 a.unicast.len() <= init.len(),
@@ -382,7 +414,7 @@ mod tests {
             max_reply: 128,
             ..strict()
         };
-        let a = answer(&omping_init(), client(), &mut sessions, &roomy, now).unwrap();
+        let a = ask(&omping_init(), client(), &mut sessions, &roomy, now).unwrap();
         assert!(a.open.is_some() && !a.small_init);
         assert!(a.unicast.len() <= 128);
     }
@@ -398,7 +430,7 @@ mod tests {
             let group: IpAddr = group.parse().unwrap();
             let from: SocketAddr = from.parse().unwrap();
             let init = padded_init(group);
-            let a = answer(&init, from, &mut sessions, &strict(), now).unwrap();
+            let a = ask(&init, from, &mut sessions, &strict(), now).unwrap();
             assert!(
                 a.unicast.len() <= init.len(),
                 "{} > {}",
@@ -418,31 +450,44 @@ mod tests {
         let now = Instant::now();
         let group: IpAddr = "232.43.211.234".parse().unwrap();
         let init = padded_init(group);
-        let a = answer(&init, client(), &mut sessions, &strict(), now).unwrap();
+        let a = ask(&init, client(), &mut sessions, &strict(), now).unwrap();
         let key = a.open.unwrap();
         // Not kept until the caller says the answer was sent.
         let req = request(true, group, &key.2);
-        let before = answer(&req, client(), &mut sessions, &strict(), now).unwrap();
+        let before = ask(&req, client(), &mut sessions, &strict(), now).unwrap();
         assert!(before.stale_session);
         sessions.insert(key, (), now);
-        let ok = answer(&req, client(), &mut sessions, &strict(), now).unwrap();
+        let ok = ask(&req, client(), &mut sessions, &strict(), now).unwrap();
         assert!(!ok.stale_session && ok.multicast);
         assert!(ok.unicast.len() <= req.len());
         // A second init from the same client (a forged one, say) leaves the first session be.
-        let again = answer(&init, client(), &mut sessions, &strict(), now).unwrap();
+        let again = ask(&init, client(), &mut sessions, &strict(), now).unwrap();
         sessions.insert(again.open.unwrap(), (), now);
         assert!(
-            !answer(&req, client(), &mut sessions, &strict(), now)
+            !ask(&req, client(), &mut sessions, &strict(), now)
                 .unwrap()
                 .stale_session
         );
         // The same id from another port of that host is not its session.
         let other: SocketAddr = "192.0.2.2:40001".parse().unwrap();
         assert!(
-            answer(&req, other, &mut sessions, &strict(), now)
+            ask(&req, other, &mut sessions, &strict(), now)
                 .unwrap()
                 .stale_session
         );
+    }
+
+    #[test]
+    fn a_reply_buffer_used_before_leaves_nothing_in_the_next_reply() {
+        let mut sessions = Sessions::new(10, SESSION_IDLE);
+        let now = Instant::now();
+        let group: IpAddr = "232.43.211.234".parse().unwrap();
+        for req in [request(false, group, &[]), request(true, group, &[1; 16])] {
+            let fresh = ask(&req, client(), &mut sessions, &strict(), now).unwrap();
+            let mut used = vec![0xff; 500];
+            answer(&req, client(), &mut sessions, &strict(), now, &mut used).unwrap();
+            assert_eq!(used, fresh.unicast);
+        }
     }
 
     #[test]
@@ -476,7 +521,7 @@ mod tests {
                     _ => b.push(next() as u8),
                 }
             }
-            if let Some(a) = answer(&b, client(), &mut sessions, &strict(), now) {
+            if let Some(a) = ask(&b, client(), &mut sessions, &strict(), now) {
                 assert!(a.unicast.len() <= b.len(), "{b:?}");
                 if let Some(key) = a.open {
                     sessions.insert(key, (), now);

@@ -127,6 +127,11 @@ impl ReplyBatch {
         self.waiting.is_empty()
     }
 
+    /// Drops the replies waiting, sending none.
+    pub fn clear(&mut self) {
+        self.waiting.clear();
+    }
+
     /// Queues `bytes` to `to` from `local`, out of `ifindex` for a group (as
     /// `ReplyOut::send`). False, queuing nothing, when the batch is full or the reply does
     /// not fit a slot: send it alone then.
@@ -211,7 +216,7 @@ impl ReplyBatch {
                 i += 1;
             }
         }
-        self.waiting.clear();
+        self.clear();
         sent
     }
 }

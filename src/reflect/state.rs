@@ -2,39 +2,49 @@
 //! used entries, forgets entries idle too long on its own, and evicts the least recently used
 //! when full, so a flood of new (spoofed) keys can never push out a client that keeps asking.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use super::policy::SESSION_LEN;
 
-/// A bounded table ordered by last use: get and insert are O(log n), and so is forgetting
-/// whatever has been idle past the age.
+/// No slot: the end of the use order.
+const NONE: usize = usize::MAX;
+
+/// A bounded table ordered by last use: get, insert and forgetting an idle entry are O(1).
+/// Entries live in slots linked oldest to newest; a slot freed is used again, so once the
+/// table has held `capacity` entries it allocates nothing more, whatever the traffic.
 #[derive(Debug)]
 pub struct Recent<K, V> {
-    map: HashMap<K, Entry<V>>,
-    /// Use stamps, oldest first: the eviction and ageing order.
-    order: BTreeMap<u64, K>,
-    next: u64,
+    index: HashMap<K, usize>,
+    slots: Vec<Slot<K, V>>,
+    /// Slots whose entries aged out, to be used again first.
+    free: Vec<usize>,
+    oldest: usize,
+    newest: usize,
     capacity: usize,
     idle: Duration,
 }
 
 #[derive(Debug)]
-struct Entry<V> {
+struct Slot<K, V> {
+    key: K,
     value: V,
-    stamp: u64,
     used: Instant,
+    older: usize,
+    newer: usize,
 }
 
 impl<K: Hash + Eq + Clone, V> Recent<K, V> {
     /// A table of at most `capacity` entries, each forgotten after `idle` without use.
     pub fn new(capacity: usize, idle: Duration) -> Self {
         Recent {
-            map: HashMap::new(),
-            order: BTreeMap::new(),
-            next: 0,
+            index: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            oldest: NONE,
+            newest: NONE,
             capacity: capacity.max(1),
             idle,
         }
@@ -42,63 +52,101 @@ impl<K: Hash + Eq + Clone, V> Recent<K, V> {
 
     /// Entries held (idle ones not yet forgotten included).
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.index.len()
     }
 
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.index.is_empty()
     }
 
     /// The entry for `key`, marked as used now; None when absent or idle past the age.
     pub fn get_mut(&mut self, key: &K, now: Instant) -> Option<&mut V> {
         self.expire(now);
-        let stamp = self.next;
-        let e = self.map.get_mut(key)?;
-        self.order.remove(&e.stamp);
-        self.order.insert(stamp, key.clone());
-        self.next += 1;
-        e.stamp = stamp;
-        e.used = now;
-        Some(&mut e.value)
+        let i = *self.index.get(key)?;
+        self.touch(i, now);
+        Some(&mut self.slots[i].value)
     }
 
     /// Stores `value` for `key` as used now, making room by forgetting the least recently
     /// used entry; returns whether the key is new.
     pub fn insert(&mut self, key: K, value: V, now: Instant) -> bool {
         self.expire(now);
-        let stamp = self.next;
-        self.next += 1;
-        let old = self.map.insert(
-            key.clone(),
-            Entry {
-                value,
-                stamp,
-                used: now,
-            },
-        );
-        if let Some(old) = &old {
-            self.order.remove(&old.stamp);
-        } else if self.map.len() > self.capacity
-            && let Some((_, oldest)) = self.order.pop_first()
-        {
-            self.map.remove(&oldest);
+        if let Some(&i) = self.index.get(&key) {
+            self.slots[i].value = value;
+            self.touch(i, now);
+            return false;
         }
-        self.order.insert(stamp, key);
-        old.is_none()
+        let slot = Slot {
+            key: key.clone(),
+            value,
+            used: now,
+            older: NONE,
+            newer: NONE,
+        };
+        if self.index.len() >= self.capacity {
+            self.forget(self.oldest);
+        }
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = slot;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                self.slots.len() - 1
+            }
+        };
+        self.link_newest(i);
+        self.index.insert(key, i);
+        true
     }
 
     /// Forgets entries not used within the age.
     fn expire(&mut self, now: Instant) {
-        while let Some((&stamp, key)) = self.order.first_key_value() {
-            let used = self.map.get(key).map(|e| e.used);
-            if used.is_some_and(|u| now.saturating_duration_since(u) < self.idle) {
-                break;
-            }
-            let key = key.clone();
-            self.order.remove(&stamp);
-            self.map.remove(&key);
+        while self.oldest != NONE
+            && now.saturating_duration_since(self.slots[self.oldest].used) >= self.idle
+        {
+            self.forget(self.oldest);
         }
+    }
+
+    /// Moves slot `i` to the newest end, used at `now`.
+    fn touch(&mut self, i: usize, now: Instant) {
+        self.unlink(i);
+        self.link_newest(i);
+        self.slots[i].used = now;
+    }
+
+    /// Removes slot `i`'s entry, leaving the slot free.
+    fn forget(&mut self, i: usize) {
+        self.unlink(i);
+        self.index.remove(&self.slots[i].key);
+        self.free.push(i);
+    }
+
+    fn unlink(&mut self, i: usize) {
+        let (older, newer) = (self.slots[i].older, self.slots[i].newer);
+        match older {
+            NONE => self.oldest = newer,
+            o => self.slots[o].newer = newer,
+        }
+        match newer {
+            NONE => self.newest = older,
+            n => self.slots[n].older = older,
+        }
+        self.slots[i].older = NONE;
+        self.slots[i].newer = NONE;
+    }
+
+    fn link_newest(&mut self, i: usize) {
+        self.slots[i].older = self.newest;
+        self.slots[i].newer = NONE;
+        match self.newest {
+            NONE => self.oldest = i,
+            n => self.slots[n].newer = i,
+        }
+        self.newest = i;
     }
 }
 
@@ -165,5 +213,44 @@ mod tests {
             }
         }
         assert!(t.len() <= 1000);
+    }
+
+    #[test]
+    fn it_keeps_what_a_plain_list_ordered_by_use_would() {
+        // A model: (key, value, used), oldest first, searched and reordered by hand.
+        let t0 = Instant::now();
+        let idle = Duration::from_secs(50);
+        let mut t: Recent<u8, u32> = Recent::new(8, idle);
+        let mut model: Vec<(u8, u32, Instant)> = Vec::new();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut now = t0;
+        for step in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            now += Duration::from_secs(x % 3);
+            model.retain(|e| now.saturating_duration_since(e.2) < idle);
+            let key = (x >> 8) as u8 % 16;
+            let at = model.iter().position(|e| e.0 == key);
+            if x & 0x10 == 0 {
+                let got = t.get_mut(&key, now).map(|v| *v);
+                let want = at.map(|i| {
+                    let e = model.remove(i);
+                    model.push((e.0, e.1, now));
+                    e.1
+                });
+                assert_eq!(got, want, "get {key} at step {step}");
+            } else {
+                let new = t.insert(key, step, now);
+                assert_eq!(new, at.is_none(), "insert {key} at step {step}");
+                if let Some(i) = at {
+                    model.remove(i);
+                } else if model.len() == 8 {
+                    model.remove(0);
+                }
+                model.push((key, step, now));
+            }
+            assert_eq!(t.len(), model.len(), "step {step}");
+        }
     }
 }

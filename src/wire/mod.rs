@@ -97,23 +97,47 @@ impl fmt::Display for WireError {
 
 impl std::error::Error for WireError {}
 
-/// The options after the type byte: (type, value) in order, each checked to fit.
-pub(crate) fn options(body: &[u8], start: usize) -> Result<Vec<(u16, &[u8])>, WireError> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < body.len() {
-        let header = body
-            .get(at..at + 4)
-            .ok_or(WireError::Truncated { at: start + at })?;
-        let kind = u16::from_be_bytes([header[0], header[1]]);
-        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
-        let value = body
-            .get(at + 4..at + 4 + len)
-            .ok_or(WireError::Truncated { at: start + at })?;
-        out.push((kind, value));
-        at += 4 + len;
+/// The options after the type byte: (type, value) in order, each checked to fit. An option
+/// that runs past the end is an error, and the last item: nothing is allocated to read them.
+pub(crate) fn options(body: &[u8], start: usize) -> Options<'_> {
+    Options { body, at: 0, start }
+}
+
+/// The iterator `options` returns.
+pub(crate) struct Options<'a> {
+    body: &'a [u8],
+    at: usize,
+    /// Where the body starts in the datagram, for the error's byte offset.
+    start: usize,
+}
+
+impl<'a> Iterator for Options<'a> {
+    type Item = Result<(u16, &'a [u8]), WireError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let at = self.at;
+        if at >= self.body.len() {
+            return None;
+        }
+        let value = self.body.get(at..at + 4).and_then(|header| {
+            let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+            let kind = u16::from_be_bytes([header[0], header[1]]);
+            Some((kind, self.body.get(at + 4..at + 4 + len)?))
+        });
+        match value {
+            Some((kind, v)) => {
+                self.at = at + 4 + v.len();
+                Some(Ok((kind, v)))
+            }
+            None => {
+                // Nothing after a malformed option can be read.
+                self.at = self.body.len();
+                Some(Err(WireError::Truncated {
+                    at: self.start + at,
+                }))
+            }
+        }
     }
-    Ok(out)
 }
 
 /// Appends one option.
@@ -183,15 +207,24 @@ pub(crate) fn address_of(option: u16, v: &[u8], family_len: usize) -> Result<IpA
     }
 }
 
-pub(crate) fn address_bytes(ip: IpAddr, family_len: usize) -> Vec<u8> {
-    let (family, octets): (u8, Vec<u8>) = match ip {
-        IpAddr::V4(v4) => (1, v4.octets().to_vec()),
-        IpAddr::V6(v6) => (2, v6.octets().to_vec()),
+/// Appends an address option: a family of `family_len` bytes (the family number in the last),
+/// then the address, built on the stack.
+pub(crate) fn put_address(out: &mut Vec<u8>, kind: u16, ip: IpAddr, family_len: usize) {
+    let mut value = [0u8; 2 + 16];
+    let octets_at = family_len;
+    let len = match ip {
+        IpAddr::V4(v4) => {
+            value[family_len - 1] = 1;
+            value[octets_at..octets_at + 4].copy_from_slice(&v4.octets());
+            octets_at + 4
+        }
+        IpAddr::V6(v6) => {
+            value[family_len - 1] = 2;
+            value[octets_at..octets_at + 16].copy_from_slice(&v6.octets());
+            octets_at + 16
+        }
     };
-    let mut out = vec![0u8; family_len - 1];
-    out.push(family);
-    out.extend(octets);
-    out
+    put(out, kind, &value[..len]);
 }
 
 /// Which protocol a datagram speaks, by its type byte and the Version option.
@@ -206,10 +239,11 @@ pub enum Protocol {
 /// Tells the protocol of a datagram on the shared port; None when it is neither.
 pub fn protocol_of(datagram: &[u8]) -> Option<Protocol> {
     let (&kind, body) = datagram.split_first()?;
-    let opts = options(body, 1).ok()?;
-    let v2 = opts
-        .iter()
-        .any(|(t, v)| *t == rfc6450::OPT_VERSION && v == &[2]);
+    let mut v2 = false;
+    for option in options(body, 1) {
+        let (t, v) = option.ok()?;
+        v2 |= t == rfc6450::OPT_VERSION && v == [2];
+    }
     match (kind, v2) {
         (b'I' | b'S' | b'Q' | b'A', true) => Some(Protocol::Rfc6450),
         (b'Q' | b'A', false) => Some(Protocol::Ssmping),

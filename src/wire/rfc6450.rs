@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::{
-    WireError, address_bytes, address_of, options, put, timestamp_bytes, timestamp_of, u32_of,
+    WireError, address_of, options, put, put_address, timestamp_bytes, timestamp_of, u32_of,
 };
 
 /// Option: Version (one byte, 2): in every message.
@@ -108,6 +108,88 @@ impl Message {
 
     /// Reads a message; one without the Version option is not of this protocol.
     pub fn decode(datagram: &[u8]) -> Result<Message, WireError> {
+        MessageRef::decode(datagram).map(MessageRef::into_owned)
+    }
+
+    /// The message's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let list: Vec<u8> = self
+            .option_request
+            .iter()
+            .flat_map(|o| o.to_be_bytes())
+            .collect();
+        let m = MessageRef {
+            kind: self.kind,
+            version: self.version,
+            client_id: self.client_id.as_deref(),
+            seq: self.seq,
+            client_sent_ns: self.client_sent_ns,
+            group: self.group,
+            option_request: &list,
+            server_info: self.server_info.as_deref().map(str::as_bytes),
+            ttl: self.ttl,
+            mcast_prefix: self.mcast_prefix.as_deref(),
+            session_id: self.session_id.as_deref(),
+            server_sent_ns: self.server_sent_ns,
+        };
+        let mut out = Vec::new();
+        m.encode_into(&mut out);
+        out
+    }
+}
+
+/// A message read in place, its opaque options borrowed from the datagram: what a reflector
+/// reads and writes each request with, allocating nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageRef<'a> {
+    /// Which of the four it is.
+    pub kind: Kind,
+    /// The Version option.
+    pub version: u8,
+    /// The client's id.
+    pub client_id: Option<&'a [u8]>,
+    /// The request's number.
+    pub seq: Option<u32>,
+    /// The client's send time, nanoseconds since the epoch.
+    pub client_sent_ns: Option<u64>,
+    /// The group of the session.
+    pub group: Option<IpAddr>,
+    /// The Option Request option's value as it came: u16 option types (an even length,
+    /// checked when read); empty when absent.
+    pub option_request: &'a [u8],
+    /// What the server says of itself, as it came (not checked to be UTF-8).
+    pub server_info: Option<&'a [u8]>,
+    /// The TTL or hop limit the server sent the reply with.
+    pub ttl: Option<u8>,
+    /// The Multicast Prefix option, as it came.
+    pub mcast_prefix: Option<&'a [u8]>,
+    /// The session the server gave the client.
+    pub session_id: Option<&'a [u8]>,
+    /// The server's send time, nanoseconds since the epoch.
+    pub server_sent_ns: Option<u64>,
+}
+
+impl<'a> MessageRef<'a> {
+    /// A message of `kind` with nothing but the Version option.
+    pub fn new(kind: Kind) -> Self {
+        MessageRef {
+            kind,
+            version: VERSION,
+            client_id: None,
+            seq: None,
+            client_sent_ns: None,
+            group: None,
+            option_request: &[],
+            server_info: None,
+            ttl: None,
+            mcast_prefix: None,
+            session_id: None,
+            server_sent_ns: None,
+        }
+    }
+
+    /// Reads a message; one without the Version option is not of this protocol.
+    pub fn decode(datagram: &'a [u8]) -> Result<Self, WireError> {
         let (&kind, body) = datagram.split_first().ok_or(WireError::Empty)?;
         let kind = match kind {
             b'I' => Kind::Init,
@@ -116,23 +198,21 @@ impl Message {
             b'A' => Kind::Reply,
             other => return Err(WireError::UnknownType(other)),
         };
-        let mut m = Message::new(kind);
+        let mut m = MessageRef::new(kind);
         let mut version = None;
         let bad = |option: u16, value: &[u8]| WireError::BadLength {
             option,
             len: value.len() as u16,
         };
-        for (option, value) in options(body, 1)? {
+        let byte = |option: u16, value: &[u8]| match value {
+            [b] => Ok(*b),
+            _ => Err(bad(option, value)),
+        };
+        for option in options(body, 1) {
+            let (option, value) = option?;
             match option {
-                OPT_VERSION => {
-                    version = Some(
-                        *value
-                            .first()
-                            .filter(|_| value.len() == 1)
-                            .ok_or_else(|| bad(option, value))?,
-                    )
-                }
-                OPT_CLIENT_ID => m.client_id = Some(value.to_vec()),
+                OPT_VERSION => version = Some(byte(option, value)?),
+                OPT_CLIENT_ID => m.client_id = Some(value),
                 OPT_SEQ => m.seq = Some(u32_of(option, value)?),
                 OPT_CLIENT_TIMESTAMP => m.client_sent_ns = Some(timestamp_of(option, value)?),
                 OPT_GROUP => m.group = Some(address_of(option, value, 2)?),
@@ -140,24 +220,12 @@ impl Message {
                     if value.len() % 2 != 0 {
                         return Err(bad(option, value));
                     }
-                    m.option_request = value
-                        .chunks(2)
-                        .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                        .collect();
+                    m.option_request = value;
                 }
-                OPT_SERVER_INFO => {
-                    m.server_info = Some(String::from_utf8_lossy(value).into_owned())
-                }
-                OPT_TTL => {
-                    m.ttl = Some(
-                        *value
-                            .first()
-                            .filter(|_| value.len() == 1)
-                            .ok_or_else(|| bad(option, value))?,
-                    )
-                }
-                OPT_MCAST_PREFIX => m.mcast_prefix = Some(value.to_vec()),
-                OPT_SESSION_ID => m.session_id = Some(value.to_vec()),
+                OPT_SERVER_INFO => m.server_info = Some(value),
+                OPT_TTL => m.ttl = Some(byte(option, value)?),
+                OPT_MCAST_PREFIX => m.mcast_prefix = Some(value),
+                OPT_SESSION_ID => m.session_id = Some(value),
                 OPT_SERVER_TIMESTAMP => m.server_sent_ns = Some(timestamp_of(option, value)?),
                 _ => {}
             }
@@ -166,46 +234,74 @@ impl Message {
         Ok(m)
     }
 
-    /// The message's bytes.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![self.kind.byte()];
-        put(&mut out, OPT_VERSION, &[self.version]);
-        if let Some(id) = &self.client_id {
-            put(&mut out, OPT_CLIENT_ID, id);
+    /// The option types the client asks for.
+    pub fn requested(&self) -> impl Iterator<Item = u16> + 'a {
+        self.option_request
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+    }
+
+    /// Whether the client asks for option `option`.
+    pub fn requests(&self, option: u16) -> bool {
+        self.requested().any(|o| o == option)
+    }
+
+    /// The same message, owning its options (server info read as UTF-8, lossily).
+    pub fn into_owned(self) -> Message {
+        Message {
+            kind: self.kind,
+            version: self.version,
+            client_id: self.client_id.map(<[u8]>::to_vec),
+            seq: self.seq,
+            client_sent_ns: self.client_sent_ns,
+            group: self.group,
+            option_request: self.requested().collect(),
+            server_info: self
+                .server_info
+                .map(|v| String::from_utf8_lossy(v).into_owned()),
+            ttl: self.ttl,
+            mcast_prefix: self.mcast_prefix.map(<[u8]>::to_vec),
+            session_id: self.session_id.map(<[u8]>::to_vec),
+            server_sent_ns: self.server_sent_ns,
+        }
+    }
+
+    /// Writes the message's bytes into `out`, replacing what it held and keeping its room:
+    /// nothing is allocated once `out` is large enough.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.push(self.kind.byte());
+        put(out, OPT_VERSION, &[self.version]);
+        if let Some(id) = self.client_id {
+            put(out, OPT_CLIENT_ID, id);
         }
         if let Some(seq) = self.seq {
-            put(&mut out, OPT_SEQ, &seq.to_be_bytes());
+            put(out, OPT_SEQ, &seq.to_be_bytes());
         }
         if let Some(ns) = self.client_sent_ns {
-            put(&mut out, OPT_CLIENT_TIMESTAMP, &timestamp_bytes(ns));
+            put(out, OPT_CLIENT_TIMESTAMP, &timestamp_bytes(ns));
         }
         if let Some(g) = self.group {
-            put(&mut out, OPT_GROUP, &address_bytes(g, 2));
+            put_address(out, OPT_GROUP, g, 2);
         }
         if !self.option_request.is_empty() {
-            let list: Vec<u8> = self
-                .option_request
-                .iter()
-                .flat_map(|o| o.to_be_bytes())
-                .collect();
-            put(&mut out, OPT_OPTION_REQUEST, &list);
+            put(out, OPT_OPTION_REQUEST, self.option_request);
         }
-        if let Some(info) = &self.server_info {
-            put(&mut out, OPT_SERVER_INFO, info.as_bytes());
+        if let Some(info) = self.server_info {
+            put(out, OPT_SERVER_INFO, info);
         }
         if let Some(ttl) = self.ttl {
-            put(&mut out, OPT_TTL, &[ttl]);
+            put(out, OPT_TTL, &[ttl]);
         }
-        if let Some(prefix) = &self.mcast_prefix {
-            put(&mut out, OPT_MCAST_PREFIX, prefix);
+        if let Some(prefix) = self.mcast_prefix {
+            put(out, OPT_MCAST_PREFIX, prefix);
         }
-        if let Some(id) = &self.session_id {
-            put(&mut out, OPT_SESSION_ID, id);
+        if let Some(id) = self.session_id {
+            put(out, OPT_SESSION_ID, id);
         }
         if let Some(ns) = self.server_sent_ns {
-            put(&mut out, OPT_SERVER_TIMESTAMP, &timestamp_bytes(ns));
+            put(out, OPT_SERVER_TIMESTAMP, &timestamp_bytes(ns));
         }
-        out
     }
 }
 

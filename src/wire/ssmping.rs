@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::{
-    WireError, address_bytes, address_of, options, put, timestamp_bytes, timestamp_of, u32_of,
+    WireError, address_of, options, put, put_address, timestamp_bytes, timestamp_of, u32_of,
 };
 
 /// Option: The client's id (u32; its process id in ssmping).
@@ -56,27 +56,52 @@ pub struct Message {
     pub padding: usize,
 }
 
-impl Message {
+/// A message read in place: its fields, the version string borrowed from the datagram, so
+/// that a reflector reads each request without allocating.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageRef<'a> {
+    /// Request or reply; None only in a `Default`.
+    pub kind: Option<Kind>,
+    /// The client's id.
+    pub pid: Option<u32>,
+    /// The request's number.
+    pub seq: Option<u32>,
+    /// When the client sent it, in nanoseconds since the epoch.
+    pub sent_ns: Option<u64>,
+    /// The group asked for.
+    pub group: Option<IpAddr>,
+    /// True when the client asks for the reflector's version string.
+    pub wants_version: bool,
+    /// The reflector's version string, as it came (not checked to be UTF-8).
+    pub version: Option<&'a [u8]>,
+    /// The reply size asked for, in bytes.
+    pub reply_size: Option<u16>,
+    /// Bytes of padding carried.
+    pub padding: usize,
+}
+
+impl<'a> MessageRef<'a> {
     /// Reads a message; a datagram of another protocol or a malformed one is an error.
-    pub fn decode(datagram: &[u8]) -> Result<Message, WireError> {
+    pub fn decode(datagram: &'a [u8]) -> Result<Self, WireError> {
         let (&kind, body) = datagram.split_first().ok_or(WireError::Empty)?;
         let kind = match kind {
             b'Q' => Kind::Request,
             b'A' => Kind::Reply,
             other => return Err(WireError::UnknownType(other)),
         };
-        let mut m = Message {
+        let mut m = MessageRef {
             kind: Some(kind),
-            ..Message::default()
+            ..MessageRef::default()
         };
-        for (option, value) in options(body, 1)? {
+        for option in options(body, 1) {
+            let (option, value) = option?;
             match option {
                 OPT_PID => m.pid = Some(u32_of(option, value)?),
                 OPT_SEQ => m.seq = Some(u32_of(option, value)?),
                 OPT_TIMESTAMP => m.sent_ns = Some(timestamp_of(option, value)?),
                 OPT_GROUP => m.group = Some(address_of(option, value, 1)?),
                 OPT_REQUEST_VERSION => m.wants_version = true,
-                OPT_VERSION => m.version = Some(String::from_utf8_lossy(value).into_owned()),
+                OPT_VERSION => m.version = Some(value),
                 OPT_REPLY_SIZE => {
                     let v = <[u8; 2]>::try_from(value).map_err(|_| WireError::BadLength {
                         option,
@@ -89,6 +114,30 @@ impl Message {
             }
         }
         Ok(m)
+    }
+
+    /// The same message, owning its version string (read as UTF-8, lossily).
+    pub fn into_owned(self) -> Message {
+        Message {
+            kind: self.kind,
+            pid: self.pid,
+            seq: self.seq,
+            sent_ns: self.sent_ns,
+            group: self.group,
+            wants_version: self.wants_version,
+            version: self
+                .version
+                .map(|v| String::from_utf8_lossy(v).into_owned()),
+            reply_size: self.reply_size,
+            padding: self.padding,
+        }
+    }
+}
+
+impl Message {
+    /// Reads a message; a datagram of another protocol or a malformed one is an error.
+    pub fn decode(datagram: &[u8]) -> Result<Message, WireError> {
+        MessageRef::decode(datagram).map(MessageRef::into_owned)
     }
 
     /// The message's bytes, in the order ssmping writes them.
@@ -116,7 +165,7 @@ impl Message {
             put(&mut out, OPT_REPLY_SIZE, &size.to_be_bytes());
         }
         if let Some(g) = self.group {
-            put(&mut out, OPT_GROUP, &address_bytes(g, 1));
+            put_address(&mut out, OPT_GROUP, g, 1);
         }
         if self.padding > 0 {
             put(&mut out, OPT_PAD, &vec![0u8; self.padding]);
@@ -128,11 +177,20 @@ impl Message {
 /// A reply to `request` as ssmpingd makes it: the same bytes with `Q` turned into `A`.
 /// None when `request` is not a well-formed ssmping request.
 pub fn reply_to(request: &[u8]) -> Option<Vec<u8>> {
-    let m = Message::decode(request).ok()?;
+    let mut reply = Vec::new();
+    reply_into(request, &mut reply)?;
+    Some(reply)
+}
+
+/// As `reply_to`, into `reply` (what it held is replaced, its room kept: nothing is
+/// allocated once it is large enough), and with the request as read.
+pub fn reply_into<'a>(request: &'a [u8], reply: &mut Vec<u8>) -> Option<MessageRef<'a>> {
+    let m = MessageRef::decode(request).ok()?;
     (m.kind == Some(Kind::Request)).then(|| {
-        let mut reply = request.to_vec();
+        reply.clear();
+        reply.extend_from_slice(request);
         reply[0] = b'A';
-        reply
+        m
     })
 }
 
@@ -144,10 +202,12 @@ pub fn pad_reply(reply: &mut Vec<u8>, asked: Option<u16>, limit: usize) -> bool 
         return false;
     };
     let target = asked.min(limit);
-    // A padding option is 4 bytes of header and its value.
+    // A padding option is 4 bytes of header and its value (at most a u16's worth).
     if target >= reply.len() + 4 {
-        let value = vec![0u8; target - reply.len() - 4];
-        super::put(reply, OPT_PAD, &value);
+        let len = u16::try_from(target - reply.len() - 4).unwrap_or(u16::MAX);
+        reply.extend_from_slice(&OPT_PAD.to_be_bytes());
+        reply.extend_from_slice(&len.to_be_bytes());
+        reply.resize(reply.len() + usize::from(len), 0);
     }
     target < asked
 }

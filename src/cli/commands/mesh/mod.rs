@@ -16,7 +16,7 @@ use clap::Args;
 use serde::Serialize;
 
 use mcast::wire::{DEFAULT_GROUP_V4, DEFAULT_GROUP_V6, PORT};
-use mcast::{IfaceSpec, IpMode, McastSocket, Service};
+use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, Service};
 
 use crate::cli::asking::{Asking, reword};
 use crate::cli::exit::Exit;
@@ -221,6 +221,7 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     // Replies to what one wake-up found go together (sendmmsg), as mcast reflect's do.
     let mut reply_out = [ReplyOut::default(), ReplyOut::default()];
     let mut replies = ReplyBatch::new(2048);
+    let mut reply = Vec::with_capacity(2048);
     let mut out = Stdout::new();
     if !args.json {
         writeln!(
@@ -254,8 +255,9 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
     // The mcast hosts that said they have this host's column.
     let mut acked: HashSet<IpAddr> = HashSet::new();
     let mut settled_at: Option<Instant> = None;
-    // Room for any datagram: a shared column grows with the mesh (about 190 bytes a host).
-    let mut buf = vec![0u8; 65_536];
+    // Requests read 8 a call, each slot room for any datagram: a shared column grows with
+    // the mesh (about 190 bytes a host).
+    let mut batch = RecvBatch::new(8, 65_536);
     let mut next_report = args.report.map(|r| started + r);
     let mut last = (
         vec![mcast::ping::Counts::default(); peers.len()],
@@ -367,96 +369,112 @@ pub fn run(args: MeshArgs) -> Result<Exit> {
             lanes.socks.iter(),
             wake.saturating_duration_since(Instant::now()),
         );
-        for r in received(&mut lanes, &mut buf) {
-            let from = r.source.ip();
-            let Some(p) = peers.iter_mut().find(|p| p.addr == from) else {
-                continue; // not of the mesh: answered by no one
-            };
-            if r.truncated {
-                continue;
-            }
-            let data = &r.data[..];
-            if is_share(data) {
-                // Believed only with the session this host gave the sharer, from the port it
-                // asks from, and only from a host whose own replies reached us.
-                let believed = decode(data).filter(|(token, _)| {
-                    let key = <[u8; SESSION_LEN]>::try_from(&token[..])
-                        .ok()
-                        .map(|id| (from, r.source.port(), id));
-                    let answered = p.session.is_some();
-                    answered && key.is_some_and(|k| sessions.get_mut(&k, Instant::now()).is_some())
-                });
-                match believed {
-                    Some((_, rows)) => {
-                        columns.insert(from, rows);
-                        mcast_peers.insert(from);
-                        let to = SocketAddr::new(from, args.port);
-                        let _ = lanes.socks[0].socket().send_to(ACK, &to.into());
-                    }
-                    None => refused_columns += 1,
-                }
-                continue;
-            }
-            if is_ack(data) {
-                acked.insert(from);
-                continue;
-            }
-            if mcast_server(data) {
-                mcast_peers.insert(from);
-            }
-            if let Some(ans) = answer(data, r.source, &mut sessions, &limits, Instant::now()) {
-                if let Some(key) = ans.open {
-                    sessions.insert(key, (), Instant::now());
-                }
-                let first = p.asked(ans.seq, Instant::now());
-                let (local, ifindex) = (r.destination, r.ifindex);
-                if replies.len() + 2 > ReplyBatch::CAPACITY {
-                    replies.flush(&mut lanes.socks[0], &mut reply_out);
-                }
-                let sock = &mut lanes.socks[0];
-                for (bytes, to, path) in [
-                    (Some(&ans.unicast), Some(r.source), Path::Unicast),
-                    (
-                        ans.multicast.then_some(&ans.unicast),
-                        reply_group(ans.group, from, &extra)
-                            .map(|g| SocketAddr::new(g, r.source.port())),
-                        Path::Multicast,
-                    ),
-                ] {
-                    let (Some(bytes), Some(to)) = (bytes, to) else {
-                        continue;
-                    };
-                    if !replies.push(bytes, to, local, ifindex, path) {
-                        // Larger than a slot: alone.
-                        let _ = reply_out[usize::from(to.is_ipv6())]
-                            .send(sock, bytes, to, local, ifindex);
-                    }
-                }
-                if first && !going_on(tell(&mut out, args.json, from, "asked"))? {
-                    break 'run;
-                }
-                continue;
-            }
-            let had_session = p.session.is_some();
-            let reply = read_reply(data, p.client_id, r.ttl, &mut p.session);
-            let mut turn = (!had_session && p.session.is_some()).then_some("answered");
-            if turn.is_some() && p.wants(args.asking.count, false) {
-                // The first request goes at once, not a whole interval after the init.
-                ask(&lanes.socks[0], p, plan.group, args.port);
-                last_request = Instant::now();
-            }
-            if let Some(reply) = reply {
-                let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
-                let multicast = r.destination.is_some_and(|d| d.is_multicast());
-                let (_, first_multicast) = p.replied(reply.seq, reply.hops, multicast, arrival);
-                if first_multicast {
-                    turn = Some("multicast");
-                }
-            }
-            if let Some(t) = turn
-                && !going_on(tell(&mut out, args.json, from, t))?
+        for lane in 0..lanes.socks.len() {
+            while lanes.socks[lane]
+                .recv_batch(&mut batch)
+                .is_ok_and(|n| n > 0)
             {
-                break 'run;
+                for (r, data) in batch.iter() {
+                    let from = r.source.ip();
+                    let Some(p) = peers.iter_mut().find(|p| p.addr == from) else {
+                        continue; // not of the mesh: answered by no one
+                    };
+                    if r.truncated {
+                        continue;
+                    }
+                    if is_share(data) {
+                        // Believed only with the session this host gave the sharer, from the port it
+                        // asks from, and only from a host whose own replies reached us.
+                        let believed = decode(data).filter(|(token, _)| {
+                            let key = <[u8; SESSION_LEN]>::try_from(&token[..])
+                                .ok()
+                                .map(|id| (from, r.source.port(), id));
+                            let answered = p.session.is_some();
+                            answered
+                                && key
+                                    .is_some_and(|k| sessions.get_mut(&k, Instant::now()).is_some())
+                        });
+                        match believed {
+                            Some((_, rows)) => {
+                                columns.insert(from, rows);
+                                mcast_peers.insert(from);
+                                let to = SocketAddr::new(from, args.port);
+                                let _ = lanes.socks[0].socket().send_to(ACK, &to.into());
+                            }
+                            None => refused_columns += 1,
+                        }
+                        continue;
+                    }
+                    if is_ack(data) {
+                        acked.insert(from);
+                        continue;
+                    }
+                    if mcast_server(data) {
+                        mcast_peers.insert(from);
+                    }
+                    if let Some(ans) = answer(
+                        data,
+                        r.source,
+                        &mut sessions,
+                        &limits,
+                        Instant::now(),
+                        &mut reply,
+                    ) {
+                        if let Some(key) = ans.open {
+                            sessions.insert(key, (), Instant::now());
+                        }
+                        let first = p.asked(ans.seq, Instant::now());
+                        let (local, ifindex) = (r.destination, r.ifindex);
+                        if replies.len() + 2 > ReplyBatch::CAPACITY {
+                            replies.flush(&mut lanes.socks[0], &mut reply_out);
+                        }
+                        let sock = &mut lanes.socks[0];
+                        for (bytes, to, path) in [
+                            (Some(&reply), Some(r.source), Path::Unicast),
+                            (
+                                ans.multicast.then_some(&reply),
+                                reply_group(ans.group, from, &extra)
+                                    .map(|g| SocketAddr::new(g, r.source.port())),
+                                Path::Multicast,
+                            ),
+                        ] {
+                            let (Some(bytes), Some(to)) = (bytes, to) else {
+                                continue;
+                            };
+                            if !replies.push(bytes, to, local, ifindex, path) {
+                                // Larger than a slot: alone.
+                                let _ = reply_out[usize::from(to.is_ipv6())]
+                                    .send(sock, bytes, to, local, ifindex);
+                            }
+                        }
+                        if first && !going_on(tell(&mut out, args.json, from, "asked"))? {
+                            break 'run;
+                        }
+                        continue;
+                    }
+                    let had_session = p.session.is_some();
+                    let reply = read_reply(data, p.client_id, r.ttl, &mut p.session);
+                    let mut turn = (!had_session && p.session.is_some()).then_some("answered");
+                    if turn.is_some() && p.wants(args.asking.count, false) {
+                        // The first request goes at once, not a whole interval after the init.
+                        ask(&lanes.socks[0], p, plan.group, args.port);
+                        last_request = Instant::now();
+                    }
+                    if let Some(reply) = reply {
+                        let arrival = r.timestamp_ns.unwrap_or_else(now_ns);
+                        let multicast = r.destination.is_some_and(|d| d.is_multicast());
+                        let (_, first_multicast) =
+                            p.replied(reply.seq, reply.hops, multicast, arrival);
+                        if first_multicast {
+                            turn = Some("multicast");
+                        }
+                    }
+                    if let Some(t) = turn
+                        && !going_on(tell(&mut out, args.json, from, t))?
+                    {
+                        break 'run;
+                    }
+                }
             }
         }
         replies.flush(&mut lanes.socks[0], &mut reply_out);
@@ -522,36 +540,6 @@ fn ask(sock: &McastSocket, p: &mut MeshPeer, group: IpAddr, port: u16) {
     } else {
         p.inits += 1;
     }
-}
-
-/// A datagram read, with what the mesh needs of its header.
-struct Datagram {
-    data: Vec<u8>,
-    source: SocketAddr,
-    destination: Option<IpAddr>,
-    ifindex: Option<u32>,
-    ttl: Option<u8>,
-    timestamp_ns: Option<u64>,
-    truncated: bool,
-}
-
-/// Everything waiting on every socket now.
-fn received(lanes: &mut Lanes<anyhow::Error>, buf: &mut [u8]) -> Vec<Datagram> {
-    let mut all = Vec::new();
-    for sock in lanes.socks.iter_mut() {
-        while let Ok(r) = sock.recv_from(buf) {
-            all.push(Datagram {
-                data: buf[..r.len].to_vec(),
-                source: r.source,
-                destination: r.destination,
-                ifindex: r.ifindex,
-                ttl: r.ttl,
-                timestamp_ns: r.timestamp_ns,
-                truncated: r.truncated,
-            });
-        }
-    }
-    all
 }
 
 /// One line on a turn in another host's part.

@@ -184,6 +184,9 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
     // two replies a request, so one batch of replies always holds them.
     let mut batch = RecvBatch::new(ReplyBatch::CAPACITY / 2, 2048);
     let mut replies = ReplyBatch::new(usize::from(args.max_reply_size).max(2048));
+    // Each reply is written here before it is copied into the batch: made once, so that
+    // answering allocates nothing.
+    let mut reply = Vec::with_capacity(usize::from(args.max_reply_size).max(2048));
     let mut reply_out = [ReplyOut::default(), ReplyOut::default()];
     // Under load every round finds requests waiting: one recvmmsg and one sendmmsg a socket
     // then, and a poll only once a round found none. A socket that had nothing while another
@@ -258,7 +261,8 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                         counts.refused_malformed += 1;
                         continue;
                     }
-                    let Some(answer) = answer(request, r.source, &mut sessions, &limits, now)
+                    let Some(answer) =
+                        answer(request, r.source, &mut sessions, &limits, now, &mut reply)
                     else {
                         counts.refused_malformed += 1;
                         continue;
@@ -312,13 +316,8 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                     counts.refused_session += u64::from(answer.stale_session);
                     counts.refused_small_init += u64::from(answer.small_init);
                     counts.capped_size += u64::from(answer.capped);
-                    let queued = replies.push(
-                        &answer.unicast,
-                        r.source,
-                        r.destination,
-                        r.ifindex,
-                        Path::Unicast,
-                    );
+                    let queued =
+                        replies.push(&reply, r.source, r.destination, r.ifindex, Path::Unicast);
                     debug_assert!(queued, "a request's replies always fit the batch");
                     if !answer.multicast {
                         continue;
@@ -346,13 +345,8 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                         continue;
                     }
                     let to = SocketAddr::new(group, port);
-                    let queued = replies.push(
-                        &answer.unicast,
-                        to,
-                        r.destination,
-                        r.ifindex,
-                        Path::Multicast,
-                    );
+                    let queued =
+                        replies.push(&reply, to, r.destination, r.ifindex, Path::Multicast);
                     debug_assert!(queued, "a request's replies always fit the batch");
                 }
                 let sent = replies.flush(sock, &mut reply_out);
