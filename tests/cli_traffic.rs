@@ -397,7 +397,8 @@ fn join_holds_groups_shows_the_kernel_table_and_leaves() {
             "memberships",
             "left",
             "left",
-            "left"
+            "left",
+            "summary"
         ]
     );
     let held = events[3]["groups"].as_array().unwrap();

@@ -5,6 +5,7 @@
 mod common;
 mod lab;
 
+use std::process::Output;
 use std::time::Duration;
 
 use common::{json_lines, run, start, stderr};
@@ -82,7 +83,14 @@ fn every_recv_event_has_exactly_its_keys() {
             "joined", "packet", "packet", "link", "link", "packet", "left", "summary"
         ]
     );
-    let change = sorted(vec!["type", "time", "group", "interface", "sources"]);
+    let change = sorted(vec![
+        "type",
+        "command",
+        "time",
+        "group",
+        "interface",
+        "sources",
+    ]);
     for e in [&events[0], &events[6]] {
         assert_eq!(keys(e), change);
         assert!(is_time(&e["time"]), "{e}");
@@ -94,6 +102,7 @@ fn every_recv_event_has_exactly_its_keys() {
     }
     let packet = sorted(vec![
         "type",
+        "command",
         "time",
         "source",
         "source_port",
@@ -136,7 +145,7 @@ fn every_recv_event_has_exactly_its_keys() {
         (text["text"].as_str(), text["probe"].is_null()),
         (Some("text"), true)
     );
-    let link = sorted(vec!["type", "time", "interface", "state"]);
+    let link = sorted(vec!["type", "command", "time", "interface", "state"]);
     assert_eq!((keys(&events[3]), keys(&events[4])), (link.clone(), link));
     let summary = &events[7];
     assert_eq!(
@@ -145,6 +154,7 @@ fn every_recv_event_has_exactly_its_keys() {
             "type",
             "command",
             "version",
+            "time",
             "packets",
             "bytes",
             "elapsed_ms",
@@ -243,6 +253,7 @@ fn send_and_join_events_have_exactly_their_keys() {
             "type",
             "command",
             "version",
+            "time",
             "packets",
             "bytes",
             "elapsed_ms",
@@ -268,8 +279,32 @@ fn send_and_join_events_have_exactly_their_keys() {
     );
     let events = json_lines(&joined);
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["joined", "memberships", "left"]);
-    assert_eq!(keys(&events[1]), ["groups", "type"]);
+    assert_eq!(types, ["joined", "memberships", "left", "summary"]);
+    assert_eq!(keys(&events[1]), ["command", "groups", "time", "type"]);
+    assert!(is_time(&events[1]["time"]), "{}", events[1]);
+    let summary = &events[3];
+    assert_eq!(
+        keys(summary),
+        sorted(vec![
+            "type",
+            "command",
+            "version",
+            "time",
+            "elapsed_ms",
+            "ended_by",
+            "joined",
+            "left",
+        ])
+    );
+    assert_eq!(
+        (
+            summary["command"].as_str(),
+            summary["ended_by"].as_str(),
+            summary["joined"].as_u64(),
+            summary["left"].as_u64()
+        ),
+        (Some("join"), Some("duration"), Some(1), Some(1))
+    );
     let group = &events[1]["groups"][0];
     assert_eq!(
         keys(group),
@@ -318,10 +353,11 @@ fn mesh_events_have_exactly_their_keys() {
     let peers = of("peer");
     assert!(!peers.is_empty());
     for p in &peers {
-        assert_eq!(keys(p), ["event", "peer", "time", "type"]);
+        assert_eq!(keys(p), ["command", "event", "peer", "time", "type"]);
         assert!(is_time(&p["time"]), "{p}");
     }
-    let pair = of("pair");
+    let matrix = events.last().unwrap();
+    let pair: Vec<&Value> = matrix["pairs"].as_array().unwrap().iter().collect();
     assert_eq!(
         pair.len(),
         2,
@@ -330,7 +366,6 @@ fn mesh_events_have_exactly_their_keys() {
     assert_eq!(
         keys(pair[0]),
         sorted(vec![
-            "type",
             "from",
             "to",
             "unicast",
@@ -356,13 +391,13 @@ fn mesh_events_have_exactly_their_keys() {
     assert_eq!(keys(&pair[0]["unicast"]), path);
     assert!(pair[0]["unicast"]["loss_since_first_pct"].is_null());
     assert_eq!(keys(&pair[0]["multicast"]), path);
-    let matrix = events.last().unwrap();
     assert_eq!(
         keys(matrix),
         sorted(vec![
             "type",
             "command",
             "version",
+            "time",
             "host",
             "hosts",
             "pairs",
@@ -375,4 +410,174 @@ fn mesh_events_have_exactly_their_keys() {
         ])
     );
     assert_eq!(matrix["hosts"], serde_json::json!(hosts));
+    assert_eq!(matrix["type"], "summary");
+    assert!(is_time(&matrix["time"]), "{matrix}");
+}
+
+/// Every JSON Lines command, run in one lab with intervals on: each record has a type, the
+/// command that printed it and an RFC 3339 time, and each command ends with one summary.
+#[test]
+fn every_record_names_its_command_and_time_and_each_run_ends_with_one_summary() {
+    let lab = Lab::new(3);
+    let (h1, h2, h3) = (lab.host(1), lab.host(2), lab.host(3));
+    let (a1, a2, a3) = (h1.v4.to_string(), h2.v4.to_string(), h3.v4.to_string());
+    let json = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend(["--json"]);
+        a.iter().map(|s| s.to_string()).collect::<Vec<String>>()
+    };
+    let spawn = |host: &lab::Host, args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::spawn(common::command(host, &args))
+    };
+    let runs: Vec<(&str, &lab::Host, Vec<String>)> = vec![
+        ("watch", h1, json(&["watch", "-d", "4s", "--report", "1s"])),
+        (
+            "reflect",
+            h1,
+            json(&["reflect", "-d", "4s", "--report", "1s"]),
+        ),
+        (
+            "recv",
+            h3,
+            json(&[
+                "recv",
+                "239.2.2.9",
+                "7777",
+                "-i",
+                IFACE,
+                "-d",
+                "3s",
+                "--report",
+                "1s",
+            ]),
+        ),
+        (
+            "join",
+            h3,
+            json(&[
+                "join",
+                "239.2.2.10",
+                "-i",
+                IFACE,
+                "-d",
+                "2s",
+                "--report",
+                "1s",
+            ]),
+        ),
+        (
+            "mesh",
+            h2,
+            json(&[
+                "mesh",
+                "-c",
+                "3",
+                "--interval",
+                "300ms",
+                "-t",
+                "300ms",
+                "--report",
+                "500ms",
+                &a2,
+                &a3,
+            ]),
+        ),
+        (
+            "mesh",
+            h3,
+            json(&[
+                "mesh",
+                "-c",
+                "3",
+                "--interval",
+                "300ms",
+                "-t",
+                "300ms",
+                "--report",
+                "500ms",
+                &a2,
+                &a3,
+            ]),
+        ),
+    ];
+    let children: Vec<_> = runs.iter().map(|(_, h, a)| spawn(h, a)).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let direct: Vec<(&str, Output)> = vec![
+        (
+            "send",
+            common::finish(
+                spawn(
+                    h2,
+                    &json(&[
+                        "send",
+                        "239.2.2.9",
+                        "7777",
+                        "-c",
+                        "12",
+                        "-r",
+                        "10",
+                        "--report",
+                        "500ms",
+                    ]),
+                ),
+                WAIT,
+            ),
+        ),
+        (
+            "ping",
+            common::finish(
+                spawn(
+                    h2,
+                    &json(&[
+                        "ping",
+                        &a1,
+                        "-c",
+                        "3",
+                        "--interval",
+                        "300ms",
+                        "-t",
+                        "300ms",
+                        "--report",
+                        "400ms",
+                    ]),
+                ),
+                WAIT,
+            ),
+        ),
+    ];
+    let mut outputs: Vec<(&str, Output)> = runs
+        .iter()
+        .zip(children)
+        .map(|((name, ..), child)| (*name, common::finish(child, WAIT)))
+        .collect();
+    outputs.extend(direct);
+    for (name, out) in &outputs {
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{name}: {}",
+            stderr(out)
+        );
+        let events = json_lines(out);
+        assert!(events.len() >= 2, "{name}: {}", common::stdout(out));
+        for e in &events {
+            assert!(e["type"].is_string(), "{name}: {e}");
+            assert_eq!(e["command"], *name, "{e}");
+            assert!(is_time(&e["time"]), "{name}: {e}");
+        }
+        let summaries = events.iter().filter(|e| e["type"] == "summary").count();
+        assert_eq!(summaries, 1, "{name}: one summary");
+        assert_eq!(
+            events.last().unwrap()["type"],
+            "summary",
+            "{name} ends with it"
+        );
+        assert!(events.last().unwrap()["version"].is_string(), "{name}");
+        if *name != "join" {
+            assert!(
+                events.iter().any(|e| e["type"] == "interval"),
+                "{name}: --report gave an interval"
+            );
+        }
+    }
 }

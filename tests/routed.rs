@@ -37,7 +37,7 @@ fn one_hop_on_both_paths_through_the_router() {
         stdout(&out),
         stderr(&out)
     );
-    let summaries = common::events_of(&out, "summary");
+    let summaries = common::ping_servers(&out);
     assert_eq!(summaries.len(), 2);
     for s in &summaries {
         for path in ["unicast", "multicast"] {
@@ -83,13 +83,13 @@ fn without_the_routers_multicast_route_it_is_unicast_only() {
     assert_eq!(
         (
             summary["verdict"].as_str(),
-            summary["unicast"]["received"].as_u64(),
-            summary["multicast"]["received"].as_u64()
+            summary["servers"][0]["unicast"]["received"].as_u64(),
+            summary["servers"][0]["multicast"]["received"].as_u64()
         ),
         (Some("unicast_only"), Some(3), Some(0)),
         "{summary}"
     );
-    assert_eq!(summary["unicast"]["hops"], 1);
+    assert_eq!(summary["servers"][0]["unicast"]["hops"], 1);
     // The reflector did send its multicast replies: the router dropped them.
     let served = finish(reflect, Duration::from_secs(15));
     let text = stdout(&served);

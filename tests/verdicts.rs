@@ -215,7 +215,7 @@ fn an_rfc6450_session_init_does_not_consume_the_count() {
                 .collect();
             assert_eq!(got, seqs, "{path} replies with -c {count}: {events:?}");
         }
-        let summary = events_of(&events, "summary")[0];
+        let summary = &events_of(&events, "summary")[0]["servers"][0];
         assert_eq!(summary["unicast"]["sent"].as_u64(), Some(seqs.len() as u64));
         assert_eq!(
             summary["unicast"]["loss_pct"].as_f64(),
@@ -244,7 +244,7 @@ fn nothing_sent_is_no_reply_not_zero_loss() {
     assert!(t.contains("verdict: no reply"), "{t}");
     args.push("--json");
     let out = common::run(lab.host(2), &args);
-    let summary = json_lines(&out).pop().unwrap();
+    let summary = json_lines(&out).pop().unwrap()["servers"][0].clone();
     for path in ["unicast", "multicast"] {
         assert!(summary[path]["loss_pct"].is_null(), "{summary}");
         assert!(summary[path]["loss_since_first_pct"].is_null(), "{summary}");
@@ -254,7 +254,7 @@ fn nothing_sent_is_no_reply_not_zero_loss() {
     args.extend(fast);
     let summary = json_lines(&common::run(lab.host(2), &args)).pop().unwrap();
     assert_eq!(
-        summary["unicast"]["loss_pct"].as_f64(),
+        summary["servers"][0]["unicast"]["loss_pct"].as_f64(),
         Some(100.0),
         "{summary}"
     );

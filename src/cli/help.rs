@@ -268,7 +268,7 @@ datagram with the reflector's address reached the client, not that the reflector
             ),
             (
                 "mcast mesh 2001:db8::1 2001:db8::2 --json",
-                "IPv6, until Ctrl-C, as JSON Lines (pair events and a matrix line)",
+                "IPv6, until Ctrl-C, as JSON Lines (peer events, and a summary that holds the matrix)",
             ),
         ],
         notes: &[

@@ -253,6 +253,16 @@ pub fn events_of(out: &Output, kind: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// ping's figures of each server, from the one summary it ends with.
+pub fn ping_servers(out: &Output) -> Vec<serde_json::Value> {
+    let summaries = events_of(out, "summary");
+    assert_eq!(summaries.len(), 1, "ping ends with one summary");
+    summaries[0]["servers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// `mcast doctor ARGS --json` in `host`: the exit status and each check by name.
 pub fn doctor(
     host: &Host,

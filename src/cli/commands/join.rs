@@ -13,7 +13,7 @@ use mcast::{IfaceSpec, IpMode, McastSocket, Membership, ScopedAddr};
 use crate::cli::signals::stop;
 
 use crate::cli::exit::{Exit, not_held};
-use crate::cli::output::events::{self, Event, MembershipChange};
+use crate::cli::output::events::{self, Event, JoinSummary, MembershipChange};
 use crate::cli::output::memberships::{self, GroupJson};
 use crate::cli::output::{Stdout, going_on};
 use crate::cli::parse;
@@ -42,6 +42,7 @@ pub struct JoinArgs {
 
 fn change(m: &Membership) -> MembershipChange {
     MembershipChange {
+        command: "join",
         time: events::timestamp(SystemTime::now()),
         group: m.group.to_string(),
         interface: m.interface.as_ref().map(|i| i.1.clone()),
@@ -90,6 +91,7 @@ pub fn run(args: JoinArgs) -> Result<Exit> {
         .flat_map(|s| s.memberships().to_vec())
         .collect();
     let mut out = Stdout::new();
+    let started = Instant::now();
     // A stop while stdout is not read skips the rest of the output, not the leave.
     if going_on(announce(&mut out, &args, &joined))? {
         let end = args.duration.map(|d| Instant::now() + d);
@@ -128,6 +130,19 @@ pub fn run(args: JoinArgs) -> Result<Exit> {
             events::change_text(&mut out, "left", &change(m))?;
         }
     }
+    if args.json {
+        // Held to the end of -d, or let go on a signal (or a reader that went away).
+        let held_out = args.duration.is_some_and(|d| started.elapsed() >= d);
+        out.json_line(&Event::JoinSummary(JoinSummary {
+            command: "join",
+            version: env!("CARGO_PKG_VERSION"),
+            time: events::timestamp(SystemTime::now()),
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            ended_by: if held_out { "duration" } else { "signal" },
+            joined: joined.len(),
+            left: left.len(),
+        }))?;
+    }
     out.flush()?;
     Ok(Exit::Success)
 }
@@ -156,6 +171,8 @@ fn held(out: &mut Stdout, args: &JoinArgs, joined: &[Membership]) -> Result<()> 
         .collect();
     if args.json {
         out.json_line(&Event::Memberships {
+            command: "join",
+            time: events::timestamp(SystemTime::now()),
             groups: held.iter().map(GroupJson::from).collect(),
         })?;
     } else {

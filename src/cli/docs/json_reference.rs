@@ -26,8 +26,16 @@ const TIME: Field = (
     "RFC 3339 in UTC with microseconds; for packets, when the kernel received it",
 );
 
+/// Every JSON Lines record names the command that printed it.
+pub(super) const COMMAND: Field = (
+    "command",
+    "string",
+    "the command that printed it: recv, send, join, ping, reflect, mesh or watch",
+);
+
 const CHANGE: &[Field] = &[
     ("type", "string", "joined or left"),
+    COMMAND,
     TIME,
     ("group", "string", "the group"),
     (
@@ -41,6 +49,13 @@ const CHANGE: &[Field] = &[
         "the sources of a source-specific join; empty for any-source",
     ),
 ];
+
+/// When a summary was printed; an interval's time is its end.
+const SUMMARY_TIME: Field = (
+    "time",
+    "string",
+    "when it was printed (RFC 3339, UTC with microseconds); in an interval, its end",
+);
 
 /// An interval's beginning, shared by every interval record.
 const START: Field = (
@@ -182,6 +197,7 @@ const WATCH_BODY: &[Field] = &[
 const SEND_FIELDS: &[Field] = &[
     ("command", "string", "send"),
     ("version", "string", "mcast's version"),
+    SUMMARY_TIME,
     ("packets", "number", "datagrams sent"),
     ("bytes", "number", "bytes of payload sent"),
     ("elapsed_ms", "number", "milliseconds from start to end"),
@@ -204,10 +220,8 @@ const SEND_FIELDS: &[Field] = &[
     ),
 ];
 
-/// What ping's summary and intervals say of a server.
-const PING_FIELDS: &[Field] = &[
-    ("command", "string", "ping"),
-    ("version", "string", "mcast's version"),
+/// One server's figures: in the summary's `servers`, and in each interval.
+const PING_SERVER: &[Field] = &[
     (
         "group",
         "string",
@@ -246,26 +260,105 @@ const PING_FIELDS: &[Field] = &[
     ),
 ];
 
+/// The figures of a recv run: its summary's, and its intervals' so far.
+const RECV_FIELDS: &[Field] = &[
+    ("command", "string", "recv"),
+    ("version", "string", "mcast's version"),
+    SUMMARY_TIME,
+    ("packets", "number", "datagrams received"),
+    ("bytes", "number", "bytes of payload received"),
+    (
+        "elapsed_ms",
+        "number",
+        "milliseconds since joining (or binding)",
+    ),
+    (
+        "rate_pps",
+        "number",
+        "datagrams a second, from the first arrival to the last; 0 for fewer than two",
+    ),
+    (
+        "first_after_ms",
+        "number or null",
+        "milliseconds from joining to the first datagram; null when none came",
+    ),
+    (
+        "ended_by",
+        "string or null",
+        "count, duration, timeout or signal; null in an interval",
+    ),
+    ("probes", "number", "datagrams that were probes"),
+    ("foreign", "number", "datagrams that were not"),
+    (
+        "truncated",
+        "number",
+        "datagrams larger than the receive buffer",
+    ),
+    ("lost", "number", "probes lost, over the plausible senders"),
+    ("duplicates", "number", "probes received more than once"),
+    (
+        "reordered",
+        "number",
+        "probes that came after a higher number",
+    ),
+    (
+        "untracked_senders",
+        "number",
+        "probes from senders beyond the 256 followed, and first probes of senders heard once forgotten past the 4,096 remembered",
+    ),
+    (
+        "senders_heard_once",
+        "number",
+        "senders heard once (one probe each: strangers, or runs just begun) still remembered; the most recent 256 are listed in senders with heard_once true; left out of the totals",
+    ),
+    (
+        "kernel_drops",
+        "number or null",
+        "drops by this host's kernel for want of receive buffer (with GRO one drop may hold many datagrams); null where the OS cannot tell",
+    ),
+    (
+        "rcvbuf",
+        "number or null",
+        "the receive buffer the kernel granted for --rcvbuf, in bytes; null without it",
+    ),
+    (
+        "senders",
+        "array of objects",
+        "one per probe sender (see below)",
+    ),
+    (
+        "untracked_streams",
+        "number",
+        "datagrams of senders beyond the 1,024 streams followed: not analysed",
+    ),
+    (
+        "streams",
+        "array of objects",
+        "one per sender whose content was analysed (RTP, MPEG-TS, --seq; see stream below); empty for probes and other data",
+    ),
+];
+
 const KINDS: &[Kind] = &[
     Kind {
         name: "joined",
         when: "recv and join, once per join, before anything else",
         fields: CHANGE,
         more: &[],
-        example: r#"{"type":"joined","time":"2026-11-25T10:32:37.178929Z","group":"232.1.1.1","interface":"eth0","sources":["192.0.2.2"]}"#,
+        example: r#"{"type":"joined","command":"recv","time":"2026-11-25T10:32:37.178929Z","group":"232.1.1.1","interface":"eth0","sources":["192.0.2.2"]}"#,
     },
     Kind {
         name: "left",
         when: "recv and join, once the groups were left (before the summary); a membership the kernel had already dropped is told on stderr instead",
         fields: CHANGE,
         more: &[],
-        example: r#"{"type":"left","time":"2026-11-25T10:32:38.381861Z","group":"232.1.1.1","interface":"eth0","sources":["192.0.2.2"]}"#,
+        example: r#"{"type":"left","command":"recv","time":"2026-11-25T10:32:38.381861Z","group":"232.1.1.1","interface":"eth0","sources":["192.0.2.2"]}"#,
     },
     Kind {
         name: "packet",
         when: "recv, one per datagram (not with -q)",
         fields: &[
             ("type", "string", "packet"),
+            COMMAND,
             TIME,
             ("source", "string", "the sender's address"),
             ("source_port", "number", "the sender's UDP port"),
@@ -312,25 +405,32 @@ const KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"packet","time":"2026-11-25T10:32:37.369737Z","source":"192.0.2.2","source_port":58731,"group":"232.1.1.1","port":7777,"interface":"eth0","size":64,"truncated":false,"ttl":1,"tos":0,"text":null,"probe":{"sender":"8fa85e4e","seq":0,"delay_ms":0.157504}}"#,
+        example: r#"{"type":"packet","command":"recv","time":"2026-11-25T10:32:37.369737Z","source":"192.0.2.2","source_port":58731,"group":"232.1.1.1","port":7777,"interface":"eth0","size":64,"truncated":false,"ttl":1,"tos":0,"text":null,"probe":{"sender":"8fa85e4e","seq":0,"delay_ms":0.157504}}"#,
     },
     Kind {
         name: "link",
         when: "recv, when the joined interface goes down, comes back or is deleted",
         fields: &[
             ("type", "string", "link"),
+            COMMAND,
             TIME,
             ("interface", "string", "the interface"),
             ("state", "string", "down, up or gone"),
         ],
         more: &[],
-        example: r#"{"type":"link","time":"2026-11-25T10:32:39.901159Z","interface":"eth0","state":"down"}"#,
+        example: r#"{"type":"link","command":"recv","time":"2026-11-25T10:32:39.901159Z","interface":"eth0","state":"down"}"#,
     },
     Kind {
         name: "memberships",
         when: "join, after joining, and every --report",
         fields: &[
             ("type", "string", "memberships"),
+            COMMAND,
+            (
+                "time",
+                "string",
+                "when the kernel's tables were read (RFC 3339, UTC)",
+            ),
             (
                 "groups",
                 "array of objects",
@@ -338,89 +438,62 @@ const KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"memberships","groups":[{"interface":"eth0","index":2,"family":"ipv4","group":"239.1.1.1","users":1,"mode":"exclude","mode_inferred":false,"sources":[],"sources_known":true,"igmp_compat_mode":"V3","forced_mld_version":null}]}"#,
+        example: r#"{"type":"memberships","command":"join","time":"2026-12-03T08:45:01.580182Z","groups":[{"interface":"eth0","index":2,"family":"ipv4","group":"239.1.1.1","users":1,"mode":"exclude","mode_inferred":false,"sources":[],"sources_known":true,"igmp_compat_mode":"V3","forced_mld_version":null}]}"#,
     },
     Kind {
-        name: "summary (recv)",
-        when: "recv, last; also as type interval every --report and on SIGQUIT, with the figures so far",
+        name: "summary (join)",
+        when: "join, last, after the left records",
         fields: &[
-            ("type", "string", "summary, or interval"),
-            ("command", "string", "recv"),
+            ("type", "string", "summary"),
+            ("command", "string", "join"),
             ("version", "string", "mcast's version"),
-            ("packets", "number", "datagrams received"),
-            ("bytes", "number", "bytes of payload received"),
+            SUMMARY_TIME,
             (
                 "elapsed_ms",
                 "number",
-                "milliseconds since joining (or binding)",
-            ),
-            (
-                "rate_pps",
-                "number",
-                "datagrams a second, from the first arrival to the last; 0 for fewer than two",
-            ),
-            (
-                "first_after_ms",
-                "number or null",
-                "milliseconds from joining to the first datagram; null when none came",
+                "milliseconds from joining to leaving",
             ),
             (
                 "ended_by",
-                "string or null",
-                "count, duration, timeout or signal; null in an interval",
+                "string",
+                "duration (-d ran out) or signal (Ctrl-C, or the reader of the output went away)",
             ),
-            ("probes", "number", "datagrams that were probes"),
-            ("foreign", "number", "datagrams that were not"),
             (
-                "truncated",
+                "joined",
                 "number",
-                "datagrams larger than the receive buffer",
+                "memberships joined: a group, or a group and one source",
             ),
-            ("lost", "number", "probes lost, over the plausible senders"),
-            ("duplicates", "number", "probes received more than once"),
             (
-                "reordered",
+                "left",
                 "number",
-                "probes that came after a higher number",
-            ),
-            (
-                "untracked_senders",
-                "number",
-                "probes from senders beyond the 256 followed, and first probes of senders heard once forgotten past the 4,096 remembered",
-            ),
-            (
-                "senders_heard_once",
-                "number",
-                "senders heard once (one probe each: strangers, or runs just begun) still remembered; the most recent 256 are listed in senders with heard_once true; left out of the totals",
-            ),
-            (
-                "kernel_drops",
-                "number or null",
-                "drops by this host's kernel for want of receive buffer (with GRO one drop may hold many datagrams); null where the OS cannot tell",
-            ),
-            (
-                "rcvbuf",
-                "number or null",
-                "the receive buffer the kernel granted for --rcvbuf, in bytes; null without it",
-            ),
-            (
-                "senders",
-                "array of objects",
-                "one per probe sender (see below)",
-            ),
-            (
-                "untracked_streams",
-                "number",
-                "datagrams of senders beyond the 1,024 streams followed: not analysed",
-            ),
-            (
-                "streams",
-                "array of objects",
-                "one per sender whose content was analysed (RTP, MPEG-TS, --seq; see stream below); empty for probes and other data",
+                "of those, the ones left at the end; the rest the kernel no longer held (told on stderr)",
             ),
         ],
         more: &[],
-        example: r#"{"type":"summary","command":"recv","version":"0.1.0","packets":133,"bytes":176624,"elapsed_ms":4000.572293,"rate_pps":39.708,"first_after_ms":644.077909,"ended_by":"duration","probes":0,"foreign":133,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[],"untracked_streams":0,"streams":[{"source":"192.0.2.2","source_port":40002,"content":"rtp_ts","datagrams":133,"bytes":176624,"first_time":"2026-12-03T06:03:44.262851Z","last_time":"2026-12-03T06:03:47.587104Z","verdict":"trouble","problems":["loss","continuity"],"lost":2,"lost_network":2,"lost_host":0,"stalls":0,"stalled_ms":0.0,"stopped":false,"spacing":{"p50_ms":32.505856,"p99_ms":84.173204,"max_ms":84.173204},"ssrc_changes":0,"rtp":[{"ssrc":2684657952,"payload_type":33,"clock_rate":90000,"expected":134,"received":132,"lost":2,"missing":2,"duplicates":0,"late":0,"restarts":0,"set_aside":1,"jitter_ms":2.597128811692265}],"ts":{"pids":[{"pid":0,"role":"PAT","stream_type":null,"packets":28,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":17,"role":"SDT","stream_type":null,"packets":7,"cc_errors":0,"missing":0,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":256,"role":"MPEG-2 video","stream_type":2,"packets":869,"cc_errors":2,"missing":13,"duplicates":0,"transport_errors":0,"scrambled":0},{"pid":4096,"role":"PMT","stream_type":null,"packets":27,"cc_errors":1,"missing":1,"duplicates":0,"transport_errors":0,"scrambled":0}],"null_packets":0,"sync_losses":0,"sync_byte_errors":0,"pat_errors":0,"pmt_errors":0,"pid_errors":0,"crc_errors":0,"pcr_errors":0,"mdi":{"seconds":3,"df_max_ms":318.8262892000001,"df_last_ms":261.1324899512195,"mlr_max":7}},"feed":null}]}"#,
+        example: r#"{"type":"summary","command":"join","version":"0.1.0","time":"2026-12-03T08:45:02.580450Z","elapsed_ms":1000.47841,"ended_by":"duration","joined":1,"left":1}"#,
+    },
+    Kind {
+        name: "summary (recv)",
+        when: "recv, last",
+        fields: &[("type", "string", "summary")],
+        more: RECV_FIELDS,
+        example: r#"{"type":"summary","command":"recv","version":"0.1.0","time":"2026-12-03T08:45:01.564128Z","packets":4,"bytes":256,"elapsed_ms":2010.964148,"rate_pps":1.999,"first_after_ms":509.84653,"ended_by":"count","probes":4,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"2101794b","source":"192.0.2.2","planned":4,"received":4,"lost":0,"lost_after_last":0,"pending":0,"before_join":0,"unjudged":0,"last_time":"2026-12-03T08:45:01.562945Z","silent_ms":1.177452,"pace_ms":499.998947,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"sizes":[],"sizes_not_arriving":[],"delay_min_ms":0.066955,"delay_avg_ms":0.078904,"delay_max_ms":0.09479,"jitter_ms":0.001663}],"untracked_streams":0,"streams":[]}"#,
+    },
+    Kind {
+        name: "interval (recv)",
+        when: "recv, every --report and on SIGQUIT (Ctrl-\\): the figures so far, as in the summary (ended_by null), and the interval's own",
+        fields: &[
+            ("type", "string", "interval"),
+            START,
+            END,
+            (
+                "interval",
+                "object",
+                "the interval alone: packets, bytes, probes, foreign, truncated, lost (probes newly counted lost), duplicates, reordered, and kernel_drops (null where the OS does not say)",
+            ),
+        ],
+        more: RECV_FIELDS,
+        example: r#"{"type":"interval","command":"recv","version":"0.1.0","time":"2026-12-03T08:45:01.555766Z","packets":3,"bytes":192,"elapsed_ms":2002.575183,"rate_pps":2.0,"first_after_ms":509.84653,"ended_by":null,"probes":3,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"untracked_senders":0,"senders_heard_once":0,"kernel_drops":0,"rcvbuf":null,"senders":[{"sender":"2101794b","source":"192.0.2.2","planned":4,"received":3,"lost":0,"lost_after_last":0,"pending":1,"before_join":0,"unjudged":0,"last_time":"2026-12-03T08:45:01.062930Z","silent_ms":492.805283,"pace_ms":499.998625,"duplicates":0,"reordered":0,"stale":0,"implausible":false,"disbelieved":0,"heard_once":false,"sizes":[],"sizes_not_arriving":[],"delay_min_ms":0.066955,"delay_avg_ms":0.073609,"delay_max_ms":0.079814,"jitter_ms":0.000776}],"untracked_streams":0,"streams":[],"start":"2026-12-03T08:45:00.554702Z","end":"2026-12-03T08:45:01.555766Z","interval":{"packets":2,"bytes":128,"probes":2,"foreign":0,"truncated":0,"lost":0,"duplicates":0,"reordered":0,"kernel_drops":0}}"#,
     },
     Kind {
         name: "sender (in a recv summary)",
@@ -535,14 +608,13 @@ const KINDS: &[Kind] = &[
         when: "send, last",
         fields: &[("type", "string", "summary")],
         more: SEND_FIELDS,
-        example: r#"{"type":"summary","command":"send","version":"0.1.0","packets":2,"bytes":128,"elapsed_ms":11.141535,"rate_pps":179.508,"errors":0,"path":"gso+sendmmsg","gap_p50_us":4390.9,"gap_p99_us":4390.9}"#,
+        example: r#"{"type":"summary","command":"send","version":"0.1.0","time":"2026-12-03T08:45:01.562992Z","packets":4,"bytes":256,"elapsed_ms":1500.191955,"rate_pps":2.666,"errors":0,"path":"gso+sendmmsg","gap_p50_us":499122.2,"gap_p99_us":499122.2}"#,
     },
     Kind {
         name: "interval (send)",
         when: "send, every --report and on SIGQUIT (Ctrl-\\), at the next datagram: the figures so far, as in the summary, and the interval's own",
         fields: &[
             ("type", "string", "interval"),
-            TIME,
             START,
             END,
             (
@@ -552,13 +624,14 @@ const KINDS: &[Kind] = &[
             ),
         ],
         more: SEND_FIELDS,
-        example: r#"{"type":"interval","time":"2026-12-03T06:58:25.462529Z","start":"2026-12-03T06:58:24.912533Z","end":"2026-12-03T06:58:25.462529Z","command":"send","version":"0.1.0","packets":22,"bytes":1408,"elapsed_ms":1050.219015,"rate_pps":20.948,"errors":0,"path":"gso+sendmmsg","gap_p50_us":49807.4,"gap_p99_us":50855.9,"interval":{"packets":11,"bytes":704,"errors":0}}"#,
+        example: r#"{"type":"interval","command":"send","version":"0.1.0","time":"2026-12-03T08:45:01.062961Z","packets":3,"bytes":192,"elapsed_ms":1000.162235,"rate_pps":3.0,"errors":0,"path":"gso+sendmmsg","gap_p50_us":499122.2,"gap_p99_us":499122.2,"start":"2026-12-03T08:45:00.062800Z","end":"2026-12-03T08:45:01.062961Z","interval":{"packets":3,"bytes":192,"errors":0}}"#,
     },
     Kind {
         name: "reply",
         when: "ping, one per reply from a reflector",
         fields: &[
             ("type", "string", "reply"),
+            COMMAND,
             TIME,
             ("server", "string", "the reflector's address"),
             ("path", "string", "unicast or multicast"),
@@ -581,20 +654,44 @@ const KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"reply","time":"2026-11-25T10:57:25.506979Z","server":"192.0.2.1","path":"multicast","seq":1,"size":29,"rtt_ms":0.078,"hops":0,"duplicate":false}"#,
+        example: r#"{"type":"reply","command":"ping","time":"2026-11-25T10:57:25.506979Z","server":"192.0.2.1","path":"multicast","seq":1,"size":29,"rtt_ms":0.078,"hops":0,"duplicate":false}"#,
     },
     Kind {
         name: "summary (ping)",
-        when: "ping, last, one per server",
-        fields: &[("type", "string", "summary")],
-        more: PING_FIELDS,
-        example: r#"{"type":"summary","command":"ping","version":"0.1.0","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.067,"rtt_avg_ms":0.094,"rtt_max_ms":0.121,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.078,"rtt_avg_ms":0.107,"rtt_max_ms":0.136,"rtt_mdev_ms":0.029,"hops":0},"first_multicast_ms":0.079859,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"}"#,
+        when: "ping, last: one for the run, each server's figures inside",
+        fields: &[
+            ("type", "string", "summary"),
+            ("command", "string", "ping"),
+            ("version", "string", "mcast's version"),
+            SUMMARY_TIME,
+            (
+                "verdict",
+                "string",
+                "the run's, as the exit status says it: unicast_only when any server was (exit 1), else no_reply when any was (exit 3), else multicast_works (exit 0)",
+            ),
+            (
+                "servers",
+                "array of objects",
+                "one per server, in the order given: its figures, as below",
+            ),
+        ],
+        more: &[],
+        example: r#"{"type":"summary","command":"ping","version":"0.1.0","time":"2026-12-03T08:45:09.128087Z","verdict":"multicast_works","servers":[{"group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.118,"rtt_avg_ms":0.401,"rtt_max_ms":0.684,"rtt_mdev_ms":0.283,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.203,"rtt_avg_ms":0.459,"rtt_max_ms":0.716,"rtt_mdev_ms":0.256,"hops":0},"first_multicast_ms":0.829501,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"},{"group":"232.43.211.234","server":"192.0.2.3","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.128,"rtt_avg_ms":0.145,"rtt_max_ms":0.162,"rtt_mdev_ms":0.017,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.201,"rtt_avg_ms":0.202,"rtt_max_ms":0.203,"rtt_mdev_ms":0.001,"hops":0},"first_multicast_ms":0.324413,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"}]}"#,
+    },
+    Kind {
+        name: "server (in a ping summary)",
+        when: "ping, in the summary, one per server",
+        fields: &[],
+        more: PING_SERVER,
+        example: r#"{"group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.118,"rtt_avg_ms":0.401,"rtt_max_ms":0.684,"rtt_mdev_ms":0.283,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.203,"rtt_avg_ms":0.459,"rtt_max_ms":0.716,"rtt_mdev_ms":0.256,"hops":0},"first_multicast_ms":0.829501,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works"}"#,
     },
     Kind {
         name: "interval (ping)",
         when: "ping, every --report and on SIGQUIT (Ctrl-\\), one per server: its figures so far, as in the summary (a request still in flight counts as not yet answered), and the interval's own",
         fields: &[
             ("type", "string", "interval"),
+            ("command", "string", "ping"),
+            ("version", "string", "mcast's version"),
             TIME,
             START,
             END,
@@ -604,7 +701,7 @@ const KINDS: &[Kind] = &[
                 "the interval alone: unicast and multicast, each with sent and received",
             ),
         ],
-        more: PING_FIELDS,
+        more: PING_SERVER,
         example: r#"{"type":"interval","command":"ping","version":"0.1.0","time":"2026-12-03T07:03:16.547709Z","start":"2026-12-03T07:03:15.546227Z","end":"2026-12-03T07:03:16.547709Z","group":"232.43.211.234","server":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.173,"rtt_avg_ms":0.21,"rtt_max_ms":0.247,"rtt_mdev_ms":0.037,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.192,"rtt_avg_ms":0.228,"rtt_max_ms":0.264,"rtt_mdev_ms":0.036,"hops":0},"first_multicast_ms":0.364694,"unsolicited":0,"hops_differ":false,"verdict":"multicast_works","interval":{"unicast":{"sent":2,"received":2},"multicast":{"sent":2,"received":2}}}"#,
     },
     Kind {
@@ -612,12 +709,13 @@ const KINDS: &[Kind] = &[
         when: "reflect, the first time a client's request is answered (at most 10 a second, bursts of 20; the rest are counted in the summary)",
         fields: &[
             ("type", "string", "client"),
+            COMMAND,
             TIME,
             ("client", "string", "the client's address"),
             ("protocol", "string", "ssmping or rfc6450"),
         ],
         more: &[],
-        example: r#"{"type":"client","time":"2026-11-25T11:03:03.186928Z","client":"192.0.2.2","protocol":"ssmping"}"#,
+        example: r#"{"type":"client","command":"reflect","time":"2026-11-25T11:03:03.186928Z","client":"192.0.2.2","protocol":"ssmping"}"#,
     },
     Kind {
         name: "summary (reflect)",
@@ -626,9 +724,10 @@ const KINDS: &[Kind] = &[
             ("type", "string", "summary"),
             ("command", "string", "reflect"),
             ("version", "string", "mcast's version"),
+            SUMMARY_TIME,
         ],
         more: REFLECT_COUNTS,
-        example: r#"{"type":"summary","command":"reflect","version":"0.1.0","requests":1,"unicast_replies":1,"multicast_replies":1,"clients":1,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_interface":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0}"#,
+        example: r#"{"type":"summary","command":"reflect","version":"0.1.0","time":"2026-12-03T08:45:12.321938Z","requests":2,"unicast_replies":2,"multicast_replies":2,"clients":1,"clients_not_listed":0,"refused_source":0,"refused_malformed":0,"refused_destination":0,"refused_interface":0,"refused_session":0,"refused_small_init":0,"refused_group":0,"refused_port":0,"refused_rate":0,"refused_group_rate":0,"capped_size":0,"send_errors":0}"#,
     },
     Kind {
         name: "interval (reflect)",
@@ -654,6 +753,7 @@ const KINDS: &[Kind] = &[
         when: "mesh, at each turn in another host's part",
         fields: &[
             ("type", "string", "peer"),
+            COMMAND,
             TIME,
             ("peer", "string", "the other host's address"),
             (
@@ -663,49 +763,18 @@ const KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"peer","time":"2026-11-25T11:59:52.239877Z","peer":"192.0.2.3","event":"answered"}"#,
+        example: r#"{"type":"peer","command":"mesh","time":"2026-11-25T11:59:52.239877Z","peer":"192.0.2.3","event":"answered"}"#,
     },
     Kind {
-        name: "pair",
-        when: "mesh, at the end, one per ordered pair known: this host's column, then the columns the other mcast hosts shared",
-        fields: &[
-            ("type", "string", "pair"),
-            (
-                "from",
-                "string",
-                "the other host: the sender of the replies measured",
-            ),
-            ("to", "string", "this host, where they arrived"),
-            ("unicast", "object", "as in ping's summary"),
-            ("multicast", "object", "as in ping's summary"),
-            (
-                "first_multicast_ms",
-                "number or null",
-                "milliseconds from the first request to it to its first multicast reply; null when none came",
-            ),
-            (
-                "verdict",
-                "string",
-                "multicast_works, unicast_only or no_reply",
-            ),
-        ],
-        more: &[],
-        example: r#"{"type":"pair","from":"192.0.2.1","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.094,"rtt_avg_ms":0.127,"rtt_max_ms":0.159,"rtt_mdev_ms":0.032,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.174,"rtt_avg_ms":0.234,"rtt_max_ms":0.294,"rtt_mdev_ms":0.06,"hops":0},"first_multicast_ms":0.294298,"verdict":"multicast_works"}"#,
-    },
-    Kind {
-        name: "matrix",
+        name: "summary (mesh)",
         when: "mesh, last",
         fields: &[
-            ("type", "string", "matrix"),
+            ("type", "string", "summary"),
             ("command", "string", "mesh"),
             ("version", "string", "mcast's version"),
+            SUMMARY_TIME,
             ("host", "string", "this host's address in the list"),
             ("hosts", "array of strings", "the list, as given"),
-            (
-                "pairs",
-                "number",
-                "pairs printed: this host's own (one per other host) and those the other mcast hosts shared",
-            ),
             (
                 "complete",
                 "boolean",
@@ -728,9 +797,40 @@ const KINDS: &[Kind] = &[
                 "array",
                 "sentences: whose multicast reaches nobody, who hears no one, and why a column is unknown",
             ),
+            (
+                "pairs",
+                "array of objects",
+                "every pair known: this host's own (one per other host) and those the other mcast hosts shared, as below",
+            ),
         ],
         more: &[],
-        example: r#"{"type":"matrix","command":"mesh","version":"0.1.0","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"pairs":6,"complete":true,"refused_columns":0,"multicast_works":6,"unicast_only":0,"no_reply":0,"conclusions":[]}"#,
+        example: r#"{"type":"summary","command":"mesh","version":"0.1.0","time":"2026-12-03T08:45:15.731754Z","host":"192.0.2.2","hosts":["192.0.2.1","192.0.2.2","192.0.2.3"],"complete":true,"refused_columns":0,"multicast_works":6,"unicast_only":0,"no_reply":0,"conclusions":[],"pairs":[{"from":"192.0.2.1","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.024,"rtt_avg_ms":0.154,"rtt_max_ms":0.285,"rtt_mdev_ms":0.131,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.037,"rtt_avg_ms":0.166,"rtt_max_ms":0.295,"rtt_mdev_ms":0.129,"hops":0},"first_multicast_ms":0.037176,"verdict":"multicast_works"},{"from":"192.0.2.3","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.02,"rtt_avg_ms":0.052,"rtt_max_ms":0.084,"rtt_mdev_ms":0.032,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.027,"rtt_avg_ms":0.064,"rtt_max_ms":0.1,"rtt_mdev_ms":0.036,"hops":0},"first_multicast_ms":0.027239,"verdict":"multicast_works"},{"from":"192.0.2.2","to":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.077,"rtt_avg_ms":0.103,"rtt_max_ms":0.13,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.091,"rtt_avg_ms":0.124,"rtt_max_ms":0.157,"rtt_mdev_ms":0.033,"hops":0},"first_multicast_ms":0.090823,"verdict":"multicast_works"},{"from":"192.0.2.3","to":"192.0.2.1","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.022,"rtt_avg_ms":0.049,"rtt_max_ms":0.076,"rtt_mdev_ms":0.027,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.037,"rtt_avg_ms":0.067,"rtt_max_ms":0.097,"rtt_mdev_ms":0.03,"hops":0},"first_multicast_ms":0.03716,"verdict":"multicast_works"},{"from":"192.0.2.1","to":"192.0.2.3","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.017,"rtt_avg_ms":0.059,"rtt_max_ms":0.101,"rtt_mdev_ms":0.042,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.025,"rtt_avg_ms":0.069,"rtt_max_ms":0.113,"rtt_mdev_ms":0.044,"hops":0},"first_multicast_ms":0.025062,"verdict":"multicast_works"},{"from":"192.0.2.2","to":"192.0.2.3","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.018,"rtt_avg_ms":0.04,"rtt_max_ms":0.063,"rtt_mdev_ms":0.023,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.023,"rtt_avg_ms":0.055,"rtt_max_ms":0.087,"rtt_mdev_ms":0.032,"hops":0},"first_multicast_ms":0.023261,"verdict":"multicast_works"}]}"#,
+    },
+    Kind {
+        name: "pair (in a mesh summary)",
+        when: "mesh, in the summary, one per ordered pair known: this host's column, then the columns the other mcast hosts shared",
+        fields: &[
+            (
+                "from",
+                "string",
+                "the other host: the sender of the replies measured",
+            ),
+            ("to", "string", "this host, where they arrived"),
+            ("unicast", "object", "as in ping's summary"),
+            ("multicast", "object", "as in ping's summary"),
+            (
+                "first_multicast_ms",
+                "number or null",
+                "milliseconds from the first request to it to its first multicast reply; null when none came",
+            ),
+            (
+                "verdict",
+                "string",
+                "multicast_works, unicast_only or no_reply",
+            ),
+        ],
+        more: &[],
+        example: r#"{"from":"192.0.2.1","to":"192.0.2.2","unicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":null,"rtt_min_ms":0.024,"rtt_avg_ms":0.154,"rtt_max_ms":0.285,"rtt_mdev_ms":0.131,"hops":0},"multicast":{"sent":2,"received":2,"duplicates":0,"reordered":0,"loss_pct":0.0,"loss_since_first_pct":0.0,"rtt_min_ms":0.037,"rtt_avg_ms":0.166,"rtt_max_ms":0.295,"rtt_mdev_ms":0.129,"hops":0},"first_multicast_ms":0.037176,"verdict":"multicast_works"}"#,
     },
     Kind {
         name: "interval (mesh)",
@@ -757,6 +857,7 @@ const KINDS: &[Kind] = &[
         when: "watch, one per IGMP or MLD query seen",
         fields: &[
             ("type", "string", "query"),
+            COMMAND,
             TIME,
             ("interface", "string", "where it was seen"),
             (
@@ -808,13 +909,14 @@ const KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"query","time":"2026-11-25T12:25:27.727551Z","interface":"eth0","source":"192.0.2.254","destination":"224.0.0.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":null,"sources":[],"max_response_ms":500,"s_flag":false,"qrv":0,"qqi_s":0}"#,
+        example: r#"{"type":"query","command":"watch","time":"2026-11-25T12:25:27.727551Z","interface":"eth0","source":"192.0.2.254","destination":"224.0.0.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":null,"sources":[],"max_response_ms":500,"s_flag":false,"qrv":0,"qqi_s":0}"#,
     },
     Kind {
         name: "report",
         when: "watch, one per membership report seen",
         fields: &[
             ("type", "string", "report"),
+            COMMAND,
             TIME,
             ("interface", "string", "where it was seen"),
             ("source", "string", "the host reporting"),
@@ -837,13 +939,14 @@ const KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"report","time":"2026-11-25T12:25:28.239557Z","interface":"eth0","source":"192.0.2.2","destination":"232.1.1.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"records":[{"record":"MODE_IS_EXCLUDE","group":"232.1.1.1","sources":[]}]}"#,
+        example: r#"{"type":"report","command":"watch","time":"2026-11-25T12:25:28.239557Z","interface":"eth0","source":"192.0.2.2","destination":"232.1.1.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"records":[{"record":"MODE_IS_EXCLUDE","group":"232.1.1.1","sources":[]}]}"#,
     },
     Kind {
         name: "leave",
         when: "watch, one per IGMPv2 leave or MLDv1 done seen",
         fields: &[
             ("type", "string", "leave"),
+            COMMAND,
             TIME,
             ("interface", "string", "where it was seen"),
             ("source", "string", "the host leaving"),
@@ -854,13 +957,14 @@ const KINDS: &[Kind] = &[
             ("group", "string", "the group left"),
         ],
         more: &[],
-        example: r#"{"type":"leave","time":"2026-11-25T12:25:28.733233Z","interface":"eth0","source":"192.0.2.2","destination":"224.0.0.2","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":"232.1.1.1"}"#,
+        example: r#"{"type":"leave","command":"watch","time":"2026-11-25T12:25:28.733233Z","interface":"eth0","source":"192.0.2.2","destination":"224.0.0.2","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":"232.1.1.1"}"#,
     },
     Kind {
         name: "warning",
         when: "watch, once per problem seen",
         fields: &[
             ("type", "string", "warning"),
+            COMMAND,
             TIME,
             (
                 "kind",
@@ -877,7 +981,7 @@ const KINDS: &[Kind] = &[
             ("message", "string", "what it means and what to do"),
         ],
         more: &[],
-        example: r#"{"type":"warning","time":"2026-11-25T12:25:27.727749Z","kind":"old_querier","interface":"eth0","family":"ipv4","subject":"192.0.2.254","message":"querier 192.0.2.254 speaks IGMPv2: hosts fall back to it, and source-specific joins (SSM, --source) cannot work on this link; make the querier (router or switch) use IGMPv3"}"#,
+        example: r#"{"type":"warning","command":"watch","time":"2026-11-25T12:25:27.727749Z","kind":"old_querier","interface":"eth0","family":"ipv4","subject":"192.0.2.254","message":"querier 192.0.2.254 speaks IGMPv2: hosts fall back to it, and source-specific joins (SSM, --source) cannot work on this link; make the querier (router or switch) use IGMPv3"}"#,
     },
     Kind {
         name: "summary (watch)",
@@ -886,9 +990,10 @@ const KINDS: &[Kind] = &[
             ("type", "string", "summary"),
             ("command", "string", "watch"),
             ("version", "string", "mcast's version"),
+            SUMMARY_TIME,
         ],
         more: WATCH_BODY,
-        example: r#"{"type":"summary","command":"watch","version":"0.1.0","packets":24,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[]}"#,
+        example: r#"{"type":"summary","command":"watch","version":"0.1.0","time":"2026-12-03T08:45:18.752320Z","packets":6,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[],"hosts":[]}"#,
     },
     Kind {
         name: "interval (watch)",
@@ -1016,7 +1121,8 @@ pub fn page() -> Vec<u8> {
     paragraphs(
         &mut out,
         "With --json, send, recv, join, ping, reflect, mesh and watch print JSON Lines: one object per line, each with a \
-type key. ifaces, groups and doctor print one JSON array. Keys are always present: a value that is not \
+type key, a command key (the command that printed it) and a time key, and each ends with one summary record \
+(ping's holds each server's figures, mesh's each pair's). ifaces, groups and doctor print one JSON array. Keys are always present: a value that is not \
 known is null, never left out. Strings that came from the network or the OS have every \
 character a terminal would act on written as a \\u escape; they decode to the exact text.",
     );
@@ -1098,16 +1204,26 @@ mod tests {
     /// The serde types print exactly the documented keys.
     #[test]
     fn the_code_prints_what_the_reference_documents() {
-        use crate::cli::output::events::{Event, RecvSummary, SendSummary};
+        use crate::cli::output::events::{
+            Event, RecvCounts, RecvInterval, RecvSummary, SendSummary,
+        };
         let line = |e: &Event| -> Value { serde_json::to_value(e).unwrap() };
         let recv = line(&Event::Summary(RecvSummary::default()));
         let as_strings = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
         assert_eq!(keys(&recv), as_strings(documented(kind("summary (recv)"))));
         let send = line(&Event::SendSummary(SendSummary::default()));
         assert_eq!(keys(&send), as_strings(documented(kind("summary (send)"))));
-        let interval = line(&Event::Interval(RecvSummary::default()));
+        let interval = line(&Event::Interval(RecvInterval {
+            so_far: RecvSummary::default(),
+            start: String::new(),
+            end: String::new(),
+            interval: RecvCounts::default(),
+        }));
         assert_eq!(interval["type"], "interval");
-        assert_eq!(keys(&interval), keys(&recv));
+        assert_eq!(
+            keys(&interval),
+            as_strings(documented(kind("interval (recv)")))
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! restart, continuity and other TR 101 290 errors, stall, resume) and its block in the
 //! summary, each with a real line from the lab.
 
-use super::json_reference::{Field, Kind};
+use super::json_reference::{COMMAND, Field, Kind};
 
 const TIME: Field = (
     "time",
@@ -32,6 +32,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
         when: "recv (without --seq: --content auto, rtp or ts; with --seq: feeds), once per stream found, and for RTP once per SSRC",
         fields: &[
             ("type", "string", "stream"),
+            COMMAND,
             TIME,
             SOURCE,
             SOURCE_PORT,
@@ -49,13 +50,14 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"stream","time":"2026-12-03T06:03:44.262851Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2684657952,"payload_type":33,"others":0}"#,
+        example: r#"{"type":"stream","command":"recv","time":"2026-12-03T06:03:44.262851Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2684657952,"payload_type":33,"others":0}"#,
     },
     Kind {
         name: "gap",
         when: "recv, when RTP sequence numbers or a feed's numbers skip",
         fields: &[
             ("type", "string", "gap"),
+            COMMAND,
             TIME,
             SOURCE,
             SOURCE_PORT,
@@ -81,13 +83,14 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ("cause", "string", "network, host, or host_and_network"),
         ],
         more: &[],
-        example: r#"{"type":"gap","time":"2026-12-03T06:03:45.266448Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2684657952,"expected":340,"found":341,"missing":1,"network":1,"host":0,"cause":"network"}"#,
+        example: r#"{"type":"gap","command":"recv","time":"2026-12-03T06:03:45.266448Z","source":"192.0.2.2","source_port":40002,"content":"rtp_ts","ssrc":2684657952,"expected":340,"found":341,"missing":1,"network":1,"host":0,"cause":"network"}"#,
     },
     Kind {
         name: "restart",
         when: "recv, when an RTP sender's numbers jump and the next packet confirms the jump (RFC 3550 A.1): the sender started again, not thousands lost",
         fields: &[
             ("type", "string", "restart"),
+            COMMAND,
             TIME,
             SOURCE,
             SOURCE_PORT,
@@ -95,13 +98,14 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             SSRC,
         ],
         more: &[],
-        example: r#"{"type":"restart","time":"2026-12-03T05:39:13.753565Z","source":"192.0.2.2","source_port":40001,"content":"rtp","ssrc":10}"#,
+        example: r#"{"type":"restart","command":"recv","time":"2026-12-03T05:39:13.753565Z","source":"192.0.2.2","source_port":40001,"content":"rtp","ssrc":10}"#,
     },
     Kind {
         name: "cc_error",
         when: "recv, on an MPEG-TS continuity error (TR 101 290 1.4, by TSDuck's rules: the null PID skipped, the discontinuity indicator honoured, one repeated packet allowed)",
         fields: &[
             ("type", "string", "cc_error"),
+            COMMAND,
             TIME,
             SOURCE,
             SOURCE_PORT,
@@ -134,13 +138,14 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"cc_error","time":"2026-12-03T06:03:45.266448Z","source":"192.0.2.2","source_port":40002,"indicator":"1.4","pid":256,"kind":"lost","last":6,"found":14,"missing":7,"cause":"network"}"#,
+        example: r#"{"type":"cc_error","command":"recv","time":"2026-12-03T06:03:45.266448Z","source":"192.0.2.2","source_port":40002,"indicator":"1.4","pid":256,"kind":"lost","last":6,"found":14,"missing":7,"cause":"network"}"#,
     },
     Kind {
         name: "ts_error",
         when: "recv, on another TR 101 290 indicator of an MPEG-TS stream",
         fields: &[
             ("type", "string", "ts_error"),
+            COMMAND,
             TIME,
             SOURCE,
             SOURCE_PORT,
@@ -167,13 +172,14 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"ts_error","time":"2026-12-03T05:39:21.293997Z","source":"192.0.2.2","source_port":40001,"indicator":"1.3","name":"pat_error","pid":0,"table_id":null,"gap_ms":null}"#,
+        example: r#"{"type":"ts_error","command":"recv","time":"2026-12-03T05:39:21.293997Z","source":"192.0.2.2","source_port":40001,"indicator":"1.3","name":"pat_error","pid":0,"table_id":null,"gap_ms":null}"#,
     },
     Kind {
         name: "ts_recovered",
         when: "recv, when an MPEG-TS stream regains sync or a PID told silent comes back",
         fields: &[
             ("type", "string", "ts_recovered"),
+            COMMAND,
             TIME,
             SOURCE,
             SOURCE_PORT,
@@ -185,13 +191,14 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"ts_recovered","time":"2026-12-03T05:39:21.273693Z","source":"192.0.2.2","source_port":40001,"name":"sync_regained","pid":null}"#,
+        example: r#"{"type":"ts_recovered","command":"recv","time":"2026-12-03T05:39:21.273693Z","source":"192.0.2.2","source_port":40001,"name":"sync_regained","pid":null}"#,
     },
     Kind {
         name: "stall",
         when: "recv, when a stream has sent nothing for --stall (default 1 s), told by a clock at once",
         fields: &[
             ("type", "string", "stall"),
+            COMMAND,
             TIME,
             SOURCE,
             SOURCE_PORT,
@@ -204,13 +211,14 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ("silent_ms", "number", "milliseconds of silence so far"),
         ],
         more: &[],
-        example: r#"{"type":"stall","time":"2026-12-03T05:39:13.233599Z","source":"192.0.2.2","source_port":40001,"content":"rtp","last_time":"2026-12-03T05:39:12.232752Z","silent_ms":1000.847268}"#,
+        example: r#"{"type":"stall","command":"recv","time":"2026-12-03T05:39:13.233599Z","source":"192.0.2.2","source_port":40001,"content":"rtp","last_time":"2026-12-03T05:39:12.232752Z","silent_ms":1000.847268}"#,
     },
     Kind {
         name: "resume",
         when: "recv, when a stalled stream sends again",
         fields: &[
             ("type", "string", "resume"),
+            COMMAND,
             TIME,
             SOURCE,
             SOURCE_PORT,
@@ -222,7 +230,7 @@ pub(super) const STREAM_KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"resume","time":"2026-12-03T05:39:13.743295Z","source":"192.0.2.2","source_port":40001,"content":"rtp","outage_ms":1510.543385}"#,
+        example: r#"{"type":"resume","command":"recv","time":"2026-12-03T05:39:13.743295Z","source":"192.0.2.2","source_port":40001,"content":"rtp","outage_ms":1510.543385}"#,
     },
     Kind {
         name: "stream (in a recv summary)",

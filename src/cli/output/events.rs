@@ -20,6 +20,8 @@ pub enum Event<'a> {
     Left(MembershipChange),
     /// The joined interface went down or came back.
     Link {
+        /// `recv`.
+        command: &'static str,
         /// When it was noticed.
         time: String,
         /// The interface.
@@ -29,21 +31,109 @@ pub enum Event<'a> {
     },
     /// What the kernel holds for the groups joined.
     Memberships {
+        /// `join`.
+        command: &'static str,
+        /// When the kernel's tables were read.
+        time: String,
         /// The kernel's entries for them.
         groups: Vec<GroupJson>,
     },
     /// The figures of a whole `recv` run.
     Summary(RecvSummary),
     /// The figures of a `recv` run so far (`--report`, SIGQUIT).
-    Interval(RecvSummary),
+    Interval(RecvInterval),
     /// The figures of a whole `send` run.
     #[serde(rename = "summary")]
     SendSummary(SendSummary),
+    /// The end of a `join` run.
+    #[serde(rename = "summary")]
+    JoinSummary(JoinSummary),
+}
+
+/// The end of a `join` run: what it held, for how long, and why it let go.
+#[derive(Serialize)]
+pub struct JoinSummary {
+    /// `join`.
+    pub command: &'static str,
+    /// mcast's version.
+    pub version: &'static str,
+    pub time: String,
+    #[serde(serialize_with = "round::ns_in_ms")]
+    pub elapsed_ms: f64,
+    /// `duration` or `signal`.
+    pub ended_by: &'static str,
+    /// Memberships joined (a group, or a group and one source).
+    pub joined: usize,
+    /// Of those, the ones left at the end (the rest the kernel no longer held).
+    pub left: usize,
+}
+
+/// `recv`'s figures so far: in all, in the summary's shape, and in the interval alone.
+#[derive(Serialize)]
+pub struct RecvInterval {
+    #[serde(flatten)]
+    pub so_far: RecvSummary,
+    pub start: String,
+    pub end: String,
+    pub interval: RecvCounts,
+}
+
+/// What one interval of `recv` added.
+#[derive(Serialize, Default, Clone, Copy)]
+pub struct RecvCounts {
+    pub packets: u64,
+    pub bytes: u64,
+    pub probes: u64,
+    pub foreign: u64,
+    pub truncated: u64,
+    /// Probes newly counted lost (a probe counted lost and then heard late lowers the
+    /// total, never this).
+    pub lost: u64,
+    pub duplicates: u64,
+    pub reordered: u64,
+    /// Datagrams the kernel dropped in the interval; null where it does not say (macOS).
+    pub kernel_drops: Option<u64>,
+}
+
+impl RecvCounts {
+    /// The counts of a summary.
+    pub fn of(s: &RecvSummary) -> RecvCounts {
+        RecvCounts {
+            packets: s.packets,
+            bytes: s.bytes,
+            probes: s.probes,
+            foreign: s.foreign,
+            truncated: s.truncated,
+            lost: s.lost,
+            duplicates: s.duplicates,
+            reordered: s.reordered,
+            kernel_drops: s.kernel_drops,
+        }
+    }
+
+    /// What was added since `before`.
+    pub fn since(&self, before: &RecvCounts) -> RecvCounts {
+        RecvCounts {
+            packets: self.packets.saturating_sub(before.packets),
+            bytes: self.bytes.saturating_sub(before.bytes),
+            probes: self.probes.saturating_sub(before.probes),
+            foreign: self.foreign.saturating_sub(before.foreign),
+            truncated: self.truncated.saturating_sub(before.truncated),
+            lost: self.lost.saturating_sub(before.lost),
+            duplicates: self.duplicates.saturating_sub(before.duplicates),
+            reordered: self.reordered.saturating_sub(before.reordered),
+            kernel_drops: self
+                .kernel_drops
+                .map(|k| k.saturating_sub(before.kernel_drops.unwrap_or(0))),
+        }
+    }
 }
 
 /// One datagram, with every string borrowed so that a busy receiver allocates nothing per line.
 #[derive(Serialize)]
 pub struct Packet<'a> {
+    /// `recv`.
+    pub command: &'static str,
     pub time: &'a str,
     pub source: &'a str,
     pub source_port: u16,
@@ -69,6 +159,8 @@ pub struct ProbeInfo<'a> {
 
 #[derive(Serialize)]
 pub struct MembershipChange {
+    /// `recv` or `join`.
+    pub command: &'static str,
     pub time: String,
     pub group: String,
     pub interface: Option<String>,
@@ -81,6 +173,8 @@ pub struct RecvSummary {
     pub command: &'static str,
     /// mcast's version.
     pub version: &'static str,
+    /// When it was printed.
+    pub time: String,
     pub packets: u64,
     pub bytes: u64,
     #[serde(serialize_with = "round::ns_in_ms")]
@@ -213,6 +307,8 @@ pub struct SendSummary {
     pub command: &'static str,
     /// mcast's version.
     pub version: &'static str,
+    /// When it was printed.
+    pub time: String,
     pub packets: u64,
     pub bytes: u64,
     #[serde(serialize_with = "round::ns_in_ms")]

@@ -313,6 +313,7 @@ mod tests {
     #[test]
     fn every_event_comes_out_as_serde_json_writes_it() {
         let packet = Event::Packet(Packet {
+            command: "recv",
             time: "2026-11-24T21:44:37.337378Z",
             source: "fe80::1",
             source_port: 47187,
@@ -373,12 +374,14 @@ mod tests {
             ..SendSummary::default()
         });
         let joined = Event::Joined(MembershipChange {
+            command: "join",
             time: "t".into(),
             group: "232.1.1.1".into(),
             interface: None,
             sources: vec!["192.0.2.2".into(), "a\"b".into(), "c\\d".into()],
         });
         let link = Event::Link {
+            command: "recv",
             time: "t".into(),
             interface: "eth\u{1b}[0".into(),
             state: "down",
@@ -412,6 +415,7 @@ mod tests {
             truncated: bool,
         ) {
             let event = Event::Packet(Packet {
+                command: "recv",
                 time: "2026-11-24T21:44:37.337378Z",
                 source: &source,
                 source_port: 1,

@@ -69,26 +69,19 @@ enum MeshEvent<'a> {
     /// A turn in another host's part: it `answered`, its `multicast` arrived, it `asked`
     /// (began pinging this host), or it was `given_up`.
     Peer {
+        command: &'static str,
         time: String,
         peer: String,
         event: &'static str,
     },
-    /// What one host's replies did on the way to this one.
-    Pair {
-        from: String,
-        to: String,
-        unicast: &'a PathSummary,
-        multicast: &'a PathSummary,
-        first_multicast_ms: Option<f64>,
-        verdict: &'static str,
-    },
-    Matrix {
+    /// The end of the run: the matrix, each pair's figures inside it.
+    Summary {
         command: &'static str,
         /// mcast's version.
         version: &'static str,
+        time: String,
         host: String,
         hosts: Vec<String>,
-        pairs: usize,
         complete: bool,
         /// Columns not believed (forged, or from another run).
         refused_columns: u64,
@@ -97,7 +90,20 @@ enum MeshEvent<'a> {
         no_reply: usize,
         /// What the matrix shows of each host, and why a column is unknown.
         conclusions: Vec<String>,
+        /// Every (sender, receiver) pair known.
+        pairs: Vec<PairJson<'a>>,
     },
+}
+
+/// What one host's replies did on the way to another, in the summary.
+#[derive(Serialize)]
+struct PairJson<'a> {
+    from: String,
+    to: String,
+    unicast: &'a PathSummary,
+    multicast: &'a PathSummary,
+    first_multicast_ms: Option<f64>,
+    verdict: &'static str,
 }
 
 /// The validated list: this host's address, the others, and the group.
@@ -546,6 +552,7 @@ fn ask(sock: &McastSocket, p: &mut MeshPeer, group: IpAddr, port: u16) {
 fn tell(out: &mut Stdout, json: bool, peer: IpAddr, event: &'static str) -> std::io::Result<()> {
     if json {
         out.json_line(&MeshEvent::Peer {
+            command: "mesh",
             time: events::timestamp(SystemTime::now()),
             peer: peer.to_string(),
             event,
@@ -695,28 +702,29 @@ fn report(
     let distinct: HashSet<(IpAddr, IpAddr)> = pairs.iter().map(|(to, r)| (r.from, *to)).collect();
     let complete = distinct.len() == n * (n - 1);
     if args.json {
-        for (to, r) in &pairs {
-            out.json_line(&MeshEvent::Pair {
-                from: r.from.to_string(),
-                to: to.to_string(),
-                unicast: &r.unicast,
-                multicast: &r.multicast,
-                first_multicast_ms: r.first_multicast_ms,
-                verdict: verdict_of(r).key(),
-            })?;
-        }
-        out.json_line(&MeshEvent::Matrix {
+        out.json_line(&MeshEvent::Summary {
             command: "mesh",
             version: env!("CARGO_PKG_VERSION"),
+            time: events::timestamp(SystemTime::now()),
             host: plan.local.to_string(),
             hosts: args.hosts.iter().map(|h| h.to_string()).collect(),
-            pairs: pairs.len(),
             complete,
             refused_columns: known.refused_columns,
             multicast_works: verdicts[Verdict::MulticastWorks as usize],
             unicast_only: verdicts[Verdict::UnicastOnly as usize],
             no_reply: verdicts[Verdict::NoReply as usize],
             conclusions: said.clone(),
+            pairs: pairs
+                .iter()
+                .map(|(to, r)| PairJson {
+                    from: r.from.to_string(),
+                    to: to.to_string(),
+                    unicast: &r.unicast,
+                    multicast: &r.multicast,
+                    first_multicast_ms: r.first_multicast_ms,
+                    verdict: verdict_of(r).key(),
+                })
+                .collect(),
         })?;
     } else {
         table::write(out, plan.local, &rows(peers))?;

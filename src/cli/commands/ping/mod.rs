@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -24,7 +24,7 @@ use mcast::ping::{Proto, read_reply, request_for};
 use mcast::ping::{SendTimes, ServerStats, TxStamps, Verdict};
 
 mod print;
-use print::{PingEvent, interval, write_summary};
+use print::{PingEvent, ServerJson, interval, write_summary};
 
 #[derive(Args, Debug)]
 pub struct PingArgs {
@@ -318,6 +318,7 @@ pub fn run(args: PingArgs) -> Result<Exit> {
                 let path = if multicast { "multicast" } else { "unicast" };
                 let line = if args.json {
                     out.json_line(&PingEvent::Reply {
+                        command: "ping",
                         time: events::timestamp(UNIX_EPOCH + Duration::from_nanos(arrival)),
                         server: r.source.ip().to_string(),
                         path,
@@ -356,26 +357,41 @@ pub fn run(args: PingArgs) -> Result<Exit> {
     }
     // Unicast only (multicast broken) outweighs no reply (host down): 1, else 3, else 0.
     let verdicts: Vec<Verdict> = stats.iter().map(ServerStats::verdict).collect();
-    let exit = if verdicts.contains(&Verdict::UnicastOnly) {
-        Exit::Problem
+    let (exit, overall) = if verdicts.contains(&Verdict::UnicastOnly) {
+        (Exit::Problem, Verdict::UnicastOnly)
     } else if verdicts.contains(&Verdict::NoReply) {
-        Exit::NoReply
+        (Exit::NoReply, Verdict::NoReply)
     } else {
-        Exit::Success
+        (Exit::Success, Verdict::MulticastWorks)
     };
-    for (i, server) in args.servers.iter().enumerate() {
-        let s = &stats[i];
-        let summary = s.summary(server.to_string());
-        let group = families[&server.is_ipv4()].group;
-        if args.json {
-            out.json_line(&PingEvent::Summary {
-                command: "ping",
-                version: env!("CARGO_PKG_VERSION"),
-                group: group.to_string(),
-                server: &summary,
-            })?;
-        } else {
-            write_summary(&mut out, &summary, s.verdict(), group)?;
+    let summaries: Vec<_> = args
+        .servers
+        .iter()
+        .zip(&stats)
+        .map(|(server, s)| (s.summary(server.to_string()), s.verdict(), server))
+        .collect();
+    if args.json {
+        out.json_line(&PingEvent::Summary {
+            command: "ping",
+            version: env!("CARGO_PKG_VERSION"),
+            time: events::timestamp(SystemTime::now()),
+            verdict: overall.key(),
+            servers: summaries
+                .iter()
+                .map(|(summary, _, server)| ServerJson {
+                    group: families[&server.is_ipv4()].group.to_string(),
+                    server: summary,
+                })
+                .collect(),
+        })?;
+    } else {
+        for (summary, verdict, server) in &summaries {
+            write_summary(
+                &mut out,
+                summary,
+                *verdict,
+                families[&server.is_ipv4()].group,
+            )?;
         }
     }
     out.flush()?;

@@ -19,6 +19,7 @@ use crate::cli::output::events::Span;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PingEvent<'a> {
     Reply {
+        command: &'static str,
         time: String,
         server: String,
         path: &'static str,
@@ -29,14 +30,17 @@ pub enum PingEvent<'a> {
         hops: Option<u8>,
         duplicate: bool,
     },
+    /// The end of the run: the verdict that decides the exit status, and each server's
+    /// figures.
     Summary {
         command: &'static str,
         /// mcast's version.
         version: &'static str,
-        /// The group the multicast replies were asked for: the verdict is about it alone.
-        group: String,
-        #[serde(flatten)]
-        server: &'a ServerSummary,
+        time: String,
+        /// The worst of the servers' verdicts, as the exit status says it: `unicast_only`
+        /// when any server was, else `no_reply` when any was, else `multicast_works`.
+        verdict: &'static str,
+        servers: Vec<ServerJson<'a>>,
     },
     /// A server's figures so far, and the interval's own requests and replies.
     Interval {
@@ -49,6 +53,15 @@ pub enum PingEvent<'a> {
         server: &'a ServerSummary,
         interval: Counts,
     },
+}
+
+/// One server's figures in the summary.
+#[derive(Serialize)]
+pub struct ServerJson<'a> {
+    /// The group the multicast replies were asked for: the verdict is about it alone.
+    pub group: String,
+    #[serde(flatten)]
+    pub server: &'a ServerSummary,
 }
 
 /// A server's figures so far at `now`, with the interval since `from`; `last` holds its

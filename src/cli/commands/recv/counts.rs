@@ -2,7 +2,7 @@
 //! at the end and, with --report or Ctrl-\, the figures so far.
 
 use std::io::Write;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 
@@ -10,7 +10,9 @@ use mcast::content::flow::Streams;
 use mcast::stats::{Listened, ProbeStats, SenderStats};
 
 use crate::cli::output::Stdout;
-use crate::cli::output::events::{self, Event, RecvSummary, SenderSummary, SizeSummary, now_ns};
+use crate::cli::output::events::{
+    self, Event, RecvCounts, RecvInterval, RecvSummary, SenderSummary, SizeSummary, Span, now_ns,
+};
 use crate::cli::output::streams::{self, StreamSummary};
 
 /// What a run counted.
@@ -63,17 +65,41 @@ impl EndedBy {
     }
 }
 
-/// The figures so far, as an `interval` event or a text block.
-pub fn interim(out: &mut Stdout, json: bool, c: &Counts, joined_at: Instant) -> Result<()> {
+/// The figures so far, as an `interval` event or a text block: those of the interval since
+/// `last` (the counts and the time of the previous report, or of the start), and in all.
+pub fn interim(
+    out: &mut Stdout,
+    json: bool,
+    c: &Counts,
+    joined_at: Instant,
+    last: &mut (RecvCounts, SystemTime),
+) -> Result<()> {
     let mut summary = summarize(c, joined_at);
     summary.ended_by = None;
+    let now = SystemTime::now();
+    let totals = RecvCounts::of(&summary);
+    let part = totals.since(&last.0);
     if json {
-        out.json_line(&Event::Interval(summary))?;
+        let span = Span::new(last.1, now);
+        summary.time = span.time;
+        out.json_line(&Event::Interval(RecvInterval {
+            so_far: summary,
+            start: span.start,
+            end: span.end,
+            interval: part,
+        }))?;
     } else {
-        writeln!(out, "so far:")?;
+        writeln!(
+            out,
+            "in the last {:.1} s: {}, {} lost; so far:",
+            Span::secs(last.1, now),
+            events::count(part.packets, "datagram"),
+            part.lost
+        )?;
         events::recv_summary_text(out, &summary)?;
     }
     out.flush()?;
+    *last = (totals, now);
     Ok(())
 }
 
@@ -165,6 +191,7 @@ pub fn summarize(c: &Counts, joined_at: Instant) -> RecvSummary {
     RecvSummary {
         command: "recv",
         version: env!("CARGO_PKG_VERSION"),
+        time: events::timestamp(SystemTime::now()),
         packets: c.packets,
         bytes: c.bytes,
         elapsed_ms: elapsed * 1000.0,

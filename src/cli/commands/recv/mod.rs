@@ -23,7 +23,7 @@ use mcast::{IfaceSpec, IpMode, McastSocket, RecvBatch, ScopedAddr, Service, Zone
 use crate::cli::signals::stop;
 
 use crate::cli::exit::{Exit, not_held, warn};
-use crate::cli::output::events::{self, Event, MembershipChange, now_ns};
+use crate::cli::output::events::{self, Event, MembershipChange, RecvCounts, now_ns};
 use crate::cli::output::labels::Labels;
 use crate::cli::output::streams::{StreamSummary, told, verdict};
 use crate::cli::output::{Stdout, going_on};
@@ -310,6 +310,7 @@ fn leave(sock: &mut McastSocket) -> Result<Option<MembershipChange>> {
 fn change(sock: &McastSocket) -> MembershipChange {
     let first = &sock.memberships()[0];
     MembershipChange {
+        command: "recv",
         time: events::timestamp(SystemTime::now()),
         group: first.group.to_string(),
         interface: first.interface.as_ref().map(|i| i.1.clone()),
@@ -362,6 +363,7 @@ fn receive(
         .and_then(|m| m.interface.clone())
         .map(|(index, name)| LinkWatch::new(index, name));
     let mut next_report = args.report.map(|r| joined_at + r);
+    let mut last_report = (RecvCounts::default(), SystemTime::now());
     let mut ssm = sock.memberships().first().and_then(|m| {
         ssm::SsmGuard::new(
             args.group.ip,
@@ -382,7 +384,13 @@ fn receive(
             if let (true, Some(r)) = (report_due, args.report) {
                 next_report = Some(now + r);
             }
-            if !going_on(interim(out, args.json, &counts, joined_at))? {
+            if !going_on(interim(
+                out,
+                args.json,
+                &counts,
+                joined_at,
+                &mut last_report,
+            ))? {
                 break;
             }
         }

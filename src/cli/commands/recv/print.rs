@@ -30,6 +30,7 @@ pub fn tell_link(out: &mut Stdout, json: bool, change: &link_watch::Change) -> R
     }
     if json {
         out.json_line(&Event::Link {
+            command: "recv",
             time: events::timestamp(SystemTime::now()),
             interface: change.interface.to_string(),
             state: change.state.name(),
@@ -53,6 +54,7 @@ pub struct Datagram<'a> {
 pub fn print_packet(out: &mut Stdout, json: bool, labels: &mut Labels, d: Datagram) -> Result<()> {
     labels.update(d.arrival_ns, d.r, d.probe.as_ref());
     let packet = Packet {
+        command: "recv",
         time: &labels.time,
         source: &labels.source,
         source_port: d.r.source.port(),

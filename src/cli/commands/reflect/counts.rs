@@ -66,6 +66,7 @@ impl Counts {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ReflectEvent<'a> {
     Client {
+        command: &'static str,
         time: String,
         client: String,
         protocol: &'static str,
@@ -74,6 +75,7 @@ pub enum ReflectEvent<'a> {
         command: &'static str,
         /// mcast's version.
         version: &'static str,
+        time: String,
         #[serde(flatten)]
         counts: &'a Counts,
     },
@@ -95,6 +97,7 @@ pub fn summary(out: &mut Stdout, json: bool, counts: &Counts) -> io::Result<()> 
         return out.json_line(&ReflectEvent::Summary {
             command: "reflect",
             version: env!("CARGO_PKG_VERSION"),
+            time: events::timestamp(SystemTime::now()),
             counts,
         });
     }

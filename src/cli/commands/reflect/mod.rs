@@ -285,6 +285,7 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                                 Ok(())
                             } else if args.json {
                                 out.json_line(&ReflectEvent::Client {
+                                    command: "reflect",
                                     time: events::timestamp(SystemTime::now()),
                                     client: client.to_string(),
                                     protocol: answer.protocol,

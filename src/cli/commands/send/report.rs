@@ -27,9 +27,9 @@ struct Interval {
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(flatten)]
-    span: Span,
-    #[serde(flatten)]
     so_far: SendSummary,
+    start: String,
+    end: String,
     interval: Sent,
 }
 
@@ -40,6 +40,7 @@ pub fn summary_of(run: &Run, elapsed: Duration) -> SendSummary {
     SendSummary {
         command: "send",
         version: env!("CARGO_PKG_VERSION"),
+        time: events::timestamp(SystemTime::now()),
         packets: run.packets,
         bytes: run.bytes,
         elapsed_ms: secs * 1000.0,
@@ -97,12 +98,15 @@ impl Reporter {
             bytes: sent.bytes - self.last.0.bytes,
             errors: sent.errors - self.last.0.errors,
         };
-        let so_far = summary_of(run, self.start.elapsed());
+        let mut so_far = summary_of(run, self.start.elapsed());
         if self.json {
+            let span = Span::new(self.last.1, now);
+            so_far.time = span.time;
             self.out.json_line(&Interval {
                 kind: "interval",
-                span: Span::new(self.last.1, now),
                 so_far,
+                start: span.start,
+                end: span.end,
                 interval: part,
             })?;
         } else {

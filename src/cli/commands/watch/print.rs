@@ -19,6 +19,8 @@ use mcast::watch::{Warning, Watch, protocol};
 /// What every message event carries.
 #[derive(Serialize)]
 struct Seen {
+    /// `watch`.
+    command: &'static str,
     time: String,
     interface: String,
     source: String,
@@ -87,6 +89,7 @@ enum WatchEvent {
         group: String,
     },
     Warning {
+        command: &'static str,
         time: String,
         kind: &'static str,
         interface: String,
@@ -98,6 +101,7 @@ enum WatchEvent {
         command: &'static str,
         /// mcast's version.
         version: &'static str,
+        time: String,
         #[serde(flatten)]
         body: Body,
     },
@@ -201,6 +205,7 @@ fn describe(p: &Packet) -> String {
 
 fn seen(when: SystemTime, iface: &str, outgoing: bool, p: &Packet, version: u8) -> Seen {
     Seen {
+        command: "watch",
         time: events::timestamp(when),
         interface: iface.to_string(),
         source: p.source.to_string(),
@@ -267,6 +272,7 @@ pub fn message_line(
 pub fn warning_line(out: &mut Stdout, json: bool, iface: &str, w: &Warning) -> std::io::Result<()> {
     if json {
         out.json_line(&WatchEvent::Warning {
+            command: "watch",
             time: events::timestamp(SystemTime::now()),
             kind: w.kind.key(),
             interface: iface.to_string(),
@@ -295,6 +301,7 @@ pub fn summary(
         return out.json_line(&WatchEvent::Summary {
             command: "watch",
             version: env!("CARGO_PKG_VERSION"),
+            time: events::timestamp(SystemTime::now()),
             body,
         });
     }

@@ -39,6 +39,7 @@ fn cause(missing: u64, host: u64) -> &'static str {
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Record<'a> {
     Stream {
+        command: &'static str,
         time: &'a str,
         source: String,
         source_port: u16,
@@ -49,6 +50,7 @@ enum Record<'a> {
         others: usize,
     },
     Gap {
+        command: &'static str,
         time: &'a str,
         source: String,
         source_port: u16,
@@ -62,6 +64,7 @@ enum Record<'a> {
         cause: &'static str,
     },
     Restart {
+        command: &'static str,
         time: &'a str,
         source: String,
         source_port: u16,
@@ -69,6 +72,7 @@ enum Record<'a> {
         ssrc: Option<u32>,
     },
     CcError {
+        command: &'static str,
         time: &'a str,
         source: String,
         source_port: u16,
@@ -81,6 +85,7 @@ enum Record<'a> {
         cause: &'static str,
     },
     TsError {
+        command: &'static str,
         time: &'a str,
         source: String,
         source_port: u16,
@@ -91,6 +96,7 @@ enum Record<'a> {
         gap_ms: Option<f64>,
     },
     TsRecovered {
+        command: &'static str,
         time: &'a str,
         source: String,
         source_port: u16,
@@ -98,6 +104,7 @@ enum Record<'a> {
         pid: Option<u16>,
     },
     Stall {
+        command: &'static str,
         time: &'a str,
         source: String,
         source_port: u16,
@@ -106,6 +113,7 @@ enum Record<'a> {
         silent_ms: f64,
     },
     Resume {
+        command: &'static str,
         time: &'a str,
         source: String,
         source_port: u16,
@@ -213,6 +221,7 @@ pub fn told(out: &mut Stdout, json: bool, flow: &Flow, t: Told, ns: u64) -> io::
                 others,
                 content,
             } => Record::Stream {
+                command: "recv",
                 time: &time,
                 source,
                 source_port,
@@ -228,6 +237,7 @@ pub fn told(out: &mut Stdout, json: bool, flow: &Flow, t: Told, ns: u64) -> io::
                 missing,
                 host,
             } => Record::Gap {
+                command: "recv",
                 time: &time,
                 source,
                 source_port,
@@ -241,6 +251,7 @@ pub fn told(out: &mut Stdout, json: bool, flow: &Flow, t: Told, ns: u64) -> io::
                 cause: cause(missing, host),
             },
             Told::Restart { ssrc } => Record::Restart {
+                command: "recv",
                 time: &time,
                 source,
                 source_port,
@@ -258,6 +269,7 @@ pub fn told(out: &mut Stdout, json: bool, flow: &Flow, t: Told, ns: u64) -> io::
                     Continuity::NoPayloadIncrement => ("no_payload_increment", None, None, 0),
                 };
                 Record::CcError {
+                    command: "recv",
                     time: &time,
                     source,
                     source_port,
@@ -272,6 +284,7 @@ pub fn told(out: &mut Stdout, json: bool, flow: &Flow, t: Told, ns: u64) -> io::
             }
             Told::Ts(e) => match indicator(&e) {
                 Some((number, name, _)) => Record::TsError {
+                    command: "recv",
                     time: &time,
                     source,
                     source_port,
@@ -289,6 +302,7 @@ pub fn told(out: &mut Stdout, json: bool, flow: &Flow, t: Told, ns: u64) -> io::
                     },
                 },
                 None => Record::TsRecovered {
+                    command: "recv",
                     time: &time,
                     source,
                     source_port,
@@ -300,6 +314,7 @@ pub fn told(out: &mut Stdout, json: bool, flow: &Flow, t: Told, ns: u64) -> io::
                 },
             },
             Told::Stall { last_ns, silent_ns } => Record::Stall {
+                command: "recv",
                 time: &time,
                 source,
                 source_port,
@@ -308,6 +323,7 @@ pub fn told(out: &mut Stdout, json: bool, flow: &Flow, t: Told, ns: u64) -> io::
                 silent_ms: ms(silent_ns),
             },
             Told::Resume { outage_ns } => Record::Resume {
+                command: "recv",
                 time: &time,
                 source,
                 source_port,
