@@ -253,4 +253,15 @@ mod tests {
             assert_eq!(t.len(), model.len(), "step {step}");
         }
     }
+
+    #[test]
+    fn empty_until_an_entry_and_again_once_it_ages_out() {
+        let t0 = Instant::now();
+        let mut t: Recent<u8, ()> = Recent::new(4, Duration::from_secs(1));
+        assert!(t.is_empty());
+        t.insert(1, (), t0);
+        assert!(!t.is_empty());
+        assert!(t.get_mut(&1, t0 + Duration::from_secs(2)).is_none());
+        assert!(t.is_empty());
+    }
 }

@@ -405,4 +405,15 @@ mod tests {
             Err(WireError::Truncated { at: 1 })
         );
     }
+
+    #[test]
+    fn the_options_asked_for_are_read_in_place() {
+        let mut m = Message::new(Kind::Init);
+        m.option_request = vec![OPT_SERVER_INFO, OPT_SERVER_TIMESTAMP];
+        let bytes = m.encode();
+        let r = MessageRef::decode(&bytes).unwrap();
+        assert!(r.requests(OPT_SERVER_INFO) && r.requests(OPT_SERVER_TIMESTAMP));
+        assert!(!r.requests(OPT_TTL));
+        assert_eq!(r.into_owned(), m);
+    }
 }

@@ -337,4 +337,15 @@ mod tests {
         // Unknown options are passed over.
         assert!(Message::decode(&[b'Q', 0, 99, 0, 1, 7]).is_ok());
     }
+
+    #[test]
+    fn a_reply_grows_by_a_few_bytes_exactly() {
+        let mut r = reply_to(SSMPING_REQUEST).unwrap();
+        let len = r.len();
+        assert!(!pad_reply(&mut r, Some(len as u16 + 10), 1000));
+        assert_eq!(r.len(), len + 10, "a padding option of 6 bytes");
+        let mut r = reply_to(SSMPING_REQUEST).unwrap();
+        assert!(!pad_reply(&mut r, Some(len as u16 + 3), 1000));
+        assert_eq!(r.len(), len, "no room for a padding option's header");
+    }
 }
