@@ -293,7 +293,7 @@ fn without_cap_net_raw_it_says_how_to_get_it() {
     assert_eq!(
         stderr(&out),
         "mcast: capturing IGMP and MLD needs CAP_NET_RAW: run it as root (sudo mcast watch ...), \
-         or let mcast capture once and for all: sudo setcap cap_net_raw+ep $(command -v mcast)\n"
+         or let mcast capture once and for all: sudo setcap cap_net_raw+p $(command -v mcast)\n"
     );
 }
 
@@ -708,4 +708,158 @@ fn report_and_ctrl_backslash_print_the_state_so_far_and_the_interval() {
     assert!(held, "{intervals:?}");
     let summary = of_type(&events, "summary")[0];
     assert!(summary["packets"].as_u64().unwrap() >= sum);
+}
+
+/// A copy of mcast in its own directory, given `caps` with setcap (a user runs the
+/// installed binary; the test's own must stay as built). Removed with the guard.
+struct CapableCopy(std::path::PathBuf);
+
+impl CapableCopy {
+    fn new(caps: &str) -> CapableCopy {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!(
+            "mcast-caps-{}-{}",
+            std::process::id(),
+            caps.replace(['+', '='], "_")
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let bin = dir.join("mcast");
+        std::fs::copy(common::MCAST, &bin).unwrap();
+        let set = std::process::Command::new("setcap")
+            .args([caps, bin.to_str().unwrap()])
+            .output()
+            .expect("setcap (libcap2-bin)");
+        assert!(set.status.success(), "{}", stderr(&set));
+        CapableCopy(dir)
+    }
+
+    /// `mcast ARGS` as nobody in `host`, through this copy.
+    fn as_nobody(&self, host: &lab::Host, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new("ip");
+        let bin = self.0.join("mcast");
+        cmd.args(["netns", "exec", &host.ns, "setpriv", "--reuid=65534"])
+            .args(["--regid=65534", "--clear-groups", bin.to_str().unwrap()])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
+    }
+}
+
+impl Drop for CapableCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether CAP_NET_RAW is in process `pid`'s effective and permitted sets, waiting up to
+/// 3 s for it to leave the permitted set (it does once the capture is open).
+fn net_raw_of(pid: u32, settled: bool) -> (bool, bool) {
+    let read = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let word = |key: &str| {
+            let line = status.lines().find(|l| l.starts_with(key)).unwrap();
+            u64::from_str_radix(line[key.len()..].trim(), 16).unwrap() & (1 << 13) != 0
+        };
+        (word("CapEff:"), word("CapPrm:"))
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let now = read();
+        if !settled || !now.1 || std::time::Instant::now() > until {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `setcap cap_net_raw+p`, the capability permitted and never effective from exec: watch
+/// raises it for the capture's open and then holds it neither effective nor permitted,
+/// and still captures; doctor's querier check hears the querier the same way; a command
+/// that does not capture, given `+ep`, holds nothing from its start (issue 23, item 10).
+#[test]
+fn cap_net_raw_permitted_is_raised_only_to_open_the_capture_then_given_up() {
+    let lab = Lab::new(2);
+    lab.querier(3, 2, 1);
+    let (a, b) = (lab.host(1), lab.host(2));
+    let plus_p = CapableCopy::new("cap_net_raw+p");
+    let watch = spawn(plus_p.as_nobody(a, &["watch", "-4", "-i", IFACE, "-d", "3s", "--json"]));
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(
+        net_raw_of(watch.id(), true),
+        (false, false),
+        "watch, capture open"
+    );
+    let join = run(b, &["join", "239.1.2.7", "-i", IFACE, "-d", "500ms"]);
+    assert_eq!(join.status.code(), Some(0), "{}", stderr(&join));
+    let out = finish(watch, WAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events = json_lines(&out);
+    assert!(
+        records_from(&events, &b.v4.to_string())
+            .iter()
+            .any(|(_, g, _)| g == "239.1.2.7"),
+        "{events:?}"
+    );
+    assert!(!of_type(&events, "query").is_empty(), "the querier heard");
+
+    let doctor = finish(
+        spawn(plus_p.as_nobody(
+            a,
+            &[
+                "doctor",
+                "239.1.1.1",
+                "7777",
+                "-i",
+                IFACE,
+                "--listen",
+                "2500ms",
+                "--json",
+            ],
+        )),
+        WAIT,
+    );
+    let checks: Vec<Value> = serde_json::from_str(stdout(&doctor).trim()).unwrap();
+    let querier = checks.iter().find(|c| c["check"] == "querier").unwrap();
+    assert_eq!(querier["status"], "ok", "{querier}");
+
+    let plus_ep = CapableCopy::new("cap_net_raw+ep");
+    let recv = spawn(plus_ep.as_nobody(a, &["recv", "239.1.2.8", "7777", "-d", "2s"]));
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(
+        net_raw_of(recv.id(), false),
+        (false, false),
+        "recv given +ep"
+    );
+    let out = finish(recv, WAIT);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// Under sudo, the --pcap file belongs to the user who ran sudo, not to root.
+#[test]
+fn under_sudo_the_pcap_file_is_the_invoking_users() {
+    use std::os::unix::fs::MetadataExt;
+    let lab = Lab::new(1);
+    let path = std::env::temp_dir().join(format!("mcast-sudo-{}.pcap", std::process::id()));
+    let mut cmd = command(
+        lab.host(1),
+        &[
+            "watch",
+            "-i",
+            IFACE,
+            "-d",
+            "300ms",
+            "--pcap",
+            path.to_str().unwrap(),
+        ],
+    );
+    cmd.env("SUDO_UID", "65534").env("SUDO_GID", "65533");
+    let out = finish(spawn(cmd), WAIT);
+    let meta = std::fs::metadata(&path);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let meta = meta.unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (65534, 65533));
 }

@@ -2,6 +2,11 @@
 //! addressed to one group (Linux: a packet socket with a kernel filter; it needs
 //! CAP_NET_RAW). Read what was captured with [`crate::wire::igmp::parse`] or
 //! [`crate::wire::ip::parse`].
+//!
+//! CAP_NET_RAW is held narrowly: [`lower_privilege`] at start leaves it permitted but not
+//! effective, each open raises it for the one call that needs it, and
+//! [`relinquish_privilege`] gives it up once a program's captures are open (capabilities
+//! belong to a thread on Linux: open captures on the thread that lowered and relinquishes).
 
 mod pcap;
 
@@ -29,6 +34,30 @@ pub struct Frame {
     pub outgoing: bool,
 }
 
+/// Leaves CAP_NET_RAW permitted but not effective on this thread (and on the threads it
+/// starts after), so that nothing but a capture's open runs with it: a binary given
+/// `setcap cap_net_raw+ep`, or run by root, holds it no longer than `+p` would.
+pub fn lower_privilege() -> Result<()> {
+    crate::sys::net_raw_effective(false).map_err(|e| Error::os("lower CAP_NET_RAW", "capset", e))
+}
+
+/// Gives CAP_NET_RAW up on this thread for good (permitted, effective and inheritable):
+/// once the captures a program needs are open, nothing it does after can open another
+/// raw socket.
+pub fn relinquish_privilege() -> Result<()> {
+    crate::sys::net_raw_relinquish().map_err(|e| Error::os("give up CAP_NET_RAW", "capset", e))
+}
+
+/// Runs `open` with CAP_NET_RAW effective when it is permitted, and lowers it after.
+fn with_net_raw<T>(open: impl FnOnce() -> T) -> T {
+    // Raising fails only when not permitted; then the open itself says EPERM, which is the
+    // error to report. Lowering a capability that is permitted cannot fail.
+    let _ = crate::sys::net_raw_effective(true);
+    let opened = open();
+    let _ = crate::sys::net_raw_effective(false);
+    opened
+}
+
 impl Capture {
     /// Starts capturing IGMP and MLD on every interface, with all-multicast reception on
     /// each of `ifindexes` (so reports to groups this host has not joined are seen too).
@@ -39,7 +68,7 @@ impl Capture {
                 "capturing needs Linux (a packet socket); on this system use tcpdump -i IFACE 'igmp or icmp6'",
             ));
         }
-        let inner = crate::sys::capture_open(ifindexes)
+        let inner = with_net_raw(|| crate::sys::capture_open(ifindexes))
             .map_err(|f| Error::os("capture IGMP and MLD", f.call, f.error))?;
         Ok(Capture { inner })
     }
@@ -55,7 +84,7 @@ impl Capture {
                 "capturing needs Linux (a packet socket); on this system use tcpdump -i IFACE dst GROUP",
             ));
         }
-        let inner = crate::sys::capture_open_group(group, ifindexes)
+        let inner = with_net_raw(|| crate::sys::capture_open_group(group, ifindexes))
             .map_err(|f| Error::os(format!("capture what is sent to {group}"), f.call, f.error))?;
         Ok(Capture { inner })
     }

@@ -30,6 +30,11 @@ impl Pcap {
         Ok(Pcap { out })
     }
 
+    /// Gives the file to `uid` and `gid` (the user who ran sudo, say), by its descriptor.
+    pub fn give_to(&self, uid: u32, gid: u32) -> io::Result<()> {
+        std::os::unix::fs::fchown(self.out.get_ref(), Some(uid), Some(gid))
+    }
+
     /// Appends one packet seen at `when`.
     pub fn write(&mut self, when: SystemTime, packet: &[u8]) -> io::Result<()> {
         let t = when.duration_since(UNIX_EPOCH).unwrap_or_default();

@@ -44,6 +44,31 @@ own statuses;"
     format!("{own} {EXIT_COMMON}")
 }
 
+/// Command `name`'s privileges, for the commands that capture: its man page's PRIVILEGES
+/// section and a paragraph of its `--help`.
+pub fn privileges(name: &str) -> Option<&'static str> {
+    match name {
+        "watch" => Some(WATCH_PRIVILEGES),
+        "doctor" => Some(DOCTOR_PRIVILEGES),
+        _ => None,
+    }
+}
+
+const WATCH_PRIVILEGES: &str = "mcast watch needs CAP_NET_RAW for one system call: opening \
+the packet socket of the capture. Run it as root (sudo), or give the binary the capability \
+permitted but not effective, once: sudo setcap cap_net_raw+p $(command -v mcast). mcast \
+raises it to effective only around that call, lowers it after, and gives it up (from the \
+permitted set too) once the capture is open, so nothing it does after can open another raw \
+socket; every command that does not capture gives it up before it starts. Under sudo, the \
+--pcap file is given to the user who ran sudo (SUDO_UID and SUDO_GID), so that it can be \
+read and removed without sudo.";
+
+const DOCTOR_PRIVILEGES: &str = "mcast doctor needs CAP_NET_RAW only for --listen's view of \
+the wire: whether a querier spoke, and whether the group's traffic reached the interface. \
+Without it, those two say that they could not be judged. As with mcast watch, root or sudo \
+setcap cap_net_raw+p $(command -v mcast) gives it; mcast raises it only around opening the \
+two captures and gives it up once they are open.";
+
 const PROBES: &str = "Probes, sent when no MESSAGE is given, carry a 32-byte big-endian \
 header padded to --size: bytes 0-3 magic \"MCST\", 4 version 1, 5 flags 0, 6-7 header length \
 32, 8-11 sender id (random per run), 12-19 sequence number from 0, 20-27 send time in \
@@ -306,7 +331,7 @@ with -c, a host goes on answering until the others have sent their -c requests o
             "mcast watch captures IGMP (v1, v2, v3) and MLD (v1, v2) on the chosen links, \
 whoever they are addressed to: a packet socket with a kernel filter that passes only those \
 messages, and all-multicast reception on each link while it runs (the kernel drops it when \
-mcast ends). It needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary). Each \
+mcast ends). It needs CAP_NET_RAW (see PRIVILEGES). Each \
 message is a line: time, interface, sender, and what it says (queries with their version, \
 maximum response time, QRV and QQI; reports record by record with their sources; leaves). It \
 keeps the queriers of each link (the elected one is the lowest address) and what each host \
@@ -419,6 +444,11 @@ pub fn after_long_help(p: &Page) -> String {
     for note in p.notes {
         s.push('\n');
         s.push_str(note);
+        s.push('\n');
+    }
+    if let Some(text) = privileges(p.name) {
+        s.push_str("\nPrivileges: ");
+        s.push_str(text);
         s.push('\n');
     }
     s.push_str("\nExit status: ");

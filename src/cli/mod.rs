@@ -131,6 +131,15 @@ pub fn main() -> ExitCode {
         }
     };
     color::decide(cli.color);
+    // CAP_NET_RAW (setcap'd or root's) serves the captures of watch and doctor only: every
+    // other command gives it up before it starts, those two hold it permitted but not
+    // effective, raised around the capture's open and given up once it is open. Failing
+    // to change it leaves things as they were, which is no reason to refuse to run.
+    let _ = if matches!(cli.command, Command::Watch(_) | Command::Doctor(_)) {
+        mcast::capture::lower_privilege()
+    } else {
+        mcast::capture::relinquish_privilege()
+    };
     let result = match cli.command {
         Command::Send(a) => send::run(a),
         Command::Recv(a) => recv::run(a),

@@ -17,6 +17,7 @@ use crate::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 use super::proc::all_counters;
 use super::wire::{self as on_wire, OnTheWire};
 use super::{Case, Check, Host, Status};
+use crate::capture::Capture;
 
 /// The counters worth showing for each family, with what a rise in each means. None is
 /// about this group alone: they only add to what the socket and the capture saw.
@@ -84,8 +85,13 @@ fn counters_now(host: &dyn Host) -> HashMap<String, u64> {
 }
 
 /// What the queriers of the link said while listening; Err without CAP_NET_RAW.
-fn hear_queriers(ifindex: u32, v4: bool, until: Instant) -> Result<Vec<String>, String> {
-    let mut cap = crate::capture::Capture::open(&[ifindex]).map_err(|e| e.to_string())?;
+fn hear_queriers(
+    cap: Result<Capture, String>,
+    ifindex: u32,
+    v4: bool,
+    until: Instant,
+) -> Result<Vec<String>, String> {
+    let mut cap = cap?;
     let mut heard = Vec::new();
     let mut buf = vec![0u8; 65_536];
     while Instant::now() < until {
@@ -147,8 +153,13 @@ pub fn listen(case: &Case, host: &dyn Host, how_long: Duration) -> Vec<Check> {
     let v4 = case.group.is_ipv4();
     let until = Instant::now() + how_long;
     let (index, group) = (iface.index, case.group);
-    let querier = std::thread::spawn(move || hear_queriers(index, v4, until));
-    let wire = std::thread::spawn(move || on_wire::watch(group, port, index, until));
+    // Both captures are opened here, then CAP_NET_RAW is given up, before anything else
+    // runs (capabilities are per thread: the listening threads inherit the lowered sets).
+    let queries = Capture::open(&[index]).map_err(|e| e.to_string());
+    let traffic = Capture::open_group(group, &[index]).map_err(|e| e.to_string());
+    let _ = crate::capture::relinquish_privilege();
+    let querier = std::thread::spawn(move || hear_queriers(queries, index, v4, until));
+    let wire = std::thread::spawn(move || on_wire::watch(traffic, group, port, index, until));
     let before = counters_now(host);
     let started = Instant::now();
     let since_ns = now_ns();

@@ -52,10 +52,16 @@ impl OnTheWire {
     }
 }
 
-/// Captures what is addressed to `group` on `ifindex` until `until`; Err with the reason
-/// (no CAP_NET_RAW, not Linux) when it cannot.
-pub fn watch(group: IpAddr, port: u16, ifindex: u32, until: Instant) -> Result<OnTheWire, String> {
-    let mut cap = Capture::open_group(group, &[ifindex]).map_err(|e| e.to_string())?;
+/// Reads `cap` (a capture of what is addressed to `group`, or why it could not be opened:
+/// no CAP_NET_RAW, not Linux) on `ifindex` until `until`.
+pub fn watch(
+    cap: Result<Capture, String>,
+    group: IpAddr,
+    port: u16,
+    ifindex: u32,
+    until: Instant,
+) -> Result<OnTheWire, String> {
+    let mut cap = cap?;
     let mut seen = OnTheWire::default();
     let mut buf = vec![0u8; 2048];
     while Instant::now() < until {

@@ -53,3 +53,13 @@ impl CaptureSocket {
 pub fn widen_pipe(_fd: std::os::fd::BorrowedFd<'_>, _bytes: usize) -> io::Result<usize> {
     Err(io::ErrorKind::Unsupported.into())
 }
+
+/// macOS has no capabilities: a capture is refused before this would matter.
+pub fn net_raw_effective(_on: bool) -> io::Result<()> {
+    Ok(())
+}
+
+/// macOS has no capabilities: nothing to give up.
+pub fn net_raw_relinquish() -> io::Result<()> {
+    Ok(())
+}

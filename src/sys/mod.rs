@@ -18,9 +18,13 @@ mod linux_txstamp;
 #[cfg(target_os = "linux")]
 pub use linux_txstamp::*;
 #[cfg(target_os = "linux")]
+mod linux_caps;
+#[cfg(target_os = "linux")]
 mod linux_capture;
 #[cfg(target_os = "linux")]
 pub use linux_batch::*;
+#[cfg(target_os = "linux")]
+pub use linux_caps::*;
 #[cfg(target_os = "linux")]
 pub use linux_capture::*;
 

@@ -114,6 +114,10 @@ fn render(cmd: Command, page: Option<&Page>) -> Result<Vec<u8>> {
         .strip_prefix("mcast-")
         .unwrap_or(cmd.get_name());
     paragraphs(&mut out, &help::exit_status(name));
+    if let Some(text) = help::privileges(name) {
+        section(&mut out, "PRIVILEGES");
+        paragraphs(&mut out, text);
+    }
     if let Some(p) = page.filter(|p| !p.files.is_empty()) {
         section(&mut out, "FILES");
         for (path, what) in p.files {
@@ -204,5 +208,18 @@ mod tests {
             assert!(recv.contains(&format!(".SH \"{s}\"")), "{s} missing");
         }
         assert!(recv.contains("ip\\-maddress(8)"));
+    }
+
+    #[test]
+    fn the_capturing_commands_have_a_privileges_section_and_the_others_none() {
+        for (file, page) in command_pages(&super::super::super::command_for_docs()).unwrap() {
+            let page = String::from_utf8(page).unwrap();
+            let has = page.contains(".SH \"PRIVILEGES\"");
+            let captures = file == "mcast-watch.1" || file == "mcast-doctor.1";
+            assert_eq!(has, captures, "{file}");
+            if captures {
+                assert!(page.contains("cap_net_raw+p "), "{file}");
+            }
+        }
     }
 }

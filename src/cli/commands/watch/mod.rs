@@ -106,11 +106,31 @@ fn open(watched: &[u32]) -> Result<Capture> {
         if denied {
             bail!(
                 "capturing IGMP and MLD needs CAP_NET_RAW: run it as root (sudo mcast watch ...), \
-                 or let mcast capture once and for all: sudo setcap cap_net_raw+ep $(command -v mcast)"
+                 or let mcast capture once and for all: sudo setcap cap_net_raw+p $(command -v mcast)"
             )
         }
         Err(e.into())
     })
+}
+
+/// Creates the --pcap file; under sudo, the user who ran sudo gets it, as tcpdump's files
+/// go to the user it runs as, so that it can be read and removed without sudo.
+fn create_pcap(path: &std::path::Path) -> Result<Pcap> {
+    let failed = |e: std::io::Error| {
+        anyhow::anyhow!(
+            "--pcap {}: {}",
+            path.display(),
+            mcast::error::os_message(&e)
+        )
+    };
+    let pcap = Pcap::create(path).map_err(failed)?;
+    let id = |key: &str| std::env::var(key).ok().and_then(|v| v.parse::<u32>().ok());
+    if nix::unistd::geteuid().is_root()
+        && let (Some(uid), Some(gid)) = (id("SUDO_UID"), id("SUDO_GID"))
+    {
+        pcap.give_to(uid, gid).map_err(failed)?;
+    }
+    Ok(pcap)
 }
 
 pub fn run(args: WatchArgs) -> Result<Exit> {
@@ -124,15 +144,9 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
         _ => vec![true, false],
     };
     let mut capture = open(&watched)?;
-    let mut pcap = args
-        .pcap
-        .as_ref()
-        .map(|p| {
-            Pcap::create(p).map_err(|e| {
-                anyhow::anyhow!("--pcap {}: {}", p.display(), mcast::error::os_message(&e))
-            })
-        })
-        .transpose()?;
+    // Open now, the capability is needed no more.
+    let _ = mcast::capture::relinquish_privilege();
+    let mut pcap = args.pcap.as_deref().map(create_pcap).transpose()?;
     stop::install()?;
     let started = Instant::now();
     let end = args.duration.map(|d| started + d);
