@@ -890,7 +890,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__watch)
-            opts="-i -4 -6 -d -h -V --interface --duration --report --querier-timeout --pcap --json --fail-on-warning --color --help --version"
+            opts="-i -4 -6 -d -r -h -V --interface --duration --report --querier-timeout --pcap --read --json --fail-on-warning --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -921,6 +921,14 @@ _mcast() {
                     return 0
                     ;;
                 --pcap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -21,7 +21,8 @@
 //! - [`wire`]: codecs of what crosses the network: IGMP/MLD, IP headers, ssmping, RFC 6450,
 //!   mesh's columns.
 //! - [`content`]: loss in what the datagrams carry: RTP, MPEG-TS, sequenced feeds.
-//! - [`capture`]: IGMP/MLD or one group's traffic as it crosses the wire, and pcap files.
+//! - [`capture`]: IGMP/MLD or one group's traffic as it crosses the wire, pcapng files written
+//!   and pcap/pcapng files read back (Ethernet, VLAN, Linux cooked v1/v2).
 //! - [`watch`]: the IGMP/MLD state of a link (queriers and their elections, hosts, warnings).
 //! - [`ping`]: the ping engine of `ping` and `mesh`: requests, replies, statistics, send times.
 //! - [`reflect`]: the reflector's decision, what to answer with which limits, and its reply path.

@@ -5,6 +5,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use mcast::capture::Cooked;
+use mcast::capture::link;
 use mcast::content::rtp::{Header, RtpError};
 use mcast::ping::PathSummary;
 use mcast::wire::columns::{self, Row};
@@ -148,6 +150,27 @@ fn udp_packet(src: IpAddr, dst: IpAddr, ports: (u16, u16), payload: usize) -> Ve
 }
 
 proptest! {
+    #[test]
+    fn cooked_headers_round_trip(protocol: u16, ifindex: u32, hatype: u16, pkttype: u8, addr: [u8; 8], addr_len in 0u8..=8, rest in bytes(64)) {
+        let c = Cooked { protocol, ifindex, hatype, pkttype, addr, addr_len };
+        let mut frame = c.encode().to_vec();
+        frame.extend(&rest);
+        prop_assert_eq!(Cooked::decode(&frame), Some((c, &rest[..])));
+    }
+
+    #[test]
+    fn capture_frames_of_any_bytes_unwrap_inside_themselves(
+        linktype in prop_oneof![Just(link::ETHERNET), Just(link::LINUX_SLL), Just(link::LINUX_SLL2), Just(link::RAW), Just(link::IPV6), any::<u32>()],
+        frame in bytes(256),
+    ) {
+        // Never a panic, and the IP packet found lies inside the frame.
+        if let Ok(u) = link::unwrap(linktype, &frame) {
+            let (start, end) = (frame.as_ptr() as usize, frame.as_ptr() as usize + frame.len());
+            let at = u.ip.as_ptr() as usize;
+            prop_assert!(at >= start && at + u.ip.len() <= end);
+        }
+    }
+
     #[test]
     fn rfc6450_messages_round_trip(m in message()) {
         prop_assert_eq!(Message::decode(&m.encode()), Ok(m));

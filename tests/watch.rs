@@ -863,3 +863,278 @@ fn under_sudo_the_pcap_file_is_the_invoking_users() {
     let meta = meta.unwrap();
     assert_eq!((meta.uid(), meta.gid()), (65534, 65533));
 }
+
+/// The messages of a watch's JSON Lines, as -r should give them back.
+fn messages(events: &[Value]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| ["query", "report", "leave"].contains(&e["type"].as_str().unwrap()))
+        .cloned()
+        .collect()
+}
+
+/// A hostile host sends a query whose checksum is wrong and an IGMP type nobody knows,
+/// host 1 joins (its own report is outgoing) and host 2 joins v4 and v6: the kernel-made
+/// messages all pass the checksum check (IGMP's and MLD's, with its pseudo-header), the
+/// forged one is flagged and changes nothing, the pcapng holds every packet (the unknown
+/// one too) with the link's name and the kernel's time, and `watch -r` reads the file back
+/// to the very same lines (issue 23, item 11).
+#[test]
+fn the_pcapng_holds_every_packet_and_reads_back_and_bad_checksums_are_flagged() {
+    let lab = Lab::new(2);
+    lab.querier(3, 2, 1);
+    let (a, b) = (lab.host(1), lab.host(2));
+    let path = std::env::temp_dir().join(format!("mcast-watch-{}.pcapng", std::process::id()));
+    let file = path.to_str().unwrap().to_string();
+    let watch = spawn(command(
+        a,
+        &["watch", "-i", IFACE, "-d", "4s", "--json", "--pcap", &file],
+    ));
+    // tcpdump beside it: the kernel stamps each packet once, so its times and mcast's agree.
+    let reference = format!("{file}.tcpdump");
+    let mut td = std::process::Command::new("ip");
+    td.args([
+        "netns", "exec", &a.ns, "timeout", "4", "tcpdump", "-U", "-i", IFACE,
+    ])
+    .args([
+        "--time-stamp-precision=nano",
+        "-w",
+        &reference,
+        "igmp or ip6",
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    let td = spawn(td);
+    std::thread::sleep(Duration::from_millis(1200));
+    // Forged on the watching host itself: a snooping bridge (as the lab's is) discards
+    // IGMP whose checksum is wrong before it reaches anyone else.
+    let from = a.v4;
+    a.run(move || {
+        let raw = lab::spoof::raw_sender();
+        let to = std::net::Ipv4Addr::new(224, 0, 0, 1);
+        let mut bad = lab::spoof::igmpv2_query();
+        bad[2] ^= 0x5a;
+        let unknown = [0x99, 0, 0, 0, 0, 0, 0, 0];
+        for payload in [&bad[..], &unknown[..]] {
+            let p = lab::spoof::ip_packet(from, to, 2, payload);
+            raw.send_to(&p, &std::net::SocketAddrV4::new(to, 0).into())
+                .unwrap();
+        }
+    });
+    for (host, group) in [(b, "239.7.7.7"), (b, "ff15::777"), (a, "239.8.8.8")] {
+        let j = run(host, &["join", group, "-i", IFACE, "-d", "300ms"]);
+        assert_eq!(j.status.code(), Some(0), "{}", stderr(&j));
+    }
+    let live = finish(watch, WAIT);
+    let _ = finish(td, WAIT);
+    assert_eq!(live.status.code(), Some(0), "{}", stderr(&live));
+    let events = json_lines(&live);
+    let shown = messages(&events);
+    let stamps = std::process::Command::new("tcpdump")
+        .args(["-n", "-tt", "--time-stamp-precision=nano", "-r", &reference])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&reference);
+    // Seconds.nanoseconds since the epoch, cut to mcast's microseconds.
+    let tcpdump_us: std::collections::HashSet<String> = String::from_utf8_lossy(&stamps.stdout)
+        .lines()
+        .filter_map(|l| l.split(' ').next())
+        .map(|t| t[..t.len() - 3].to_string())
+        .collect();
+    let unix_us = |m: &Value| {
+        let t = m["time"].as_str().unwrap();
+        let out = std::process::Command::new("date")
+            .args(["-u", "-d", t, "+%s.%6N"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let as_f = |t: &String| t.parse::<f64>().unwrap();
+    let (lo, hi) = tcpdump_us
+        .iter()
+        .map(as_f)
+        .fold((f64::MAX, 0f64), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    let both: Vec<(String, &Value)> = shown
+        .iter()
+        .filter(|m| m["outgoing"] == false)
+        .map(|m| (unix_us(m), m))
+        .filter(|(t, _)| (lo..=hi).contains(&as_f(t)))
+        .collect();
+    assert!(both.len() >= 3, "{both:?}");
+    for (t, m) in both {
+        assert!(
+            tcpdump_us.contains(&t),
+            "{m} ({t}) not at a time tcpdump saw: {tcpdump_us:?}"
+        );
+    }
+    let flagged: Vec<&Value> = shown.iter().filter(|m| m["checksum_ok"] == false).collect();
+    assert_eq!(flagged.len(), 1, "{shown:?}");
+    assert_eq!(flagged[0]["source"], a.v4.to_string());
+    assert_eq!(flagged[0]["protocol"], "IGMPv2");
+    let summary = events.last().unwrap();
+    assert_eq!(summary["bad_checksums"], 1, "{summary}");
+    assert!(summary["ignored"].as_u64().unwrap() >= 1, "{summary}");
+    assert!(
+        summary["queriers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|q| q["address"] != a.v4.to_string()),
+        "the forged query made no querier: {summary}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|m| m["outgoing"] == true && m["source"] == a.v4.to_string())
+    );
+    assert!(shown.iter().any(|m| m["protocol"] == "MLDv2"));
+    // tcpdump reads it: every packet, the unknown IGMP type included, on eth0.
+    let read = std::process::Command::new("tcpdump")
+        .args(["-n", "-r", &file])
+        .output()
+        .expect("tcpdump (apt-get install tcpdump)");
+    let dump = String::from_utf8_lossy(&read.stdout).to_string();
+    let text = |args: &[&str]| {
+        let out = run(a, args);
+        (out.status.code(), stdout(&out), stderr(&out))
+    };
+    let back = run(a, &["watch", "-r", &file, "--json"]);
+    let (code, lines, _) = text(&["watch", "-r", &file]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert_eq!(
+        dump.lines().count() as u64,
+        shown.len() as u64 + summary["ignored"].as_u64().unwrap(),
+        "{dump}"
+    );
+    // tcpdump names the link by the cooked header's index as the reading host has it; the
+    // interface block's name (eth0) is what -r shows, checked below.
+    assert!(dump.lines().all(|l| l.contains("IP")), "{dump}");
+    assert!(dump.contains("igmp-153"), "the unknown type (0x99): {dump}");
+    assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
+    let again = json_lines(&back);
+    assert_eq!(
+        messages(&again),
+        shown,
+        "the same messages, times and links"
+    );
+    let end = again.last().unwrap();
+    assert_eq!(
+        (end["bad_checksums"].clone(), end["kernel_drops"].clone()),
+        (1.into(), Value::Null)
+    );
+    assert_eq!(end["ignored"], summary["ignored"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        lines.contains("IGMPv2 general query, max response 10.0 s (bad checksum: hosts and switches discard it)"),
+        "{lines}"
+    );
+    assert!(lines.contains("packets from the file"), "{lines}");
+}
+
+/// Sends `frame` (an Ethernet frame, header included) out of `iface` from a packet socket:
+/// what a host crafting its own link layer puts on the wire.
+fn send_frame(iface: &str, frame: &[u8]) {
+    use std::os::fd::AsRawFd;
+    let sock = socket2::Socket::new(
+        socket2::Domain::PACKET,
+        socket2::Type::RAW,
+        Some(socket2::Protocol::from(0)),
+    )
+    .unwrap();
+    let index = nix::net::if_::if_nametoindex(iface).unwrap();
+    // SAFETY (test): a zeroed sockaddr_ll is valid; the fields set are the ones sendto reads.
+    let mut to: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    to.sll_family = libc::AF_PACKET as u16;
+    to.sll_ifindex = index as i32;
+    to.sll_halen = 6;
+    to.sll_addr[..6].copy_from_slice(&frame[..6]);
+    let rc = unsafe {
+        libc::sendto(
+            sock.as_raw_fd(),
+            frame.as_ptr().cast(),
+            frame.len(),
+            0,
+            (&raw const to).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as u32,
+        )
+    };
+    assert_eq!(
+        rc,
+        frame.len() as isize,
+        "{}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// What a switch's SPAN port gives: Ethernet frames with 802.1Q tags (a report crafted
+/// with a tag, VLAN 10, since this kernel has no VLAN devices), written by tcpdump as pcap,
+/// and tcpdump -i any's Linux cooked v2: both read back by `watch -r`.
+#[test]
+fn a_tcpdump_capture_of_vlan_tagged_frames_is_read_back() {
+    let lab = Lab::new(2);
+    let (a, b) = (lab.host(1), lab.host(2));
+    let base = std::env::temp_dir().join(format!("mcast-span-{}", std::process::id()));
+    let (eth, any) = (
+        format!("{}-eth.pcap", base.display()),
+        format!("{}-any.pcap", base.display()),
+    );
+    let dump = |iface: &str, file: &str, filter: &str| {
+        let mut c = std::process::Command::new("ip");
+        c.args([
+            "netns", "exec", &a.ns, "timeout", "3", "tcpdump", "-U", "-i", iface,
+        ])
+        .args(["-w", file, filter])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+        spawn(c)
+    };
+    let d1 = dump(IFACE, &eth, "vlan and igmp");
+    let d2 = dump("any", &any, "igmp");
+    std::thread::sleep(Duration::from_millis(1000));
+    let group = std::net::Ipv4Addr::new(239, 10, 10, 10);
+    let from = std::net::Ipv4Addr::new(198, 51, 100, 2);
+    let report = lab::spoof::igmpv3_allow(group, &[]);
+    let mut ip = lab::spoof::ip_packet(from, std::net::Ipv4Addr::new(224, 0, 0, 22), 2, &report);
+    let sum = lab::spoof::checksum(&ip[..20]);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    let mut frame = vec![0x01, 0x00, 0x5e, 0x00, 0x00, 0x16, 0x02, 0, 0, 0, 0, 0x22];
+    frame.extend([0x81, 0x00, 0x00, 0x0a, 0x08, 0x00]);
+    frame.extend(&ip);
+    b.run(move || {
+        for _ in 0..3 {
+            send_frame(IFACE, &frame);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    // A plain report too, for the cooked capture (tcpdump -i any sees untagged IGMP).
+    let j = run(b, &["join", "239.10.10.11", "-i", IFACE, "-d", "300ms"]);
+    assert_eq!(j.status.code(), Some(0), "{}", stderr(&j));
+    let _ = finish(d1, WAIT);
+    let _ = finish(d2, WAIT);
+    let read = |file: &str| json_lines(&run(a, &["watch", "-r", file, "--json"]));
+    let (from_eth, from_any) = (read(&eth), read(&any));
+    let _ = std::fs::remove_file(&eth);
+    let _ = std::fs::remove_file(&any);
+    assert!(
+        records_from(&from_eth, "198.51.100.2")
+            .iter()
+            .any(|(_, g, _)| g == "239.10.10.10"),
+        "{from_eth:?}"
+    );
+    assert!(
+        records_from(&from_any, &b.v4.to_string())
+            .iter()
+            .any(|(_, g, _)| g == "239.10.10.11"),
+        "{from_any:?}"
+    );
+    assert!(
+        from_any.iter().any(|e| e["interface"] == "eth0"
+            || e["interface"].as_str().is_some_and(|i| i.starts_with('#'))),
+        "{from_any:?}"
+    );
+}

@@ -8,10 +8,14 @@
 //! [`relinquish_privilege`] gives it up once a program's captures are open (capabilities
 //! belong to a thread on Linux: open captures on the thread that lowered and relinquishes).
 
+mod file;
+pub mod link;
 mod pcap;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+pub use file::{CaptureFile, FilePacket};
+pub use link::Cooked;
 pub use pcap::Pcap;
 
 use crate::error::{Error, Result};
@@ -32,6 +36,10 @@ pub struct Frame {
     pub ifindex: u32,
     /// Sent by this host rather than received.
     pub outgoing: bool,
+    /// When the kernel took it (SO_TIMESTAMPNS), not when it was read.
+    pub time: SystemTime,
+    /// What its link layer said: a pcap record's cooked header.
+    pub cooked: Cooked,
 }
 
 /// Leaves CAP_NET_RAW permitted but not effective on this thread (and on the threads it
@@ -99,6 +107,15 @@ impl Capture {
             len: c.len,
             ifindex: c.ifindex,
             outgoing: c.outgoing,
+            time: c.time,
+            cooked: Cooked {
+                protocol: c.protocol,
+                ifindex: c.ifindex,
+                hatype: c.hatype,
+                pkttype: c.pkttype,
+                addr: c.addr,
+                addr_len: c.addr_len,
+            },
         }))
     }
 

@@ -323,8 +323,12 @@ with -c, a host goes on answering until the others have sent their -c requests o
                 "IGMP on every link for five minutes, as JSON Lines",
             ),
             (
-                "sudo mcast watch -i eth0 --pcap igmp.pcap",
-                "the same, and a pcap file for tcpdump -r or Wireshark",
+                "sudo mcast watch -i eth0 --pcap igmp.pcapng",
+                "the same, and every packet captured in a pcapng file for tcpdump -r or Wireshark",
+            ),
+            (
+                "mcast watch -r span.pcap",
+                "the same lines, queriers, hosts and warnings from a capture file (a switch's SPAN port, tcpdump -w, --pcap)",
             ),
         ],
         notes: &[
@@ -341,8 +345,17 @@ when the memberships it refreshed expire, or when none is heard within --querier
 (switches differ then: a Linux bridge that never heard a querier floods; many switches stop \
 forwarding when memberships expire), when a querier speaks IGMPv1/v2 or MLDv1 (source-specific joins cannot work), \
 when queriers disagree, when a host reports an older version than the querier asks for, and \
-when a group of the source-specific range is joined from any source. The summary lists the \
-queriers, the hosts and their groups, and what the kernel dropped.",
+when a group of the source-specific range is joined from any source. A message whose IGMP or \
+ICMPv6 checksum is wrong is shown marked \"bad checksum\" and changes nothing (every host and \
+snooping switch discards it). The summary lists the queriers, the hosts and their groups, and \
+what the kernel dropped.",
+            "--pcap writes pcapng: an interface block per link (its name, nanosecond timestamps) \
+and each packet as a Linux cooked v2 record (interface index, direction) stamped with the \
+kernel's time, every packet the links gave, those mcast could not read included. -r FILE reads \
+a capture back instead of the wire: pcap or pcapng, Ethernet (VLAN tags walked), Linux cooked \
+v1 or v2, or raw IP; links are named by the pcapng interface block, else #INDEX from a cooked \
+v2 header, else if0. Time is the file's: warnings fall when the file says, however fast it is \
+read; what the capturing kernel dropped is unknown (kernel_drops null).",
             COMMON,
         ],
         files: &[],

@@ -105,6 +105,7 @@ fn hear_queriers(
         if let Ok(p) = igmp::parse(&buf[..frame.len])
             && let Message::Query(q) = p.message
             && p.source.is_ipv4() == v4
+            && p.checksum_ok
         {
             let proto = crate::watch::protocol(v4, q.version);
             let who = format!("{} {proto}", p.source);

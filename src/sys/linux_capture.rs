@@ -8,7 +8,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::socket::{LinkAddr, recvfrom};
+use nix::sys::socket::{ControlMessageOwned, LinkAddr, MsgFlags, recvmsg, setsockopt, sockopt};
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
 use super::{OsFailure, setsockopt_struct};
@@ -24,12 +24,19 @@ pub struct CaptureSocket {
     drops: u64,
 }
 
-/// One captured packet: its length in the buffer, where it was seen, and which way it went.
+/// One captured packet: its length in the buffer, where it was seen, which way it went,
+/// when the kernel took it, and what its link layer said (for a pcap's cooked header).
 #[derive(Debug, Clone, Copy)]
 pub struct Captured {
     pub len: usize,
     pub ifindex: u32,
     pub outgoing: bool,
+    pub time: std::time::SystemTime,
+    pub protocol: u16,
+    pub hatype: u16,
+    pub pkttype: u8,
+    pub addr: [u8; 8],
+    pub addr_len: u8,
 }
 
 // Classic BPF, over the packet from its IP header (a cooked socket) and the ancillary
@@ -178,6 +185,11 @@ fn open_with(program: &[SockFilter], ifindexes: &[u32]) -> Result<CaptureSocket,
     }
     sock.set_nonblocking(true)
         .map_err(fail("fcntl(O_NONBLOCK)"))?;
+    // The kernel's time of each packet, not the time user space got round to reading it.
+    setsockopt(&sock, sockopt::ReceiveTimestampns, &true).map_err(|e| OsFailure {
+        call: "setsockopt(SO_TIMESTAMPNS)",
+        error: e.into(),
+    })?;
     let mut capture = CaptureSocket {
         sock,
         packets: 0,
@@ -193,15 +205,47 @@ fn open_with(program: &[SockFilter], ifindexes: &[u32]) -> Result<CaptureSocket,
 
 impl CaptureSocket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<Option<Captured>> {
-        match recvfrom::<LinkAddr>(self.sock.as_raw_fd(), buf) {
-            Ok((len, addr)) => Ok(Some(Captured {
-                len,
-                ifindex: addr.map_or(0, |a| a.ifindex() as u32),
-                outgoing: addr.is_some_and(|a| a.pkttype() == libc::PACKET_OUTGOING),
-            })),
-            Err(nix::errno::Errno::EAGAIN) => Ok(None),
-            Err(e) => Err(e.into()),
+        let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
+        let mut iov = [io::IoSliceMut::new(buf)];
+        let msg = match recvmsg::<LinkAddr>(
+            self.sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::empty(),
+        ) {
+            Ok(m) => m,
+            Err(nix::errno::Errno::EAGAIN) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut time = None;
+        for c in msg.cmsgs().map_err(io::Error::from)? {
+            if let ControlMessageOwned::ScmTimestampns(ts) = c {
+                let d = Duration::new(ts.tv_sec().max(0) as u64, ts.tv_nsec().max(0) as u32);
+                time = Some(std::time::UNIX_EPOCH + d);
+            }
         }
+        let addr = msg.address;
+        let mut hw = [0u8; 8];
+        let hw_len = match addr.and_then(|a| a.addr()) {
+            Some(mac) => {
+                hw[..6].copy_from_slice(&mac);
+                6
+            }
+            None => 0,
+        };
+        Ok(Some(Captured {
+            len: msg.bytes,
+            ifindex: addr.map_or(0, |a| a.ifindex() as u32),
+            outgoing: addr.is_some_and(|a| a.pkttype() == libc::PACKET_OUTGOING),
+            // Without the kernel's stamp (never seen), the time it was read.
+            time: time.unwrap_or_else(std::time::SystemTime::now),
+            // sll_protocol is in network byte order, the others in the host's.
+            protocol: addr.map_or(0, |a| u16::from_be(a.protocol())),
+            hatype: addr.map_or(0, |a| a.hatype()),
+            pkttype: addr.map_or(0, |a| a.pkttype()),
+            addr: hw,
+            addr_len: hw_len,
+        }))
     }
 
     /// The next packet, waiting up to `timeout`; None when none came (or a signal came).

@@ -19,6 +19,12 @@ pub struct Captured {
     pub len: usize,
     pub ifindex: u32,
     pub outgoing: bool,
+    pub time: std::time::SystemTime,
+    pub protocol: u16,
+    pub hatype: u16,
+    pub pkttype: u8,
+    pub addr: [u8; 8],
+    pub addr_len: u8,
 }
 
 fn unsupported() -> OsFailure {

@@ -333,6 +333,10 @@ impl Watch {
     /// Takes in one packet seen on `ifindex`; returns the warnings it brings.
     pub fn observe(&mut self, ifindex: u32, p: &Packet, now: Instant) -> Vec<Warning> {
         let mut out = Vec::new();
+        // Every host's kernel and every snooping switch discard it: so does the state.
+        if !p.checksum_ok {
+            return out;
+        }
         let v4 = p.source.is_ipv4();
         let link = (ifindex, v4);
         match &p.message {
@@ -599,6 +603,12 @@ impl Watch {
                 }
             })
             .collect()
+    }
+
+    /// Watches one more link (and family) from `now`, as a capture file's links appear with
+    /// their first packet; a link already watched is left as it is.
+    pub fn add_link(&mut self, link: (u32, bool), now: Instant) {
+        self.silence.entry(link).or_insert((now, false));
     }
 
     /// Time passing: a querier silent too long is told once, and memberships not refreshed

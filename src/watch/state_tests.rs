@@ -10,6 +10,7 @@ fn query(from: &str, version: u8, qqi: u32) -> Packet {
         source: from.parse().unwrap(),
         destination: "224.0.0.1".parse().unwrap(),
         ttl: 1,
+        checksum_ok: true,
         message: Message::Query(Query {
             version,
             group: None,
@@ -27,6 +28,7 @@ fn report(from: &str, version: u8, kind: RecordType, group: &str, sources: &[&st
         source: from.parse().unwrap(),
         destination: "224.0.0.22".parse().unwrap(),
         ttl: 1,
+        checksum_ok: true,
         message: Message::Report {
             version,
             records: vec![Record {
@@ -57,6 +59,21 @@ fn the_lowest_address_is_elected_and_intervals_are_measured() {
     assert_eq!(addr.to_string(), "192.0.2.3");
     assert_eq!((q.queries, q.interval), (2, Some(Duration::from_secs(2))));
     assert!(w.elected(ETH, false, t0).is_none(), "no MLD querier");
+}
+
+#[test]
+fn a_message_whose_checksum_is_wrong_changes_nothing() {
+    let t0 = Instant::now();
+    let mut w = Watch::new(&[(ETH, true)], Duration::from_secs(125), t0);
+    let mut forged = query("192.0.2.1", 2, 0);
+    forged.checksum_ok = false;
+    assert!(
+        w.observe(ETH, &forged, t0).is_empty(),
+        "no v2 warning either"
+    );
+    assert!(w.elected(ETH, true, t0).is_none());
+    w.observe(ETH, &query("192.0.2.9", 3, 125), t0);
+    assert_eq!(w.elected(ETH, true, t0).unwrap().0.to_string(), "192.0.2.9");
 }
 
 #[test]
@@ -553,6 +570,7 @@ fn one_memberships_sources_are_bounded_and_the_rest_counted() {
             source: key.1,
             destination: "224.0.0.22".parse().unwrap(),
             ttl: 1,
+            checksum_ok: true,
             message: Message::Report {
                 version: 3,
                 records: vec![Record {

@@ -141,6 +141,27 @@ pub struct Packet {
     pub ttl: u8,
     /// The message.
     pub message: Message,
+    /// Whether the IGMP or ICMPv6 checksum is right. A host's kernel and a snooping switch
+    /// discard a message whose checksum is wrong: it is shown, and changes nothing.
+    pub checksum_ok: bool,
+}
+
+/// The Internet checksum's one's-complement sum of `parts` (RFC 1071), folded.
+fn ones_sum(parts: &[&[u8]]) -> u16 {
+    let mut sum: u64 = 0;
+    for part in parts {
+        let mut chunks = part.chunks_exact(2);
+        for c in &mut chunks {
+            sum += u64::from(u16::from_be_bytes([c[0], c[1]]));
+        }
+        if let [last] = chunks.remainder() {
+            sum += u64::from(*last) << 8;
+        }
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
 }
 
 /// Reads an IPv4 or IPv6 packet holding one IGMP or MLD message.
@@ -258,6 +279,8 @@ fn parse_v4(p: &[u8]) -> Result<Packet, ParseError> {
         destination,
         ttl,
         message,
+        // Over the whole IGMP message, its checksum field included: all ones when right.
+        checksum_ok: ones_sum(&[m]) == 0xffff,
     })
 }
 
@@ -359,11 +382,16 @@ fn parse_v6(p: &[u8]) -> Result<Packet, ParseError> {
         },
         _ => return Err(ParseError::Not("not an MLD message")),
     };
+    // ICMPv6's checksum covers a pseudo-header (RFC 8200 8.1): the addresses, the message's
+    // length as 32 bits, and next header 58.
+    let len = (m.len() as u32).to_be_bytes();
+    let pseudo = [&p[8..40], &len[..], &[0, 0, 0, 58][..], m];
     Ok(Packet {
         source,
         destination,
         ttl,
         message,
+        checksum_ok: ones_sum(&pseudo) == 0xffff,
     })
 }
 

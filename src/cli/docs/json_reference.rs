@@ -140,21 +140,33 @@ const REFLECT_COUNTS: &[Field] = &[
 ];
 
 /// What watch's summary and intervals say of the run so far.
+/// Every watch message's verdict on its checksum.
+const CHECKSUM_OK: Field = (
+    "checksum_ok",
+    "boolean",
+    "false when the IGMP or ICMPv6 checksum is wrong: every host and snooping switch discards the message, so it changes nothing",
+);
+
 const WATCH_BODY: &[Field] = &[
     (
         "packets",
         "number",
-        "packets the kernel filter passed to mcast",
+        "packets the kernel filter passed to mcast (with -r, the packets read from the file)",
     ),
     (
         "kernel_drops",
-        "number",
-        "packets the kernel dropped for want of buffer",
+        "number or null",
+        "packets the kernel dropped for want of buffer; null with -r (a file does not say)",
     ),
     (
         "ignored",
         "number",
-        "passed, but not IGMP or MLD mcast could read",
+        "passed, but not IGMP or MLD mcast could read (with -r, also frames that hold no IP packet)",
+    ),
+    (
+        "bad_checksums",
+        "number",
+        "messages whose IGMP or ICMPv6 checksum is wrong: shown, and left out of the queriers and hosts (hosts and switches discard them)",
     ),
     (
         "untracked",
@@ -877,6 +889,7 @@ const KINDS: &[Kind] = &[
             ),
             ("ttl", "number", "TTL or hop limit (1 on a link)"),
             ("outgoing", "boolean", "sent by this host"),
+            CHECKSUM_OK,
             (
                 "group",
                 "string or null",
@@ -909,7 +922,7 @@ const KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"query","command":"watch","time":"2026-11-25T12:25:27.727551Z","interface":"eth0","source":"192.0.2.254","destination":"224.0.0.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":null,"sources":[],"max_response_ms":500,"s_flag":false,"qrv":0,"qqi_s":0}"#,
+        example: r#"{"type":"query","command":"watch","time":"2026-12-03T13:02:28.761201Z","interface":"eth0","source":"192.0.2.254","destination":"224.0.0.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"checksum_ok":true,"group":null,"sources":[],"max_response_ms":500,"s_flag":false,"qrv":0,"qqi_s":0}"#,
     },
     Kind {
         name: "report",
@@ -932,6 +945,7 @@ const KINDS: &[Kind] = &[
             ),
             ("ttl", "number", "TTL or hop limit"),
             ("outgoing", "boolean", "sent by this host"),
+            CHECKSUM_OK,
             (
                 "records",
                 "array of objects",
@@ -939,7 +953,7 @@ const KINDS: &[Kind] = &[
             ),
         ],
         more: &[],
-        example: r#"{"type":"report","command":"watch","time":"2026-11-25T12:25:28.239557Z","interface":"eth0","source":"192.0.2.2","destination":"232.1.1.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"records":[{"record":"MODE_IS_EXCLUDE","group":"232.1.1.1","sources":[]}]}"#,
+        example: r#"{"type":"report","command":"watch","time":"2026-12-03T13:02:28.985303Z","interface":"eth0","source":"192.0.2.2","destination":"232.1.1.1","protocol":"IGMPv2","ttl":1,"outgoing":false,"checksum_ok":true,"records":[{"record":"MODE_IS_EXCLUDE","group":"232.1.1.1","sources":[]}]}"#,
     },
     Kind {
         name: "leave",
@@ -954,10 +968,11 @@ const KINDS: &[Kind] = &[
             ("protocol", "string", "IGMPv2 or MLDv1"),
             ("ttl", "number", "TTL or hop limit"),
             ("outgoing", "boolean", "sent by this host"),
+            CHECKSUM_OK,
             ("group", "string", "the group left"),
         ],
         more: &[],
-        example: r#"{"type":"leave","command":"watch","time":"2026-11-25T12:25:28.733233Z","interface":"eth0","source":"192.0.2.2","destination":"224.0.0.2","protocol":"IGMPv2","ttl":1,"outgoing":false,"group":"232.1.1.1"}"#,
+        example: r#"{"type":"leave","command":"watch","time":"2026-12-03T13:02:29.574624Z","interface":"eth0","source":"192.0.2.2","destination":"224.0.0.2","protocol":"IGMPv2","ttl":1,"outgoing":false,"checksum_ok":true,"group":"232.1.1.1"}"#,
     },
     Kind {
         name: "warning",
@@ -993,7 +1008,7 @@ const KINDS: &[Kind] = &[
             SUMMARY_TIME,
         ],
         more: WATCH_BODY,
-        example: r#"{"type":"summary","command":"watch","version":"0.1.0","time":"2026-12-03T08:45:18.752320Z","packets":6,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[],"hosts":[]}"#,
+        example: r#"{"type":"summary","command":"watch","version":"0.1.0","time":"2026-12-03T13:02:31.268775Z","packets":31,"kernel_drops":0,"ignored":0,"bad_checksums":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":3,"interval_s":1.024,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv3","groups":[{"group":"224.0.0.106","mode":"exclude","sources":[]}]}]}"#,
     },
     Kind {
         name: "interval (watch)",
@@ -1008,11 +1023,11 @@ const KINDS: &[Kind] = &[
             (
                 "interval",
                 "object",
-                "the interval alone: packets, kernel_drops, ignored (as below) and warnings told",
+                "the interval alone: packets, kernel_drops, ignored, bad_checksums (as below) and warnings told",
             ),
         ],
         more: WATCH_BODY,
-        example: r#"{"type":"interval","command":"watch","version":"0.1.0","time":"2026-12-03T06:54:30.058684Z","start":"2026-12-03T06:54:29.058477Z","end":"2026-12-03T06:54:30.058684Z","packets":4,"kernel_drops":0,"ignored":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[],"hosts":[{"interface":"eth0","address":"192.0.2.2","protocol":"IGMPv3","groups":[{"group":"239.1.1.1","mode":"exclude","sources":[]}]}],"interval":{"packets":4,"kernel_drops":0,"ignored":0,"warnings":0}}"#,
+        example: r#"{"type":"interval","command":"watch","version":"0.1.0","time":"2026-12-03T13:02:29.768558Z","start":"2026-12-03T13:02:27.768044Z","end":"2026-12-03T13:02:29.768558Z","packets":17,"kernel_drops":0,"ignored":0,"bad_checksums":0,"untracked":0,"untracked_sources":0,"untracked_queriers":0,"warnings_not_told":{},"aged":0,"queriers":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv2","elected":true,"queries":1,"interval_s":null,"max_response_ms":500,"qrv":0,"qqi_s":0}],"hosts":[{"interface":"eth0","address":"192.0.2.254","protocol":"IGMPv3","groups":[{"group":"224.0.0.106","mode":"exclude","sources":[]}]}],"interval":{"packets":17,"kernel_drops":0,"ignored":0,"bad_checksums":0,"warnings":2}}"#,
     },
     Kind {
         name: "check (doctor --json)",

@@ -3,6 +3,7 @@
 //! they cause (no querier, old versions, queriers that disagree, any-source joins of SSM
 //! groups).
 
+mod file;
 mod print;
 
 use std::collections::HashMap;
@@ -46,9 +47,19 @@ pub struct WatchArgs {
     /// Warn when no querier is heard on a link for this long
     #[arg(long, value_name = "DURATION", default_value = "125s", value_parser = parse::duration)]
     querier_timeout: Duration,
-    /// Also write what was captured to FILE, as pcap (tcpdump -r FILE, Wireshark)
+    /// Also write every packet captured to FILE, as pcapng: a block per link, kernel
+    /// timestamps, the direction (tcpdump -r FILE, Wireshark)
     #[arg(long, value_name = "FILE")]
     pcap: Option<PathBuf>,
+    /// Read IGMP and MLD from a capture file instead of the wire (pcap or pcapng; Ethernet
+    /// with VLAN tags, Linux cooked v1 or v2, raw IP), on the file's own clock
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["interfaces", "duration", "report", "pcap"]
+    )]
+    read: Option<PathBuf>,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
@@ -134,15 +145,20 @@ fn create_pcap(path: &std::path::Path) -> Result<Pcap> {
 }
 
 pub fn run(args: WatchArgs) -> Result<Exit> {
-    let watched = links(&args)?;
-    if watched.is_empty() {
-        bail!("no interface is up and multicast-capable here: name one with -i");
-    }
     let families: Vec<bool> = match (args.ipv4, args.ipv6) {
         (true, _) => vec![true],
         (_, true) => vec![false],
         _ => vec![true, false],
     };
+    if let Some(path) = &args.read {
+        // No capture: the capability is not needed at all.
+        let _ = mcast::capture::relinquish_privilege();
+        return file::run(&args, path, &families);
+    }
+    let watched = links(&args)?;
+    if watched.is_empty() {
+        bail!("no interface is up and multicast-capable here: name one with -i");
+    }
     let mut capture = open(&watched)?;
     // Open now, the capability is needed no more.
     let _ = mcast::capture::relinquish_privilege();
@@ -159,6 +175,7 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
     let mut names = Names::load()?;
     let mut out = Stdout::new();
     let mut ignored = 0u64;
+    let mut bad_checksums = 0u64;
     let mut warned = 0u64;
     let mut last_tick = started;
     let mut buf = vec![0u8; 65_536];
@@ -175,7 +192,9 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
                 packets,
                 kernel_drops,
                 ignored,
+                bad_checksums,
                 warnings: warned,
+                from_file: false,
             };
             let now = SystemTime::now();
             let told = interval(
@@ -203,24 +222,38 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
         if let Some(frame) = capture.recv(&mut buf, wait)? {
             let now = Instant::now();
             let data = &buf[..frame.len.min(buf.len())];
+            // The kernel's filter passes IPv4 and IPv6 only; the version says which.
+            let v4 = data.first().is_some_and(|b| b >> 4 == 4);
+            if !watched.contains(&frame.ifindex) || !families.contains(&v4) {
+                continue;
+            }
+            let name = names.of(frame.ifindex);
+            // Every packet of the links watched goes to the file, parsed or not: the ones
+            // mcast cannot read are the ones to open in Wireshark.
+            if let Some(p) = pcap.as_mut() {
+                p.write(&frame, &name, data)?;
+            }
             let Ok(packet) = igmp::parse(data) else {
                 ignored += 1;
                 continue;
             };
-            if !watched.contains(&frame.ifindex) || !families.contains(&packet.source.is_ipv4()) {
-                continue;
-            }
-            let when = SystemTime::now();
-            if let Some(p) = pcap.as_mut() {
-                p.write(when, data)?;
-            }
-            let name = names.of(frame.ifindex);
-            let line = message_line(&mut out, args.json, when, &name, frame.outgoing, &packet);
+            let line = message_line(
+                &mut out,
+                args.json,
+                frame.time,
+                &name,
+                frame.outgoing,
+                &packet,
+            );
             if !going_on(line)? {
                 break 'run;
             }
-            warnings = watch.observe(frame.ifindex, &packet, now);
-            local.observe(frame.ifindex, frame.outgoing, &packet, now);
+            if packet.checksum_ok {
+                warnings = watch.observe(frame.ifindex, &packet, now);
+                local.observe(frame.ifindex, frame.outgoing, &packet, now);
+            } else {
+                bad_checksums += 1;
+            }
         }
         let now = Instant::now();
         if now.saturating_duration_since(last_tick) >= Duration::from_millis(100) {
@@ -231,7 +264,13 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
         warned += warnings.len() as u64;
         for w in &warnings {
             let name = names.of(w.ifindex);
-            if !going_on(warning_line(&mut out, args.json, &name, w))? {
+            if !going_on(warning_line(
+                &mut out,
+                args.json,
+                &name,
+                w,
+                SystemTime::now(),
+            ))? {
                 break 'run;
             }
         }
@@ -252,8 +291,11 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
             packets,
             kernel_drops: drops,
             ignored,
+            bad_checksums,
             warnings: warned,
+            from_file: false,
         },
+        (Instant::now(), SystemTime::now()),
     )?;
     out.flush()?;
     let not_told: u64 = watch.not_told.values().sum();

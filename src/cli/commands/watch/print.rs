@@ -28,6 +28,8 @@ struct Seen {
     protocol: String,
     ttl: u8,
     outgoing: bool,
+    /// False when the IGMP or ICMPv6 checksum is wrong: hosts and switches discard it.
+    checksum_ok: bool,
 }
 
 #[derive(Serialize)]
@@ -121,8 +123,10 @@ enum WatchEvent {
 #[derive(Serialize)]
 pub struct Body {
     packets: u64,
-    kernel_drops: u64,
+    /// Null when reading a file: what the capturing kernel dropped is not in it.
+    kernel_drops: Option<u64>,
     ignored: u64,
+    bad_checksums: u64,
     untracked: u64,
     untracked_sources: u64,
     untracked_queriers: u64,
@@ -139,7 +143,11 @@ pub struct Counts {
     pub packets: u64,
     pub kernel_drops: u64,
     pub ignored: u64,
+    pub bad_checksums: u64,
     pub warnings: u64,
+    /// Read from a file (watch -r) rather than captured.
+    #[serde(skip)]
+    pub from_file: bool,
 }
 
 impl Counts {
@@ -149,7 +157,9 @@ impl Counts {
             packets: self.packets.saturating_sub(before.packets),
             kernel_drops: self.kernel_drops.saturating_sub(before.kernel_drops),
             ignored: self.ignored.saturating_sub(before.ignored),
+            bad_checksums: self.bad_checksums.saturating_sub(before.bad_checksums),
             warnings: self.warnings.saturating_sub(before.warnings),
+            from_file: self.from_file,
         }
     }
 }
@@ -213,6 +223,7 @@ fn seen(when: SystemTime, iface: &str, outgoing: bool, p: &Packet, version: u8) 
         protocol: protocol(p.source.is_ipv4(), version),
         ttl: p.ttl,
         outgoing,
+        checksum_ok: p.checksum_ok,
     }
 }
 
@@ -229,10 +240,19 @@ pub fn message_line(
         // The time of day in UTC, marked as such (Z), to the millisecond.
         let clock = stamp.get(11..23).map_or(stamp.clone(), |t| format!("{t}Z"));
         let from = if outgoing { " (sent by this host)" } else { "" };
+        let bad = if p.checksum_ok {
+            String::new()
+        } else {
+            let mark = crate::cli::output::color::paint(
+                "bad checksum",
+                crate::cli::output::color::Paint::Warn,
+            );
+            format!(" ({mark}: hosts and switches discard it)")
+        };
         // Interface names are anyone's to choose (ESC, bidi controls): escaped for text.
         let iface = escape(iface.as_bytes());
         return out
-            .text_line(|l| writeln!(l, "{clock} {iface} {}{from} {}", p.source, describe(p)));
+            .text_line(|l| writeln!(l, "{clock} {iface} {}{from} {}{bad}", p.source, describe(p)));
     }
     let event = match &p.message {
         Message::Query(q) => WatchEvent::Query {
@@ -269,11 +289,18 @@ pub fn message_line(
     out.json_line(&event)
 }
 
-pub fn warning_line(out: &mut Stdout, json: bool, iface: &str, w: &Warning) -> std::io::Result<()> {
+/// A warning, given at `when` (the capture's time).
+pub fn warning_line(
+    out: &mut Stdout,
+    json: bool,
+    iface: &str,
+    w: &Warning,
+    when: SystemTime,
+) -> std::io::Result<()> {
     if json {
         out.json_line(&WatchEvent::Warning {
             command: "watch",
-            time: events::timestamp(SystemTime::now()),
+            time: events::timestamp(when),
             kind: w.kind.key(),
             interface: iface.to_string(),
             family: if w.v4 { "ipv4" } else { "ipv6" },
@@ -289,19 +316,21 @@ pub fn warning_line(out: &mut Stdout, json: bool, iface: &str, w: &Warning) -> s
     }
 }
 
+/// The summary, at `now` on the watch's clock, which is `when` (the capture's time).
 pub fn summary(
     out: &mut Stdout,
     json: bool,
     watch: &Watch,
     names: &mut Names,
     counts: Counts,
+    (now, when): (Instant, SystemTime),
 ) -> std::io::Result<()> {
-    let body = body(watch, names, counts);
+    let body = body(watch, names, counts, now);
     if json {
         return out.json_line(&WatchEvent::Summary {
             command: "watch",
             version: env!("CARGO_PKG_VERSION"),
-            time: events::timestamp(SystemTime::now()),
+            time: events::timestamp(when),
             body,
         });
     }
@@ -318,7 +347,7 @@ pub fn interval(
     (from, now): (SystemTime, SystemTime),
 ) -> std::io::Result<()> {
     let part = counts.since(&before);
-    let body = body(watch, names, counts);
+    let body = body(watch, names, counts, Instant::now());
     if json {
         return out.json_line(&WatchEvent::Interval {
             command: "watch",
@@ -342,8 +371,7 @@ pub fn interval(
 }
 
 /// The queriers and hosts known, and the counts, as JSON has them.
-fn body(watch: &Watch, names: &mut Names, counts: Counts) -> Body {
-    let now = Instant::now();
+fn body(watch: &Watch, names: &mut Names, counts: Counts, now: Instant) -> Body {
     let queriers: Vec<QuerierOut> = watch
         .queriers
         .iter()
@@ -383,8 +411,9 @@ fn body(watch: &Watch, names: &mut Names, counts: Counts) -> Body {
         .collect();
     Body {
         packets: counts.packets,
-        kernel_drops: counts.kernel_drops,
+        kernel_drops: (!counts.from_file).then_some(counts.kernel_drops),
         ignored: counts.ignored,
+        bad_checksums: counts.bad_checksums,
         untracked: watch.untracked,
         untracked_sources: watch.untracked_sources,
         untracked_queriers: watch.untracked_queriers,
@@ -398,7 +427,14 @@ fn body(watch: &Watch, names: &mut Names, counts: Counts) -> Body {
 /// The summary's words: queriers, hosts, warnings not told, and the counts.
 fn text(out: &mut Stdout, watch: &Watch, body: &Body) -> std::io::Result<()> {
     let (queriers, hosts) = (&body.queriers, &body.hosts);
-    let (packets, drops, ignored) = (body.packets, body.kernel_drops, body.ignored);
+    let (packets, ignored) = (body.packets, body.ignored);
+    let seen = match body.kernel_drops {
+        Some(drops) => format!(
+            "captured {}, {drops} dropped by the kernel",
+            events::count(packets, "packet")
+        ),
+        None => format!("read {} from the file", events::count(packets, "packet")),
+    };
     writeln!(out, "--- queriers ---")?;
     if queriers.is_empty() {
         writeln!(out, "  none heard")?;
@@ -457,8 +493,15 @@ fn text(out: &mut Stdout, watch: &Watch, body: &Body) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "captured {}, {drops} dropped by the kernel, {ignored} not IGMP or MLD{}{}{}{}",
-        events::count(packets, "packet"),
+        "{seen}, {ignored} not IGMP or MLD{}{}{}{}{}",
+        if body.bad_checksums > 0 {
+            format!(
+                ", {} with a bad checksum (discarded by hosts and switches, so left out of the state)",
+                body.bad_checksums
+            )
+        } else {
+            String::new()
+        },
         if watch.aged > 0 {
             format!(
                 "; {} memberships aged out (no report within the querier's membership interval)",
