@@ -11,7 +11,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{ControlMessageOwned, LinkAddr, MsgFlags, recvmsg, setsockopt, sockopt};
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
-use super::{OsFailure, setsockopt_struct};
+use super::{Captured, OsFailure, setsockopt_struct};
 
 /// Whether this system can capture (a Linux packet socket).
 pub const CAN_CAPTURE: bool = true;
@@ -22,21 +22,6 @@ pub struct CaptureSocket {
     sock: Socket,
     packets: u64,
     drops: u64,
-}
-
-/// One captured packet: its length in the buffer, where it was seen, which way it went,
-/// when the kernel took it, and what its link layer said (for a pcap's cooked header).
-#[derive(Debug, Clone, Copy)]
-pub struct Captured {
-    pub len: usize,
-    pub ifindex: u32,
-    pub outgoing: bool,
-    pub time: std::time::SystemTime,
-    pub protocol: u16,
-    pub hatype: u16,
-    pub pkttype: u8,
-    pub addr: [u8; 8],
-    pub addr_len: u8,
 }
 
 // Classic BPF, over the packet from its IP header (a cooked socket) and the ancillary

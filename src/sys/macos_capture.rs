@@ -4,7 +4,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::OsFailure;
+use super::{Captured, OsFailure};
 
 /// Whether this system can capture (a Linux packet socket).
 pub const CAN_CAPTURE: bool = false;
@@ -12,20 +12,6 @@ pub const CAN_CAPTURE: bool = false;
 /// Never made on macOS.
 #[derive(Debug)]
 pub struct CaptureSocket;
-
-/// One captured packet (never, on macOS).
-#[derive(Debug, Clone, Copy)]
-pub struct Captured {
-    pub len: usize,
-    pub ifindex: u32,
-    pub outgoing: bool,
-    pub time: std::time::SystemTime,
-    pub protocol: u16,
-    pub hatype: u16,
-    pub pkttype: u8,
-    pub addr: [u8; 8],
-    pub addr_len: u8,
-}
 
 fn unsupported() -> OsFailure {
     OsFailure {

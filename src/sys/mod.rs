@@ -41,6 +41,21 @@ mod macos_ifmaddrs;
 #[cfg(target_os = "macos")]
 pub use macos_ifmaddrs::memberships;
 
+/// One captured packet: its length in the buffer, where it was seen, which way it went,
+/// when the kernel took it, and what its link layer said (for a pcap's cooked header).
+#[derive(Debug, Clone, Copy)]
+pub struct Captured {
+    pub len: usize,
+    pub ifindex: u32,
+    pub outgoing: bool,
+    pub time: std::time::SystemTime,
+    pub protocol: u16,
+    pub hatype: u16,
+    pub pkttype: u8,
+    pub addr: [u8; 8],
+    pub addr_len: u8,
+}
+
 /// A refused system call: which one, and the OS error.
 #[derive(Debug)]
 pub struct OsFailure {
