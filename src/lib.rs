@@ -27,6 +27,7 @@
 //! - [`ping`]: the ping engine of `ping` and `mesh`: requests, replies, statistics, send times.
 //! - [`reflect`]: the reflector's decision, what to answer with which limits, and its reply path.
 //! - [`mesh`]: what a mesh host knows of each other host.
+//! - [`monitor`]: what `mcast monitor` watches: targets, lists and M3U playlists.
 //! - `doctor` (feature `doctor`, on with `cli`): why multicast does not arrive, checks as
 //!   functions of what the host reports through one seam.
 
@@ -45,6 +46,7 @@ mod join;
 pub mod lanes;
 pub mod membership;
 pub mod mesh;
+pub mod monitor;
 mod options;
 pub mod pace;
 pub mod ping;
