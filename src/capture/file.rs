@@ -195,6 +195,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_an_end_of_file_is_called_cut_short() {
+        let eof = failed(3, PcapError::IoError(io::ErrorKind::UnexpectedEof.into()));
+        assert_eq!(eof.to_string(), "the file ends inside record 3 (cut short)");
+        let disk = failed(3, PcapError::IoError(io::Error::other("disk on fire")));
+        assert_eq!(
+            (disk.kind(), disk.to_string()),
+            (io::ErrorKind::Other, "disk on fire".into())
+        );
+        let odd = failed(4, PcapError::InvalidField("bad"));
+        assert_eq!(odd.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            odd.to_string()
+                .starts_with("record 4 is not pcap or pcapng")
+        );
+    }
+
+    #[test]
     fn pcapng_times_follow_the_interfaces_resolution() {
         let at = |raw, r| pcapng_time(raw, r).duration_since(UNIX_EPOCH).unwrap();
         assert_eq!(at(1_500_000, 6), Duration::from_millis(1500));

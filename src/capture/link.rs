@@ -204,6 +204,9 @@ mod tests {
         assert_eq!((u.ip, u.outgoing), (&IP[..], true));
         sll[1] = 0;
         assert!(!unwrap(LINUX_SLL, &sll).unwrap().outgoing);
+        // ARP in a cooked header: no IP packet.
+        sll[14..16].copy_from_slice(&[0x08, 0x06]);
+        assert_eq!(unwrap(LINUX_SLL, &sll), Err(NotIp::Other));
     }
 
     #[test]

@@ -97,6 +97,28 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn a_packet_past_the_snapshot_length_is_cut_to_it() {
+        let path = std::env::temp_dir().join(format!("mcast-snap-{}", std::process::id()));
+        let mut p = Pcap::create(&path).unwrap();
+        let frame = Frame {
+            len: 300_000,
+            ifindex: 1,
+            outgoing: false,
+            time: UNIX_EPOCH,
+            cooked: Cooked::default(),
+        };
+        p.write(&frame, "lo", &vec![0x45; 300_000]).unwrap();
+        p.flush().unwrap();
+        let got = CaptureFile::open(&path)
+            .unwrap()
+            .next_packet()
+            .unwrap()
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(got.frame.len(), SNAPLEN as usize);
+    }
+
+    #[test]
     fn packets_written_read_back_with_their_link_direction_and_time() {
         let path = std::env::temp_dir().join(format!("mcast-pcapng-{}", std::process::id()));
         let mut p = Pcap::create(&path).unwrap();

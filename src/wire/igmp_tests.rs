@@ -380,3 +380,27 @@ fn real_messages_pass_the_checksum_and_any_changed_byte_fails_it() {
     }
     assert!(v4 > 3 && v6 > 3, "seeds of both families: {v4} {v6}");
 }
+
+/// An odd-length message is summed as if padded with a zero byte (RFC 1071): a v2 report
+/// with one byte of trailing junk, its checksum computed here the long way.
+#[test]
+fn an_odd_length_message_is_summed_as_if_padded() {
+    let mut igmp = vec![0x16, 0, 0, 0, 239, 1, 1, 1, 0xab];
+    let mut padded = igmp.clone();
+    padded.push(0);
+    let sum: u32 = padded
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    let folded = (sum & 0xffff) + (sum >> 16);
+    let check = !((folded & 0xffff) + (folded >> 16)) as u16;
+    igmp[2..4].copy_from_slice(&check.to_be_bytes());
+    let p = parse(&v4([10, 0, 0, 1], [239, 1, 1, 1], &igmp)).unwrap();
+    assert!(p.checksum_ok);
+    igmp[8] ^= 0x10;
+    assert!(
+        !parse(&v4([10, 0, 0, 1], [239, 1, 1, 1], &igmp))
+            .unwrap()
+            .checksum_ok
+    );
+}
