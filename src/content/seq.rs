@@ -345,6 +345,15 @@ impl Feed {
 mod tests {
     use super::*;
 
+    #[test]
+    fn too_short_says_how_many_bytes_were_needed_and_how_many_came() {
+        let e = TooShort { needed: 12, len: 7 };
+        assert_eq!(
+            e.to_string(),
+            "the sequence number needs 12 bytes, the datagram has 7"
+        );
+    }
+
     fn field(v: u64, len: usize) -> Vec<u8> {
         let mut d = vec![0xee; 4];
         d.extend(&v.to_be_bytes()[8 - len..]);
