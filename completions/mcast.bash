@@ -47,6 +47,9 @@ _mcast() {
             mcast,mesh)
                 cmd="mcast__subcmd__mesh"
                 ;;
+            mcast,monitor)
+                cmd="mcast__subcmd__monitor"
+                ;;
             mcast,ping)
                 cmd="mcast__subcmd__ping"
                 ;;
@@ -89,6 +92,9 @@ _mcast() {
             mcast__subcmd__help,mesh)
                 cmd="mcast__subcmd__help__subcmd__mesh"
                 ;;
+            mcast__subcmd__help,monitor)
+                cmd="mcast__subcmd__help__subcmd__monitor"
+                ;;
             mcast__subcmd__help,ping)
                 cmd="mcast__subcmd__help__subcmd__ping"
                 ;;
@@ -111,7 +117,7 @@ _mcast() {
 
     case "${cmd}" in
         mcast)
-            opts="-h -V --color --help --version send recv join ping reflect mesh watch doctor ifaces groups completions manpages help"
+            opts="-h -V --color --help --version send recv join ping reflect mesh monitor watch doctor ifaces groups completions manpages help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,7 +241,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help)
-            opts="send recv join ping reflect mesh watch doctor ifaces groups completions manpages help"
+            opts="send recv join ping reflect mesh monitor watch doctor ifaces groups completions manpages help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -361,6 +367,20 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__help__subcmd__mesh)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__help__subcmd__monitor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -576,6 +596,98 @@ _mcast() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcast__subcmd__monitor)
+            opts="-f -i -d -h -V --file --interface --content --seq --clock-rate --stall --loss-alarm --report --duration --rcvbuf --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                -f)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --interface)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "$(__mcast_interfaces)" -- "${cur}"))
+                    return 0
+                    ;;
+                --content)
+                    COMPREPLY=($(compgen -W "auto rtp ts raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --seq)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --clock-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stall)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --loss-alarm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rcvbuf)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -38,6 +38,7 @@ complete -c mcast -n "__fish_mcast_needs_command" -f -a "ping" -d 'Ask reflector
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "reflect" -d 'Answer ssmping and RFC 6450 requests (ssmping, asmping, omping, mcast ping), safely'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "mesh" -d 'Run on every host of a list: each answers and pings the others (RFC 6450, with omping)'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "watch" -d 'See IGMP and MLD on the wire: queriers, reports, leaves, and the problems they cause'
+complete -c mcast -n "__fish_mcast_needs_command" -f -a "monitor" -d 'Watch many groups at once (a list, or an M3U playlist): alarms when one never starts, stalls or loses'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "doctor" -d 'Why multicast does not arrive: every host setting that decides it, with the fix'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
 complete -c mcast -n "__fish_mcast_needs_command" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
@@ -173,6 +174,25 @@ complete -c mcast -n "__fish_mcast_using_subcommand watch" -l json -d 'Print JSO
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l fail-on-warning -d 'Exit with status 1 when any warning was given (for scripts and monitoring)'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s f -l file -d 'Read targets from FILE too: one a line (# comments), or an M3U/M3U8 playlist' -r -F
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s i -l interface -d 'Interface to join on, for targets that name none: name, index or address' -r -f -a "(__fish_print_interfaces)"
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l content -d 'What the datagrams carry: auto finds RTP or MPEG-TS in each sender\'s first datagrams; raw counts datagrams only' -r -f -a "auto\t''
+rtp\t''
+ts\t''
+raw\t''"
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l seq -d 'Read a sequence number from each datagram: OFFSET:LEN[:be|le] (bytes), or moldudp64' -r
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l clock-rate -d 'Clock rate of a dynamic RTP payload type (96-127), for jitter: 90000 for video' -r
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l stall -d 'Raise a stall when a group is silent this long (and never_started when one has not started this long after the joins)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l loss-alarm -d 'Raise a loss alarm when more than this percentage of a group\'s packets is lost in one second (0: any loss)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l report -d 'Print the table of every group every DURATION (as Ctrl-\\ does at any time)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s d -l duration -d 'Stop after this long in all (e.g. 1m)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l rcvbuf -d 'Socket receive buffer in bytes, for each socket (8M, 8388608)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l json -d 'Print JSON Lines instead of text'
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s s -l source -d 'A sender to join from (source-specific); repeat for several' -r -f
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s i -l interface -d 'Interface to join on: name, index or address (default: the route\'s choice)' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -l listen -d 'Also join for this long and report what arrived and which kernel counters moved' -r
@@ -200,16 +220,17 @@ complete -c mcast -n "__fish_mcast_using_subcommand groups" -s 6 -d 'Show only I
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -l json -d 'Print one JSON array instead of text'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand groups" -s V -l version -d 'Print version'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "manpages" -d 'Write the man pages into a directory'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "ping" -d 'Ask reflectors (ssmpingd) for unicast and multicast replies: does multicast reach you?'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "reflect" -d 'Answer ssmping and RFC 6450 requests (ssmping, asmping, omping, mcast ping), safely'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "mesh" -d 'Run on every host of a list: each answers and pings the others (RFC 6450, with omping)'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "watch" -d 'See IGMP and MLD on the wire: queriers, reports, leaves, and the problems they cause'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "doctor" -d 'Why multicast does not arrive: every host setting that decides it, with the fix'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
-complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch doctor ifaces groups help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "manpages" -d 'Write the man pages into a directory'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "send" -d 'Send a message, lines of standard input, or numbered probes to a group'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "recv" -d 'Join a group and show every datagram that arrives, with loss and delay for probes'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "join" -d 'Join groups and hold them (so switches and routers see a member) until stopped'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "ping" -d 'Ask reflectors (ssmpingd) for unicast and multicast replies: does multicast reach you?'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "reflect" -d 'Answer ssmping and RFC 6450 requests (ssmping, asmping, omping, mcast ping), safely'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "mesh" -d 'Run on every host of a list: each answers and pings the others (RFC 6450, with omping)'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "watch" -d 'See IGMP and MLD on the wire: queriers, reports, leaves, and the problems they cause'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "monitor" -d 'Watch many groups at once (a list, or an M3U playlist): alarms when one never starts, stalls or loses'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "doctor" -d 'Why multicast does not arrive: every host setting that decides it, with the fix'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "ifaces" -d 'List interfaces with their flags and addresses'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "groups" -d 'List the group memberships the kernel holds, with source filters'
+complete -c mcast -n "__fish_mcast_using_subcommand help; and not __fish_seen_subcommand_from completions manpages generate send recv join ping reflect mesh watch monitor doctor ifaces groups help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

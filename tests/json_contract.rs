@@ -453,6 +453,20 @@ fn every_record_names_its_command_and_time_and_each_run_ends_with_one_summary() 
             ]),
         ),
         (
+            "monitor",
+            h3,
+            json(&[
+                "monitor",
+                "239.2.2.9:7777,name=probes",
+                "-i",
+                IFACE,
+                "-d",
+                "3s",
+                "--report",
+                "1s",
+            ]),
+        ),
+        (
             "join",
             h3,
             json(&[

@@ -283,6 +283,7 @@ fn bash_completes_commands_interfaces_and_never_files_for_addresses() {
             "ping",
             "reflect",
             "mesh",
+            "monitor",
             "watch",
             "doctor",
             "ifaces",

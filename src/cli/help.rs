@@ -29,6 +29,10 @@ be judged); otherwise 3 when a host never answered (no reply);"
             "mcast doctor exits 0 when no check failed (warnings included), 1 when one \
 did;"
         }
+        "monitor" => {
+            "mcast monitor exits 0 when no alarm was raised (no group failed to start, \
+stalled or lost more than --loss-alarm); 1 when one was, even if it cleared since;"
+        }
         "watch" => {
             "mcast watch exits 0; with --fail-on-warning, 1 when it gave a warning (no \
 querier, an old querier, queriers that disagree, ...);"
@@ -99,7 +103,7 @@ senders). The summary gives each stream a verdict: clean, or what is wrong.";
 const COMMON: &str = "Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m); \
 sizes take K, M and G (8M). Ctrl-C, SIGTERM or SIGHUP ends cleanly: groups are left first, \
 then the summary is printed; Ctrl-\\ (SIGQUIT) prints the figures so far and goes on (send, \
-recv, join, ping, reflect, mesh and watch). With --json, send, recv, join, ping, reflect, mesh and watch print JSON Lines, one \
+recv, join, ping, reflect, mesh, monitor and watch). With --json, send, recv, join, ping, reflect, mesh, monitor and watch print JSON Lines, one \
 object per event with a \"type\" key (ifaces and groups one JSON array, doctor one array of \
 checks); see mcast-json(7).";
 
@@ -356,6 +360,46 @@ a capture back instead of the wire: pcap or pcapng, Ethernet (VLAN tags walked),
 v1 or v2, or raw IP; links are named by the pcapng interface block, else #INDEX from a cooked \
 v2 header, else if0. Time is the file's: warnings fall when the file says, however fast it is \
 read; what the capturing kernel dropped is unknown (kernel_drops null).",
+            COMMON,
+        ],
+        files: &[],
+    },
+    Page {
+        name: "monitor",
+        examples: &[
+            (
+                "mcast monitor --file channels.m3u -i eth0",
+                "every channel of an IPTV playlist, with an alarm line when one stops or loses",
+            ),
+            (
+                "mcast monitor 239.1.1.1:5000,name=A 10.0.0.5@232.1.1.1:5004,name=B --report 10s",
+                "two groups (the second source-specific), with a table of both every ten seconds",
+            ),
+            (
+                "mcast monitor --file feeds.txt --seq moldudp64 --loss-alarm 0.01 --json -d 1h",
+                "market-data feeds for an hour as JSON Lines, alarming above one lost in 10,000",
+            ),
+        ],
+        notes: &[
+            "mcast monitor watches every group of its targets in one process. A target is \
+[SOURCE@]GROUP:PORT (an IPv6 group in brackets: [ff3e::1]:5000), then ,name=NAME or \
+,iface=IFACE; --file adds a list of them, one a line with # comments, or an M3U/M3U8 playlist \
+(#EXTINF:-1,Channel One above udp://@239.1.1.1:1234 or rtp://10.0.0.5@232.1.1.1:5004, the \
+name taken from #EXTINF). A bad line is refused with its number and the form expected; a \
+target given twice is refused. The joins are spread over as many sockets as the kernel's \
+per-socket limits ask (net.ipv4.igmp_max_memberships groups a socket, igmp_max_msf and \
+mld_max_msf sources a group, read where they can be; another socket is opened when the kernel \
+refuses one more), each bound to its port and taking only the groups it joined; datagrams are \
+read in batches, and each group's content as recv reads it (RTP, MPEG-TS, --seq feeds).",
+            "Alarms are raised and cleared once each, a line each: never_started when a group \
+has had no datagram --stall after the joins, stall when one that flowed is silent for \
+--stall (cleared by its next datagram, with the outage's length), loss when more than \
+--loss-alarm percent of a group's packets (RTP packets, TS packets, feed numbers) were lost \
+in one second (cleared by a second within it). Loss is judged only for groups whose content \
+is read; the table shows - where it was not. --report and Ctrl-\\ print a table of every \
+group, trouble first: state, name, group, datagrams a second and Mbit/s over the last second, \
+packets lost, TS continuity errors, RTP jitter (with a known clock rate) and when the last \
+datagram came. The end prints the table and the run's figures.",
             COMMON,
         ],
         files: &[],

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{doctor, groups, ifaces, join, mesh, ping, recv, reflect, send, watch};
+use commands::{doctor, groups, ifaces, join, mesh, monitor, ping, recv, reflect, send, watch};
 use exit::Exit;
 use output::color;
 
@@ -55,6 +55,8 @@ enum Command {
     Reflect(reflect::ReflectArgs),
     /// Run on every host of a list: each answers and pings the others (RFC 6450, with omping)
     Mesh(mesh::MeshArgs),
+    /// Watch many groups at once (a list, or an M3U playlist): alarms when one never starts, stalls or loses
+    Monitor(monitor::MonitorArgs),
     /// See IGMP and MLD on the wire: queriers, reports, leaves, and the problems they cause
     Watch(watch::WatchArgs),
     /// Why multicast does not arrive: every host setting that decides it, with the fix
@@ -147,6 +149,7 @@ pub fn main() -> ExitCode {
         Command::Ping(a) => ping::run(a),
         Command::Reflect(a) => reflect::run(a),
         Command::Mesh(a) => mesh::run(a),
+        Command::Monitor(a) => monitor::run(a),
         Command::Watch(a) => watch::run(a),
         Command::Doctor(a) => doctor::run(a),
         Command::Ifaces(a) => ifaces::run(a),

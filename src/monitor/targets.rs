@@ -102,6 +102,20 @@ fn name_of(s: &str) -> Option<String> {
     Some(s[..end].to_string())
 }
 
+impl Target {
+    /// Where it is, as it is typed: `[SOURCE@]GROUP:PORT`, an IPv6 group in brackets.
+    pub fn endpoint(&self) -> String {
+        let group = match self.group {
+            IpAddr::V6(g) => format!("[{g}]"),
+            IpAddr::V4(g) => g.to_string(),
+        };
+        match self.source {
+            Some(s) => format!("{s}@{group}:{}", self.port),
+            None => format!("{group}:{}", self.port),
+        }
+    }
+}
+
 impl FromStr for Target {
     type Err = String;
 
@@ -208,6 +222,20 @@ mod tests {
 
     fn t(s: &str) -> Target {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_target_is_shown_as_it_is_typed() {
+        for typed in [
+            "239.1.1.1:5000",
+            "10.0.0.5@232.1.1.1:5004",
+            "[ff3e::1]:5000",
+            "2001:db8::1@[ff3e::2]:1",
+        ] {
+            let t: Target = typed.parse().unwrap();
+            assert_eq!(t.endpoint(), typed);
+            assert_eq!(t.endpoint().parse::<Target>().unwrap(), t);
+        }
     }
 
     #[test]

@@ -252,6 +252,25 @@ pub fn widen_pipe(fd: std::os::fd::BorrowedFd<'_>, bytes: usize) -> std::io::Res
     Ok(usize::try_from(granted).unwrap_or(0))
 }
 
+/// The kernel's per-socket join limits as this thread's network namespace sets them: IPv4
+/// groups a socket (net.ipv4.igmp_max_memberships), IPv4 and IPv6 sources a group
+/// (net.ipv4.igmp_max_msf, net.ipv6.mld_max_msf), each None where it cannot be read
+/// (mld_max_msf is host-wide: only the initial namespace has the file). IPv6 counts no
+/// groups a socket; its bound is option memory, met as ENOMEM.
+pub fn join_limits() -> super::JoinLimitsRead {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    };
+    super::JoinLimitsRead {
+        v4_groups: read("/proc/sys/net/ipv4/igmp_max_memberships"),
+        v4_sources: read("/proc/sys/net/ipv4/igmp_max_msf"),
+        v6_groups: None,
+        v6_sources: read("/proc/sys/net/ipv6/mld_max_msf"),
+    }
+}
+
 #[cfg(test)]
 mod pipe_tests {
     use super::widen_pipe;

@@ -394,3 +394,14 @@ pub fn enable_tx_timestamps(_sock: &Socket) -> Result<bool, OsFailure> {
 pub fn tx_timestamps(_sock: &Socket) -> Vec<(u32, u64)> {
     Vec::new()
 }
+
+/// XNU's join limits are compile-time constants (IP_MAX_MEMBERSHIPS, IP_MAX_SOCK_SRC_FILTER
+/// and their IPv6 twins), not settings to read.
+pub fn join_limits() -> super::JoinLimitsRead {
+    super::JoinLimitsRead {
+        v4_groups: Some(4095),
+        v4_sources: Some(128),
+        v6_groups: Some(4095),
+        v6_sources: Some(128),
+    }
+}

@@ -77,6 +77,15 @@ pub struct Limit {
     pub what: LimitOf,
 }
 
+/// The per-socket join limits the kernel was found to set, None where not readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JoinLimitsRead {
+    pub v4_groups: Option<usize>,
+    pub v4_sources: Option<usize>,
+    pub v6_groups: Option<usize>,
+    pub v6_sources: Option<usize>,
+}
+
 /// What a membership limit bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitOf {

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod ifaces;
 pub mod join;
 pub mod mesh;
+pub mod monitor;
 pub mod ping;
 pub mod recv;
 pub mod reflect;

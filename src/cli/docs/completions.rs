@@ -135,9 +135,9 @@ mod tests {
     fn every_interface_option_completes_interface_names() {
         let bash = String::from_utf8(script(Shell::Bash)).unwrap();
         let offered = bash.matches("$(__mcast_interfaces)").count();
-        // -i and --interface of send, recv, join, ping, reflect, mesh, watch, doctor, groups,
-        // and ifaces' argument (at its place and after it).
-        assert_eq!(offered, 20, "{bash}");
+        // -i and --interface of send, recv, join, ping, reflect, mesh, monitor, watch, doctor,
+        // groups, and ifaces' argument (at its place and after it).
+        assert_eq!(offered, 22, "{bash}");
         let zsh = String::from_utf8(script(Shell::Zsh)).unwrap();
         assert!(zsh.contains(":IFACE:_net_interfaces'") && !zsh.contains(":IFACE:_default'"));
         // The hidden command is offered by no shell.
@@ -145,7 +145,7 @@ mod tests {
         let fish = String::from_utf8(script(Shell::Fish)).unwrap();
         assert_eq!(
             fish.matches("(__fish_print_interfaces)").count(),
-            9,
+            10,
             "{fish}"
         );
         assert!(!fish.contains("-a \"generate\""), "{fish}");

@@ -1,6 +1,7 @@
 //! The JSON reference, mcast-json(7): every event and field, its type, unit and when it is
 //! null, with a real line for each event. Tests hold it to the serde types and the examples.
 
+use super::json_monitor::MONITOR_KINDS;
 use super::json_streams::STREAM_KINDS;
 use super::man::{escape, paragraphs};
 
@@ -30,7 +31,7 @@ const TIME: Field = (
 pub(super) const COMMAND: Field = (
     "command",
     "string",
-    "the command that printed it: recv, send, join, ping, reflect, mesh or watch",
+    "the command that printed it: recv, send, join, ping, reflect, mesh, monitor or watch",
 );
 
 const CHANGE: &[Field] = &[
@@ -58,13 +59,13 @@ const SUMMARY_TIME: Field = (
 );
 
 /// An interval's beginning, shared by every interval record.
-const START: Field = (
+pub(super) const START: Field = (
     "start",
     "string",
     "when the interval began: the start, or the previous interval's end (RFC 3339, UTC)",
 );
 /// An interval's end.
-const END: Field = ("end", "string", "when it ended: the same as time");
+pub(super) const END: Field = ("end", "string", "when it ended: the same as time");
 
 /// What a reflector answered and refused: its summary's figures, and its intervals'.
 const REFLECT_COUNTS: &[Field] = &[
@@ -1125,7 +1126,7 @@ impl Kind {
 
 /// Every kind, in the page's order: the content's after the rest.
 fn all() -> impl Iterator<Item = &'static Kind> {
-    KINDS.iter().chain(STREAM_KINDS)
+    KINDS.iter().chain(STREAM_KINDS).chain(MONITOR_KINDS)
 }
 
 /// The page, in roff.

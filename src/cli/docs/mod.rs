@@ -3,6 +3,7 @@
 //! (a test fails when those are stale).
 
 mod completions;
+mod json_monitor;
 mod json_reference;
 mod json_streams;
 mod man;

@@ -1,0 +1,275 @@
+//! mcast-json(7)'s records of `mcast monitor`: its start, alarms raised and cleared, the
+//! table of every group (a report, the summary) and a group's row in it.
+
+use super::json_reference::{COMMAND, END, Kind, START};
+
+/// A target's fields, in every record about one group.
+const TARGET: &[super::json_reference::Field] = &[
+    (
+        "name",
+        "string or null",
+        "the name given (name=, or a playlist's #EXTINF); null when none was",
+    ),
+    ("group", "string", "the group"),
+    ("port", "number", "the UDP port"),
+    (
+        "source",
+        "string or null",
+        "the source of a source-specific target; null for any source",
+    ),
+    (
+        "interface",
+        "string or null",
+        "the interface named (iface= or -i); null for the route's choice",
+    ),
+];
+
+const ROW: &[super::json_reference::Field] = &[
+    (
+        "state",
+        "string",
+        "never_started, stalled, losing (its worst alarm standing), waiting (nothing yet, within --stall of the joins) or flowing",
+    ),
+    ("datagrams", "number", "datagrams received"),
+    ("bytes", "number", "their bytes of UDP payload"),
+    (
+        "datagrams_per_s",
+        "number or null",
+        "datagrams a second over the last whole second; null before the first second ended",
+    ),
+    (
+        "bits_per_s",
+        "number or null",
+        "UDP payload bits a second over the last whole second; null before it ended",
+    ),
+    (
+        "lost",
+        "number or null",
+        "units lost: RTP packets, else TS packets (by the continuity counters), else feed numbers; null when the content is not read (raw, or not recognised)",
+    ),
+    (
+        "duplicates",
+        "number or null",
+        "units received twice; null when the content is not read",
+    ),
+    (
+        "reordered",
+        "number or null",
+        "RTP packets and feed numbers that came behind the highest; null when the content is not read",
+    ),
+    (
+        "cc_errors",
+        "number or null",
+        "MPEG-TS continuity errors; null when no sender of the group carries TS",
+    ),
+    (
+        "jitter_ms",
+        "number or null",
+        "the largest RFC 3550 jitter of its RTP senders, in ms; null without RTP of a known clock rate (--clock-rate for dynamic types)",
+    ),
+    (
+        "last_time",
+        "string or null",
+        "when its last datagram came (the kernel's time); null when none did",
+    ),
+    (
+        "alarms",
+        "array of strings",
+        "the alarms standing: never_started, stall, loss",
+    ),
+    (
+        "alarms_raised",
+        "number",
+        "alarms raised for it in all, standing or cleared",
+    ),
+];
+
+const ALARM_NAME: super::json_reference::Field = (
+    "alarm",
+    "string",
+    "never_started (no datagram --stall after the joins), stall (silent for --stall), loss (more than --loss-alarm lost in one second)",
+);
+
+pub(super) const MONITOR_KINDS: &[Kind] = &[
+    Kind {
+        name: "monitoring",
+        when: "monitor, first, once every group is joined",
+        fields: &[
+            ("type", "string", "monitoring"),
+            COMMAND,
+            ("time", "string", "when the joins were done"),
+            ("groups", "number", "targets watched"),
+            ("sockets", "number", "sockets their joins were spread over"),
+            (
+                "igmp_max_memberships",
+                "number",
+                "IPv4 groups a socket, as read here (else the kernel's default, 20)",
+            ),
+            (
+                "igmp_max_msf",
+                "number",
+                "IPv4 sources a group on one socket, as read here (else 10)",
+            ),
+            (
+                "mld_max_msf",
+                "number",
+                "IPv6 sources a group on one socket, as read here (else 64; host-wide, so not readable in another network namespace)",
+            ),
+            ("stall_ms", "number", "--stall, in ms"),
+        ],
+        more: &[],
+        example: r#"{"type":"monitoring","command":"monitor","time":"2026-12-03T16:59:44.132301Z","groups":2,"sockets":1,"igmp_max_memberships":20,"igmp_max_msf":10,"mld_max_msf":64,"stall_ms":500.0}"#,
+    },
+    Kind {
+        name: "alarm",
+        when: "monitor, once when an alarm is raised for a group",
+        fields: &[
+            ("type", "string", "alarm"),
+            COMMAND,
+            ("time", "string", "when it was raised"),
+            ALARM_NAME,
+        ],
+        more: ALARM_FIELDS,
+        example: r#"{"type":"alarm","command":"monitor","time":"2026-12-03T16:59:44.638116Z","alarm":"never_started","name":"Sport","group":"239.1.0.2","port":5000,"source":null,"interface":"eth0","since":"2026-12-03T16:59:44.132301Z","silent_ms":505.815,"lost":null,"expected":null,"fix":"see that the sender runs and sends to this group and port; then run mcast doctor for the group on this host"}"#,
+    },
+    Kind {
+        name: "clear",
+        when: "monitor, once when a standing alarm ends",
+        fields: &[
+            ("type", "string", "clear"),
+            COMMAND,
+            ("time", "string", "when it ended"),
+            ALARM_NAME,
+        ],
+        more: CLEAR_FIELDS,
+        example: r#"{"type":"clear","command":"monitor","time":"2026-12-03T16:59:46.964705Z","alarm":"stall","name":"News HD","group":"239.1.0.1","port":5000,"source":null,"interface":"eth0","lasted_ms":1219.069}"#,
+    },
+    Kind {
+        name: "interval (monitor)",
+        when: "monitor, every --report and on SIGQUIT (Ctrl-\\): every group, trouble first (rates over the last whole second)",
+        fields: &[
+            ("type", "string", "interval"),
+            COMMAND,
+            ("time", "string", "when it was printed"),
+            START,
+            END,
+            (
+                "groups",
+                "array of objects",
+                "one row per group (group row, below), never started first, then stalled, losing, waiting and flowing, the most lost first",
+            ),
+        ],
+        more: &[],
+        example: r#"{"type":"interval","command":"monitor","time":"2026-12-03T17:02:46.198123Z","start":"2026-12-03T17:02:43.197169Z","end":"2026-12-03T17:02:46.198123Z","groups":[{"name":"Sport","group":"239.1.0.2","port":5000,"source":null,"interface":"eth0","state":"never_started","datagrams":0,"bytes":0,"datagrams_per_s":0.0,"bits_per_s":0.0,"lost":null,"duplicates":null,"reordered":null,"cc_errors":null,"jitter_ms":null,"last_time":null,"alarms":["never_started"],"alarms_raised":1},{"name":"News HD","group":"239.1.0.1","port":5000,"source":null,"interface":"eth0","state":"flowing","datagrams":36,"bytes":4032,"datagrams_per_s":14.731,"bits_per_s":13199.0,"lost":0,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T17:02:46.181436Z","alarms":[],"alarms_raised":1}]}"#,
+    },
+    Kind {
+        name: "summary (monitor)",
+        when: "monitor, last",
+        fields: &[
+            ("type", "string", "summary"),
+            COMMAND,
+            ("version", "string", "mcast's version"),
+            ("time", "string", "when it was printed"),
+            ("elapsed_ms", "number", "from the joins to the end, in ms"),
+            ("ended_by", "string", "duration or signal"),
+            ("sockets", "number", "sockets the joins were spread over"),
+            ("datagrams", "number", "datagrams received for the targets"),
+            (
+                "unmatched",
+                "number",
+                "datagrams that belonged to no target (a source or group no socket asked for)",
+            ),
+            (
+                "kernel_drops",
+                "number or null",
+                "datagrams the kernel dropped for want of receive buffer, over every socket (SO_RXQ_OVFL); null where not counted",
+            ),
+            ("alarms_raised", "number", "alarms raised in all"),
+            (
+                "alarms_standing",
+                "number",
+                "alarms still standing at the end",
+            ),
+            (
+                "groups",
+                "array of objects",
+                "one row per group, as in an interval",
+            ),
+        ],
+        more: &[],
+        example: r#"{"type":"summary","command":"monitor","version":"0.1.0","time":"2026-12-03T16:59:48.132691Z","elapsed_ms":4000.391,"ended_by":"duration","sockets":1,"datagrams":55,"unmatched":0,"kernel_drops":0,"alarms_raised":2,"alarms_standing":1,"groups":[{"name":"Sport","group":"239.1.0.2","port":5000,"source":null,"interface":"eth0","state":"never_started","datagrams":0,"bytes":0,"datagrams_per_s":0.0,"bits_per_s":0.0,"lost":null,"duplicates":null,"reordered":null,"cc_errors":null,"jitter_ms":null,"last_time":null,"alarms":["never_started"],"alarms_raised":1},{"name":"News HD","group":"239.1.0.1","port":5000,"source":null,"interface":"eth0","state":"flowing","datagrams":55,"bytes":6160,"datagrams_per_s":5.929,"bits_per_s":5313.0,"lost":0,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T16:59:47.924900Z","alarms":[],"alarms_raised":1}]}"#,
+    },
+    Kind {
+        name: "group row (monitor)",
+        when: "in a monitor interval or summary, one per group",
+        fields: TARGET,
+        more: ROW,
+        example: r#"{"name":"News HD","group":"239.1.0.1","port":5000,"source":null,"interface":"eth0","state":"flowing","datagrams":55,"bytes":6160,"datagrams_per_s":5.929,"bits_per_s":5313.0,"lost":0,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T16:59:47.924900Z","alarms":[],"alarms_raised":1}"#,
+    },
+];
+
+const ALARM_FIELDS: &[super::json_reference::Field] = &[
+    (
+        "name",
+        "string or null",
+        "the target's name; null when none was given",
+    ),
+    ("group", "string", "the group"),
+    ("port", "number", "the UDP port"),
+    (
+        "source",
+        "string or null",
+        "the source of a source-specific target; null for any",
+    ),
+    (
+        "interface",
+        "string or null",
+        "the interface named; null for the route's choice",
+    ),
+    (
+        "since",
+        "string",
+        "when what it is about began: the joins (never_started), the last datagram (stall), the start of the second over the limit (loss)",
+    ),
+    (
+        "silent_ms",
+        "number or null",
+        "how long nothing had come when raised, in ms; null for loss",
+    ),
+    (
+        "lost",
+        "number or null",
+        "units lost in that second (RTP packets, TS packets, feed numbers); null but for loss",
+    ),
+    (
+        "expected",
+        "number or null",
+        "units due in that second, received and lost; null but for loss",
+    ),
+    ("fix", "string", "what to do about it"),
+];
+
+const CLEAR_FIELDS: &[super::json_reference::Field] = &[
+    (
+        "name",
+        "string or null",
+        "the target's name; null when none was given",
+    ),
+    ("group", "string", "the group"),
+    ("port", "number", "the UDP port"),
+    (
+        "source",
+        "string or null",
+        "the source of a source-specific target; null for any",
+    ),
+    (
+        "interface",
+        "string or null",
+        "the interface named; null for the route's choice",
+    ),
+    (
+        "lasted_ms",
+        "number",
+        "how long it stood, in ms: a stall from the last datagram to the next, never_started from the joins to the first datagram, loss from the start of the first second over the limit to the end of the first within it",
+    ),
+];

@@ -1,0 +1,284 @@
+//! The monitor's routing and alarms, on made-up datagrams and a made-up clock.
+
+use super::*;
+use crate::content::flow::Choice;
+use crate::monitor::plan::{JoinLimits, plan};
+use crate::monitor::{AlarmKind, State};
+
+const S: u64 = 1_000_000_000;
+const MS: u64 = 1_000_000;
+
+fn rtp(seq: u16) -> Vec<u8> {
+    let mut d = vec![0x80, 96];
+    d.extend_from_slice(&seq.to_be_bytes());
+    d.extend_from_slice(&(u32::from(seq) * 3000).to_be_bytes());
+    d.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+    d.extend_from_slice(&[0; 100]);
+    d
+}
+
+/// A monitor of `targets` on sockets planned as the kernel's defaults ask, started at 0.
+fn monitor(targets: &[&str], opts: Options) -> Monitor {
+    let targets: Vec<Target> = targets.iter().map(|t| t.parse().unwrap()).collect();
+    let planned = plan(&targets, &JoinLimits::new(20, 10, 1000, 64)).unwrap();
+    let mut m = Monitor::new(targets, opts, 0);
+    for (i, p) in planned.iter().enumerate() {
+        for j in &p.joins {
+            m.route(i, j);
+        }
+    }
+    m
+}
+
+fn rtp_options() -> Options {
+    Options {
+        content: Some(flow::Options {
+            choice: Choice::Rtp,
+            ..flow::Options::default()
+        }),
+        ..Options::default()
+    }
+}
+
+fn from(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn came(socket: usize, group: &str, source: &str, ns: u64) -> Delivery {
+    Delivery {
+        socket,
+        group: group.parse().unwrap(),
+        source: from(source),
+        ns,
+        drops: 0,
+    }
+}
+
+#[test]
+fn a_datagram_goes_to_the_target_of_its_socket_group_and_source() {
+    let mut m = monitor(
+        &[
+            "239.1.1.1:5000",
+            "10.0.0.1@239.1.1.1:5000",
+            "10.0.0.2@239.1.1.1:5000",
+            "239.1.1.2:5000",
+        ],
+        Options::default(),
+    );
+    // Socket 0 holds 239.1.1.1 (any) and 239.1.1.2; socket 1 the two sources.
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    assert_eq!(m.find(0, ip("239.1.1.1"), ip("10.0.0.1")), Some(0));
+    assert_eq!(m.find(1, ip("239.1.1.1"), ip("10.0.0.1")), Some(1));
+    assert_eq!(m.find(1, ip("239.1.1.1"), ip("10.0.0.2")), Some(2));
+    assert_eq!(m.find(1, ip("239.1.1.1"), ip("10.0.0.3")), None);
+    assert_eq!(m.find(0, ip("239.1.1.2"), ip("10.0.0.9")), Some(3));
+    assert_eq!(m.find(1, ip("239.1.1.2"), ip("10.0.0.9")), None);
+    let mut changes = Vec::new();
+    let d = came(1, "239.1.1.1", "10.0.0.3:4000", 5);
+    assert_eq!(m.observe(&d, &rtp(1), &mut changes), None);
+    assert_eq!(m.unmatched, 1);
+    let d = came(1, "239.1.1.1", "10.0.0.2:4000", 5);
+    assert_eq!(m.observe(&d, &rtp(1), &mut changes), Some(2));
+    assert_eq!((m.groups()[2].datagrams, m.groups()[2].bytes), (1, 112));
+    assert_eq!(m.groups()[0].datagrams, 0);
+}
+
+#[test]
+fn a_group_that_never_starts_is_told_once_and_cleared_by_its_first_datagram() {
+    let mut m = monitor(&["239.1.1.1:5000", "239.1.1.2:5000"], rtp_options());
+    let mut changes = Vec::new();
+    m.tick(S, &mut changes);
+    assert!(
+        changes.is_empty(),
+        "not yet past the stall limit: {changes:?}"
+    );
+    assert_eq!(m.groups()[0].state(), State::Waiting);
+    let d = came(0, "239.1.1.2", "10.0.0.1:4000", S + 10 * MS);
+    m.observe(&d, &rtp(1), &mut changes);
+    m.tick(S + 20 * MS, &mut changes);
+    m.tick(S + 40 * MS, &mut changes);
+    let raised = Change::Raised {
+        group: 0,
+        at_ns: S + 20 * MS,
+        seen: Seen::NeverStarted {
+            waited_ns: S + 20 * MS,
+        },
+    };
+    assert_eq!(changes, [raised]);
+    assert_eq!(m.groups()[0].state(), State::NeverStarted);
+    changes.clear();
+    let d = came(0, "239.1.1.1", "10.0.0.1:4000", 3 * S);
+    m.observe(&d, &rtp(1), &mut changes);
+    assert_eq!(
+        changes,
+        [Change::Cleared {
+            group: 0,
+            kind: AlarmKind::NeverStarted,
+            at_ns: 3 * S,
+            lasted_ns: 3 * S
+        }]
+    );
+    assert_eq!(m.raised(), 1);
+}
+
+#[test]
+fn a_stall_is_raised_once_past_the_limit_and_cleared_with_the_outage() {
+    let mut m = monitor(&["239.1.1.1:5000"], rtp_options());
+    let mut changes = Vec::new();
+    for i in 0..10u16 {
+        let d = came(0, "239.1.1.1", "10.0.0.1:4000", u64::from(i) * 20 * MS);
+        m.observe(&d, &rtp(i), &mut changes);
+    }
+    let last = 180 * MS;
+    m.tick(last + S, &mut changes);
+    assert!(
+        changes.is_empty(),
+        "silent for the limit exactly: {changes:?}"
+    );
+    m.tick(last + S + 1, &mut changes);
+    m.tick(last + 2 * S, &mut changes);
+    assert_eq!(
+        changes,
+        [Change::Raised {
+            group: 0,
+            at_ns: last + S + 1,
+            seen: Seen::Stall {
+                last_ns: last,
+                silent_ns: S + 1
+            }
+        }]
+    );
+    assert_eq!(m.groups()[0].state(), State::Stalled);
+    changes.clear();
+    let back = last + 3 * S;
+    m.observe(
+        &came(0, "239.1.1.1", "10.0.0.1:4000", back),
+        &rtp(10),
+        &mut changes,
+    );
+    assert_eq!(
+        changes,
+        [Change::Cleared {
+            group: 0,
+            kind: AlarmKind::Stall,
+            at_ns: back,
+            lasted_ns: 3 * S
+        }]
+    );
+    assert_eq!(m.groups()[0].state(), State::Flowing);
+    // A datagram after that clears nothing more.
+    changes.clear();
+    m.observe(
+        &came(0, "239.1.1.1", "10.0.0.1:4000", back + MS),
+        &rtp(11),
+        &mut changes,
+    );
+    assert!(changes.is_empty());
+}
+
+/// Sends RTP numbers `seqs` to group 0 spaced 5 ms apart from `start_ns`.
+fn feed(m: &mut Monitor, seqs: impl Iterator<Item = u16>, start_ns: u64, out: &mut Vec<Change>) {
+    for (i, seq) in seqs.enumerate() {
+        let d = came(
+            0,
+            "239.1.1.1",
+            "10.0.0.1:4000",
+            start_ns + i as u64 * 5 * MS,
+        );
+        m.observe(&d, &rtp(seq), out);
+    }
+}
+
+#[test]
+fn loss_over_the_limit_in_a_window_is_raised_and_a_clean_window_clears_it() {
+    let mut opts = rtp_options();
+    opts.loss_alarm = 0.01;
+    let mut m = monitor(&["239.1.1.1:5000"], opts);
+    let mut changes = Vec::new();
+    // Window 1: 0..200 sent, one lost: 0.5 %, within the limit.
+    feed(&mut m, (0..200).filter(|&s| s != 50), 0, &mut changes);
+    m.tick(S, &mut changes);
+    assert!(changes.is_empty(), "{changes:?}");
+    let w = m.groups()[0].window.unwrap();
+    // RFC 3550's probation sets the first packet aside: 198 counted, one lost.
+    assert_eq!((w.lost, w.expected), (1, 199));
+    assert!((w.datagrams_per_s - 199.0).abs() < 1e-9);
+    assert!((w.bits_per_s - 199.0 * 112.0 * 8.0).abs() < 1e-6);
+    // Window 2: 200..400, three lost: 1.5 %.
+    feed(&mut m, (200..400).filter(|s| s % 70 != 0), S, &mut changes);
+    m.tick(2 * S, &mut changes);
+    assert_eq!(
+        changes,
+        [Change::Raised {
+            group: 0,
+            at_ns: 2 * S,
+            seen: Seen::Loss {
+                lost: 3,
+                expected: 200,
+                window_ns: S
+            }
+        }]
+    );
+    assert_eq!(m.groups()[0].state(), State::Losing);
+    changes.clear();
+    // Window 3: lossy again, no second alarm; window 4: clean, cleared.
+    feed(
+        &mut m,
+        (400..600).filter(|s| s % 50 != 0),
+        2 * S,
+        &mut changes,
+    );
+    m.tick(3 * S, &mut changes);
+    assert!(changes.is_empty(), "{changes:?}");
+    feed(&mut m, 600..800, 3 * S, &mut changes);
+    m.tick(4 * S, &mut changes);
+    assert_eq!(
+        changes,
+        [Change::Cleared {
+            group: 0,
+            kind: AlarmKind::Loss,
+            at_ns: 4 * S,
+            lasted_ns: 3 * S
+        }]
+    );
+    assert_eq!(m.groups()[0].lost(), Some(1 + 3 + 4));
+    assert_eq!(m.raised(), 1);
+}
+
+#[test]
+fn without_content_nothing_is_judged_and_a_window_of_nothing_changes_no_loss_alarm() {
+    let opts = Options {
+        content: None,
+        ..Options::default()
+    };
+    let mut m = monitor(&["239.1.1.1:5000"], opts);
+    let mut changes = Vec::new();
+    feed(&mut m, (0..100).filter(|s| s % 2 == 0), 0, &mut changes);
+    m.tick(S, &mut changes);
+    let g = &m.groups()[0];
+    assert_eq!((g.lost(), g.cc_errors(), g.jitter_ms()), (None, None, None));
+    assert_eq!(g.datagrams, 50);
+    assert!(changes.is_empty());
+
+    let mut m = monitor(&["239.1.1.1:5000"], rtp_options());
+    feed(&mut m, (0..100).filter(|s| s % 10 != 5), 0, &mut changes);
+    m.tick(S, &mut changes);
+    assert_eq!(changes.len(), 1);
+    changes.clear();
+    // Silent through the next window: the stall is raised, the loss alarm stands.
+    m.tick(2 * S + 300 * MS, &mut changes);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].kind(), AlarmKind::Stall);
+    assert!(m.groups()[0].alarms.stands(AlarmKind::Loss));
+}
+
+#[test]
+fn the_tick_comes_often_enough_for_the_stall_limit() {
+    let m = monitor(&["239.1.1.1:5000"], Options::default());
+    assert_eq!(m.tick_every(), 50 * MS);
+    let short = Options {
+        stall_ns: 100 * MS,
+        ..Options::default()
+    };
+    assert_eq!(monitor(&["239.1.1.1:5000"], short).tick_every(), 5 * MS);
+}
