@@ -199,6 +199,7 @@ fn every_record_has_its_documented_keys(events: &[Value]) {
                 &["alarm", "since", "silent_ms", "lost", "expected", "fix"],
             ]),
             "clear" => sorted(&[HEAD, TARGET, &["alarm", "lasted_ms"]]),
+            "diagnosis" => sorted(&[HEAD, TARGET, &["checks"]]),
             "interval" => sorted(&[HEAD, &["start", "end", "groups"]]),
             "summary" => sorted(&[
                 HEAD,
@@ -340,14 +341,17 @@ fn two_hundred_groups_of_a_playlist_are_counted_exactly_and_alarms_name_the_one_
 }
 
 #[test]
-fn a_text_run_tells_alarms_and_tables_for_people() {
+fn a_text_run_tells_alarms_doctor_s_finding_and_tables_for_people() {
     let lab = Lab::new(2);
     let (sender, watcher) = (lab.host(1), lab.host(2));
+    // This host's firewall drops the quiet group's port: the cause is here, and doctor's
+    // checks, run for the group that never started, name the rule.
+    watcher.drop_udp_port(5001);
     let mut monitor = start(
         watcher,
         &[
             "monitor",
-            "239.10.0.1:5000,name=Quiet \u{1b}[31mred",
+            "239.10.0.1:5001,name=Quiet \u{1b}[31mred",
             "239.10.0.2:5000,name=Live",
             "-i",
             "eth0",
@@ -358,16 +362,19 @@ fn a_text_run_tells_alarms_and_tables_for_people() {
         ],
     );
     assert!(
-        monitor.lines[0].starts_with("monitoring 2 groups on 1 socket"),
+        monitor.lines[0].starts_with("monitoring 2 groups on 2 sockets"),
         "{:?}",
         monitor.lines
     );
-    let feeds = vec![Feed {
-        to: "239.10.0.2:5000".parse().unwrap(),
-        kind: Kind::Rtp,
-        pause: None,
-        from: None,
-    }];
+    let feeds = ["239.10.0.1:5001", "239.10.0.2:5000"]
+        .iter()
+        .map(|to| Feed {
+            to: to.parse().unwrap(),
+            kind: Kind::Rtp,
+            pause: None,
+            from: None,
+        })
+        .collect();
     generate(sender, feeds, 50, 2.0);
     monitor.wait_for_line("in trouble", WAIT);
     monitor.signal(Signal::SIGINT);
@@ -380,12 +387,25 @@ fn a_text_run_tells_alarms_and_tables_for_people() {
         .find(|l| l.contains("ALARM never_started"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(
-        alarm.contains("Quiet \\x1b[31mred (239.10.0.1:5000)"),
+        alarm.contains("Quiet \\x1b[31mred (239.10.0.1:5001)"),
         "{alarm}"
     );
     assert!(alarm.contains("no datagram in the 0.5"), "{alarm}");
     assert!(alarm.contains("mcast doctor"), "{alarm}");
     assert!(!text.contains('\u{1b}'), "{text}");
+    let doctor = text
+        .lines()
+        .find(|l| l.contains(" DOCTOR "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        doctor.contains("(239.10.0.1:5001): FAIL firewall: ")
+            && doctor.contains(
+                "`udp dport 5001 drop` (inet labfault input) drops UDP to 239.10.0.1 port 5001"
+            )
+            && doctor.contains("; fix: nft delete rule inet labfault input handle "),
+        "{doctor}"
+    );
+    assert_eq!(text.matches(" DOCTOR ").count(), 1, "{text}");
     // The last table (the summary's) puts it first, then the live one with its rate over
     // the last whole second, 50 a second.
     let lines: Vec<&str> = text.lines().collect();
@@ -400,6 +420,52 @@ fn a_text_run_tells_alarms_and_tables_for_people() {
     assert!((45.0..=55.0).contains(&rate), "{table:?}");
     assert!(text.contains("2 groups, 1 in trouble"), "{text}");
     assert!(text.contains("alarms raised 1, standing 1"), "{text}");
+}
+
+#[test]
+fn doctor_s_checks_for_a_group_that_never_started_come_as_a_diagnosis_record() {
+    let lab = Lab::new(1);
+    let watcher = lab.host(1);
+    let out = run(
+        watcher,
+        &[
+            "monitor",
+            "239.10.0.1:5000",
+            "-i",
+            "eth0",
+            "--stall",
+            "300ms",
+            "-d",
+            "1500ms",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let events = json_lines(&out);
+    every_record_has_its_documented_keys(&events);
+    let d = events_of(&out, "diagnosis");
+    assert_eq!(d.len(), 1, "{events:?}");
+    let checks = d[0]["checks"].as_array().unwrap();
+    let names: Vec<&str> = checks
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    // Every receiver check of doctor but the port's, whose holder is the monitor itself.
+    assert_eq!(
+        names,
+        [
+            "interface",
+            "route",
+            "group",
+            "mac_alias",
+            "rp_filter",
+            "version",
+            "limits",
+            "firewall"
+        ],
+        "{d:?}"
+    );
+    assert!(checks.iter().all(|c| c["status"] != "fail"), "{d:?}");
 }
 
 #[test]

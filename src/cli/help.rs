@@ -392,7 +392,9 @@ mld_max_msf sources a group, read where they can be; another socket is opened wh
 refuses one more), each bound to its port and taking only the groups it joined; datagrams are \
 read in batches, and each group's content as recv reads it (RTP, MPEG-TS, --seq feeds).",
             "Alarms are raised and cleared once each, a line each: never_started when a group \
-has had no datagram --stall after the joins, stall when one that flowed is silent for \
+has had no datagram --stall after the joins (and, for the first five, mcast doctor's receiver checks run on a \
+thread of their own, each failure a DOCTOR line with its fix, or a line saying none failed \
+here: then the cause is upstream), stall when one that flowed is silent for \
 --stall (cleared by its next datagram, with the outage's length), loss when more than \
 --loss-alarm percent of a group's packets (RTP packets, TS packets, feed numbers) were lost \
 in one second (cleared by a second within it). Loss is judged only for groups whose content \

@@ -145,6 +145,17 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
         example: r#"{"type":"clear","command":"monitor","time":"2026-12-03T16:59:46.964705Z","alarm":"stall","name":"News HD","group":"239.1.0.1","port":5000,"source":null,"interface":"eth0","lasted_ms":1219.069}"#,
     },
     Kind {
+        name: "diagnosis",
+        when: "monitor, for each of the first five groups that never started, once doctor's receiver checks for it are done (on a thread of their own)",
+        fields: &[
+            ("type", "string", "diagnosis"),
+            COMMAND,
+            ("time", "string", "when the checks were done"),
+        ],
+        more: DIAGNOSIS_FIELDS,
+        example: r#"{"type":"diagnosis","command":"monitor","time":"2026-12-03T17:06:32.098710Z","name":"Movies","group":"239.1.0.3","port":5001,"source":null,"interface":"eth0","checks":[{"check":"interface","status":"ok","evidence":"eth0 (given): up, carrier, multicast, with an address of the group's family","fix":null},{"check":"route","status":"ok","evidence":"the kernel routes 239.1.0.3 via eth0","fix":null},{"check":"group","status":"ok","evidence":"239.1.0.3: an any-source join","fix":null},{"check":"mac_alias","status":"ok","evidence":"no other group held on eth0 maps to 01:00:5e:01:00:03","fix":null},{"check":"rp_filter","status":"skipped","evidence":"no --source: the reverse path depends on each sender","fix":null},{"check":"version","status":"ok","evidence":"force_igmp_version: all = 0, eth0 = 0; compatibility mode V3","fix":null},{"check":"limits","status":"ok","evidence":"0 sources asked; net.ipv4.igmp_max_msf = 10 sources a group per socket; net.ipv4.igmp_max_memberships = 20 groups a socket","fix":null},{"check":"port","status":"warn","evidence":"UDP port 5001 is held (0.0.0.0:5001 by mcast (pid 18047)), and shared: each of them gets a copy of what arrives","fix":null}]}"#,
+    },
+    Kind {
         name: "interval (monitor)",
         when: "monitor, every --report and on SIGQUIT (Ctrl-\\): every group, trouble first (rates over the last whole second)",
         fields: &[
@@ -271,5 +282,30 @@ const CLEAR_FIELDS: &[super::json_reference::Field] = &[
         "lasted_ms",
         "number",
         "how long it stood, in ms: a stall from the last datagram to the next, never_started from the joins to the first datagram, loss from the start of the first second over the limit to the end of the first within it",
+    ),
+];
+
+const DIAGNOSIS_FIELDS: &[super::json_reference::Field] = &[
+    (
+        "name",
+        "string or null",
+        "the target's name; null when none was given",
+    ),
+    ("group", "string", "the group"),
+    ("port", "number", "the UDP port"),
+    (
+        "source",
+        "string or null",
+        "the source of a source-specific target; null for any",
+    ),
+    (
+        "interface",
+        "string or null",
+        "the interface named; null for the route's choice",
+    ),
+    (
+        "checks",
+        "array of objects",
+        "mcast doctor's receiver checks as its --json gives them (check, status, evidence, fix), but the port's (its holder is the monitor itself)",
     ),
 ];

@@ -1,6 +1,7 @@
 //! `mcast monitor`: watch every group of a list in one process, reading each group's
 //! content, and raise and clear alarms when a group never starts, stalls or loses.
 
+mod diagnose;
 mod print;
 mod sockets;
 
@@ -14,7 +15,9 @@ use clap::Args;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use mcast::content::flow::{self, Choice};
-use mcast::monitor::{Change, Delivery, JoinLimits, Monitor, Options, Target, parse_list, plan};
+use mcast::monitor::{
+    AlarmKind, Change, Delivery, JoinLimits, Monitor, Options, Target, parse_list, plan,
+};
 use mcast::probe::now_ns;
 use mcast::{IfaceSpec, RecvBatch};
 
@@ -22,6 +25,7 @@ use crate::cli::exit::Exit;
 use crate::cli::output::{Stdout, going_on};
 use crate::cli::parse;
 use crate::cli::signals::stop;
+use diagnose::Diagnoses;
 use print::End;
 use sockets::{Opened, group_of, open_all};
 
@@ -180,7 +184,13 @@ pub fn run(args: MonitorArgs) -> Result<Exit> {
     let mut out = Stdout::new();
     print::monitoring(&mut out, args.json, &monitor, socks.len(), &limits)?;
     out.flush()?;
-    let ended_by = watch(&args, &mut monitor, &mut socks, &mut out)?;
+    let mut telling = Telling {
+        out: &mut out,
+        json: args.json,
+        doctor: Diagnoses::new(),
+        told_unchecked: false,
+    };
+    let ended_by = watch(&args, &mut monitor, &mut socks, &mut telling)?;
     let drops = kernel_drops(&socks)?;
     let end = End {
         now_ns: now_ns(),
@@ -209,18 +219,53 @@ fn kernel_drops(socks: &[Opened]) -> Result<Option<u64>> {
     Ok(total)
 }
 
-/// Prints `changes` and empties it, passing them on at once (a script waits on them);
-/// false when the output is gone.
-fn tell(out: &mut Stdout, json: bool, m: &Monitor, changes: &mut Vec<Change>) -> Result<bool> {
-    if changes.is_empty() {
-        return Ok(true);
-    }
-    for c in changes.drain(..) {
-        if !going_on(print::change(out, json, m, &c))? {
-            return Ok(false);
+/// What the run loop prints to.
+struct Telling<'a> {
+    out: &'a mut Stdout,
+    json: bool,
+    doctor: Diagnoses,
+    /// Whether a group that never started went without doctor's checks (said once).
+    told_unchecked: bool,
+}
+
+impl Telling<'_> {
+    /// Prints `changes` and empties it, passing them on at once (a script waits on them),
+    /// and asks doctor's checks for a group that never started; false when the output is
+    /// gone.
+    fn changes(&mut self, m: &Monitor, changes: &mut Vec<Change>) -> Result<bool> {
+        if changes.is_empty() {
+            return Ok(true);
         }
+        for c in changes.drain(..) {
+            if !going_on(print::change(self.out, self.json, m, &c))? {
+                return Ok(false);
+            }
+            if let Change::Raised { group, .. } = c
+                && c.kind() == AlarmKind::NeverStarted
+                && !self.doctor.ask(group, &m.groups()[group].target)
+                && !std::mem::replace(&mut self.told_unchecked, true)
+                && !going_on(print::not_diagnosed(self.out, self.json, diagnose::MAX))?
+            {
+                return Ok(false);
+            }
+        }
+        going_on(self.out.flush())
     }
-    going_on(out.flush())
+
+    /// Prints the doctor's checks that came back; false when the output is gone.
+    fn diagnoses(&mut self, m: &Monitor) -> Result<bool> {
+        let ready = self.doctor.ready();
+        if ready.is_empty() {
+            return Ok(true);
+        }
+        for (g, checks) in ready {
+            let shown = print::diagnosis(self.out, self.json, &m.groups()[g], &checks, now_ns());
+            if !going_on(shown)? {
+                return Ok(false);
+            }
+        }
+        going_on(self.out.flush())
+    }
 }
 
 /// Reads every socket until the duration ends or a signal stops it; returns how it ended.
@@ -228,7 +273,7 @@ fn watch(
     args: &MonitorArgs,
     m: &mut Monitor,
     socks: &mut [Opened],
-    out: &mut Stdout,
+    tell: &mut Telling,
 ) -> Result<&'static str> {
     let start = Instant::now();
     let end = args.duration.map(|d| start + d);
@@ -251,7 +296,7 @@ fn watch(
         if now >= next_tick {
             m.tick(now_ns(), &mut changes);
             next_tick = now + tick_every;
-            if !tell(out, args.json, m, &mut changes)? {
+            if !tell.changes(m, &mut changes)? || !tell.diagnoses(m)? {
                 return Ok("signal");
             }
         }
@@ -261,9 +306,9 @@ fn watch(
                 next_report = Some(now + r);
             }
             let at = now_ns();
-            let shown = print::report(out, args.json, m, last_report_ns, at);
+            let shown = print::report(tell.out, args.json, m, last_report_ns, at);
             last_report_ns = at;
-            if !going_on(shown)? || !going_on(out.flush())? {
+            if !going_on(shown)? || !going_on(tell.out.flush())? {
                 return Ok("signal");
             }
         }
@@ -303,7 +348,7 @@ fn watch(
                         m.observe(&d, datagram, &mut changes);
                     }
                 }
-                if !tell(out, args.json, m, &mut changes)? {
+                if !tell.changes(m, &mut changes)? {
                     return Ok("signal");
                 }
             }

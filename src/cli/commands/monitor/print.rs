@@ -6,6 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use mcast::doctor::{Check, Status};
 use mcast::monitor::{AlarmKind, Change, JoinLimits, Monitor, Seen, Target, Watched};
 
 use crate::cli::output::Stdout;
@@ -491,6 +492,92 @@ pub fn summary(out: &mut Stdout, json: bool, m: &Monitor, end: &End) -> io::Resu
             if end.ended_by == "duration" { "its --duration" } else { "until stopped" },
             m.unmatched,
             m.raised(),
+        )
+    })
+}
+
+#[derive(Serialize)]
+struct Diagnosis<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    command: &'static str,
+    time: String,
+    #[serde(flatten)]
+    target: TargetJson<'a>,
+    checks: &'a [Check],
+}
+
+/// Doctor's checks for a group that never started: each failure a line (with its fix), or
+/// that none failed here; in JSON, a `diagnosis` record with every check.
+pub fn diagnosis(
+    out: &mut Stdout,
+    json: bool,
+    w: &Watched,
+    checks: &[Check],
+    now_ns: u64,
+) -> io::Result<()> {
+    if json {
+        return out.json_line(&Diagnosis {
+            kind: "diagnosis",
+            command: "monitor",
+            time: time(now_ns),
+            target: TargetJson::of(&w.target),
+            checks,
+        });
+    }
+    let at = time(now_ns);
+    let who = label(&w.target);
+    let failed: Vec<&Check> = checks.iter().filter(|c| c.status == Status::Fail).collect();
+    let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
+    let warnings = match warned {
+        0 => String::new(),
+        n => format!(
+            " ({n} {} too: mcast doctor {} {} shows {})",
+            plural(n, "warning", "warnings"),
+            w.target.group,
+            w.target.port,
+            plural(n, "it", "them")
+        ),
+    };
+    if failed.is_empty() {
+        return out.text_line(|l| {
+            writeln!(
+                l,
+                "{at} DOCTOR {who}: no check failed on this host{warnings}; the group does not reach it: look upstream (the sender, the routers' multicast routes, the switch's IGMP snooping)"
+            )
+        });
+    }
+    for (i, c) in failed.iter().enumerate() {
+        let tail = if i + 1 == failed.len() {
+            warnings.as_str()
+        } else {
+            ""
+        };
+        out.text_line(|l| {
+            write!(
+                l,
+                "{at} DOCTOR {who}: FAIL {}: {}",
+                c.check,
+                escape(c.evidence.as_bytes())
+            )?;
+            if let Some(fix) = &c.fix {
+                write!(l, "; fix: {}", escape(fix.as_bytes()))?;
+            }
+            writeln!(l, "{tail}")
+        })?;
+    }
+    Ok(())
+}
+
+/// Says once that doctor's checks were not run for a group past the first few.
+pub fn not_diagnosed(out: &mut Stdout, json: bool, most: usize) -> io::Result<()> {
+    if json {
+        return Ok(());
+    }
+    out.text_line(|l| {
+        writeln!(
+            l,
+            "doctor's checks run for the first {most} groups that never started only; for another, run mcast doctor GROUP PORT"
         )
     })
 }
