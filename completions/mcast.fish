@@ -187,6 +187,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l loss-alarm -d 'R
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l report -d 'Print the table of every group every DURATION (as Ctrl-\\ does at any time)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s d -l duration -d 'Stop after this long in all (e.g. 1m)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l rcvbuf -d 'Socket receive buffer in bytes, for each socket (8M, 8388608)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l metrics -d 'Serve the figures to Prometheus at http://ADDR/metrics (OpenMetrics): a port alone is 127.0.0.1\'s' -r
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"

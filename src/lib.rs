@@ -27,7 +27,10 @@
 //! - [`ping`]: the ping engine of `ping` and `mesh`: requests, replies, statistics, send times.
 //! - [`reflect`]: the reflector's decision, what to answer with which limits, and its reply path.
 //! - [`mesh`]: what a mesh host knows of each other host.
-//! - [`monitor`]: what `mcast monitor` watches: targets, lists and M3U playlists.
+//! - [`monitor`]: `mcast monitor`'s engine: targets, lists and M3U playlists, joins planned
+//!   within the kernel's per-socket limits, each group's state, alarms on a clock.
+//! - `metrics` (feature `metrics`, on with `cli`): figures served to Prometheus as
+//!   OpenMetrics text by a small HTTP server on a thread of its own.
 //! - `doctor` (feature `doctor`, on with `cli`): why multicast does not arrive, checks as
 //!   functions of what the host reports through one seam.
 
@@ -46,6 +49,8 @@ mod join;
 pub mod lanes;
 pub mod membership;
 pub mod mesh;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod monitor;
 mod options;
 pub mod pace;

@@ -191,6 +191,7 @@ fn every_record_has_its_documented_keys(events: &[Value]) {
                     "igmp_max_msf",
                     "mld_max_msf",
                     "stall_ms",
+                    "metrics",
                 ],
             ]),
             "alarm" => sorted(&[

@@ -376,6 +376,10 @@ read; what the capturing kernel dropped is unknown (kernel_drops null).",
                 "two groups (the second source-specific), with a table of both every ten seconds",
             ),
             (
+                "mcast monitor --file channels.m3u -i eth0 --metrics 0.0.0.0:9464",
+                "the same, with the figures served to a Prometheus that scrapes this host",
+            ),
+            (
                 "mcast monitor --file feeds.txt --seq moldudp64 --loss-alarm 0.01 --json -d 1h",
                 "market-data feeds for an hour as JSON Lines, alarming above one lost in 10,000",
             ),
@@ -402,6 +406,17 @@ is read; the table shows - where it was not. --report and Ctrl-\\ print a table 
 group, trouble first: state, name, group, datagrams a second and Mbit/s over the last second, \
 packets lost, TS continuity errors, RTP jitter (with a known clock rate) and when the last \
 datagram came. The end prints the table and the run's figures.",
+            "--metrics ADDR serves the figures to Prometheus at http://ADDR/metrics (a port \
+alone is 127.0.0.1's; 0.0.0.0:9464 serves every interface), from a small HTTP server on a \
+thread of its own that asks the receiving loop for them at each scrape: OpenMetrics when \
+asked for (as Prometheus does), else the classic text format (curl, promtool check metrics). \
+Per group, labelled group, port, source, name and interface: mcast_datagrams_total, \
+mcast_bytes_total, mcast_lost_total, mcast_duplicates_total, mcast_reordered_total, \
+mcast_cc_errors_total, mcast_jitter_seconds, mcast_last_datagram_timestamp_seconds and \
+mcast_up (1 while datagrams flow); per socket, mcast_kernel_drops_total. A figure that cannot \
+be judged for a group (loss where the content is not read, jitter without an RTP clock) has \
+no series: absent, not zero. contrib/prometheus/alerts.yml holds alert rules (a group down, \
+loss, TS continuity errors, this host's drops) and contrib/grafana/ a dashboard.",
             COMMON,
         ],
         files: &[],

@@ -6,6 +6,8 @@
 pub mod alarm;
 pub mod engine;
 pub mod group;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod plan;
 pub mod targets;
 

@@ -116,9 +116,14 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
                 "IPv6 sources a group on one socket, as read here (else 64; host-wide, so not readable in another network namespace)",
             ),
             ("stall_ms", "number", "--stall, in ms"),
+            (
+                "metrics",
+                "string or null",
+                "the URL Prometheus scrapes (--metrics); null without it",
+            ),
         ],
         more: &[],
-        example: r#"{"type":"monitoring","command":"monitor","time":"2026-12-03T16:59:44.132301Z","groups":2,"sockets":1,"igmp_max_memberships":20,"igmp_max_msf":10,"mld_max_msf":64,"stall_ms":500.0}"#,
+        example: r#"{"type":"monitoring","command":"monitor","time":"2026-12-03T17:14:10.088306Z","groups":2,"sockets":1,"igmp_max_memberships":20,"igmp_max_msf":10,"mld_max_msf":64,"stall_ms":1000.0,"metrics":"http://127.0.0.1:9464/metrics"}"#,
     },
     Kind {
         name: "alarm",

@@ -6,6 +6,7 @@ mod print;
 mod sockets;
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -15,6 +16,8 @@ use clap::Args;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use mcast::content::flow::{self, Choice};
+use mcast::metrics::Exporter;
+use mcast::monitor::metrics::{SocketDrops, render};
 use mcast::monitor::{
     AlarmKind, Change, Delivery, JoinLimits, Monitor, Options, Target, parse_list, plan,
 };
@@ -73,6 +76,9 @@ pub struct MonitorArgs {
     /// Socket receive buffer in bytes, for each socket (8M, 8388608)
     #[arg(long, value_name = "BYTES", value_parser = parse::rcvbuf)]
     rcvbuf: Option<u32>,
+    /// Serve the figures to Prometheus at http://ADDR/metrics (OpenMetrics): a port alone is 127.0.0.1's
+    #[arg(long, value_name = "ADDR", value_parser = mcast::metrics::parse_addr)]
+    metrics: Option<SocketAddr>,
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
@@ -182,13 +188,17 @@ pub fn run(args: MonitorArgs) -> Result<Exit> {
     stop::install()?;
     monitor.start(now_ns());
     let mut out = Stdout::new();
-    print::monitoring(&mut out, args.json, &monitor, socks.len(), &limits)?;
+    // Served from here on: a scrape before this point would find nothing joined.
+    let exporter = args.metrics.map(Exporter::serve).transpose()?;
+    let served = exporter.as_ref().map(Exporter::addr);
+    print::monitoring(&mut out, args.json, &monitor, socks.len(), &limits, served)?;
     out.flush()?;
     let mut telling = Telling {
         out: &mut out,
         json: args.json,
         doctor: Diagnoses::new(),
         told_unchecked: false,
+        exporter,
     };
     let ended_by = watch(&args, &mut monitor, &mut socks, &mut telling)?;
     let drops = kernel_drops(&socks)?;
@@ -226,9 +236,29 @@ struct Telling<'a> {
     doctor: Diagnoses,
     /// Whether a group that never started went without doctor's checks (said once).
     told_unchecked: bool,
+    /// The figures served to Prometheus, when asked for.
+    exporter: Option<Exporter>,
 }
 
 impl Telling<'_> {
+    /// Renders the figures for a scrape that waits for them.
+    fn scrape(&self, m: &Monitor, socks: &[Opened], drops: &[u64]) {
+        let Some(e) = self.exporter.as_ref().filter(|e| e.wanted()) else {
+            return;
+        };
+        let sockets: Vec<SocketDrops> = socks
+            .iter()
+            .zip(drops)
+            .enumerate()
+            .map(|(socket, (s, &d))| SocketDrops {
+                socket,
+                port: s.port,
+                drops: s.drops_counted.then_some(d),
+            })
+            .collect();
+        e.publish(render(m, &sockets));
+    }
+
     /// Prints `changes` and empties it, passing them on at once (a script waits on them),
     /// and asks doctor's checks for a group that never started; false when the output is
     /// gone.
@@ -293,6 +323,7 @@ fn watch(
         if end.is_some_and(|e| now >= e) {
             return Ok("duration");
         }
+        tell.scrape(m, socks, &drops);
         if now >= next_tick {
             m.tick(now_ns(), &mut changes);
             next_tick = now + tick_every;

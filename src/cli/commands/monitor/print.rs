@@ -2,6 +2,7 @@
 //! `alarm` or `clear` event), and the table of every group (`--report`, Ctrl-\, the end).
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -71,6 +72,7 @@ struct Monitoring {
     igmp_max_msf: usize,
     mld_max_msf: usize,
     stall_ms: f64,
+    metrics: Option<String>,
 }
 
 /// Tells the start: how many groups on how many sockets, within which limits.
@@ -80,6 +82,7 @@ pub fn monitoring(
     m: &Monitor,
     sockets: usize,
     limits: &JoinLimits,
+    metrics: Option<SocketAddr>,
 ) -> io::Result<()> {
     let stall_ns = m.options().stall_ns;
     if json {
@@ -93,6 +96,7 @@ pub fn monitoring(
             igmp_max_msf: limits.v4_sources,
             mld_max_msf: limits.v6_sources,
             stall_ms: ms(stall_ns),
+            metrics: metrics.map(|a| format!("http://{a}/metrics")),
         });
     }
     let assumed = |i: usize| {
@@ -116,7 +120,11 @@ pub fn monitoring(
             limits.v6_sources,
             assumed(3),
             secs(stall_ns),
-        )
+        )?;
+        if let Some(a) = metrics {
+            writeln!(l, "metrics for Prometheus at http://{a}/metrics")?;
+        }
+        Ok(())
     })
 }
 

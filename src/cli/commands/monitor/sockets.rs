@@ -9,9 +9,11 @@ use anyhow::{Context, Result};
 use mcast::monitor::{Join, Monitor, SocketPlan};
 use mcast::{ErrorKind, IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
-/// A socket and the port it is bound to.
+/// A socket, its port, and whether its kernel counts drops.
 pub struct Opened {
     pub sock: McastSocket,
+    /// The port it is bound to.
+    pub port: u16,
     /// Whether the kernel counts its drops (SO_RXQ_OVFL).
     pub drops_counted: bool,
 }
@@ -34,6 +36,7 @@ fn open(plan: &SocketPlan, rcvbuf: Option<u32>) -> Result<Opened> {
     sock.socket().set_nonblocking(true)?;
     Ok(Opened {
         sock,
+        port: plan.port,
         drops_counted,
     })
 }

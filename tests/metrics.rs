@@ -1,0 +1,338 @@
+//! `mcast monitor --metrics` and Prometheus: Debian's own Prometheus server, run in a lab
+//! namespace, scrapes the monitor and reports through its HTTP API the values mcast counted;
+//! promtool accepts the exposition, the shipped alert rules and their tests; the Grafana
+//! dashboard and the rules ask only for series mcast serves.
+#![cfg(all(target_os = "linux", feature = "cli"))]
+
+mod common;
+mod lab;
+
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Guarded, json_lines, spawn, start, stderr};
+use lab::{Host, Lab};
+use nix::sys::signal::Signal;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(30);
+const CONTRIB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/contrib");
+
+/// Whether promtool and prometheus are installed; when not, says in one line that the test
+/// did not run and how to make it run.
+fn have_prometheus(test: &str) -> bool {
+    let found = ["prometheus", "promtool"].iter().all(|p| {
+        Command::new(p)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    });
+    if !found {
+        eprintln!(
+            "{test}: did not run: prometheus and promtool are not installed (apt-get install --no-install-recommends prometheus, or bash .ci/install)"
+        );
+    }
+    found
+}
+
+/// `curl` in `host`, returning the body.
+fn curl(host: &Host, args: &[&str]) -> String {
+    let out = host.exec("curl", &[&["-s", "--max-time", "5"][..], args].concat());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Prometheus's answer to an instant query, as (labels, value) pairs.
+fn query(host: &Host, promql: &str) -> Vec<(Value, f64)> {
+    let body = curl(
+        host,
+        &[
+            "-G",
+            "--data-urlencode",
+            &format!("query={promql}"),
+            "http://127.0.0.1:9090/api/v1/query",
+        ],
+    );
+    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    v["data"]["result"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|s| {
+                    let value = s["value"][1]
+                        .as_str()
+                        .unwrap_or("nan")
+                        .parse()
+                        .unwrap_or(f64::NAN);
+                    (s["metric"].clone(), value)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// RTP to `to`, `n` datagrams 50 ms apart, from `host`.
+fn send_rtp(host: &Host, to: &'static str, n: u16) {
+    host.run(move || {
+        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+        for seq in 0..n {
+            let mut d = vec![0x80, 96];
+            d.extend_from_slice(&seq.to_be_bytes());
+            d.extend_from_slice(&(u32::from(seq) * 3000).to_be_bytes());
+            d.extend_from_slice(&9u32.to_be_bytes());
+            d.resize(112, 0);
+            s.send_to(&d, to).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+}
+
+/// A directory of this test's own, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn prometheus_scrapes_the_monitor_and_reports_what_it_counted() {
+    if !have_prometheus("prometheus_scrapes_the_monitor_and_reports_what_it_counted") {
+        return;
+    }
+    let lab = Lab::new(2);
+    let (sender, watcher) = (lab.host(1), lab.host(2));
+    let dir =
+        Scratch(std::env::temp_dir().join(format!("mcast-prometheus-{}", std::process::id())));
+    std::fs::create_dir_all(dir.0.join("data")).unwrap();
+    let config = dir.0.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {CONTRIB}/prometheus/alerts.yml\n\
+             scrape_configs:\n  - job_name: mcast\n    static_configs:\n      - targets: ['127.0.0.1:9464']\n"
+        ),
+    )
+    .unwrap();
+    let monitor = start(
+        watcher,
+        &[
+            "monitor",
+            "239.10.0.1:5000,name=News \"HD\"",
+            "239.10.0.2:5000,name=Sport",
+            "-i",
+            "eth0",
+            "--metrics",
+            "9464",
+            "--json",
+        ],
+    );
+    let first: Value = serde_json::from_str(&monitor.lines[0]).unwrap();
+    assert_eq!(first["metrics"], "http://127.0.0.1:9464/metrics");
+    // The server, in the watcher's namespace only, on its loopback.
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &watcher.ns, "prometheus"])
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.0.join("data").display()
+        ))
+        .arg("--web.listen-address=127.0.0.1:9090")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _prometheus: Guarded = spawn(cmd);
+    send_rtp(sender, "239.10.0.1:5000", 40);
+    // Once a scrape after the last datagram is in, Prometheus holds mcast's counts.
+    let deadline = Instant::now() + WAIT;
+    let news = loop {
+        let got = query(watcher, "mcast_datagrams_total{group=\"239.10.0.1\"}");
+        if got.first().is_some_and(|(_, v)| *v == 40.0) || Instant::now() > deadline {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(news.len(), 1, "{news:?}");
+    let (labels, value) = &news[0];
+    assert_eq!(*value, 40.0, "{news:?}");
+    assert_eq!(labels["name"], "News \"HD\"");
+    assert_eq!(labels["port"], "5000");
+    assert_eq!(labels["interface"], "eth0");
+    assert_eq!(labels["job"], "mcast");
+    let one = |q: &str| -> f64 {
+        let r = query(watcher, q);
+        assert_eq!(r.len(), 1, "{q}: {r:?}");
+        r[0].1
+    };
+    assert_eq!(one("mcast_bytes_total{name=\"Sport\"}"), 0.0);
+    assert_eq!(one("mcast_bytes_total{group=\"239.10.0.1\"}"), 40.0 * 112.0);
+    assert_eq!(one("mcast_lost_total{group=\"239.10.0.1\"}"), 0.0);
+    assert_eq!(one("mcast_up{name=\"Sport\"}"), 0.0);
+    // Loss of a group whose content was never read has no series: not judged, not zero.
+    assert!(query(watcher, "mcast_lost_total{name=\"Sport\"}").is_empty());
+    let last = one("mcast_last_datagram_timestamp_seconds{group=\"239.10.0.1\"}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - 30.0..=now).contains(&last), "{last} vs {now}");
+    // The shipped rules loaded and evaluate.
+    let rules: Value =
+        serde_json::from_str(&curl(watcher, &["http://127.0.0.1:9090/api/v1/rules"])).unwrap();
+    let loaded: Vec<&Value> = rules["data"]["groups"][0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(loaded.len(), 4, "{rules}");
+    // promtool accepts what curl (no OpenMetrics asked) gets.
+    let exposition = curl(watcher, &["http://127.0.0.1:9464/metrics"]);
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let checked = check.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}\n{exposition}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    monitor.signal(Signal::SIGINT);
+    let out = monitor.wait(WAIT);
+    let summary = json_lines(&out)
+        .into_iter()
+        .find(|e| e["type"] == "summary")
+        .unwrap_or_else(|| panic!("{}", stderr(&out)));
+    assert_eq!(summary["datagrams"], 40);
+}
+
+#[test]
+fn the_alert_rules_and_their_tests_pass_promtool() {
+    if !have_prometheus("the_alert_rules_and_their_tests_pass_promtool") {
+        return;
+    }
+    let dir = format!("{CONTRIB}/prometheus");
+    for args in [
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts_test.yml"],
+    ] {
+        let out = Command::new("promtool")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "promtool {}: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The `mcast_...` names a text asks for.
+fn names_in(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("mcast_"))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[test]
+fn the_dashboard_and_the_rules_ask_only_for_series_mcast_serves() {
+    use mcast::monitor::metrics::{SocketDrops, render};
+    use mcast::monitor::{Delivery, JoinLimits, Monitor, Options, Target, plan};
+    // One RTP group of a known clock (payload type 0) and one of MPEG-TS, a few datagrams
+    // each: every family has a series.
+    let targets: Vec<Target> = vec![
+        "239.1.1.1:5000".parse().unwrap(),
+        "239.1.1.2:5000".parse().unwrap(),
+    ];
+    let plans = plan(&targets, &JoinLimits::new(20, 10, 100, 64)).unwrap();
+    let mut m = Monitor::new(targets, Options::default(), 0);
+    for j in &plans[0].joins {
+        m.route(0, j);
+    }
+    let mut changes = Vec::new();
+    for seq in 0..5u16 {
+        let mut rtp = vec![0x80, 0];
+        rtp.extend_from_slice(&seq.to_be_bytes());
+        rtp.extend_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+        rtp.extend_from_slice(&1u32.to_be_bytes());
+        rtp.resize(172, 0);
+        let mut ts = Vec::new();
+        for k in 0..7u16 {
+            let mut p = [0xffu8; 188];
+            p[..4].copy_from_slice(&[0x47, 0x01, 0x00, 0x10 | ((seq * 7 + k) % 16) as u8]);
+            ts.extend_from_slice(&p);
+        }
+        for (group, d) in [("239.1.1.1", rtp), ("239.1.1.2", ts)] {
+            let came = Delivery {
+                socket: 0,
+                group: group.parse().unwrap(),
+                source: "10.0.0.1:4000".parse().unwrap(),
+                ns: 1_000_000_000 + u64::from(seq) * 20_000_000,
+                drops: 0,
+            };
+            m.observe(&came, &d, &mut changes);
+        }
+    }
+    let served = render(
+        &m,
+        &[SocketDrops {
+            socket: 0,
+            port: 5000,
+            drops: Some(0),
+        }],
+    );
+    // Every family, even one with no series yet: a counter's series is its name and _total.
+    let series: Vec<String> = served
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, kind)| match kind {
+            "counter" => format!("{name}_total"),
+            _ => name.to_string(),
+        })
+        .collect();
+    assert!(series.len() >= 10, "{served}");
+    let dashboard =
+        std::fs::read_to_string(format!("{CONTRIB}/grafana/mcast-monitor.json")).unwrap();
+    let parsed: Value = serde_json::from_str(&dashboard).expect("the dashboard is JSON");
+    assert!(parsed["panels"].as_array().is_some_and(|p| p.len() >= 6));
+    let rules = std::fs::read_to_string(format!("{CONTRIB}/prometheus/alerts.yml")).unwrap();
+    // The names a series may be asked by: those served (a gauge or a counter's _total).
+    let exprs: String = parsed["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap().iter())
+        .map(|t| t["expr"].as_str().unwrap().to_string() + "\n")
+        .collect();
+    let asked_rules: Vec<String> = rules
+        .lines()
+        .filter(|l| l.trim_start().starts_with("expr:"))
+        .flat_map(names_in)
+        .collect();
+    for name in names_in(&exprs).into_iter().chain(asked_rules) {
+        assert!(series.contains(&name), "{name} is not served:\n{served}");
+    }
+}
