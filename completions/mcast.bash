@@ -611,12 +611,16 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__monitor)
-            opts="-f -i -d -h -V --file --interface --content --seq --clock-rate --stall --loss-alarm --report --duration --rcvbuf --metrics --json --color --help --version"
+            opts="-f -i -d -h -V --pair --file --interface --content --seq --clock-rate --stall --loss-alarm --report --duration --rcvbuf --metrics --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --pair)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --file)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then

@@ -174,6 +174,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand watch" -l json -d 'Print JSO
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l fail-on-warning -d 'Exit with status 1 when any warning was given (for scripts and monitoring)'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s V -l version -d 'Print version'
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l pair -d 'An A/B pair: two targets that carry one feed, e.g. feed1=239.1.1.1:5000,239.2.1.1:5000 (as two targets of one name)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s f -l file -d 'Read targets from FILE too: one a line (# comments), or an M3U/M3U8 playlist' -r -F
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s i -l interface -d 'Interface to join on, for targets that name none: name, index or address' -r -f -a "(__fish_print_interfaces)"
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l content -d 'What the datagrams carry: auto finds RTP or MPEG-TS in each sender\'s first datagrams; raw counts datagrams only' -r -f -a "auto\t''

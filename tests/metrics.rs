@@ -186,7 +186,7 @@ fn prometheus_scrapes_the_monitor_and_reports_what_it_counted() {
         .unwrap()
         .iter()
         .collect();
-    assert_eq!(loaded.len(), 4, "{rules}");
+    assert_eq!(loaded.len(), 5, "{rules}");
     // promtool accepts what curl (no OpenMetrics asked) gets.
     let exposition = curl(watcher, &["http://127.0.0.1:9464/metrics"]);
     let mut check = Command::new("promtool")
@@ -262,12 +262,16 @@ fn the_dashboard_and_the_rules_ask_only_for_series_mcast_serves() {
     use mcast::monitor::{Delivery, JoinLimits, Monitor, Options, Target, plan};
     // One RTP group of a known clock (payload type 0) and one of MPEG-TS, a few datagrams
     // each: every family has a series.
+    // And an A/B pair of RTP legs.
     let targets: Vec<Target> = vec![
         "239.1.1.1:5000".parse().unwrap(),
         "239.1.1.2:5000".parse().unwrap(),
+        "239.1.1.3:5000,name=P".parse().unwrap(),
+        "239.1.1.4:5000,name=P".parse().unwrap(),
     ];
     let plans = plan(&targets, &JoinLimits::new(20, 10, 100, 64)).unwrap();
     let mut m = Monitor::new(targets, Options::default(), 0);
+    assert_eq!(m.pair_by_name(), Ok(1));
     for j in &plans[0].joins {
         m.route(0, j);
     }
@@ -284,7 +288,11 @@ fn the_dashboard_and_the_rules_ask_only_for_series_mcast_serves() {
             p[..4].copy_from_slice(&[0x47, 0x01, 0x00, 0x10 | ((seq * 7 + k) % 16) as u8]);
             ts.extend_from_slice(&p);
         }
-        for (group, d) in [("239.1.1.1", rtp), ("239.1.1.2", ts)] {
+        let legs = [("239.1.1.3", rtp.clone()), ("239.1.1.4", rtp.clone())];
+        for (group, d) in [("239.1.1.1", rtp), ("239.1.1.2", ts)]
+            .into_iter()
+            .chain(legs)
+        {
             let came = Delivery {
                 socket: 0,
                 group: group.parse().unwrap(),

@@ -191,6 +191,7 @@ fn every_record_has_its_documented_keys(events: &[Value]) {
                     "igmp_max_msf",
                     "mld_max_msf",
                     "stall_ms",
+                    "pairs",
                     "metrics",
                 ],
             ]),
@@ -201,7 +202,7 @@ fn every_record_has_its_documented_keys(events: &[Value]) {
             ]),
             "clear" => sorted(&[HEAD, TARGET, &["alarm", "lasted_ms"]]),
             "diagnosis" => sorted(&[HEAD, TARGET, &["checks"]]),
-            "interval" => sorted(&[HEAD, &["start", "end", "groups"]]),
+            "interval" => sorted(&[HEAD, &["start", "end", "groups", "pairs"]]),
             "summary" => sorted(&[
                 HEAD,
                 &[
@@ -215,6 +216,7 @@ fn every_record_has_its_documented_keys(events: &[Value]) {
                     "alarms_raised",
                     "alarms_standing",
                     "groups",
+                    "pairs",
                 ],
             ]),
             other => panic!("a record of type {other}: {e}"),
@@ -222,6 +224,24 @@ fn every_record_has_its_documented_keys(events: &[Value]) {
         assert_eq!(keys(e), want, "{e}");
         for r in e["groups"].as_array().into_iter().flatten() {
             assert_eq!(keys(r), row, "{r}");
+        }
+        let pair = sorted(&[&[
+            "name",
+            "a",
+            "b",
+            "a_lost",
+            "b_lost",
+            "merged_lost",
+            "only_a",
+            "only_b",
+            "both",
+            "restarts",
+            "skew_p50_ms",
+            "skew_max_ms",
+            "legs_up",
+        ]]);
+        for p in e["pairs"].as_array().into_iter().flatten() {
+            assert_eq!(keys(p), pair, "{p}");
         }
     }
 }
@@ -556,7 +576,28 @@ fn bad_targets_and_lists_are_refused_with_what_to_write() {
     let lab = Lab::new(1);
     let h = lab.host(1);
     let list = Scratch::new("list.txt", "# feeds\n239.1.1.1:5000\n239.1.1.2\n");
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &[
+                "monitor",
+                "--pair",
+                "f=239.1.1.1:5000,239.2.1.1:5000,239.3.1.1:5000",
+            ],
+            "3 legs; give NAME=A,B",
+        ),
+        (
+            &["monitor", "--pair", "239.1.1.1:5000,239.2.1.1:5000"],
+            "give NAME=A,B",
+        ),
+        (
+            &[
+                "monitor",
+                "239.1.1.1:5000,name=X",
+                "239.1.1.2:5000,name=X",
+                "239.1.1.3:5000,name=X",
+            ],
+            "3 targets are named 'X'",
+        ),
         (&["monitor"], "no target: give GROUP:PORT"),
         (&["monitor", "--file", list.path()], "list.txt: line 3: "),
         (
@@ -579,4 +620,132 @@ fn bad_targets_and_lists_are_refused_with_what_to_write() {
         assert!(err.contains(says), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
     }
+}
+
+/// An A/B pair fed the same RTP numbers on two groups, each leg losing every tenth datagram
+/// on the bridge from `offsets` (A's, B's), leg A paused for `pause`: returns the summary's
+/// pair row and every record.
+fn pair_run(offsets: Option<(u32, u32)>, pause: Option<(f64, f64)>) -> (Value, Vec<Value>) {
+    let lab = Lab::new(2);
+    let (sender, watcher) = (lab.host(1), lab.host(2));
+    if let Some(offsets) = offsets {
+        lab.switch_nft(&format!(
+            "table bridge lossy {{\n chain forward {{\n type filter hook forward priority 0;\n \
+         ip daddr 239.10.1.1 udp dport 5000 numgen inc mod 10 {} drop\n \
+         ip daddr 239.10.2.1 udp dport 5000 numgen inc mod 10 {} drop\n }}\n}}\n",
+            offsets.0, offsets.1
+        ));
+    }
+    let monitor = start(
+        watcher,
+        &[
+            "monitor",
+            "--pair",
+            "feed=239.10.1.1:5000,239.10.2.1:5000",
+            "-i",
+            "eth0",
+            "--json",
+        ],
+    );
+    let first: Value = serde_json::from_str(&monitor.lines[0]).unwrap();
+    assert_eq!(first["pairs"], 1, "{first}");
+    let feeds = ["239.10.1.1:5000", "239.10.2.1:5000"]
+        .iter()
+        .enumerate()
+        .map(|(i, to)| Feed {
+            to: to.parse().unwrap(),
+            kind: Kind::Rtp,
+            pause: pause.filter(|_| i == 0),
+            from: None,
+        })
+        .collect();
+    let sent = generate(sender, feeds, 50, if pause.is_some() { 3.0 } else { 2.0 });
+    if pause.is_none() {
+        assert_eq!(sent, [100, 100]);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    monitor.signal(Signal::SIGINT);
+    let out = monitor.wait(WAIT);
+    let events = json_lines(&out);
+    every_record_has_its_documented_keys(&events);
+    let summary = the_summary(&events);
+    let pairs = summary["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 1, "{summary}");
+    (pairs[0].clone(), events)
+}
+
+#[test]
+fn an_a_b_pair_whose_legs_lose_different_datagrams_loses_nothing_merged() {
+    // A drops the 4th, 14th...; B the 8th, 18th...: ten each, never the same number.
+    let (p, _) = pair_run(Some((3, 7)), None);
+    assert_eq!(
+        (p["a"].as_str(), p["b"].as_str()),
+        (Some("239.10.1.1:5000"), Some("239.10.2.1:5000"))
+    );
+    assert_eq!(
+        (&p["a_lost"], &p["b_lost"]),
+        (&Value::from(10), &Value::from(10)),
+        "{p}"
+    );
+    assert_eq!(p["merged_lost"], 0, "{p}");
+    assert_eq!(
+        (&p["only_a"], &p["only_b"]),
+        (&Value::from(10), &Value::from(10)),
+        "{p}"
+    );
+    assert_eq!(p["both"], 80, "{p}");
+    let skew = p["skew_max_ms"].as_f64().unwrap();
+    assert!((0.0..50.0).contains(&skew), "{p}");
+}
+
+#[test]
+fn an_a_b_pair_whose_legs_lose_the_same_datagrams_counts_them_merged() {
+    let (p, _) = pair_run(Some((3, 3)), None);
+    assert_eq!(
+        (&p["a_lost"], &p["b_lost"]),
+        (&Value::from(10), &Value::from(10)),
+        "{p}"
+    );
+    assert_eq!(p["merged_lost"], 10, "{p}");
+    assert_eq!(
+        (&p["only_a"], &p["only_b"], &p["both"]),
+        (&Value::from(0), &Value::from(0), &Value::from(90)),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_leg_down_while_the_other_carries_the_feed_is_an_alarm_and_costs_no_merged_loss() {
+    // No loss on the wire; leg A's sender pauses from 0.5 s to 2.0 s of the 3 s run.
+    let (p, events) = pair_run(None, Some((0.5, 2.0)));
+    let about_a = |kind: &str| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["type"] == kind && e["group"] == "239.10.1.1")
+            .cloned()
+            .collect()
+    };
+    let raised: Vec<String> = about_a("alarm")
+        .iter()
+        .map(|a| a["alarm"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        raised.contains(&"stall".to_string()) && raised.contains(&"leg_down".to_string()),
+        "{events:?}"
+    );
+    let cleared: Vec<Value> = about_a("clear")
+        .into_iter()
+        .filter(|c| c["alarm"] == "leg_down")
+        .collect();
+    assert_eq!(cleared.len(), 1, "{events:?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["group"] != "239.10.2.1" || e["type"] != "alarm"),
+        "{events:?}"
+    );
+    // A lost what it did not send during its pause; B had every number.
+    assert_eq!(p["merged_lost"], 0, "{p}");
+    assert_eq!(p["only_a"], 0, "{p}");
+    assert_eq!(p["only_b"], 75, "{p}");
 }

@@ -380,6 +380,10 @@ read; what the capturing kernel dropped is unknown (kernel_drops null).",
                 "the same, with the figures served to a Prometheus that scrapes this host",
             ),
             (
+                "mcast monitor --pair feed1=239.1.1.1:5000,239.2.1.1:5000 --pair feed2=239.1.1.2:5000,239.2.1.2:5000",
+                "two A/B feeds: each leg's loss, the loss merged over both legs, their skew, and leg_down",
+            ),
+            (
                 "mcast monitor --file feeds.txt --seq moldudp64 --loss-alarm 0.01 --json -d 1h",
                 "market-data feeds for an hour as JSON Lines, alarming above one lost in 10,000",
             ),
@@ -406,6 +410,13 @@ is read; the table shows - where it was not. --report and Ctrl-\\ print a table 
 group, trouble first: state, name, group, datagrams a second and Mbit/s over the last second, \
 packets lost, TS continuity errors, RTP jitter (with a known clock rate) and when the last \
 datagram came. The end prints the table and the run's figures.",
+            "A/B legs: --pair NAME=A,B, or two targets given one name, are two groups that \
+carry one feed (ST 2022-7 video, a market-data A and B line). Each leg keeps its own loss; \
+the pair merges their sequence numbers (RTP's, or --seq's) as a receiver taking each number \
+from whichever leg has it would, and counts what neither leg had (merged loss), what only one \
+had, and the skew between the legs (median and largest). leg_down is raised on a leg that \
+never started or stalled while the other flows (the feed rides on one leg alone), and \
+cleared when it flows again. The table of pairs follows the table of groups.",
             "--metrics ADDR serves the figures to Prometheus at http://ADDR/metrics (a port \
 alone is 127.0.0.1's; 0.0.0.0:9464 serves every interface), from a small HTTP server on a \
 thread of its own that asks the receiving loop for them at each scrape: OpenMetrics when \
@@ -413,10 +424,12 @@ asked for (as Prometheus does), else the classic text format (curl, promtool che
 Per group, labelled group, port, source, name and interface: mcast_datagrams_total, \
 mcast_bytes_total, mcast_lost_total, mcast_duplicates_total, mcast_reordered_total, \
 mcast_cc_errors_total, mcast_jitter_seconds, mcast_last_datagram_timestamp_seconds and \
-mcast_up (1 while datagrams flow); per socket, mcast_kernel_drops_total. A figure that cannot \
+mcast_up (1 while datagrams flow); per socket, mcast_kernel_drops_total; per A/B pair, \
+mcast_pair_lost_total, mcast_pair_legs_up, mcast_pair_skew_p50_seconds and \
+mcast_pair_skew_max_seconds. A figure that cannot \
 be judged for a group (loss where the content is not read, jitter without an RTP clock) has \
 no series: absent, not zero. contrib/prometheus/alerts.yml holds alert rules (a group down, \
-loss, TS continuity errors, this host's drops) and contrib/grafana/ a dashboard.",
+loss, TS continuity errors, a leg down, this host's drops) and contrib/grafana/ a dashboard.",
             COMMON,
         ],
         files: &[],

@@ -108,6 +108,17 @@ struct Numbered {
 }
 
 impl Format {
+    /// The numbers a datagram carries: (the first, how many), and the modulus they wrap
+    /// at (None: they do not, in 64 bits); (first, 0) for a heartbeat or a session's end.
+    pub fn numbers(&self, d: &[u8]) -> Result<(u64, u64, Option<u64>), TooShort> {
+        let n = self.read(d)?;
+        let wrap = match *self {
+            Format::Field { len, .. } if len < 8 => Some(1u64 << (8 * u32::from(len))),
+            _ => None,
+        };
+        Ok((n.first, if n.end { 0 } else { n.count }, wrap))
+    }
+
     fn read(&self, d: &[u8]) -> Result<Numbered, TooShort> {
         match *self {
             Format::Field {

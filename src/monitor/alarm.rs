@@ -11,11 +11,18 @@ pub enum AlarmKind {
     Stall,
     /// The content lost more than the limit in one window.
     Loss,
+    /// One leg of an A/B pair is down while the other carries the feed.
+    LegDown,
 }
 
 impl AlarmKind {
     /// Every kind, in the order a group's alarms are kept.
-    pub const ALL: [AlarmKind; 3] = [AlarmKind::NeverStarted, AlarmKind::Stall, AlarmKind::Loss];
+    pub const ALL: [AlarmKind; 4] = [
+        AlarmKind::NeverStarted,
+        AlarmKind::Stall,
+        AlarmKind::Loss,
+        AlarmKind::LegDown,
+    ];
 
     /// Its name in JSON and text.
     pub fn name(self) -> &'static str {
@@ -23,6 +30,7 @@ impl AlarmKind {
             AlarmKind::NeverStarted => "never_started",
             AlarmKind::Stall => "stall",
             AlarmKind::Loss => "loss",
+            AlarmKind::LegDown => "leg_down",
         }
     }
 
@@ -31,6 +39,7 @@ impl AlarmKind {
             AlarmKind::NeverStarted => 0,
             AlarmKind::Stall => 1,
             AlarmKind::Loss => 2,
+            AlarmKind::LegDown => 3,
         }
     }
 }
@@ -60,6 +69,13 @@ pub enum Seen {
         /// The window's length, in ns.
         window_ns: u64,
     },
+    /// This group, one leg of pair `pair`, is down while the other leg flows.
+    LegDown {
+        /// The pair's index.
+        pair: usize,
+        /// The other leg's group.
+        other: usize,
+    },
 }
 
 impl Seen {
@@ -69,6 +85,7 @@ impl Seen {
             Seen::NeverStarted { .. } => AlarmKind::NeverStarted,
             Seen::Stall { .. } => AlarmKind::Stall,
             Seen::Loss { .. } => AlarmKind::Loss,
+            Seen::LegDown { .. } => AlarmKind::LegDown,
         }
     }
 }
@@ -120,7 +137,7 @@ impl Change {
 /// One group's alarms: for each standing one, since when it counts.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Alarms {
-    since: [Option<u64>; 3],
+    since: [Option<u64>; 4],
     /// Alarms raised in all, standing or cleared.
     pub raised: u64,
 }
@@ -231,7 +248,7 @@ mod tests {
         );
         assert_eq!(
             AlarmKind::ALL.map(AlarmKind::name),
-            ["never_started", "stall", "loss"]
+            ["never_started", "stall", "loss", "leg_down"]
         );
     }
 }

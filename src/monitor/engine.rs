@@ -7,9 +7,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::Target;
 use super::alarm::{AlarmKind, Change, Seen};
-use super::group::{Mark, Watched, Window};
+use super::group::{Mark, State, Watched, Window};
+use super::pair::{Merge, Pair};
 use super::plan::Join;
-use crate::content::flow::{self, Streams};
+use crate::content::flow::{self, Choice, Streams};
+use crate::content::rtp;
 
 /// How the groups are read and judged.
 #[derive(Debug, Clone, Copy)]
@@ -72,15 +74,19 @@ pub struct Monitor {
     routes: HashMap<(usize, IpAddr), Route>,
     /// Datagrams that belong to no target: a source or group the socket did not ask for.
     pub unmatched: u64,
+    pairs: Vec<Pair>,
+    /// For each group in a pair: the pair and its leg (0 for A, 1 for B).
+    leg_of: Vec<Option<(usize, usize)>>,
 }
 
 impl Monitor {
     /// A monitor of `targets`, joined at `now_ns`.
     pub fn new(targets: Vec<Target>, opts: Options, now_ns: u64) -> Monitor {
-        let groups = targets
+        let groups: Vec<Watched> = targets
             .into_iter()
             .map(|t| Watched::new(t, opts.content.map(Streams::new)))
             .collect();
+        let n = groups.len();
         Monitor {
             groups,
             opts,
@@ -88,6 +94,59 @@ impl Monitor {
             window_start_ns: now_ns,
             routes: HashMap::new(),
             unmatched: 0,
+            pairs: Vec::new(),
+            leg_of: vec![None; n],
+        }
+    }
+
+    /// Pairs the groups that share a name as the A and B legs of one feed, A the first
+    /// given. Returns how many pairs; refuses a name three or more targets share.
+    pub fn pair_by_name(&mut self) -> Result<usize, String> {
+        let mut by_name: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (g, w) in self.groups.iter().enumerate() {
+            let Some(name) = w.target.name.as_deref() else {
+                continue;
+            };
+            match by_name.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, legs)) => legs.push(g),
+                None => by_name.push((name, vec![g])),
+            }
+        }
+        let mut pairs = Vec::new();
+        for (name, legs) in by_name {
+            match legs[..] {
+                [_] => {}
+                [a, b] => pairs.push(Pair {
+                    name: name.to_string(),
+                    legs: [a, b],
+                    merge: Merge::default(),
+                }),
+                _ => {
+                    return Err(format!(
+                        "{} targets are named '{name}': two targets of one name are the A and B legs of one feed, so give each other target a name of its own",
+                        legs.len()
+                    ));
+                }
+            }
+        }
+        for (p, pair) in pairs.iter().enumerate() {
+            for (leg, &g) in pair.legs.iter().enumerate() {
+                self.leg_of[g] = Some((p, leg));
+            }
+        }
+        self.pairs = pairs;
+        Ok(self.pairs.len())
+    }
+
+    /// The A/B pairs.
+    pub fn pairs(&self) -> &[Pair] {
+        &self.pairs
+    }
+
+    /// Judges every number the pairs still hold open (at the end of a run).
+    pub fn finish(&mut self) {
+        for p in &mut self.pairs {
+            p.merge.finish();
         }
     }
 
@@ -151,6 +210,11 @@ impl Monitor {
             w.alarms.clear(g, AlarmKind::Stall, ns, changes);
         }
         w.observe(source, datagram, ns, d.drops);
+        if let Some((p, leg)) = self.leg_of[g]
+            && let Some((first, count, wrap)) = numbers(&self.opts, datagram)
+        {
+            self.pairs[p].merge.saw(leg, first, count, wrap, ns);
+        }
         Some(g)
     }
 
@@ -174,6 +238,22 @@ impl Monitor {
                     w.alarms.raise(g, now_ns, last, seen, changes);
                 }
                 _ => {}
+            }
+        }
+        // A leg down while the other flows: the feed survives, its redundancy does not.
+        for (p, pair) in self.pairs.iter().enumerate() {
+            let states = pair.legs.map(|g| self.groups[g].state());
+            for leg in 0..2 {
+                let (g, other) = (pair.legs[leg], pair.legs[1 - leg]);
+                let down = matches!(states[leg], State::NeverStarted | State::Stalled);
+                let w = &mut self.groups[g];
+                if down && matches!(states[1 - leg], State::Flowing | State::Losing) {
+                    let since = w.last_ns.unwrap_or(self.started_ns);
+                    let seen = Seen::LegDown { pair: p, other };
+                    w.alarms.raise(g, now_ns, since, seen, changes);
+                } else if !down {
+                    w.alarms.clear(g, AlarmKind::LegDown, now_ns, changes);
+                }
             }
         }
         let window_ns = self.opts.window_ns.max(1);
@@ -214,6 +294,18 @@ impl Monitor {
     /// Alarms raised in all, standing or cleared.
     pub fn raised(&self) -> u64 {
         self.groups.iter().map(|w| w.alarms.raised).sum()
+    }
+}
+
+/// The sequence numbers a datagram carries, for the merge of a pair: a feed's as `--seq`
+/// says, else RTP's (wrapping at 2^16); None when it has none.
+fn numbers(opts: &Options, datagram: &[u8]) -> Option<(u64, u64, Option<u64>)> {
+    match opts.content.map(|c| c.choice) {
+        Some(Choice::Feed(format)) => format.numbers(datagram).ok(),
+        Some(_) => rtp::Header::parse(datagram)
+            .ok()
+            .map(|h| (u64::from(h.seq), 1, Some(1 << 16))),
+        None => None,
     }
 }
 

@@ -23,6 +23,14 @@ struct GroupLabels {
     interface: String,
 }
 
+/// A pair's labels: its name and its legs as typed.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PairLabels {
+    pair: String,
+    a: String,
+    b: String,
+}
+
 /// A socket's labels: the kernel counts drops per socket, and a socket holds many groups.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SocketLabels {
@@ -167,6 +175,54 @@ pub fn render(m: &Monitor, sockets: &[SocketDrops]) -> String {
                 port: s.port.to_string(),
             };
             drops.get_or_create(&labels).inc_by(d);
+        }
+    }
+    let pair_lost = Family::<PairLabels, Counter>::default();
+    registry.register(
+        "mcast_pair_lost",
+        "Sequence numbers neither leg of an A/B pair delivered: what a receiver merging both legs loses; absent before a number came",
+        pair_lost.clone(),
+    );
+    let legs_up = Family::<PairLabels, Gauge>::default();
+    registry.register(
+        "mcast_pair_legs_up",
+        "Legs of an A/B pair whose datagrams flow: 2 redundant, 1 on one leg alone, 0 down",
+        legs_up.clone(),
+    );
+    let skew_p50 = Family::<PairLabels, Gauge<f64, AtomicU64>>::default();
+    registry.register_with_unit(
+        "mcast_pair_skew_p50",
+        "The median of the latest skews between the legs (B's arrival of a number less A's)",
+        Unit::Seconds,
+        skew_p50.clone(),
+    );
+    let skew_max = Family::<PairLabels, Gauge<f64, AtomicU64>>::default();
+    registry.register_with_unit(
+        "mcast_pair_skew_max",
+        "The largest skew between the legs, either way",
+        Unit::Seconds,
+        skew_max.clone(),
+    );
+    for p in m.pairs() {
+        let [a, b] = p.legs.map(|g| &m.groups()[g]);
+        let labels = PairLabels {
+            pair: p.name.clone(),
+            a: a.target.endpoint(),
+            b: b.target.endpoint(),
+        };
+        let up = [a, b]
+            .iter()
+            .filter(|w| matches!(w.state(), State::Flowing | State::Losing))
+            .count();
+        legs_up.get_or_create(&labels).set(up as i64);
+        if p.merge.started() {
+            pair_lost.get_or_create(&labels).inc_by(p.merge.lost);
+        }
+        if let Some(s) = p.merge.skew_p50_ns() {
+            skew_p50.get_or_create(&labels).set(s as f64 / 1e9);
+            skew_max
+                .get_or_create(&labels)
+                .set(p.merge.skew_max_ns as f64 / 1e9);
         }
     }
     let mut text = String::new();

@@ -8,11 +8,13 @@ pub mod engine;
 pub mod group;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+pub mod pair;
 pub mod plan;
 pub mod targets;
 
 pub use alarm::{AlarmKind, Change, Seen};
 pub use engine::{Delivery, Monitor, Options};
 pub use group::{State, Watched, Window};
+pub use pair::{Merge, Pair};
 pub use plan::{Join, JoinLimits, SocketPlan, Twice, plan};
 pub use targets::{BadLine, Target, parse_list};

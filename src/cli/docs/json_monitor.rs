@@ -75,7 +75,7 @@ const ROW: &[super::json_reference::Field] = &[
     (
         "alarms",
         "array of strings",
-        "the alarms standing: never_started, stall, loss",
+        "the alarms standing: never_started, stall, loss, leg_down",
     ),
     (
         "alarms_raised",
@@ -87,7 +87,7 @@ const ROW: &[super::json_reference::Field] = &[
 const ALARM_NAME: super::json_reference::Field = (
     "alarm",
     "string",
-    "never_started (no datagram --stall after the joins), stall (silent for --stall), loss (more than --loss-alarm lost in one second)",
+    "never_started (no datagram --stall after the joins), stall (silent for --stall), loss (more than --loss-alarm lost in one second), leg_down (one leg of an A/B pair down while the other flows)",
 );
 
 pub(super) const MONITOR_KINDS: &[Kind] = &[
@@ -117,13 +117,18 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
             ),
             ("stall_ms", "number", "--stall, in ms"),
             (
+                "pairs",
+                "number",
+                "A/B pairs: --pair, or two targets of one name",
+            ),
+            (
                 "metrics",
                 "string or null",
                 "the URL Prometheus scrapes (--metrics); null without it",
             ),
         ],
         more: &[],
-        example: r#"{"type":"monitoring","command":"monitor","time":"2026-12-03T17:14:10.088306Z","groups":2,"sockets":1,"igmp_max_memberships":20,"igmp_max_msf":10,"mld_max_msf":64,"stall_ms":1000.0,"metrics":"http://127.0.0.1:9464/metrics"}"#,
+        example: r#"{"type":"monitoring","command":"monitor","time":"2026-12-03T17:21:49.211829Z","groups":2,"sockets":1,"igmp_max_memberships":20,"igmp_max_msf":10,"mld_max_msf":64,"stall_ms":1000.0,"pairs":1,"metrics":null}"#,
     },
     Kind {
         name: "alarm",
@@ -174,9 +179,14 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
                 "array of objects",
                 "one row per group (group row, below), never started first, then stalled, losing, waiting and flowing, the most lost first",
             ),
+            (
+                "pairs",
+                "array of objects",
+                "one row per A/B pair (pair row, below); empty without pairs",
+            ),
         ],
         more: &[],
-        example: r#"{"type":"interval","command":"monitor","time":"2026-12-03T17:02:46.198123Z","start":"2026-12-03T17:02:43.197169Z","end":"2026-12-03T17:02:46.198123Z","groups":[{"name":"Sport","group":"239.1.0.2","port":5000,"source":null,"interface":"eth0","state":"never_started","datagrams":0,"bytes":0,"datagrams_per_s":0.0,"bits_per_s":0.0,"lost":null,"duplicates":null,"reordered":null,"cc_errors":null,"jitter_ms":null,"last_time":null,"alarms":["never_started"],"alarms_raised":1},{"name":"News HD","group":"239.1.0.1","port":5000,"source":null,"interface":"eth0","state":"flowing","datagrams":36,"bytes":4032,"datagrams_per_s":14.731,"bits_per_s":13199.0,"lost":0,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T17:02:46.181436Z","alarms":[],"alarms_raised":1}]}"#,
+        example: r#"{"type":"interval","command":"monitor","time":"2026-12-03T17:21:51.712367Z","start":"2026-12-03T17:21:49.211829Z","end":"2026-12-03T17:21:51.712367Z","groups":[{"name":"feed 1","group":"239.1.1.1","port":5000,"source":null,"interface":"eth0","state":"losing","datagrams":49,"bytes":5488,"datagrams_per_s":17.667,"bits_per_s":15830.0,"lost":56,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T17:21:51.705921Z","alarms":["loss"],"alarms_raised":1},{"name":"feed 1","group":"239.2.1.1","port":5000,"source":null,"interface":"eth0","state":"losing","datagrams":95,"bytes":10640,"datagrams_per_s":45.15,"bits_per_s":40454.0,"lost":10,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T17:21:51.705956Z","alarms":["loss"],"alarms_raised":1}],"pairs":[{"name":"feed 1","a":"239.1.1.1:5000","b":"239.2.1.1:5000","a_lost":56,"b_lost":10,"merged_lost":0,"only_a":0,"only_b":0,"both":0,"restarts":0,"skew_p50_ms":0.034,"skew_max_ms":0.048,"legs_up":2}]}"#,
     },
     Kind {
         name: "summary (monitor)",
@@ -211,9 +221,21 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
                 "array of objects",
                 "one row per group, as in an interval",
             ),
+            (
+                "pairs",
+                "array of objects",
+                "one row per A/B pair, every number judged (those still open for the other leg at the end too)",
+            ),
         ],
         more: &[],
-        example: r#"{"type":"summary","command":"monitor","version":"0.1.0","time":"2026-12-03T16:59:48.132691Z","elapsed_ms":4000.391,"ended_by":"duration","sockets":1,"datagrams":55,"unmatched":0,"kernel_drops":0,"alarms_raised":2,"alarms_standing":1,"groups":[{"name":"Sport","group":"239.1.0.2","port":5000,"source":null,"interface":"eth0","state":"never_started","datagrams":0,"bytes":0,"datagrams_per_s":0.0,"bits_per_s":0.0,"lost":null,"duplicates":null,"reordered":null,"cc_errors":null,"jitter_ms":null,"last_time":null,"alarms":["never_started"],"alarms_raised":1},{"name":"News HD","group":"239.1.0.1","port":5000,"source":null,"interface":"eth0","state":"flowing","datagrams":55,"bytes":6160,"datagrams_per_s":5.929,"bits_per_s":5313.0,"lost":0,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T16:59:47.924900Z","alarms":[],"alarms_raised":1}]}"#,
+        example: r#"{"type":"summary","command":"monitor","version":"0.1.0","time":"2026-12-03T17:21:53.212481Z","elapsed_ms":4000.653,"ended_by":"duration","sockets":1,"datagrams":225,"unmatched":0,"kernel_drops":0,"alarms_raised":2,"alarms_standing":2,"groups":[{"name":"feed 1","group":"239.1.1.1","port":5000,"source":null,"interface":"eth0","state":"losing","datagrams":90,"bytes":10080,"datagrams_per_s":28.455,"bits_per_s":25496.0,"lost":60,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T17:21:52.605909Z","alarms":["loss"],"alarms_raised":1},{"name":"feed 1","group":"239.2.1.1","port":5000,"source":null,"interface":"eth0","state":"losing","datagrams":135,"bytes":15120,"datagrams_per_s":45.136,"bits_per_s":40442.0,"lost":15,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T17:21:52.605938Z","alarms":["loss"],"alarms_raised":1}],"pairs":[{"name":"feed 1","a":"239.1.1.1:5000","b":"239.2.1.1:5000","a_lost":60,"b_lost":15,"merged_lost":5,"only_a":10,"only_b":55,"both":80,"restarts":0,"skew_p50_ms":0.035,"skew_max_ms":0.052,"legs_up":2}]}"#,
+    },
+    Kind {
+        name: "pair row (monitor)",
+        when: "in a monitor interval or summary, one per A/B pair",
+        fields: PAIR_ROW,
+        more: &[],
+        example: r#"{"name":"feed 1","a":"239.1.1.1:5000","b":"239.2.1.1:5000","a_lost":60,"b_lost":15,"merged_lost":5,"only_a":10,"only_b":55,"both":80,"restarts":0,"skew_p50_ms":0.035,"skew_max_ms":0.052,"legs_up":2}"#,
     },
     Kind {
         name: "group row (monitor)",
@@ -222,6 +244,50 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
         more: ROW,
         example: r#"{"name":"News HD","group":"239.1.0.1","port":5000,"source":null,"interface":"eth0","state":"flowing","datagrams":55,"bytes":6160,"datagrams_per_s":5.929,"bits_per_s":5313.0,"lost":0,"duplicates":0,"reordered":0,"cc_errors":null,"jitter_ms":null,"last_time":"2026-12-03T16:59:47.924900Z","alarms":[],"alarms_raised":1}"#,
     },
+];
+
+const PAIR_ROW: &[super::json_reference::Field] = &[
+    ("name", "string", "the name both legs share"),
+    ("a", "string", "leg A as typed: [SOURCE@]GROUP:PORT"),
+    ("b", "string", "leg B"),
+    (
+        "a_lost",
+        "number or null",
+        "leg A's own loss, as its group row's lost",
+    ),
+    ("b_lost", "number or null", "leg B's own loss"),
+    (
+        "merged_lost",
+        "number or null",
+        "sequence numbers (RTP's, or --seq's) neither leg delivered: what a receiver taking each number from whichever leg has it loses; a number is judged once 1,024 numbers behind the highest, or at the end; null before a number came",
+    ),
+    (
+        "only_a",
+        "number",
+        "numbers only leg A delivered (B lost them, the merge did not)",
+    ),
+    ("only_b", "number", "numbers only leg B delivered"),
+    ("both", "number", "numbers both legs delivered"),
+    (
+        "restarts",
+        "number",
+        "jumps of more than 1,024 numbers (a sender restarted): the merge started again, the gap not counted",
+    ),
+    (
+        "skew_p50_ms",
+        "number or null",
+        "the median of the latest 1,024 skews, B's arrival of a number less A's, in ms (negative: B first); null before a number came on both",
+    ),
+    (
+        "skew_max_ms",
+        "number or null",
+        "the largest skew either way, in ms; null before a number came on both",
+    ),
+    (
+        "legs_up",
+        "number",
+        "legs whose datagrams flow: 2, 1 (leg_down on the other) or 0",
+    ),
 ];
 
 const ALARM_FIELDS: &[super::json_reference::Field] = &[
@@ -245,7 +311,7 @@ const ALARM_FIELDS: &[super::json_reference::Field] = &[
     (
         "since",
         "string",
-        "when what it is about began: the joins (never_started), the last datagram (stall), the start of the second over the limit (loss)",
+        "when what it is about began: the joins (never_started), the last datagram (stall, leg_down; the joins for a leg that never started), the start of the second over the limit (loss)",
     ),
     (
         "silent_ms",

@@ -282,3 +282,116 @@ fn the_tick_comes_often_enough_for_the_stall_limit() {
     };
     assert_eq!(monitor(&["239.1.1.1:5000"], short).tick_every(), 5 * MS);
 }
+
+#[test]
+fn two_targets_of_one_name_are_a_pair_merged_by_their_numbers() {
+    let mut m = monitor(
+        &[
+            "239.1.1.1:5000,name=F",
+            "239.2.1.1:5000,name=F",
+            "239.3.1.1:5000,name=G",
+        ],
+        rtp_options(),
+    );
+    assert_eq!(m.pair_by_name(), Ok(1));
+    assert_eq!(m.pairs()[0].legs, [0, 1]);
+    let mut changes = Vec::new();
+    for seq in 0..200u16 {
+        let ns = u64::from(seq) * 5 * MS;
+        if seq % 10 != 3 {
+            m.observe(
+                &came(0, "239.1.1.1", "10.0.0.1:4000", ns),
+                &rtp(seq),
+                &mut changes,
+            );
+        }
+        if seq % 10 != 7 && seq != 100 && seq != 103 {
+            let d = came(0, "239.2.1.1", "10.0.0.2:4000", ns + 3 * MS);
+            m.observe(&d, &rtp(seq), &mut changes);
+        }
+    }
+    m.finish();
+    let p = &m.pairs()[0];
+    // A lost the 20 numbers ending in 3; B the 20 ending in 7, and 100 and 103. 103 was
+    // lost on both legs; every other number came on one at least.
+    assert_eq!(
+        (m.groups()[0].lost(), m.groups()[1].lost()),
+        (Some(20), Some(22))
+    );
+    assert_eq!(p.merge.lost, 1);
+    assert_eq!(p.merge.only, [21, 19]);
+    assert_eq!(p.merge.skew_p50_ns(), Some(3 * MS as i64));
+    let mut three = monitor(
+        &[
+            "239.1.1.1:1,name=X",
+            "239.1.1.2:1,name=X",
+            "239.1.1.3:1,name=X",
+        ],
+        rtp_options(),
+    );
+    let e = three.pair_by_name().unwrap_err();
+    assert!(e.starts_with("3 targets are named 'X'"), "{e}");
+}
+
+#[test]
+fn a_leg_down_while_the_other_flows_is_raised_and_cleared_when_it_flows_again() {
+    let mut m = monitor(
+        &["239.1.1.1:5000,name=F", "239.2.1.1:5000,name=F"],
+        rtp_options(),
+    );
+    m.pair_by_name().unwrap();
+    let mut changes = Vec::new();
+    let a = |ns| came(0, "239.1.1.1", "10.0.0.1:4000", ns);
+    let b = |ns| came(0, "239.2.1.1", "10.0.0.1:4000", ns);
+    let mut seq = 0u16;
+    let mut step =
+        |m: &mut Monitor, from: u64, to: u64, legs: &[bool; 2], out: &mut Vec<Change>| {
+            let mut t = from;
+            while t < to {
+                if legs[0] {
+                    m.observe(&a(t), &rtp(seq), out);
+                }
+                if legs[1] {
+                    m.observe(&b(t), &rtp(seq), out);
+                }
+                seq += 1;
+                t += 20 * MS;
+                m.tick(t, out);
+            }
+        };
+    step(&mut m, 0, S, &[true, true], &mut changes);
+    assert!(changes.is_empty(), "{changes:?}");
+    // Leg A stops: its stall, then leg_down (B carries the feed).
+    step(&mut m, S, 3 * S, &[false, true], &mut changes);
+    let kinds: Vec<(usize, AlarmKind)> = changes.iter().map(|c| (c.group(), c.kind())).collect();
+    assert_eq!(kinds, [(0, AlarmKind::Stall), (0, AlarmKind::LegDown)]);
+    match changes[1] {
+        Change::Raised {
+            seen: Seen::LegDown { pair, other },
+            ..
+        } => assert_eq!((pair, other), (0, 1)),
+        c => panic!("{c:?}"),
+    }
+    changes.clear();
+    step(&mut m, 3 * S, 4 * S, &[true, true], &mut changes);
+    // Back: both cleared; and A's numbers of its outage are its loss.
+    let kinds: Vec<(usize, AlarmKind)> = changes.iter().map(|c| (c.group(), c.kind())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (0, AlarmKind::Stall),
+            (0, AlarmKind::LegDown),
+            (0, AlarmKind::Loss)
+        ]
+    );
+    assert!(matches!(changes[1], Change::Cleared { lasted_ns, .. } if lasted_ns > 2 * S));
+    assert!(matches!(changes[2], Change::Raised { .. }));
+    // B had every number: the merge lost none.
+    m.finish();
+    assert_eq!(m.pairs()[0].merge.lost, 0);
+    // Both down: each stalls, neither is a leg down (no leg carries the feed).
+    changes.clear();
+    m.tick(6 * S, &mut changes);
+    let kinds: Vec<(usize, AlarmKind)> = changes.iter().map(|c| (c.group(), c.kind())).collect();
+    assert_eq!(kinds, [(0, AlarmKind::Stall), (1, AlarmKind::Stall)]);
+}

@@ -46,6 +46,9 @@ pub struct MonitorArgs {
     /// Groups to watch: [SOURCE@]GROUP:PORT (an IPv6 group in brackets), then ,name=NAME or ,iface=IFACE if wanted
     #[arg(value_name = "TARGET", value_hint = clap::ValueHint::Other)]
     targets: Vec<Target>,
+    /// An A/B pair: two targets that carry one feed, e.g. feed1=239.1.1.1:5000,239.2.1.1:5000 (as two targets of one name)
+    #[arg(long, value_name = "NAME=A,B", value_parser = pair)]
+    pair: Vec<(Target, Target)>,
     /// Read targets from FILE too: one a line (# comments), or an M3U/M3U8 playlist
     #[arg(short, long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     file: Option<PathBuf>,
@@ -103,6 +106,39 @@ fn clock_rate(s: &str) -> Result<u32, String> {
     }
 }
 
+/// `--pair NAME=A,B`: two targets of one name; each may take `,iface=IFACE`.
+fn pair(s: &str) -> Result<(Target, Target), String> {
+    let form =
+        "give NAME=A,B, e.g. feed1=239.1.1.1:5000,239.2.1.1:5000 (each leg may take ,iface=IFACE)";
+    let (name, legs) = s
+        .split_once('=')
+        .filter(|(n, _)| !n.is_empty())
+        .ok_or_else(|| format!("'{s}': {form}"))?;
+    // A piece naming an option belongs to the leg before it.
+    let mut parts: Vec<String> = Vec::new();
+    for piece in legs.split(',') {
+        match parts.last_mut() {
+            Some(last) if piece.starts_with("iface=") => {
+                last.push(',');
+                last.push_str(piece);
+            }
+            _ if piece.starts_with("name=") => {
+                return Err(format!("'{s}': the pair's name is the legs' name; {form}"));
+            }
+            _ => parts.push(piece.to_string()),
+        }
+    }
+    let [a, b] = &parts[..] else {
+        return Err(format!("'{s}': {} legs; {form}", parts.len()));
+    };
+    let leg = |t: &str| -> Result<Target, String> {
+        let mut t: Target = t.parse().map_err(|e| format!("'{s}': {e}"))?;
+        t.name = Some(name.chars().take(128).collect());
+        Ok(t)
+    };
+    Ok((leg(a)?, leg(b)?))
+}
+
 /// `--loss-alarm`: a percentage from 0 to 100, with or without `%`; kept as a share.
 fn percent(s: &str) -> Result<f64, String> {
     match s.trim_end_matches('%').parse::<f64>() {
@@ -121,6 +157,9 @@ fn ns(d: Duration) -> u64 {
 /// without one.
 fn targets(args: &MonitorArgs) -> Result<Vec<Target>> {
     let mut all = args.targets.clone();
+    for (a, b) in &args.pair {
+        all.extend([a.clone(), b.clone()]);
+    }
     if let Some(path) = &args.file {
         let text = std::fs::read(path)
             .with_context(|| format!("--file {}: cannot read it", path.display()))?;
@@ -179,6 +218,7 @@ pub fn run(args: MonitorArgs) -> Result<Exit> {
         )
     })?;
     let mut monitor = Monitor::new(targets, opts, now_ns());
+    monitor.pair_by_name().map_err(anyhow::Error::msg)?;
     let names: Vec<String> = monitor
         .groups()
         .iter()
@@ -209,6 +249,7 @@ pub fn run(args: MonitorArgs) -> Result<Exit> {
         kernel_drops: drops,
     };
     drop(socks);
+    monitor.finish();
     print::summary(&mut out, args.json, &monitor, &end)?;
     out.flush()?;
     Ok(if monitor.raised() > 0 {

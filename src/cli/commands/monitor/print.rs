@@ -8,7 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::Serialize;
 
 use mcast::doctor::{Check, Status};
-use mcast::monitor::{AlarmKind, Change, JoinLimits, Monitor, Seen, Target, Watched};
+use mcast::monitor::{AlarmKind, Change, JoinLimits, Monitor, Pair, Seen, State, Target, Watched};
 
 use crate::cli::output::Stdout;
 use crate::cli::output::escape::escape;
@@ -72,6 +72,7 @@ struct Monitoring {
     igmp_max_msf: usize,
     mld_max_msf: usize,
     stall_ms: f64,
+    pairs: usize,
     metrics: Option<String>,
 }
 
@@ -96,6 +97,7 @@ pub fn monitoring(
             igmp_max_msf: limits.v4_sources,
             mld_max_msf: limits.v6_sources,
             stall_ms: ms(stall_ns),
+            pairs: m.pairs().len(),
             metrics: metrics.map(|a| format!("http://{a}/metrics")),
         });
     }
@@ -121,6 +123,14 @@ pub fn monitoring(
             assumed(3),
             secs(stall_ns),
         )?;
+        let pairs = m.pairs().len();
+        if pairs > 0 {
+            writeln!(
+                l,
+                "{pairs} A/B {} (targets that share a name): each leg's loss, the loss merged over both legs, and their skew",
+                plural(pairs, "pair", "pairs")
+            )?;
+        }
         if let Some(a) = metrics {
             writeln!(l, "metrics for Prometheus at http://{a}/metrics")?;
         }
@@ -172,6 +182,9 @@ fn fix(kind: AlarmKind) -> &'static str {
         AlarmKind::Loss => {
             "datagrams are lost before they reach this socket: look for drops on the way (switch and router counters), and at this host's receive buffer (--rcvbuf)"
         }
+        AlarmKind::LegDown => {
+            "the feed rides on the other leg alone, and one more fault loses it: look at this leg's path (its sender, routers and switch ports)"
+        }
     }
 }
 
@@ -194,6 +207,7 @@ pub fn change(out: &mut Stdout, json: bool, m: &Monitor, c: &Change) -> io::Resu
                     Some(lost),
                     Some(expected),
                 ),
+                Seen::LegDown { .. } => (w.last_ns.unwrap_or(m.started_ns()), None, None, None),
             };
             if json {
                 return out.json_line(&AlarmJson {
@@ -229,6 +243,14 @@ pub fn change(out: &mut Stdout, json: bool, m: &Monitor, c: &Change) -> io::Resu
                     secs(window_ns),
                     m.options().loss_alarm * 100.0,
                 ),
+                Seen::LegDown { pair, other } => {
+                    let p = &m.pairs()[pair];
+                    let leg = if p.legs[0] == c.group() { "A" } else { "B" };
+                    format!(
+                        "leg {leg} of the pair is down while the other ({}) carries the feed",
+                        m.groups()[other].target.endpoint()
+                    )
+                }
             };
             out.text_line(|l| {
                 writeln!(
@@ -263,6 +285,7 @@ pub fn change(out: &mut Stdout, json: bool, m: &Monitor, c: &Change) -> io::Resu
                     "a window within the loss limit; the loss lasted {}",
                     secs(lasted_ns)
                 ),
+                AlarmKind::LegDown => format!("the leg flows again, after {}", secs(lasted_ns)),
             };
             out.text_line(|l| {
                 writeln!(
@@ -335,6 +358,107 @@ impl<'a> Row<'a> {
     }
 }
 
+/// One A/B pair's row, in JSON.
+#[derive(Serialize)]
+pub struct PairRow<'a> {
+    name: &'a str,
+    a: String,
+    b: String,
+    a_lost: Option<u64>,
+    b_lost: Option<u64>,
+    merged_lost: Option<u64>,
+    only_a: u64,
+    only_b: u64,
+    both: u64,
+    restarts: u64,
+    skew_p50_ms: Option<f64>,
+    skew_max_ms: Option<f64>,
+    legs_up: usize,
+}
+
+fn legs_up(m: &Monitor, p: &Pair) -> usize {
+    p.legs
+        .iter()
+        .filter(|&&g| matches!(m.groups()[g].state(), State::Flowing | State::Losing))
+        .count()
+}
+
+impl<'a> PairRow<'a> {
+    pub fn of(m: &'a Monitor, p: &'a Pair) -> Self {
+        let [a, b] = p.legs.map(|g| &m.groups()[g]);
+        let started = p.merge.started();
+        PairRow {
+            name: &p.name,
+            a: a.target.endpoint(),
+            b: b.target.endpoint(),
+            a_lost: a.lost(),
+            b_lost: b.lost(),
+            merged_lost: started.then_some(p.merge.lost),
+            only_a: p.merge.only[0],
+            only_b: p.merge.only[1],
+            both: p.merge.both,
+            restarts: p.merge.restarts,
+            skew_p50_ms: p.merge.skew_p50_ns().map(|s| round(s as f64 / 1e6, 3)),
+            skew_max_ms: p
+                .merge
+                .skew_p50_ns()
+                .map(|_| round(p.merge.skew_max_ns as f64 / 1e6, 3)),
+            legs_up: legs_up(m, p),
+        }
+    }
+}
+
+/// The pairs in text, after the groups' table.
+fn pair_table(out: &mut Stdout, m: &Monitor) -> io::Result<()> {
+    if m.pairs().is_empty() {
+        return Ok(());
+    }
+    let dash = || "-".to_string();
+    let width = m
+        .pairs()
+        .iter()
+        .map(|p| escape(p.name.as_bytes()).chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 32);
+    out.text_line(|l| {
+        writeln!(
+            l,
+            "{:<width$} {:<24} {:<24} {:>7} {:>7} {:>7} {:>9} {:>9} {:>7}",
+            "PAIR",
+            "LEG A",
+            "LEG B",
+            "A LOST",
+            "B LOST",
+            "MERGED",
+            "SKEW P50",
+            "SKEW MAX",
+            "LEGS UP"
+        )
+    })?;
+    for p in m.pairs() {
+        let r = PairRow::of(m, p);
+        let opt = |v: Option<u64>| v.map_or_else(dash, |v| v.to_string());
+        let ms = |v: Option<f64>| v.map_or_else(dash, |v| format!("{v:.2}ms"));
+        let name: String = escape(p.name.as_bytes()).chars().take(width).collect();
+        out.text_line(|l| {
+            writeln!(
+                l,
+                "{name:<width$} {:<24} {:<24} {:>7} {:>7} {:>7} {:>9} {:>9} {:>7}",
+                r.a,
+                r.b,
+                opt(r.a_lost),
+                opt(r.b_lost),
+                opt(r.merged_lost),
+                ms(r.skew_p50_ms),
+                ms(r.skew_max_ms),
+                format!("{}/2", r.legs_up),
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// The groups in the order to read them: trouble first (never started, stalled, losing),
 /// then by loss, then as listed.
 pub fn in_trouble_order(m: &Monitor) -> Vec<&Watched> {
@@ -352,6 +476,7 @@ struct Interval<'a> {
     start: String,
     end: String,
     groups: Vec<Row<'a>>,
+    pairs: Vec<PairRow<'a>>,
 }
 
 /// The table of every group: an `interval` record (since `from_ns`), or text.
@@ -371,9 +496,11 @@ pub fn report(
             start: time(from_ns),
             end: time(now_ns),
             groups: rows.into_iter().map(Row::of).collect(),
+            pairs: m.pairs().iter().map(|p| PairRow::of(m, p)).collect(),
         });
     }
-    table(out, &rows, now_ns)
+    table(out, &rows, now_ns)?;
+    pair_table(out, m)
 }
 
 /// The table in text, with a line of totals.
@@ -456,6 +583,7 @@ struct Summary<'a> {
     alarms_raised: u64,
     alarms_standing: usize,
     groups: Vec<Row<'a>>,
+    pairs: Vec<PairRow<'a>>,
 }
 
 /// How the run ended and what it counted.
@@ -486,9 +614,11 @@ pub fn summary(out: &mut Stdout, json: bool, m: &Monitor, end: &End) -> io::Resu
             alarms_raised: m.raised(),
             alarms_standing: standing,
             groups: in_trouble_order(m).into_iter().map(Row::of).collect(),
+            pairs: m.pairs().iter().map(|p| PairRow::of(m, p)).collect(),
         });
     }
     table(out, &in_trouble_order(m), end.now_ns)?;
+    pair_table(out, m)?;
     let drops = end
         .kernel_drops
         .map_or_else(|| "not counted".to_string(), |d| d.to_string());
