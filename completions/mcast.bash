@@ -611,7 +611,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__monitor)
-            opts="-f -i -d -h -V --pair --file --interface --content --seq --clock-rate --stall --loss-alarm --report --duration --rcvbuf --metrics --json --color --help --version"
+            opts="-f -i -d -h -V --pair --file --interface --content --seq --clock-rate --stall --loss-alarm --report --duration --rcvbuf --metrics --json --no-tui --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

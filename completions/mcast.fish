@@ -193,6 +193,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l color -d 'Colour
 always\t''
 never\t''"
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l json -d 'Print JSON Lines instead of text'
+complete -c mcast -n "__fish_mcast_using_subcommand monitor" -l no-tui -d 'Lines of text even on a terminal, instead of the live view'
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcast -n "__fish_mcast_using_subcommand monitor" -s V -l version -d 'Print version'
 complete -c mcast -n "__fish_mcast_using_subcommand doctor" -s s -l source -d 'A sender to join from (source-specific); repeat for several' -r -f

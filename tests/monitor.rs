@@ -749,3 +749,108 @@ fn a_leg_down_while_the_other_carries_the_feed_is_an_alarm_and_costs_no_merged_l
     assert_eq!(p["only_a"], 0, "{p}");
     assert_eq!(p["only_b"], 75, "{p}");
 }
+
+/// A tmux server of this test's own (its own socket), killed when dropped.
+struct Tmux(String);
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.0])
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen now.
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "view"])
+    }
+
+    /// Waits until the screen shows every one of `texts`, and returns it.
+    fn wait_for(&self, texts: &[&str]) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if texts.iter().all(|t| screen.contains(t)) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {texts:?} on the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn the_live_view_shows_every_group_and_its_alarms_and_q_ends_with_the_summary() {
+    if std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "the_live_view_shows_every_group_and_its_alarms_and_q_ends_with_the_summary: did not run: tmux is not installed (apt-get install tmux, or bash .ci/install)"
+        );
+        return;
+    }
+    let lab = Lab::new(2);
+    let (sender, watcher) = (lab.host(1), lab.host(2));
+    let tmux = Tmux(format!("mcast-view-{}", std::process::id()));
+    let command = format!(
+        "ip netns exec {} {} monitor 239.10.0.1:5000,name=Live 239.10.0.2:5000,name=Silent -i eth0 --stall 500ms; echo EXIT=$?; sleep 60",
+        watcher.ns,
+        env!("CARGO_BIN_EXE_mcast")
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "view",
+        "-x",
+        "160",
+        "-y",
+        "40",
+        &command,
+    ]);
+    tmux.wait_for(&["rows 1-2 of 2", "q quits"]);
+    let feeds = vec![Feed {
+        to: "239.10.0.1:5000".parse().unwrap(),
+        kind: Kind::Rtp,
+        pause: None,
+        from: None,
+    }];
+    generate(sender, feeds, 50, 1.5);
+    // A row for each group, the silent one first, its alarm in the log below.
+    let screen = tmux.wait_for(&[
+        "never_started",
+        "ALARM never_started Silent (239.10.0.2",
+        "DOCTOR",
+    ]);
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("239.10.0.")).collect();
+    assert!(
+        rows[0].contains("Silent") && rows[0].contains("never_started"),
+        "{screen}"
+    );
+    assert!(
+        rows[1].contains("Live") && rows[1].contains("239.10.0.1"),
+        "{screen}"
+    );
+    tmux.run(&["send-keys", "-t", "view", "q"]);
+    let end = tmux.wait_for(&["EXIT="]);
+    // The usual summary, and the status the run would have without the view.
+    assert!(end.contains("EXIT=1"), "{end}");
+    assert!(end.contains("alarms raised"), "{end}");
+    assert!(end.contains("never_started  Silent"), "{end}");
+}

@@ -410,6 +410,12 @@ is read; the table shows - where it was not. --report and Ctrl-\\ print a table 
 group, trouble first: state, name, group, datagrams a second and Mbit/s over the last second, \
 packets lost, TS continuity errors, RTP jitter (with a known clock rate) and when the last \
 datagram came. The end prints the table and the run's figures.",
+            "On a terminal (built with the default feature tui), the run is a live view: a row \
+per group, trouble first (name, group, source, state, datagrams a second, Mbit/s, lost, TS \
+continuity errors, jitter, last datagram), a line of totals and the alarm log, redrawn four \
+times a second; the arrows, PgUp, PgDn and Home scroll, and q, Esc or Ctrl-C ends the run with \
+the usual summary and exit status. --no-tui, --json, or a stdout that is not a terminal print \
+the lines instead.",
             "A/B legs: --pair NAME=A,B, or two targets given one name, are two groups that \
 carry one feed (ST 2022-7 video, a market-data A and B line). Each leg keeps its own loss; \
 the pair merges their sequence numbers (RTP's, or --seq's) as a receiver taking each number \

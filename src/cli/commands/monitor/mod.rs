@@ -4,6 +4,9 @@
 mod diagnose;
 mod print;
 mod sockets;
+mod table;
+#[cfg(feature = "tui")]
+mod view;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -29,8 +32,8 @@ use crate::cli::output::{Stdout, going_on};
 use crate::cli::parse;
 use crate::cli::signals::stop;
 use diagnose::Diagnoses;
-use print::End;
 use sockets::{Opened, group_of, open_all};
+use table::End;
 
 /// Large enough for any UDP datagram, and for a full GRO buffer of coalesced ones.
 const BUFFER: usize = 65536;
@@ -85,6 +88,9 @@ pub struct MonitorArgs {
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
+    /// Lines of text even on a terminal, instead of the live view
+    #[arg(long)]
+    no_tui: bool,
 }
 
 /// What `--content` names.
@@ -239,8 +245,24 @@ pub fn run(args: MonitorArgs) -> Result<Exit> {
         doctor: Diagnoses::new(),
         told_unchecked: false,
         exporter,
+        #[cfg(feature = "tui")]
+        view: None,
     };
-    let ended_by = watch(&args, &mut monitor, &mut socks, &mut telling)?;
+    #[cfg(feature = "tui")]
+    if !args.json && !args.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        let title = format!(
+            "mcast monitor: {} groups on {} socket{}",
+            monitor.groups().len(),
+            socks.len(),
+            if socks.len() == 1 { "" } else { "s" }
+        );
+        telling.view = Some(view::View::open(title)?);
+    }
+    let ended_by = watch(&args, &mut monitor, &mut socks, &mut telling);
+    // The terminal is given back before anything else is printed.
+    #[cfg(feature = "tui")]
+    drop(telling.view.take());
+    let ended_by = ended_by?;
     let drops = kernel_drops(&socks)?;
     let end = End {
         now_ns: now_ns(),
@@ -250,7 +272,7 @@ pub fn run(args: MonitorArgs) -> Result<Exit> {
     };
     drop(socks);
     monitor.finish();
-    print::summary(&mut out, args.json, &monitor, &end)?;
+    table::summary(&mut out, args.json, &monitor, &end)?;
     out.flush()?;
     Ok(if monitor.raised() > 0 {
         Exit::Problem
@@ -279,9 +301,41 @@ struct Telling<'a> {
     told_unchecked: bool,
     /// The figures served to Prometheus, when asked for.
     exporter: Option<Exporter>,
+    /// The live view, when stdout is a terminal: alarms go to its log.
+    #[cfg(feature = "tui")]
+    view: Option<view::View>,
 }
 
 impl Telling<'_> {
+    /// Puts a line in the live view's log; false when there is no view (print it then).
+    fn line(&mut self, line: String) -> bool {
+        #[cfg(feature = "tui")]
+        if let Some(v) = self.view.as_mut() {
+            v.log(line);
+            return true;
+        }
+        let _ = line;
+        false
+    }
+
+    /// Lets the live view read its keys and redraw; true when the user asked to quit.
+    fn view_turn(&mut self, m: &Monitor) -> Result<bool> {
+        #[cfg(feature = "tui")]
+        if let Some(v) = self.view.as_mut() {
+            return Ok(matches!(v.turn(m, now_ns())?, view::Asked::Quit));
+        }
+        let _ = m;
+        Ok(false)
+    }
+
+    /// Whether the live view holds the terminal (a table printed now would tear it).
+    fn viewing(&self) -> bool {
+        #[cfg(feature = "tui")]
+        return self.view.is_some();
+        #[cfg(not(feature = "tui"))]
+        false
+    }
+
     /// Renders the figures for a scrape that waits for them.
     fn scrape(&self, m: &Monitor, socks: &[Opened], drops: &[u64]) {
         let Some(e) = self.exporter.as_ref().filter(|e| e.wanted()) else {
@@ -308,7 +362,9 @@ impl Telling<'_> {
             return Ok(true);
         }
         for c in changes.drain(..) {
-            if !going_on(print::change(self.out, self.json, m, &c))? {
+            if !self.line(print::change_text(m, &c))
+                && !going_on(print::change(self.out, self.json, m, &c))?
+            {
                 return Ok(false);
             }
             if let Change::Raised { group, .. } = c
@@ -330,8 +386,12 @@ impl Telling<'_> {
             return Ok(true);
         }
         for (g, checks) in ready {
-            let shown = print::diagnosis(self.out, self.json, &m.groups()[g], &checks, now_ns());
-            if !going_on(shown)? {
+            let now = now_ns();
+            let w = &m.groups()[g];
+            let in_view = print::diagnosis_text(w, &checks, now)
+                .into_iter()
+                .fold(false, |_, l| self.line(l));
+            if !in_view && !going_on(print::diagnosis(self.out, self.json, w, &checks, now))? {
                 return Ok(false);
             }
         }
@@ -350,7 +410,8 @@ fn watch(
     let end = args.duration.map(|d| start + d);
     let tick_every = Duration::from_nanos(m.tick_every());
     let mut next_tick = start + tick_every;
-    let mut next_report = args.report.map(|r| start + r);
+    // The live view is the table, always up to date.
+    let mut next_report = args.report.filter(|_| !tell.viewing()).map(|r| start + r);
     let mut last_report_ns = m.started_ns();
     let mut batch = RecvBatch::new(SLOTS, BUFFER);
     let mut changes = Vec::new();
@@ -372,13 +433,16 @@ fn watch(
                 return Ok("signal");
             }
         }
+        if tell.view_turn(m)? {
+            return Ok("signal");
+        }
         let report_due = next_report.is_some_and(|r| now >= r);
         if report_due || stop::report_requested() {
             if let (true, Some(r)) = (report_due, args.report) {
                 next_report = Some(now + r);
             }
             let at = now_ns();
-            let shown = print::report(tell.out, args.json, m, last_report_ns, at);
+            let shown = table::report(tell.out, args.json, m, last_report_ns, at);
             last_report_ns = at;
             if !going_on(shown)? || !going_on(tell.out.flush())? {
                 return Ok("signal");
