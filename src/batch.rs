@@ -191,6 +191,16 @@ impl McastSocket {
             .map_err(|e| Error::os("turn on UDP GRO", "setsockopt(UDP_GRO)", e))
     }
 
+    /// Receives every group any socket of this host joined for this socket's port, not only
+    /// its own (Linux's IP_MULTICAST_ALL, which `new` turns off): one socket can then read
+    /// the groups that many sockets joined, each within the kernel's per-socket limits.
+    /// False where the OS has no such thing (macOS: a socket gets only its own groups).
+    /// Source filters are then the joining sockets', not this one's: check senders here.
+    pub fn receive_every_joined(&self) -> Result<bool> {
+        sys::receive_every_joined(&self.socket, self.mode != crate::IpMode::V4)
+            .map_err(|f| Error::os("receive every joined group", f.call, f.error))
+    }
+
     /// Asks the kernel to report how many datagrams it dropped for want of buffer
     /// (SO_RXQ_OVFL, Linux); false where the OS cannot.
     pub fn enable_kernel_drop_count(&self) -> Result<bool> {

@@ -14,6 +14,8 @@ mod content;
 #[cfg(target_os = "linux")]
 mod floor;
 #[cfg(target_os = "linux")]
+mod monitor;
+#[cfg(target_os = "linux")]
 mod ping;
 #[cfg(target_os = "linux")]
 mod reference;
@@ -50,7 +52,7 @@ fn main() {
         eprintln!("bench: needs root to build its namespace lab (see README)");
         std::process::exit(1);
     }
-    // MCAST_BENCH=throughput|pacing|json|memory|startup|reflect|rtt|mesh|watch|content runs
+    // MCAST_BENCH=throughput|pacing|json|memory|startup|reflect|rtt|mesh|watch|content|monitor runs
     // one part; unset runs all.
     // MCAST_BENCH_ROUNDS=N repeats each measurement N times (3 by default).
     let only = std::env::var("MCAST_BENCH").ok();
@@ -86,6 +88,9 @@ fn main() {
     }
     if part("content") {
         content::cost(rx, tx, round_count());
+    }
+    if part("monitor") {
+        monitor::cost(rx, tx, round_count());
     }
 }
 

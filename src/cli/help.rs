@@ -397,8 +397,13 @@ name taken from #EXTINF). A bad line is refused with its number and the form exp
 target given twice is refused. The joins are spread over as many sockets as the kernel's \
 per-socket limits ask (net.ipv4.igmp_max_memberships groups a socket, igmp_max_msf and \
 mld_max_msf sources a group, read where they can be; another socket is opened when the kernel \
-refuses one more), each bound to its port and taking only the groups it joined; datagrams are \
-read in batches, and each group's content as recv reads it (RTP, MPEG-TS, --seq feeds).",
+refuses one more). On Linux one socket per port, family and interface reads every group \
+those sockets joined (IP_MULTICAST_ALL), in batches, and tells the groups apart by the \
+destination of each datagram and its sender (a sender no source-specific target names is \
+counted as unmatched); its receive buffer grows with the groups it reads (128 KiB each, 1 to \
+32 MiB; --rcvbuf sets it), and a warning says when the kernel granted less. Elsewhere each \
+joining socket is read. Each group's content is read as recv reads it (RTP, MPEG-TS, --seq \
+feeds).",
             "Alarms are raised and cleared once each, a line each: never_started when a group \
 has had no datagram --stall after the joins (and, for the first five, mcast doctor's receiver checks run on a \
 thread of their own, each failure a DOCTOR line with its fix, or a line saying none failed \

@@ -175,14 +175,18 @@ impl Monitor {
         }
     }
 
-    /// The target of a datagram to `group` from `source` on socket `socket`.
-    pub fn find(&self, socket: usize, group: IpAddr, source: IpAddr) -> Option<usize> {
-        let r = self.routes.get(&(socket, group))?;
-        r.sources
+    /// The targets of a datagram to `group` from `source` on socket `socket`: the one of that
+    /// source, and the group's any-source one (which takes every sender).
+    pub fn find(&self, socket: usize, group: IpAddr, source: IpAddr) -> [Option<usize>; 2] {
+        let Some(r) = self.routes.get(&(socket, group)) else {
+            return [None, None];
+        };
+        let one = r
+            .sources
             .iter()
             .find(|(s, _)| *s == source)
-            .map(|&(_, t)| t)
-            .or(r.any)
+            .map(|&(_, t)| t);
+        [one, r.any]
     }
 
     /// Every group, in the targets' order.
@@ -190,32 +194,34 @@ impl Monitor {
         &self.groups
     }
 
-    /// Reads one datagram delivered as `d` says; alarms it clears go to `changes`. Returns
-    /// its group's index, None when it belongs to no target.
-    pub fn observe(
-        &mut self,
-        d: &Delivery,
-        datagram: &[u8],
-        changes: &mut Vec<Change>,
-    ) -> Option<usize> {
-        let (ns, source) = (d.ns, d.source);
-        let Some(g) = self.find(d.socket, d.group, source.ip()) else {
+    /// Reads one datagram delivered as `d` says, for every target it belongs to (its
+    /// source's and its group's any-source one); alarms it clears go to `changes`. Returns
+    /// false when it belongs to no target.
+    pub fn observe(&mut self, d: &Delivery, datagram: &[u8], changes: &mut Vec<Change>) -> bool {
+        let targets = self.find(d.socket, d.group, d.source.ip());
+        if targets == [None, None] {
             self.unmatched += 1;
-            return None;
-        };
+            return false;
+        }
+        for g in targets.into_iter().flatten() {
+            self.one(g, d, datagram, changes);
+        }
+        true
+    }
+
+    fn one(&mut self, g: usize, d: &Delivery, datagram: &[u8], changes: &mut Vec<Change>) {
         let w = &mut self.groups[g];
         if w.first_ns.is_none() {
-            w.alarms.clear(g, AlarmKind::NeverStarted, ns, changes);
+            w.alarms.clear(g, AlarmKind::NeverStarted, d.ns, changes);
         } else if w.alarms.stands(AlarmKind::Stall) {
-            w.alarms.clear(g, AlarmKind::Stall, ns, changes);
+            w.alarms.clear(g, AlarmKind::Stall, d.ns, changes);
         }
-        w.observe(source, datagram, ns, d.drops);
+        w.observe(d.source, datagram, d.ns, d.drops);
         if let Some((p, leg)) = self.leg_of[g]
             && let Some((first, count, wrap)) = numbers(&self.opts, datagram)
         {
-            self.pairs[p].merge.saw(leg, first, count, wrap, ns);
+            self.pairs[p].merge.saw(leg, first, count, wrap, d.ns);
         }
-        Some(g)
     }
 
     /// Raises the alarms due at `now_ns` (and, when a window ended, takes its figures and

@@ -46,6 +46,19 @@ pub fn receive_only_joined(sock: &Socket, v6_socket: bool) -> Result<(), OsFailu
     Ok(())
 }
 
+/// Turns IP_MULTICAST_ALL (and IPV6_MULTICAST_ALL) back on: the socket receives every
+/// group any socket of this host (and network namespace) joined for its port. True: done.
+pub fn receive_every_joined(sock: &Socket, v6_socket: bool) -> Result<bool, OsFailure> {
+    let fail = |call| move |error| OsFailure { call, error };
+    sock.set_multicast_all_v4(true)
+        .map_err(fail("setsockopt(IP_MULTICAST_ALL)"))?;
+    if v6_socket {
+        sock.set_multicast_all_v6(true)
+            .map_err(fail("setsockopt(IPV6_MULTICAST_ALL)"))?;
+    }
+    Ok(true)
+}
+
 /// Chooses the interface IPv4 multicast leaves by, by index (ip_mreqn), so an interface
 /// without an IPv4 address still works.
 pub fn set_multicast_if_v4(

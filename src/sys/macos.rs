@@ -61,6 +61,11 @@ pub fn change_membership(
     rfc3678(fd, level, change, group, ifindex, source)
 }
 
+/// BSD hands a socket only the groups it joined itself: no such option.
+pub fn receive_every_joined(_sock: &Socket, _v6_socket: bool) -> Result<bool, OsFailure> {
+    Ok(false)
+}
+
 /// macOS delivers only joined groups already: there is no IP_MULTICAST_ALL to turn off.
 pub fn receive_only_joined(_sock: &Socket, _v6_socket: bool) -> Result<(), OsFailure> {
     Ok(())

@@ -67,20 +67,59 @@ fn a_datagram_goes_to_the_target_of_its_socket_group_and_source() {
     );
     // Socket 0 holds 239.1.1.1 (any) and 239.1.1.2; socket 1 the two sources.
     let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-    assert_eq!(m.find(0, ip("239.1.1.1"), ip("10.0.0.1")), Some(0));
-    assert_eq!(m.find(1, ip("239.1.1.1"), ip("10.0.0.1")), Some(1));
-    assert_eq!(m.find(1, ip("239.1.1.1"), ip("10.0.0.2")), Some(2));
-    assert_eq!(m.find(1, ip("239.1.1.1"), ip("10.0.0.3")), None);
-    assert_eq!(m.find(0, ip("239.1.1.2"), ip("10.0.0.9")), Some(3));
-    assert_eq!(m.find(1, ip("239.1.1.2"), ip("10.0.0.9")), None);
+    assert_eq!(m.find(0, ip("239.1.1.1"), ip("10.0.0.1")), [None, Some(0)]);
+    assert_eq!(m.find(1, ip("239.1.1.1"), ip("10.0.0.1")), [Some(1), None]);
+    assert_eq!(m.find(1, ip("239.1.1.1"), ip("10.0.0.2")), [Some(2), None]);
+    assert_eq!(m.find(1, ip("239.1.1.1"), ip("10.0.0.3")), [None, None]);
+    assert_eq!(m.find(0, ip("239.1.1.2"), ip("10.0.0.9")), [None, Some(3)]);
+    assert_eq!(m.find(1, ip("239.1.1.2"), ip("10.0.0.9")), [None, None]);
     let mut changes = Vec::new();
     let d = came(1, "239.1.1.1", "10.0.0.3:4000", 5);
-    assert_eq!(m.observe(&d, &rtp(1), &mut changes), None);
+    assert!(!m.observe(&d, &rtp(1), &mut changes));
     assert_eq!(m.unmatched, 1);
     let d = came(1, "239.1.1.1", "10.0.0.2:4000", 5);
-    assert_eq!(m.observe(&d, &rtp(1), &mut changes), Some(2));
+    assert!(m.observe(&d, &rtp(1), &mut changes));
     assert_eq!((m.groups()[2].datagrams, m.groups()[2].bytes), (1, 112));
     assert_eq!(m.groups()[0].datagrams, 0);
+    // One socket reading both (as a reader of every joined group does): the source's
+    // target and the any-source one both count a datagram of that source.
+    let mut one = Monitor::new(
+        ["239.1.1.1:5000", "10.0.0.1@239.1.1.1:5000"]
+            .iter()
+            .map(|t| t.parse().unwrap())
+            .collect(),
+        Options::default(),
+        0,
+    );
+    for j in &plan(
+        one.groups()
+            .iter()
+            .map(|w| w.target.clone())
+            .collect::<Vec<_>>()
+            .as_slice(),
+        &JoinLimits::new(20, 10, 1000, 64),
+    )
+    .unwrap()
+    .iter()
+    .flat_map(|p| p.joins.clone())
+    .collect::<Vec<_>>()
+    {
+        one.route(0, j);
+    }
+    assert!(one.observe(
+        &came(0, "239.1.1.1", "10.0.0.1:4000", 5),
+        &rtp(1),
+        &mut changes
+    ));
+    assert!(one.observe(
+        &came(0, "239.1.1.1", "10.0.0.2:4000", 5),
+        &rtp(1),
+        &mut changes
+    ));
+    assert_eq!(
+        (one.groups()[0].datagrams, one.groups()[1].datagrams),
+        (2, 1)
+    );
 }
 
 #[test]

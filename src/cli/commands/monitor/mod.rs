@@ -230,14 +230,21 @@ pub fn run(args: MonitorArgs) -> Result<Exit> {
         .iter()
         .map(|w| print::label(&w.target))
         .collect();
-    let mut socks = open_all(&plans, args.rcvbuf, &mut monitor, |i| names[i].clone())?;
+    let mut sockets = open_all(&plans, args.rcvbuf, &mut monitor, |i| names[i].clone())?;
+    // The sockets the joins were spread over: those that hold them without being read, or
+    // where each is read, the readers.
+    let joining = match sockets.holders.len() {
+        0 => sockets.readers.len(),
+        n => n,
+    };
+    let socks = &mut sockets.readers;
     stop::install()?;
     monitor.start(now_ns());
     let mut out = Stdout::new();
     // Served from here on: a scrape before this point would find nothing joined.
     let exporter = args.metrics.map(Exporter::serve).transpose()?;
     let served = exporter.as_ref().map(Exporter::addr);
-    print::monitoring(&mut out, args.json, &monitor, socks.len(), &limits, served)?;
+    print::monitoring(&mut out, args.json, &monitor, joining, &limits, served)?;
     out.flush()?;
     let mut telling = Telling {
         out: &mut out,
@@ -253,24 +260,24 @@ pub fn run(args: MonitorArgs) -> Result<Exit> {
         let title = format!(
             "mcast monitor: {} groups on {} socket{}",
             monitor.groups().len(),
-            socks.len(),
-            if socks.len() == 1 { "" } else { "s" }
+            joining,
+            if joining == 1 { "" } else { "s" }
         );
         telling.view = Some(view::View::open(title)?);
     }
-    let ended_by = watch(&args, &mut monitor, &mut socks, &mut telling);
+    let ended_by = watch(&args, &mut monitor, socks, &mut telling);
     // The terminal is given back before anything else is printed.
     #[cfg(feature = "tui")]
     drop(telling.view.take());
     let ended_by = ended_by?;
-    let drops = kernel_drops(&socks)?;
+    let drops = kernel_drops(socks)?;
     let end = End {
         now_ns: now_ns(),
         ended_by,
-        sockets: socks.len(),
+        sockets: joining,
         kernel_drops: drops,
     };
-    drop(socks);
+    drop(sockets);
     monitor.finish();
     table::summary(&mut out, args.json, &monitor, &end)?;
     out.flush()?;
@@ -462,7 +469,8 @@ fn watch(
         }
         for (i, s) in socks.iter_mut().enumerate().filter(|(i, _)| ready[*i]) {
             for _ in 0..TURN {
-                if s.sock.recv_batch(&mut batch)? == 0 {
+                let got = s.sock.recv_batch(&mut batch)?;
+                if got == 0 {
                     break;
                 }
                 let read_ns = now_ns();
@@ -486,6 +494,10 @@ fn watch(
                 }
                 if !tell.changes(m, &mut changes)? {
                     return Ok("signal");
+                }
+                // Fewer than a batch: drained, most likely; poll says when there is more.
+                if got < SLOTS {
+                    break;
                 }
             }
         }
