@@ -772,7 +772,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__recv)
-            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --rcvbuf --report --json --content --seq --clock-rate --stall --pid-timeout --packets --color --help --version"
+            opts="-i -c -t -d -q -h -V --interface --source --count --timeout --duration --quiet --rcvbuf --report --json --content --seq --clock-rate --stall --pid-timeout --packets --metrics --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -842,6 +842,10 @@ _mcast() {
                     return 0
                     ;;
                 --pid-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

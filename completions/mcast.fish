@@ -95,6 +95,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand recv" -l seq -d 'Read a sequ
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l clock-rate -d 'Clock rate of a dynamic RTP payload type (96-127), for jitter: 90000 for video' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l stall -d 'Say a stream stalled when nothing of it came for this long' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l pid-timeout -d 'How long a PID the MPEG-TS PMT lists may be silent (TR 101 290 1.6)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand recv" -l metrics -d 'Serve the figures to Prometheus at http://ADDR/metrics (OpenMetrics): a port alone is 127.0.0.1\'s' -r
 complete -c mcast -n "__fish_mcast_using_subcommand recv" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -344,3 +344,84 @@ fn the_dashboard_and_the_rules_ask_only_for_series_mcast_serves() {
         assert!(series.contains(&name), "{name} is not served:\n{served}");
     }
 }
+
+#[test]
+fn recv_serves_what_it_counted_and_promtool_accepts_it() {
+    if !have_prometheus("recv_serves_what_it_counted_and_promtool_accepts_it") {
+        return;
+    }
+    let lab = Lab::new(2);
+    let (sender, watcher) = (lab.host(1), lab.host(2));
+    let recv = start(
+        watcher,
+        &[
+            "recv",
+            "239.10.0.3",
+            "5000",
+            "-i",
+            "eth0",
+            "-q",
+            "--json",
+            "--metrics",
+            "9465",
+        ],
+    );
+    // 20 RTP packets, the sixth never sent: one lost in the sender's stream.
+    sender.run(|| {
+        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+        for seq in (0..20u16).filter(|&s| s != 5) {
+            let mut d = vec![0x80, 96];
+            d.extend_from_slice(&seq.to_be_bytes());
+            d.extend_from_slice(&(u32::from(seq) * 3000).to_be_bytes());
+            d.extend_from_slice(&9u32.to_be_bytes());
+            d.resize(112, 0);
+            s.send_to(&d, "239.10.0.3:5000").unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let text = curl(watcher, &["http://127.0.0.1:9465/metrics"]);
+    let group = r#"{group="239.10.0.3",port="5000"}"#;
+    for line in [
+        format!("mcast_datagrams_total{group} 19"),
+        format!("mcast_bytes_total{group} {}", 19 * 112),
+        format!("mcast_probes_lost_total{group} 0"),
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+    }
+    let lost = text
+        .lines()
+        .find(|l| {
+            l.starts_with("mcast_lost_total{group=\"239.10.0.3\",port=\"5000\",sender=\"192.0.2.1:")
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(lost.ends_with(" 1"), "{lost}");
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let checked = check.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}\n{text}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    recv.signal(Signal::SIGINT);
+    let out = recv.wait(WAIT);
+    assert!(
+        stderr(&out).is_empty() || out.status.code() == Some(1),
+        "{}",
+        stderr(&out)
+    );
+}

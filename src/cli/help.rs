@@ -100,6 +100,14 @@ rest to the network. A new SSRC on the same address and port is told at once; th
 says whether it replaced the old one (the sender restarted) or took turns with it (two \
 senders). The summary gives each stream a verdict: clean, or what is wrong.";
 
+const RECV_METRICS: &str = "--metrics ADDR serves what recv counts to Prometheus at \
+http://ADDR/metrics (a port alone is 127.0.0.1's), as mcast monitor does: OpenMetrics when \
+asked for, else the classic text format. Labelled group and port: mcast_datagrams_total, \
+mcast_bytes_total, mcast_probes_total, mcast_probes_lost_total, \
+mcast_probes_duplicates_total, mcast_probes_reordered_total and mcast_kernel_drops_total; per \
+sender whose content is read (label sender, its address and port), mcast_lost_total and, for \
+MPEG-TS, mcast_cc_errors_total.";
+
 const COMMON: &str = "Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m); \
 sizes take K, M and G (8M). Ctrl-C, SIGTERM or SIGHUP ends cleanly: groups are left first, \
 then the summary is printed; Ctrl-\\ (SIGQUIT) prints the figures so far and goes on (send, \
@@ -202,7 +210,7 @@ pub const PAGES: &[Page] = &[
                 "gaps in a MoldUDP64 feed, with the numbers missing",
             ),
         ],
-        notes: &[PROBES, CONTENT, COMMON],
+        notes: &[PROBES, CONTENT, RECV_METRICS, COMMON],
         files: SERVICES,
     },
     Page {

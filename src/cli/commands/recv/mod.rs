@@ -2,6 +2,7 @@
 
 mod counts;
 mod link_watch;
+mod metrics;
 mod print;
 mod ssm;
 
@@ -90,6 +91,9 @@ pub struct RecvArgs {
     /// A line per datagram of RTP, MPEG-TS and feeds too (by default only their events)
     #[arg(long)]
     packets: bool,
+    /// Serve the figures to Prometheus at http://ADDR/metrics (OpenMetrics): a port alone is 127.0.0.1's
+    #[arg(long, value_name = "ADDR", value_parser = mcast::metrics::parse_addr)]
+    metrics: Option<std::net::SocketAddr>,
 }
 
 /// What `--content` names.
@@ -224,7 +228,21 @@ pub fn run(args: RecvArgs) -> Result<Exit> {
         out.flush()?;
     }
     let joined_at = Instant::now();
-    let mut counts = receive(&mut sock, &args, &mut out, joined_at, port, drops_counted)?;
+    let exporter = args
+        .metrics
+        .map(mcast::metrics::Exporter::serve)
+        .transpose()?;
+    let mut counts = receive(
+        &mut sock,
+        &args,
+        &mut out,
+        Started {
+            joined_at,
+            port,
+            drops_counted,
+            exporter,
+        },
+    )?;
     // Drops after the last datagram received reach no control message: read the total.
     if let Some(now) = sock.kernel_drops()? {
         let seen = counts.kernel_drops.map_or(0, u64::from);
@@ -322,14 +340,31 @@ fn change(sock: &McastSocket) -> MembershipChange {
     }
 }
 
+/// What receiving starts from: when the group was joined, the port, whether the kernel
+/// counts drops, and the Prometheus exporter if asked for.
+struct Started {
+    joined_at: Instant,
+    port: u16,
+    drops_counted: bool,
+    exporter: Option<mcast::metrics::Exporter>,
+}
+
+/// How often the loop looks for a scrape waiting, at least.
+const SCRAPE_CHECK: Duration = Duration::from_millis(50);
+
 fn receive(
     sock: &mut McastSocket,
     args: &RecvArgs,
     out: &mut Stdout,
-    joined_at: Instant,
-    port: u16,
-    drops_counted: bool,
+    started: Started,
 ) -> Result<Counts> {
+    let Started {
+        joined_at,
+        port,
+        drops_counted,
+        exporter,
+    } = started;
+    let group_shown = args.group.ip.to_string();
     let mut names: HashMap<u32, String> = iface::interfaces()?
         .into_iter()
         .map(|i| (i.index, i.name))
@@ -372,6 +407,9 @@ fn receive(
         )
     });
     'receiving: while !stop::requested() {
+        if let Some(e) = exporter.as_ref().filter(|e| e.wanted()) {
+            e.publish(metrics::render(&counts, joined_at, &group_shown, port));
+        }
         // Checked between batches too: a flood that never lets the socket run dry must
         // not keep the run going past its end.
         let now = Instant::now();
@@ -432,6 +470,7 @@ fn receive(
                 watch.as_ref().map(LinkWatch::next),
                 next_report,
                 stall_due,
+                exporter.as_ref().map(|_| now + SCRAPE_CHECK),
             ]
             .into_iter()
             .flatten()
