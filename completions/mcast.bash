@@ -861,7 +861,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__reflect)
-            opts="-i -d -h -V --port --bind --interface --group --rate --total-rate --group-rate --max-reply-size --duration --report --json --color --help --version"
+            opts="-i -d -h -V --port --bind --interface --group --rate --total-rate --group-rate --max-reply-size --duration --report --json --metrics --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -918,6 +918,10 @@ _mcast() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1014,7 +1018,7 @@ _mcast() {
             return 0
             ;;
         mcast__subcmd__watch)
-            opts="-i -4 -6 -d -r -h -V --interface --duration --report --querier-timeout --pcap --read --json --fail-on-warning --color --help --version"
+            opts="-i -4 -6 -d -r -h -V --interface --duration --report --querier-timeout --pcap --read --json --fail-on-warning --metrics --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1053,6 +1057,10 @@ _mcast() {
                     return 0
                     ;;
                 -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

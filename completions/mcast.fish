@@ -139,6 +139,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l group-rate -d 'M
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l max-reply-size -d 'Largest reply to send when a request asks for more than its own size (ssmping\'s reply-size option); by default no reply is larger than its request' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -s d -l duration -d 'Stop after this long (default: until Ctrl-C)' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l report -d 'Print the figures so far every DURATION (as Ctrl-\\ does at any time)' -r
+complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l metrics -d 'Serve the counts to Prometheus at http://ADDR/metrics (OpenMetrics): a port alone is 127.0.0.1\'s' -r
 complete -c mcast -n "__fish_mcast_using_subcommand reflect" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -166,6 +167,7 @@ complete -c mcast -n "__fish_mcast_using_subcommand watch" -l report -d 'Print t
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l querier-timeout -d 'Warn when no querier is heard on a link for this long' -r
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l pcap -d 'Also write every packet captured to FILE, as pcapng: a block per link, kernel timestamps, the direction (tcpdump -r FILE, Wireshark)' -r -F
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -s r -l read -d 'Read IGMP and MLD from a capture file instead of the wire (pcap or pcapng; Ethernet with VLAN tags, Linux cooked v1 or v2, raw IP), on the file\'s own clock' -r -F
+complete -c mcast -n "__fish_mcast_using_subcommand watch" -l metrics -d 'Serve what the capture saw to Prometheus at http://ADDR/metrics (OpenMetrics): a port alone is 127.0.0.1\'s' -r
 complete -c mcast -n "__fish_mcast_using_subcommand watch" -l color -d 'Colour for people: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never. Never in JSON' -r -f -a "auto\t''
 always\t''
 never\t''"

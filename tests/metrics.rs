@@ -73,6 +73,31 @@ fn query(host: &Host, promql: &str) -> Vec<(Value, f64)> {
         .unwrap_or_default()
 }
 
+/// Fails the test unless `promtool check metrics` accepts `exposition`.
+fn promtool_accepts(exposition: &str) {
+    use std::io::Write;
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let checked = check.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}\n{exposition}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
 /// RTP to `to`, `n` datagrams 50 ms apart, from `host`.
 fn send_rtp(host: &Host, to: &'static str, n: u16) {
     host.run(move || {
@@ -189,27 +214,7 @@ fn prometheus_scrapes_the_monitor_and_reports_what_it_counted() {
     assert_eq!(loaded.len(), 5, "{rules}");
     // promtool accepts what curl (no OpenMetrics asked) gets.
     let exposition = curl(watcher, &["http://127.0.0.1:9464/metrics"]);
-    let mut check = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    check
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(exposition.as_bytes())
-        .unwrap();
-    let checked = check.wait_with_output().unwrap();
-    assert!(
-        checked.status.success(),
-        "{}{}\n{exposition}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    promtool_accepts(&exposition);
     monitor.signal(Signal::SIGINT);
     let out = monitor.wait(WAIT);
     let summary = json_lines(&out)
@@ -396,27 +401,7 @@ fn recv_serves_what_it_counted_and_promtool_accepts_it() {
         })
         .unwrap_or_else(|| panic!("{text}"));
     assert!(lost.ends_with(" 1"), "{lost}");
-    let mut check = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    check
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let checked = check.wait_with_output().unwrap();
-    assert!(
-        checked.status.success(),
-        "{}{}\n{text}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    promtool_accepts(&text);
     recv.signal(Signal::SIGINT);
     let out = recv.wait(WAIT);
     assert!(
@@ -424,4 +409,111 @@ fn recv_serves_what_it_counted_and_promtool_accepts_it() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn reflect_serves_its_answers_and_refusals_by_reason() {
+    if !have_prometheus("reflect_serves_its_answers_and_refusals_by_reason") {
+        return;
+    }
+    let lab = Lab::new(2);
+    let (server, client) = (lab.host(1), lab.host(2));
+    let reflector = spawn(common::command(
+        server,
+        &["reflect", "-d", "4s", "--json", "--metrics", "9466"],
+    ));
+    std::thread::sleep(Duration::from_millis(400));
+    let to = server.v4.to_string();
+    let ping = common::run(
+        client,
+        &["ping", &to, "-c", "3", "--interval", "200ms", "-t", "300ms"],
+    );
+    assert_eq!(ping.status.code(), Some(0), "{}", stderr(&ping));
+    // One datagram that is no request at all.
+    client.run(move || {
+        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+        s.send_to(b"not a request", (to.as_str(), mcast::wire::PORT))
+            .unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let text = curl(server, &["http://127.0.0.1:9466/metrics"]);
+    let value = |series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    let port = format!("{{port=\"{}\"}}", mcast::wire::PORT);
+    let out = common::finish(reflector, WAIT);
+    let summary = json_lines(&out)
+        .into_iter()
+        .find(|e| e["type"] == "summary")
+        .unwrap_or_else(|| panic!("{}", stderr(&out)));
+    // What was served is what the reflector counted (nothing came after the scrape).
+    for name in ["requests", "unicast_replies", "multicast_replies"] {
+        let served = value(&format!("mcast_reflect_{name}_total{port}"));
+        assert_eq!(Value::from(served), summary[name], "{name}");
+    }
+    assert_eq!(
+        value(&format!("mcast_reflect_unicast_replies_total{port}")),
+        3
+    );
+    let malformed = format!(
+        "mcast_reflect_refused_total{{port=\"{}\",reason=\"malformed\"}}",
+        mcast::wire::PORT
+    );
+    assert_eq!(value(&malformed), 1, "{text}");
+    assert_eq!(summary["refused_malformed"], 1);
+}
+
+#[test]
+fn watch_serves_the_queriers_and_memberships_it_heard() {
+    if !have_prometheus("watch_serves_the_queriers_and_memberships_it_heard") {
+        return;
+    }
+    let lab = Lab::new(2);
+    let (watcher, member) = (lab.host(1), lab.host(2));
+    lab.querier(3, 2, 1);
+    let capture = spawn(common::command(
+        watcher,
+        &[
+            "watch",
+            "-4",
+            "-i",
+            "eth0",
+            "-d",
+            "5s",
+            "--json",
+            "--metrics",
+            "9467",
+        ],
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    let join = spawn(common::command(
+        member,
+        &["join", "239.1.1.1", "-i", "eth0", "-d", "3s"],
+    ));
+    // Two queries a second or so and the member's reports.
+    std::thread::sleep(Duration::from_millis(2500));
+    let text = curl(watcher, &["http://127.0.0.1:9467/metrics"]);
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix)?.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+    };
+    assert!(
+        value(
+            "mcast_watch_querier_queries_total{interface=\"eth0\",querier=\"192.0.2.254\",version=\"IGMPv3\"}"
+        ) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        value("mcast_watch_memberships{interface=\"eth0\"}") >= 1.0,
+        "{text}"
+    );
+    assert!(value("mcast_watch_packets_total") >= 2.0, "{text}");
+    assert_eq!(value("mcast_watch_bad_checksums_total"), 0.0, "{text}");
+    promtool_accepts(&text);
+    let _ = common::finish(join, WAIT);
+    let out = common::finish(capture, WAIT);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

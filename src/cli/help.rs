@@ -108,6 +108,21 @@ mcast_probes_duplicates_total, mcast_probes_reordered_total and mcast_kernel_dro
 sender whose content is read (label sender, its address and port), mcast_lost_total and, for \
 MPEG-TS, mcast_cc_errors_total.";
 
+const REFLECT_METRICS: &str = "--metrics ADDR serves the counts to Prometheus at \
+http://ADDR/metrics (a port alone is 127.0.0.1's), as mcast monitor does, labelled with the \
+port: mcast_reflect_requests_total, mcast_reflect_unicast_replies_total, \
+mcast_reflect_multicast_replies_total, mcast_reflect_clients_total, \
+mcast_reflect_clients_not_listed_total, mcast_reflect_capped_size_total, \
+mcast_reflect_send_errors_total, and mcast_reflect_refused_total by reason (source, malformed, \
+destination, interface, session, small_init, group, port, rate, group_rate).";
+
+const WATCH_METRICS: &str = "--metrics ADDR serves what the capture saw to Prometheus at \
+http://ADDR/metrics (a port alone is 127.0.0.1's), as mcast monitor does: \
+mcast_watch_packets_total, mcast_watch_kernel_drops_total, mcast_watch_ignored_total, \
+mcast_watch_bad_checksums_total, mcast_watch_warnings_total, \
+mcast_watch_querier_queries_total by interface, querier and version, and \
+mcast_watch_memberships by interface (not with -r).";
+
 const COMMON: &str = "Durations are seconds (5, 0.5) or a number and a unit (500ms, 10s, 2m); \
 sizes take K, M and G (8M). Ctrl-C, SIGTERM or SIGHUP ends cleanly: groups are left first, \
 then the summary is printed; Ctrl-\\ (SIGQUIT) prints the figures so far and goes on (send, \
@@ -292,6 +307,7 @@ responses (mcast mesh answers omping hosts of its list without this).",
             "What a reply proves: neither protocol authenticates replies, so a host that can \
 spoof the reflector's address on the path can forge or replay them. A reply proves that a \
 datagram with the reflector's address reached the client, not that the reflector sent it.",
+            REFLECT_METRICS,
             COMMON,
         ],
         files: &[],
@@ -368,6 +384,7 @@ a capture back instead of the wire: pcap or pcapng, Ethernet (VLAN tags walked),
 v1 or v2, or raw IP; links are named by the pcapng interface block, else #INDEX from a cooked \
 v2 header, else if0. Time is the file's: warnings fall when the file says, however fast it is \
 read; what the capturing kernel dropped is unknown (kernel_drops null).",
+            WATCH_METRICS,
             COMMON,
         ],
         files: &[],

@@ -21,6 +21,7 @@ use crate::cli::parse;
 use crate::cli::signals::stop;
 
 mod counts;
+mod metrics;
 use counts::{Counts, ReflectEvent, interval, summary};
 use mcast::reflect::{
     Bucket, Limits, MAX_CLIENTS, Path, REPLY_TTL, Recent, ReplyBatch, ReplyOut, SESSION_IDLE,
@@ -67,6 +68,9 @@ pub struct ReflectArgs {
     /// Print JSON Lines instead of text
     #[arg(long)]
     json: bool,
+    /// Serve the counts to Prometheus at http://ADDR/metrics (OpenMetrics): a port alone is 127.0.0.1's
+    #[arg(long, value_name = "ADDR", value_parser = mcast::metrics::parse_addr)]
+    metrics: Option<std::net::SocketAddr>,
 }
 
 /// This host's addresses and prefixes, read again (at most every few seconds) when a request
@@ -196,8 +200,15 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
     let mut round = 0u32;
     let mut next_report = args.report.map(|r| started + r);
     let mut last = (counts, SystemTime::now());
+    let exporter = args
+        .metrics
+        .map(mcast::metrics::Exporter::serve)
+        .transpose()?;
     'run: while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
         round = round.wrapping_add(1);
+        if let Some(e) = exporter.as_ref().filter(|e| e.wanted()) {
+            e.publish(metrics::render(&counts, args.port));
+        }
         let report_due = next_report.is_some_and(|r| Instant::now() >= r);
         if report_due || stop::report_requested() {
             if let (true, Some(r)) = (report_due, args.report) {
@@ -221,7 +232,9 @@ pub fn run(args: ReflectArgs) -> Result<Exit> {
                 .iter()
                 .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN))
                 .collect();
-            let ms = left.as_millis().clamp(1, 500) as i32;
+            // A scrape waits for the loop: look for one at least every 50 ms.
+            let most = if exporter.is_some() { 50 } else { 500 };
+            let ms = left.as_millis().clamp(1, most) as i32;
             let _ = poll(
                 &mut fds,
                 PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),

@@ -4,6 +4,7 @@
 //! groups).
 
 mod file;
+mod metrics;
 mod print;
 
 use std::collections::HashMap;
@@ -66,6 +67,9 @@ pub struct WatchArgs {
     /// Exit with status 1 when any warning was given (for scripts and monitoring)
     #[arg(long)]
     fail_on_warning: bool,
+    /// Serve what the capture saw to Prometheus at http://ADDR/metrics (OpenMetrics): a port alone is 127.0.0.1's
+    #[arg(long, value_name = "ADDR", value_parser = mcast::metrics::parse_addr, conflicts_with = "read")]
+    metrics: Option<std::net::SocketAddr>,
 }
 
 /// Interface names by index, looked up again when an unknown index appears.
@@ -181,7 +185,22 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
     let mut buf = vec![0u8; 65_536];
     let mut next_report = args.report.map(|r| started + r);
     let mut last = (Counts::default(), SystemTime::now());
+    let exporter = args
+        .metrics
+        .map(mcast::metrics::Exporter::serve)
+        .transpose()?;
     'run: while !stop::requested() && end.is_none_or(|e| Instant::now() < e) {
+        if let Some(e) = exporter.as_ref().filter(|e| e.wanted()) {
+            let (packets, kernel_drops) = capture.stats()?;
+            let seen = metrics::Seen {
+                packets,
+                kernel_drops,
+                ignored,
+                bad_checksums,
+                warnings: warned,
+            };
+            e.publish(metrics::render(&watch, &mut names, &seen));
+        }
         let report_due = next_report.is_some_and(|r| Instant::now() >= r);
         if report_due || stop::report_requested() {
             if let (true, Some(r)) = (report_due, args.report) {
@@ -210,14 +229,20 @@ pub fn run(args: WatchArgs) -> Result<Exit> {
             }
             last = (counts, now);
         }
-        let wait =
-            end.into_iter()
-                .chain(next_report)
-                .min()
-                .map_or(Duration::from_millis(250), |e| {
-                    e.saturating_duration_since(Instant::now())
-                        .min(Duration::from_millis(250))
-                });
+        let wait = end
+            .into_iter()
+            .chain(next_report)
+            .min()
+            .map_or(Duration::from_millis(250), |e| {
+                e.saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(250))
+            })
+            // A scrape waits for the loop: look for one at least every 50 ms.
+            .min(if exporter.is_some() {
+                Duration::from_millis(50)
+            } else {
+                Duration::MAX
+            });
         let mut warnings = Vec::new();
         if let Some(frame) = capture.recv(&mut buf, wait)? {
             let now = Instant::now();
