@@ -327,6 +327,22 @@ fn the_dashboard_and_the_rules_ask_only_for_series_mcast_serves() {
         })
         .collect();
     assert!(series.len() >= 10, "{served}");
+    // The TS group's PID has its own series, and the RTP group's SSRC.
+    assert!(
+        served.lines().any(
+            |l| l.starts_with("mcast_pid_cc_errors_total{group=\"239.1.1.2\"")
+                && l.contains("pid=\"0x0100\"")
+                && l.ends_with(" 0")
+        ),
+        "{served}"
+    );
+    assert!(
+        served.lines().any(
+            |l| l.starts_with("mcast_ssrc_lost_total{group=\"239.1.1.1\"")
+                && l.contains("ssrc=\"00000001\"")
+        ),
+        "{served}"
+    );
     let dashboard =
         std::fs::read_to_string(format!("{CONTRIB}/grafana/mcast-monitor.json")).unwrap();
     let parsed: Value = serde_json::from_str(&dashboard).expect("the dashboard is JSON");

@@ -460,7 +460,9 @@ asked for (as Prometheus does), else the classic text format (curl, promtool che
 Per group, labelled group, port, source, name and interface: mcast_datagrams_total, \
 mcast_bytes_total, mcast_lost_total, mcast_duplicates_total, mcast_reordered_total, \
 mcast_cc_errors_total, mcast_jitter_seconds, mcast_last_datagram_timestamp_seconds and \
-mcast_up (1 while datagrams flow); per socket, mcast_kernel_drops_total; per A/B pair, \
+mcast_up (1 while datagrams flow); per PID of a TS group, mcast_pid_cc_errors_total, and \
+per RTP sender, mcast_ssrc_lost_total (the first 32 of each a group); per socket, \
+mcast_kernel_drops_total; per A/B pair, \
 mcast_pair_lost_total, mcast_pair_legs_up, mcast_pair_skew_p50_seconds and \
 mcast_pair_skew_max_seconds. A figure that cannot \
 be judged for a group (loss where the content is not read, jitter without an RTP clock) has \

@@ -31,6 +31,21 @@ struct PairLabels {
     b: String,
 }
 
+/// A group's labels and one of its PIDs (MPEG-TS) or SSRCs (RTP).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PartLabels {
+    group: String,
+    port: String,
+    source: String,
+    name: String,
+    interface: String,
+    pid: String,
+    ssrc: String,
+}
+
+/// PIDs and SSRCs served a group, at most: the rest are in the group's own series.
+const PARTS: usize = 32;
+
 /// A socket's labels: the kernel counts drops per socket, and a socket holds many groups.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SocketLabels {
@@ -132,6 +147,18 @@ pub fn render(m: &Monitor, sockets: &[SocketDrops]) -> String {
         "Datagrams the kernel dropped for want of receive buffer, per socket (a socket holds many groups)",
         drops.clone(),
     );
+    let pid_cc = Family::<PartLabels, Counter>::default();
+    registry.register(
+        "mcast_pid_cc_errors",
+        "MPEG-TS continuity errors of one PID of the group (the first 32 PIDs heard)",
+        pid_cc.clone(),
+    );
+    let ssrc_lost = Family::<PartLabels, Counter>::default();
+    registry.register(
+        "mcast_ssrc_lost",
+        "RTP packets one sender (SSRC) of the group lost (the first 32 SSRCs heard)",
+        ssrc_lost.clone(),
+    );
     for w in m.groups() {
         let t = &w.target;
         let labels = GroupLabels {
@@ -163,6 +190,34 @@ pub fn render(m: &Monitor, sockets: &[SocketDrops]) -> String {
         }
         if let Some(ns) = w.last_ns {
             last.get_or_create(&labels).set(ns as f64 / 1e9);
+        }
+        let part = |pid: String, ssrc: String| PartLabels {
+            group: labels.group.clone(),
+            port: labels.port.clone(),
+            source: labels.source.clone(),
+            name: labels.name.clone(),
+            interface: labels.interface.clone(),
+            pid,
+            ssrc,
+        };
+        let flows = || w.streams.iter().flat_map(|s| s.flows());
+        for (pid, p) in flows()
+            .filter_map(|f| f.ts())
+            .flat_map(|t| t.pids())
+            .take(PARTS)
+        {
+            pid_cc
+                .get_or_create(&part(format!("0x{pid:04x}"), String::new()))
+                .inc_by(p.cc_errors);
+        }
+        for s in flows()
+            .filter_map(|f| f.rtp())
+            .flat_map(|r| r.streams())
+            .take(PARTS)
+        {
+            ssrc_lost
+                .get_or_create(&part(String::new(), format!("{:08x}", s.ssrc)))
+                .inc_by(s.missing());
         }
         let flowing = matches!(w.state(), State::Flowing | State::Losing);
         up.get_or_create(&labels)
@@ -313,6 +368,7 @@ mod tests {
             "# UNIT mcast_jitter_seconds seconds".to_string(),
             "# HELP mcast_up 1 while the group's datagrams flow (neither never started nor stalled), else 0.".to_string(),
             "# EOF".to_string(),
+            r#"mcast_ssrc_lost_total{group="239.1.1.1",port="5000",source="",name="News \"HD\"",interface="",pid="",ssrc="00000007"} 1"#.to_string(),
         ] {
             assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
         }
