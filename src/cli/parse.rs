@@ -255,3 +255,13 @@ mod word_tests {
         }
     }
 }
+
+/// `--clock-rate`: a whole number of Hz, 1 or more.
+pub fn clock_rate(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(hz) if hz > 0 => Ok(hz),
+        _ => Err(format!(
+            "'{s}': give the clock rate in Hz, a whole number of 1 or more (90000 for video, 48000 for audio)"
+        )),
+    }
+}

@@ -65,7 +65,7 @@ pub struct MonitorArgs {
     #[arg(long, value_name = "FORMAT")]
     seq: Option<mcast::content::seq::Format>,
     /// Clock rate of a dynamic RTP payload type (96-127), for jitter: 90000 for video
-    #[arg(long, value_name = "HZ", value_parser = clock_rate)]
+    #[arg(long, value_name = "HZ", value_parser = parse::clock_rate)]
     clock_rate: Option<u32>,
     /// Raise a stall when a group is silent this long (and never_started when one has not started this long after the joins)
     #[arg(long, value_name = "DURATION", value_parser = parse::duration, default_value = "1s")]
@@ -100,16 +100,6 @@ enum ContentArg {
     Rtp,
     Ts,
     Raw,
-}
-
-/// `--clock-rate`: a whole number of Hz, 1 or more.
-fn clock_rate(s: &str) -> Result<u32, String> {
-    match s.parse::<u32>() {
-        Ok(hz) if hz > 0 => Ok(hz),
-        _ => Err(format!(
-            "'{s}': give the clock rate in Hz, a whole number of 1 or more (90000 for video, 48000 for audio)"
-        )),
-    }
 }
 
 /// `--pair NAME=A,B`: two targets of one name; each may take `,iface=IFACE`.

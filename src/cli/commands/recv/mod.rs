@@ -80,7 +80,7 @@ pub struct RecvArgs {
     #[arg(long, value_name = "FORMAT")]
     seq: Option<mcast::content::seq::Format>,
     /// Clock rate of a dynamic RTP payload type (96-127), for jitter: 90000 for video
-    #[arg(long, value_name = "HZ", value_parser = clock_rate)]
+    #[arg(long, value_name = "HZ", value_parser = parse::clock_rate)]
     clock_rate: Option<u32>,
     /// Say a stream stalled when nothing of it came for this long
     #[arg(long, value_name = "DURATION", value_parser = parse::duration, default_value = "1s")]
@@ -104,16 +104,6 @@ enum ContentArg {
     Ts,
     Probe,
     Raw,
-}
-
-/// `--clock-rate`: a whole number of Hz, 1 or more.
-fn clock_rate(s: &str) -> Result<u32, String> {
-    match s.parse::<u32>() {
-        Ok(hz) if hz > 0 => Ok(hz),
-        _ => Err(format!(
-            "'{s}': give the clock rate in Hz, a whole number of 1 or more (90000 for video, 48000 for audio)"
-        )),
-    }
 }
 
 /// How the content is to be read, from the options; None when it is not read.
