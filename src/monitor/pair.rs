@@ -40,6 +40,8 @@ pub struct Merge {
     skews: VecDeque<i64>,
     /// The largest skew seen, in ns (either way).
     pub skew_max_ns: u64,
+    /// Whether any number came on either leg.
+    seen: bool,
 }
 
 impl Default for Merge {
@@ -53,6 +55,7 @@ impl Default for Merge {
             restarts: 0,
             skews: VecDeque::new(),
             skew_max_ns: 0,
+            seen: false,
         }
     }
 }
@@ -82,6 +85,7 @@ impl Merge {
     }
 
     fn one(&mut self, leg: usize, n: u64, ns: u64) {
+        self.seen = true;
         let (low, high) = match self.open {
             None => (n, n),
             Some((low, high))
@@ -146,7 +150,7 @@ impl Merge {
 
     /// Whether any number was seen.
     pub fn started(&self) -> bool {
-        self.open.is_some() || self.lost + self.both + self.only[0] + self.only[1] > 0
+        self.seen
     }
 
     /// The median of the latest skews (B's arrival less A's), in ns; None before a number
@@ -243,11 +247,76 @@ mod tests {
     }
 
     #[test]
+    fn a_late_copy_of_a_judged_number_disturbs_nothing_open() {
+        // Leg A alone up to 1,499: everything below 476 is judged. A copy of 10 on leg B
+        // is late; its slot holds 1,034, still open, which must stay A's.
+        let mut m = Merge::default();
+        for k in 0..1_500 {
+            m.saw(0, k, 1, None, 1 + k);
+        }
+        let low = 1_500 - WINDOW;
+        m.saw(1, 10, 1, None, 5_000);
+        // The lowest number still open, on leg B, is in time: both legs had it.
+        m.saw(1, low, 1, None, 5_001);
+        m.finish();
+        assert_eq!((m.lost, m.only, m.both, m.restarts), (0, [1_499, 0], 1, 0));
+    }
+
+    #[test]
+    fn a_number_exactly_a_window_away_slides_and_does_not_restart() {
+        // Above: 0 leaves the window, the numbers between were lost.
+        let mut m = Merge::default();
+        m.saw(0, 0, 1, None, 1);
+        m.saw(0, WINDOW, 1, None, 2);
+        m.finish();
+        assert_eq!((m.lost, m.only[0], m.restarts), (WINDOW - 1, 2, 0));
+        // Below: a window under the lowest open number is a late copy, not a restart.
+        let mut m = Merge::default();
+        for k in 0..3_000 {
+            m.saw(0, k, 1, None, 1 + k);
+        }
+        m.saw(1, 3_000 - WINDOW - WINDOW, 1, None, 9_000);
+        m.finish();
+        assert_eq!((m.lost, m.only, m.both, m.restarts), (0, [3_000, 0], 0, 0));
+        // One further either way is a restart.
+        let mut m = Merge::default();
+        m.saw(0, 0, 1, None, 1);
+        m.saw(0, WINDOW + 1, 1, None, 2);
+        assert_eq!(m.restarts, 1);
+    }
+
+    #[test]
+    fn the_skew_is_the_median_of_the_latest_and_a_leg_alone_is_started() {
+        let mut m = Merge::default();
+        for (k, skew) in [5u64, 1, 4, 2, 3].into_iter().enumerate() {
+            let at = 1_000 * MS + k as u64 * 10 * MS;
+            m.saw(0, k as u64, 1, None, at);
+            m.saw(1, k as u64, 1, None, at + skew * MS);
+        }
+        assert_eq!(m.skew_p50_ns(), Some(3 * MS as i64));
+        assert_eq!(m.skew_max_ns, 5 * MS);
+        // B ahead of A is a negative skew.
+        let mut m = Merge::default();
+        m.saw(1, 7, 1, None, 1_000);
+        m.saw(0, 7, 1, None, 1_500);
+        assert_eq!((m.skew_p50_ns(), m.skew_max_ns), (Some(-500), 500));
+        // A feed on leg B only has started; judged, it is B's alone.
+        let mut m = Merge::default();
+        m.saw(1, 7, 1, None, 1_000);
+        m.finish();
+        assert!(m.started());
+        assert_eq!((m.lost, m.only, m.both), (0, [0, 1], 0));
+    }
+
+    #[test]
     fn extension_takes_the_nearest_cycle() {
         assert_eq!(extend(5, Some(65536), Some(65530)), 65541);
         assert_eq!(extend(65530, Some(65536), Some(65541)), 65530);
         assert_eq!(extend(7, Some(65536), None), 7);
         assert_eq!(extend(7, None, Some(1 << 40)), 7);
         assert_eq!(extend(65535, Some(65536), Some(2)), 65535);
+        // Several cycles in: the cycle is found from the highest, not guessed.
+        assert_eq!(extend(5, Some(65536), Some(200_000)), 3 * 65536 + 5);
+        assert_eq!(extend(65_000, Some(65536), Some(200_000)), 2 * 65536 + 65_000);
     }
 }
