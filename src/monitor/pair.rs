@@ -317,6 +317,9 @@ mod tests {
         assert_eq!(extend(65535, Some(65536), Some(2)), 65535);
         // Several cycles in: the cycle is found from the highest, not guessed.
         assert_eq!(extend(5, Some(65536), Some(200_000)), 3 * 65536 + 5);
-        assert_eq!(extend(65_000, Some(65536), Some(200_000)), 2 * 65536 + 65_000);
+        assert_eq!(
+            extend(65_000, Some(65536), Some(200_000)),
+            2 * 65536 + 65_000
+        );
     }
 }
