@@ -230,6 +230,10 @@ const CASES: &[(&str, &[&str])] = &[
         "recv 239.1.1.1 7777 --content ts --seq 0:4",
         &["--seq", "leave --content out"],
     ),
+    (
+        "monitor 239.1.1.1:7777 --content ts --seq 0:4",
+        &["--seq 0:4", "--content ts", "leave --content out"],
+    ),
     ("reflect --report 0", &["'0'", "above zero"]),
     ("watch --report 0", &["'0'", "above zero"]),
     ("frobnicate", &["unrecognized subcommand"]),

@@ -265,3 +265,27 @@ pub fn clock_rate(s: &str) -> Result<u32, String> {
         )),
     }
 }
+
+/// What a datagram's content is read as, from `--seq` and `--content`: a feed's numbers
+/// when `--seq` names their place, else what `--content` chose (`chosen`, None: not read).
+/// `named` is `--content`'s value as typed; with `--seq`, anything but auto is refused,
+/// since the two say different things.
+pub fn content_choice(
+    seq: Option<mcast::content::seq::Format>,
+    chosen: Option<mcast::content::flow::Choice>,
+    named: &str,
+) -> Result<Option<mcast::content::flow::Choice>, String> {
+    match seq {
+        None => Ok(chosen),
+        Some(format) if named == "auto" => Ok(Some(mcast::content::flow::Choice::Feed(format))),
+        Some(format) => Err(format!(
+            "--seq {format}: a sequence number at a fixed place is a feed's, and --content {named} says otherwise; leave --content out"
+        )),
+    }
+}
+
+/// An enumerated option's value as the user types it (`--content rtp`: "rtp").
+pub fn value_name<T: clap::ValueEnum>(v: &T) -> String {
+    v.to_possible_value()
+        .map_or_else(String::new, |p| p.get_name().to_string())
+}

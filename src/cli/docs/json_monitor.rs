@@ -1,10 +1,10 @@
 //! mcast-json(7)'s records of `mcast monitor`: its start, alarms raised and cleared, the
 //! table of every group (a report, the summary) and a group's row in it.
 
-use super::json_reference::{COMMAND, END, Kind, START};
+use super::json_reference::{COMMAND, END, Field, Kind, START};
 
 /// A target's fields, in every record about one group.
-const TARGET: &[super::json_reference::Field] = &[
+const TARGET: &[Field] = &[
     (
         "name",
         "string or null",
@@ -24,7 +24,7 @@ const TARGET: &[super::json_reference::Field] = &[
     ),
 ];
 
-const ROW: &[super::json_reference::Field] = &[
+const ROW: &[Field] = &[
     (
         "state",
         "string",
@@ -84,7 +84,7 @@ const ROW: &[super::json_reference::Field] = &[
     ),
 ];
 
-const ALARM_NAME: super::json_reference::Field = (
+const ALARM_NAME: Field = (
     "alarm",
     "string",
     "never_started (no datagram --stall after the joins), stall (silent for --stall), loss (more than --loss-alarm lost in one second), leg_down (one leg of an A/B pair down while the other flows)",
@@ -139,7 +139,7 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
             ("time", "string", "when it was raised"),
             ALARM_NAME,
         ],
-        more: ALARM_FIELDS,
+        more: &ALARM_FIELDS,
         example: r#"{"type":"alarm","command":"monitor","time":"2026-12-03T16:59:44.638116Z","alarm":"never_started","name":"Sport","group":"239.1.0.2","port":5000,"source":null,"interface":"eth0","since":"2026-12-03T16:59:44.132301Z","silent_ms":505.815,"lost":null,"expected":null,"fix":"see that the sender runs and sends to this group and port; then run mcast doctor for the group on this host"}"#,
     },
     Kind {
@@ -151,7 +151,7 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
             ("time", "string", "when it ended"),
             ALARM_NAME,
         ],
-        more: CLEAR_FIELDS,
+        more: &CLEAR_FIELDS,
         example: r#"{"type":"clear","command":"monitor","time":"2026-12-03T16:59:46.964705Z","alarm":"stall","name":"News HD","group":"239.1.0.1","port":5000,"source":null,"interface":"eth0","lasted_ms":1219.069}"#,
     },
     Kind {
@@ -162,7 +162,7 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
             COMMAND,
             ("time", "string", "when the checks were done"),
         ],
-        more: DIAGNOSIS_FIELDS,
+        more: &DIAGNOSIS_FIELDS,
         example: r#"{"type":"diagnosis","command":"monitor","time":"2026-12-03T17:06:32.098710Z","name":"Movies","group":"239.1.0.3","port":5001,"source":null,"interface":"eth0","checks":[{"check":"interface","status":"ok","evidence":"eth0 (given): up, carrier, multicast, with an address of the group's family","fix":null},{"check":"route","status":"ok","evidence":"the kernel routes 239.1.0.3 via eth0","fix":null},{"check":"group","status":"ok","evidence":"239.1.0.3: an any-source join","fix":null},{"check":"mac_alias","status":"ok","evidence":"no other group held on eth0 maps to 01:00:5e:01:00:03","fix":null},{"check":"rp_filter","status":"skipped","evidence":"no --source: the reverse path depends on each sender","fix":null},{"check":"version","status":"ok","evidence":"force_igmp_version: all = 0, eth0 = 0; compatibility mode V3","fix":null},{"check":"limits","status":"ok","evidence":"0 sources asked; net.ipv4.igmp_max_msf = 10 sources a group per socket; net.ipv4.igmp_max_memberships = 20 groups a socket","fix":null},{"check":"port","status":"warn","evidence":"UDP port 5001 is held (0.0.0.0:5001 by mcast (pid 18047)), and shared: each of them gets a copy of what arrives","fix":null}]}"#,
     },
     Kind {
@@ -246,7 +246,7 @@ pub(super) const MONITOR_KINDS: &[Kind] = &[
     },
 ];
 
-const PAIR_ROW: &[super::json_reference::Field] = &[
+const PAIR_ROW: &[Field] = &[
     ("name", "string", "the name both legs share"),
     ("a", "string", "leg A as typed: [SOURCE@]GROUP:PORT"),
     ("b", "string", "leg B"),
@@ -290,93 +290,64 @@ const PAIR_ROW: &[super::json_reference::Field] = &[
     ),
 ];
 
-const ALARM_FIELDS: &[super::json_reference::Field] = &[
-    (
-        "name",
-        "string or null",
-        "the target's name; null when none was given",
-    ),
-    ("group", "string", "the group"),
-    ("port", "number", "the UDP port"),
-    (
-        "source",
-        "string or null",
-        "the source of a source-specific target; null for any",
-    ),
-    (
-        "interface",
-        "string or null",
-        "the interface named; null for the route's choice",
-    ),
-    (
-        "since",
-        "string",
-        "when what it is about began: the joins (never_started), the last datagram (stall, leg_down; the joins for a leg that never started), the start of the second over the limit (loss)",
-    ),
-    (
-        "silent_ms",
-        "number or null",
-        "how long nothing had come when raised, in ms; null for loss",
-    ),
-    (
-        "lost",
-        "number or null",
-        "units lost in that second (RTP packets, TS packets, feed numbers); null but for loss",
-    ),
-    (
-        "expected",
-        "number or null",
-        "units due in that second, received and lost; null but for loss",
-    ),
-    ("fix", "string", "what to do about it"),
-];
+const ALARM_FIELDS: [Field; 10] = joined(
+    TARGET,
+    &[
+        (
+            "since",
+            "string",
+            "when what it is about began: the joins (never_started), the last datagram (stall, leg_down; the joins for a leg that never started), the start of the second over the limit (loss)",
+        ),
+        (
+            "silent_ms",
+            "number or null",
+            "how long nothing had come when raised, in ms; null for loss",
+        ),
+        (
+            "lost",
+            "number or null",
+            "units lost in that second (RTP packets, TS packets, feed numbers); null but for loss",
+        ),
+        (
+            "expected",
+            "number or null",
+            "units due in that second, received and lost; null but for loss",
+        ),
+        ("fix", "string", "what to do about it"),
+    ],
+);
 
-const CLEAR_FIELDS: &[super::json_reference::Field] = &[
-    (
-        "name",
-        "string or null",
-        "the target's name; null when none was given",
-    ),
-    ("group", "string", "the group"),
-    ("port", "number", "the UDP port"),
-    (
-        "source",
-        "string or null",
-        "the source of a source-specific target; null for any",
-    ),
-    (
-        "interface",
-        "string or null",
-        "the interface named; null for the route's choice",
-    ),
-    (
+const CLEAR_FIELDS: [Field; 6] = joined(
+    TARGET,
+    &[(
         "lasted_ms",
         "number",
         "how long it stood, in ms: a stall from the last datagram to the next, never_started from the joins to the first datagram, loss from the start of the first second over the limit to the end of the first within it",
-    ),
-];
+    )],
+);
 
-const DIAGNOSIS_FIELDS: &[super::json_reference::Field] = &[
-    (
-        "name",
-        "string or null",
-        "the target's name; null when none was given",
-    ),
-    ("group", "string", "the group"),
-    ("port", "number", "the UDP port"),
-    (
-        "source",
-        "string or null",
-        "the source of a source-specific target; null for any",
-    ),
-    (
-        "interface",
-        "string or null",
-        "the interface named; null for the route's choice",
-    ),
-    (
+const DIAGNOSIS_FIELDS: [Field; 6] = joined(
+    TARGET,
+    &[(
         "checks",
         "array of objects",
         "mcast doctor's receiver checks as its --json gives them (check, status, evidence, fix), but the port's (its holder is the monitor itself)",
-    ),
-];
+    )],
+);
+
+/// `head` and then `tail`, as one array of `N` fields (checked as it is built): the target's
+/// fields are written once, for every record about one group.
+const fn joined<const N: usize>(head: &[Field], tail: &[Field]) -> [Field; N] {
+    assert!(head.len() + tail.len() == N, "N is not the fields' count");
+    let mut out = [("", "", ""); N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < head.len() {
+            head[i]
+        } else {
+            tail[i - head.len()]
+        };
+        i += 1;
+    }
+    out
+}

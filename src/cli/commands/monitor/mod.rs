@@ -178,16 +178,14 @@ fn targets(args: &MonitorArgs) -> Result<Vec<Target>> {
 }
 
 fn options(args: &MonitorArgs) -> Result<Options> {
-    if args.seq.is_some() && args.content != ContentArg::Auto {
-        bail!("--seq: a sequence number at a fixed place is a feed's; leave --content out");
-    }
-    let choice = match (args.seq, args.content) {
-        (Some(f), _) => Some(Choice::Feed(f)),
-        (None, ContentArg::Auto) => Some(Choice::Auto),
-        (None, ContentArg::Rtp) => Some(Choice::Rtp),
-        (None, ContentArg::Ts) => Some(Choice::Ts),
-        (None, ContentArg::Raw) => None,
+    let chosen = match args.content {
+        ContentArg::Auto => Some(Choice::Auto),
+        ContentArg::Rtp => Some(Choice::Rtp),
+        ContentArg::Ts => Some(Choice::Ts),
+        ContentArg::Raw => None,
     };
+    let named = parse::value_name(&args.content);
+    let choice = parse::content_choice(args.seq, chosen, &named).map_err(anyhow::Error::msg)?;
     Ok(Options {
         content: choice.map(|choice| flow::Options {
             choice,

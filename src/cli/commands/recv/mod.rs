@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use mcast::addr::is_ssm_range;
 use mcast::content::flow::{Choice, Options, Streams};
@@ -106,15 +106,23 @@ enum ContentArg {
     Raw,
 }
 
-/// How the content is to be read, from the options; None when it is not read.
+impl ContentArg {
+    /// What this reads, apart from `--seq`; None when the content is not read.
+    fn choice(self) -> Option<Choice> {
+        match self {
+            ContentArg::Auto => Some(Choice::Auto),
+            ContentArg::Rtp => Some(Choice::Rtp),
+            ContentArg::Ts => Some(Choice::Ts),
+            ContentArg::Probe | ContentArg::Raw => None,
+        }
+    }
+}
+
+/// How the content is to be read, from the options (checked); None when it is not read.
 fn content_options(args: &RecvArgs) -> Option<Options> {
-    let choice = match (args.seq, args.content) {
-        (Some(format), _) => Choice::Feed(format),
-        (None, ContentArg::Auto) => Choice::Auto,
-        (None, ContentArg::Rtp) => Choice::Rtp,
-        (None, ContentArg::Ts) => Choice::Ts,
-        (None, ContentArg::Probe | ContentArg::Raw) => return None,
-    };
+    // check() has refused --seq beside another --content already.
+    let named = parse::value_name(&args.content);
+    let choice = parse::content_choice(args.seq, args.content.choice(), &named).ok()??;
     let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
     Some(Options {
         choice,
@@ -125,16 +133,8 @@ fn content_options(args: &RecvArgs) -> Option<Options> {
 }
 
 fn check(args: &RecvArgs) -> Result<()> {
-    if let Some(seq) = &args.seq
-        && !matches!(args.content, ContentArg::Auto)
-    {
-        bail!(
-            "--seq {seq}: a sequence number at a fixed place is a feed's, and --content {} says otherwise; leave --content out",
-            args.content
-                .to_possible_value()
-                .map_or_else(String::new, |v| v.get_name().to_string())
-        );
-    }
+    let named = parse::value_name(&args.content);
+    parse::content_choice(args.seq, args.content.choice(), &named).map_err(anyhow::Error::msg)?;
     if args.stall.is_zero() {
         bail!("--stall 0: give a duration longer than the stream's spacing, e.g. 1s");
     }
