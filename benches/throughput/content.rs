@@ -4,11 +4,12 @@
 //! by side in each round; CPU time from the kernel's accounting of the receiver (wait4).
 
 use std::io::Read;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::lab::Host;
+use crate::paced::{self, median};
 use crate::run::MCAST;
 
 const GROUP: Ipv4Addr = Ipv4Addr::new(239, 77, 5, 1);
@@ -55,7 +56,7 @@ fn stream() -> Option<Vec<[u8; DATAGRAM]>> {
 
 /// The `n`th datagram of `stream` played in a loop, into `d`, each PID's continuity counter
 /// carried on in `cc` so that the loop's seam is no discontinuity.
-fn next(stream: &[[u8; DATAGRAM]], n: u64, cc: &mut [u8; 8192], d: &mut [u8; DATAGRAM]) {
+fn next(stream: &[[u8; DATAGRAM]], n: u64, cc: &mut [u8; 8192], d: &mut [u8]) {
     d.copy_from_slice(&stream[n as usize % stream.len()]);
     for p in d.chunks_exact_mut(188) {
         let pid = usize::from(p[1] & 0x1f) << 8 | usize::from(p[2]);
@@ -94,38 +95,16 @@ fn alone(stream: &[[u8; DATAGRAM]]) -> f64 {
 /// Sends `stream` in a loop from `tx` at RATE for SECS, rewriting each PID's continuity
 /// counter so that the loop's seam is no discontinuity. Returns datagrams sent.
 fn send(tx: &Host, stream: Vec<[u8; DATAGRAM]>) -> u64 {
-    let from = tx.v4;
-    tx.run(move || {
-        let sock = socket2::Socket::new(
-            socket2::Domain::IPV4,
-            socket2::Type::DGRAM,
-            Some(socket2::Protocol::UDP),
-        )
-        .unwrap();
-        sock.set_multicast_if_v4(&from).unwrap();
-        sock.set_multicast_ttl_v4(1).unwrap();
-        let to: socket2::SockAddr = SocketAddrV4::new(GROUP, PORT).into();
-        let mut cc = [0u8; 8192];
-        let total = (RATE as f64 * SECS) as u64;
-        let start = Instant::now();
-        let mut d = [0u8; DATAGRAM];
-        for n in 0..total {
-            next(&stream, n, &mut cc, &mut d);
-            let _ = sock.send_to(&d, &to);
-            // Absolute deadlines, checked every 32 datagrams.
-            if n % 32 == 31 {
-                let due = Duration::from_secs_f64((n + 1) as f64 / RATE as f64);
-                if let Some(wait) = due.checked_sub(start.elapsed()) {
-                    std::thread::sleep(wait);
-                }
-            }
-        }
-        total
+    let mut cc = [0u8; 8192];
+    let total = (RATE as f64 * SECS) as u64;
+    paced::send(tx, vec![(GROUP, PORT)], total, RATE, move |n, d| {
+        d.resize(DATAGRAM, 0);
+        next(&stream, n, &mut cc, d);
+        0
     })
 }
 
 /// One receiver's run: CPU seconds (user and system), and its JSON summary.
-#[allow(clippy::zombie_processes)] // reaped by wait4, which Child cannot call
 fn receive(
     rx: &Host,
     tx: &Host,
@@ -168,24 +147,7 @@ fn receive(
         .unwrap()
         .read_to_string(&mut out)
         .unwrap();
-    // wait4 rather than Child::wait: the kernel's account of the CPU the receiver used.
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: a child of this process, waited for once; status and usage are ours.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32, "wait4");
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    let summary = out
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .rfind(|v| v["type"] == "summary")
-        .unwrap_or_default();
-    (secs(usage.ru_utime) + secs(usage.ru_stime), summary)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    (paced::reap(child).0, paced::summary(&out))
 }
 
 /// Prints what the analysis costs beyond receiving, as a share of one core.

@@ -16,6 +16,8 @@ mod floor;
 #[cfg(target_os = "linux")]
 mod monitor;
 #[cfg(target_os = "linux")]
+mod paced;
+#[cfg(target_os = "linux")]
 mod ping;
 #[cfg(target_os = "linux")]
 mod reference;

@@ -4,11 +4,12 @@
 //! the kernel's accounting of the receiver (wait4).
 
 use std::io::Read;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::lab::Host;
+use crate::paced::{self, median};
 use crate::run::MCAST;
 
 const PORT: u16 = 5006;
@@ -22,44 +23,22 @@ fn group(i: usize) -> Ipv4Addr {
 /// Sends RATE datagrams a second for SECS from `tx`, RTP of 188 bytes of payload, spread
 /// over `groups` groups in turn (each its own SSRC and sequence). Returns datagrams sent.
 fn send(tx: &Host, groups: usize) -> u64 {
-    let from = tx.v4;
-    tx.run(move || {
-        let sock = socket2::Socket::new(
-            socket2::Domain::IPV4,
-            socket2::Type::DGRAM,
-            Some(socket2::Protocol::UDP),
-        )
-        .unwrap();
-        sock.set_multicast_if_v4(&from).unwrap();
-        sock.set_multicast_ttl_v4(1).unwrap();
-        let to: Vec<socket2::SockAddr> = (0..groups)
-            .map(|i| SocketAddrV4::new(group(i), PORT).into())
-            .collect();
-        let total = (RATE as f64 * SECS) as u64;
-        let mut d = [0u8; 200];
+    let to = (0..groups).map(|i| (group(i), PORT)).collect();
+    let total = (RATE as f64 * SECS) as u64;
+    paced::send(tx, to, total, RATE, move |n, d| {
+        d.resize(200, 0);
         d[0] = 0x80;
         d[1] = 96;
-        let start = Instant::now();
-        for n in 0..total {
-            let g = (n % groups as u64) as usize;
-            let seq = n / groups as u64;
-            d[2..4].copy_from_slice(&(seq as u16).to_be_bytes());
-            d[4..8].copy_from_slice(&((seq as u32).wrapping_mul(900)).to_be_bytes());
-            d[8..12].copy_from_slice(&(0x5000 + g as u32).to_be_bytes());
-            let _ = sock.send_to(&d, &to[g]);
-            if n % 32 == 31 {
-                let due = Duration::from_secs_f64((n + 1) as f64 / RATE as f64);
-                if let Some(wait) = due.checked_sub(start.elapsed()) {
-                    std::thread::sleep(wait);
-                }
-            }
-        }
-        total
+        let g = (n % groups as u64) as usize;
+        let seq = n / groups as u64;
+        d[2..4].copy_from_slice(&(seq as u16).to_be_bytes());
+        d[4..8].copy_from_slice(&((seq as u32).wrapping_mul(900)).to_be_bytes());
+        d[8..12].copy_from_slice(&(0x5000 + g as u32).to_be_bytes());
+        g
     })
 }
 
 /// One receiver's run: CPU seconds, peak resident KiB, and its JSON summary.
-#[allow(clippy::zombie_processes)] // reaped by wait4, which Child cannot call
 fn receive(
     rx: &Host,
     tx: &Host,
@@ -89,22 +68,8 @@ fn receive(
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     }
     stdout.read_to_string(&mut out).unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: a child of this process, waited for once; status and usage are ours.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32, "wait4");
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    let summary = out
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .rfind(|v| v["type"] == "summary")
-        .unwrap_or_default();
-    (
-        secs(usage.ru_utime) + secs(usage.ru_stime),
-        usage.ru_maxrss as u64,
-        summary,
-    )
+    let (cpu, rss) = paced::reap(child);
+    (cpu, rss, paced::summary(&out))
 }
 
 fn recv_args() -> Vec<String> {
@@ -129,11 +94,6 @@ fn monitor_args(list: &std::path::Path) -> Vec<String> {
         "4M",
     ];
     args.iter().map(|s| s.to_string()).collect()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Prints the monitor's CPU and memory for 10, 100 and 1,000 groups beside recv's on one.

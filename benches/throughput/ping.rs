@@ -10,6 +10,7 @@ use mcast::wire::ssmping::{Kind, Message};
 use mcast::{IpMode, McastSocket, ScopedAddr, Service};
 
 use crate::lab::{self, Host, Lab};
+use crate::paced::median;
 use crate::run::MCAST;
 
 /// `program ARGS` inside `host`, its output discarded.
@@ -148,11 +149,6 @@ pub fn reflectors(rounds: usize) {
         median(of_floor)
     );
     println!();
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// mcast ping and ssmping side by side against one ssmpingd: median unicast round trips.
