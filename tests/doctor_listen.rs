@@ -1,7 +1,7 @@
-//! `mcast doctor --listen` against faults made for real: a link with only a querier on it, a
-//! firewall that drops the port, a program bound to a unicast address, duplicated frames, a
-//! flood past the receive buffer, a stream that stops mid-listen, and an interface without
-//! an address of the group's family. Each verdict says what was seen, and only that.
+//! `mcast doctor --listen` against faults made for real: a link with only a querier on it, an
+//! old querier, a firewall that drops the port, a program bound to a unicast address,
+//! duplicated frames, a flood past the receive buffer, a stream that stops mid-listen, and an
+//! interface without an address of the group's family. Each verdict says what was seen, and only that.
 #![cfg(all(target_os = "linux", feature = "cli"))]
 
 mod common;
@@ -72,6 +72,35 @@ fn a_querier_alone_is_not_traffic_for_the_group() {
         "{evidence}"
     );
     assert!(!evidence.contains("reached the host"), "{evidence}");
+}
+
+/// A querier of an old version (IGMPv2, MLDv1) on the link: the querier check names it as
+/// the elected one, as `mcast watch` would, and warns that source-specific joins cannot work
+/// there, with what to change; for IPv4 and IPv6.
+#[test]
+fn an_old_querier_is_named_elected_and_warned_of() {
+    let lab = Lab::new(2);
+    lab.querier(2, 1, 2);
+    let h = lab.host(1);
+    for (group, speaks) in [("239.1.1.1", "IGMPv2"), ("ff3e::1:2", "MLDv1")] {
+        let (_, c) = doctor(h, &[group, "7777", "-i", IFACE, "--listen", "2500ms"]);
+        assert_eq!(c["querier"]["status"], "warn", "{:?}", c["querier"]);
+        let evidence = text(&c, "querier", "evidence");
+        assert!(evidence.starts_with("heard on eth0: "), "{evidence}");
+        assert!(
+            evidence.contains(&format!(" {speaks} (elected)")),
+            "{evidence}"
+        );
+        if speaks == "IGMPv2" {
+            assert!(evidence.contains("192.0.2.254 IGMPv2"), "{evidence}");
+        }
+        let fix = text(&c, "querier", "fix");
+        assert!(
+            fix.contains(&format!("speaks {speaks}"))
+                && fix.contains("source-specific joins (SSM, --source) cannot work"),
+            "{fix}"
+        );
+    }
 }
 
 /// nft on the receiver drops the port: the datagrams were seen on the wire and did not

@@ -513,7 +513,8 @@ while and reports the senders heard, probes lost or duplicated, this socket's dr
 arrivals stopped, and the family's kernel counters that moved; with CAP_NET_RAW it also \
 watches the group on the wire (before this host's firewall and reverse-path filter), so a \
 datagram that reached the interface but not the socket is told from one that never came, \
-and hears whether a querier spoke. Without CAP_NET_RAW it says that this cannot be told: no \
+and hears the link's queriers, as mcast watch judges them (the elected one named; one of an \
+old version, or two that disagree, warned of). Without CAP_NET_RAW it says that this cannot be told: no \
 kernel counter is about one group.",
             COMMON,
         ],

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::iface::Interface;
 use crate::probe::{Probe, now_ns};
 use crate::stats::{Listened, ProbeStats};
+use crate::watch::{Watch, protocol};
 use crate::wire::igmp::{self, Message};
 use crate::{IfaceSpec, IpMode, McastSocket, ScopedAddr, Service};
 
@@ -84,15 +85,28 @@ fn counters_now(host: &dyn Host) -> HashMap<String, u64> {
     all
 }
 
+/// The queriers of the link as `mcast watch` judges them (its IGMP/MLD state).
+struct Queriers {
+    /// Each heard, the elected one marked: "192.0.2.254 IGMPv3 (elected)".
+    heard: Vec<String>,
+    /// What watch warns of them: an old version, queriers that disagree.
+    warnings: Vec<String>,
+}
+
+/// Queriers kept for the check, and their warnings: a link has one or two.
+const QUERIERS_SHOWN: usize = 16;
+
 /// What the queriers of the link said while listening; Err without CAP_NET_RAW.
 fn hear_queriers(
     cap: Result<Capture, String>,
     ifindex: u32,
     v4: bool,
     until: Instant,
-) -> Result<Vec<String>, String> {
+) -> Result<Queriers, String> {
     let mut cap = cap?;
-    let mut heard = Vec::new();
+    // The silence of a link is the check's own verdict, never watch's (no tick is run).
+    let mut watch = Watch::new(&[(ifindex, v4)], Duration::MAX, Instant::now());
+    let mut warnings = Vec::new();
     let mut buf = vec![0u8; 65_536];
     while Instant::now() < until {
         let left = until.saturating_duration_since(Instant::now());
@@ -102,19 +116,35 @@ fn hear_queriers(
         if frame.ifindex != ifindex {
             continue;
         }
+        // Queries only: what hosts report is not this check's business.
         if let Ok(p) = igmp::parse(&buf[..frame.len])
-            && let Message::Query(q) = p.message
+            && matches!(p.message, Message::Query(_))
             && p.source.is_ipv4() == v4
-            && p.checksum_ok
         {
-            let proto = crate::watch::protocol(v4, q.version);
-            let who = format!("{} {proto}", p.source);
-            if !heard.contains(&who) && heard.len() < 16 {
-                heard.push(who);
+            for w in watch.observe(ifindex, &p, Instant::now()) {
+                if warnings.len() < QUERIERS_SHOWN {
+                    warnings.push(w.message);
+                }
             }
         }
     }
-    Ok(heard)
+    let now = Instant::now();
+    let elected = watch.elected(ifindex, v4, now).map(|(a, _)| a);
+    let heard = watch
+        .queriers
+        .iter()
+        .filter(|((i, a), _)| *i == ifindex && a.is_ipv4() == v4)
+        .take(QUERIERS_SHOWN)
+        .map(|((_, a), q)| {
+            let mark = if Some(*a) == elected {
+                " (elected)"
+            } else {
+                ""
+            };
+            format!("{a} {}{mark}", protocol(v4, q.version))
+        })
+        .collect();
+    Ok(Queriers { heard, warnings })
 }
 
 /// What this socket received while listening.
@@ -397,7 +427,7 @@ impl Heard<'_> {
     }
 }
 
-fn querier_check(heard: Result<Vec<String>, String>, iface: &Interface, d: Duration) -> Check {
+fn querier_check(heard: Result<Queriers, String>, iface: &Interface, d: Duration) -> Check {
     let secs = d.as_secs_f64();
     match heard {
         Err(e) => Check::new(
@@ -406,17 +436,20 @@ fn querier_check(heard: Result<Vec<String>, String>, iface: &Interface, d: Durat
             format!("listening for a querier needs CAP_NET_RAW ({e})"),
         )
         .fix("run as root to hear the link's queriers"),
-        Ok(h) if h.is_empty() => Check::new(
+        Ok(q) if q.heard.is_empty() => Check::new(
             "querier",
             Status::Warn,
             format!("no querier heard on {} in {secs:.1} s", iface.name),
         )
         .fix("queries come every 125 s by default: listen longer (mcast watch) before concluding there is none. Without one, what a snooping switch does differs: a Linux bridge that never heard a querier floods the group; one whose querier went away stops forwarding once memberships expire"),
-        Ok(h) => Check::new(
-            "querier",
-            Status::Ok,
-            format!("heard on {}: {}", iface.name, h.join(", ")),
-        ),
+        Ok(q) => {
+            let evidence = format!("heard on {}: {}", iface.name, q.heard.join(", "));
+            if q.warnings.is_empty() {
+                Check::new("querier", Status::Ok, evidence)
+            } else {
+                Check::new("querier", Status::Warn, evidence).fix(q.warnings.join("; "))
+            }
+        }
     }
 }
 
