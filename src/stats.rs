@@ -53,8 +53,14 @@ pub struct ProbeStats {
     /// forgotten to make room for newer ones.
     pub untracked: u64,
     last: usize,
-    /// Senders heard once: their first probe, its source and arrival, oldest first.
-    once: std::collections::VecDeque<(Probe, Option<SizeCycle>, IpAddr, u64)>,
+    /// Senders heard once: their first probe, its source and arrival, and the order it came
+    /// in, oldest first.
+    once: std::collections::VecDeque<(Probe, Option<SizeCycle>, IpAddr, u64, u64)>,
+    /// Where each sender heard once is in `once`, by the order it came in: a flood of
+    /// strangers costs a lookup a probe, not a scan of thousands.
+    once_at: std::collections::HashMap<(u32, IpAddr), u64>,
+    /// Senders heard once so far, in all: the next one's order.
+    once_ticks: u64,
 }
 
 /// What one sender's probes showed.
@@ -135,17 +141,23 @@ impl ProbeStats {
         let at = match found {
             Some(at) => at,
             None => {
+                let key = (probe.sender, source);
                 let known = self
-                    .once
-                    .iter()
-                    .position(|(p, _, s, _)| p.sender == probe.sender && *s == source);
+                    .once_at
+                    .get(&key)
+                    .and_then(|tick| self.once.binary_search_by_key(tick, |(.., t)| *t).ok());
                 let Some(i) = known else {
                     // Heard once so far: it waits, the oldest forgotten to make room.
-                    if self.once.len() == MAX_HEARD_ONCE {
-                        self.once.pop_front();
+                    if self.once.len() == MAX_HEARD_ONCE
+                        && let Some((old, _, from, ..)) = self.once.pop_front()
+                    {
+                        self.once_at.remove(&(old.sender, from));
                         self.untracked += 1;
                     }
-                    self.once.push_back((*probe, cycle, source, arrival_ns));
+                    self.once
+                        .push_back((*probe, cycle, source, arrival_ns, self.once_ticks));
+                    self.once_at.insert(key, self.once_ticks);
+                    self.once_ticks += 1;
                     return;
                 };
                 if self.senders.len() == MAX_SENDERS {
@@ -153,7 +165,8 @@ impl ProbeStats {
                     return;
                 }
                 // A second probe: a run. It is followed from its first probe on.
-                let (first, first_cycle, _, first_arrival) = self.once.remove(i).expect("found");
+                let (first, first_cycle, _, first_arrival, _) = self.once.remove(i).expect("found");
+                self.once_at.remove(&key);
                 let mut s = SenderStats::new(&first, source);
                 s.cycle = first_cycle;
                 s.record(&first, first_arrival);
@@ -171,7 +184,7 @@ impl ProbeStats {
         self.once
             .iter()
             .skip(skip)
-            .map(|(p, cycle, source, arrival)| {
+            .map(|(p, cycle, source, arrival, _)| {
                 let mut s = SenderStats::new(p, *source);
                 s.cycle = *cycle;
                 s.record(p, *arrival);
@@ -656,6 +669,22 @@ mod tests {
         assert_eq!(stats.heard_once_count(), MAX_HEARD_ONCE);
         assert_eq!(stats.untracked, 100_000 - MAX_HEARD_ONCE as u64);
         assert_eq!(stats.heard_once().count(), MAX_SENDERS);
+        // A second probe from the latest stranger makes it a run, from its first probe on;
+        // one from the first (forgotten to make room) waits again as heard once.
+        let stranger = |id: u32, seq: u64| Probe {
+            sender: 1000 + id,
+            seq,
+            sent_ns: 1,
+            planned: u32::MAX,
+        };
+        let from: IpAddr = "192.0.2.9".parse().unwrap();
+        stats.record(&stranger(99_999, 1_000_001), from, 10_600_000);
+        stats.record(&stranger(0, 1_000_001), from, 10_700_000);
+        assert_eq!(stats.senders().len(), 2);
+        let run = &stats.senders()[1];
+        assert_eq!((run.sender, run.unique()), (1000 + 99_999, 2));
+        assert_eq!(stats.heard_once_count(), MAX_HEARD_ONCE);
+        assert!(stats.heard_once().any(|s| s.sender == 1000));
     }
 
     #[test]
