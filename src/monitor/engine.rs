@@ -276,7 +276,8 @@ impl Monitor {
                     continue;
                 }
                 let share = window.lost as f64 / window.expected as f64;
-                if window.lost > 0 && share > self.opts.loss_alarm {
+                // The limit is 0 or more, so a share above it is some loss.
+                if share > self.opts.loss_alarm {
                     let seen = Seen::Loss {
                         lost: window.lost,
                         expected: window.expected,

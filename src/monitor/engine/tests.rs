@@ -285,6 +285,41 @@ fn loss_over_the_limit_in_a_window_is_raised_and_a_clean_window_clears_it() {
 }
 
 #[test]
+fn a_late_tick_divides_by_the_time_it_took_and_loss_at_the_limit_is_no_alarm() {
+    let mut opts = rtp_options();
+    opts.loss_alarm = 0.01;
+    opts.stall_ns = 10 * S;
+    let mut m = monitor(&["239.1.1.1:5000"], opts);
+    m.start(7);
+    assert_eq!(m.started_ns(), 7);
+    assert_eq!(
+        (m.options().stall_ns, m.options().loss_alarm),
+        (10 * S, 0.01)
+    );
+    let mut changes = Vec::new();
+    feed(&mut m, 0..200, 10 * MS, &mut changes);
+    m.tick(S + 7, &mut changes);
+    // The next window ends 2 s late: 3 s for 198 datagrams, 2 of 200 lost (1 %, the limit
+    // itself: no alarm).
+    feed(
+        &mut m,
+        (200..400).filter(|&s| s != 250 && s != 350),
+        S + 10 * MS,
+        &mut changes,
+    );
+    m.tick(4 * S + 7, &mut changes);
+    assert!(changes.is_empty(), "{changes:?}");
+    let w = m.groups()[0].window.unwrap();
+    assert_eq!((w.lost, w.expected), (2, 200));
+    assert!((w.datagrams_per_s - 198.0 / 3.0).abs() < 1e-9, "{w:?}");
+    assert!(
+        (w.bits_per_s - 198.0 * 112.0 * 8.0 / 3.0).abs() < 1e-6,
+        "{w:?}"
+    );
+    assert_eq!(m.raised(), 0);
+}
+
+#[test]
 fn without_content_nothing_is_judged_and_a_window_of_nothing_changes_no_loss_alarm() {
     let opts = Options {
         content: None,
@@ -433,4 +468,93 @@ fn a_leg_down_while_the_other_flows_is_raised_and_cleared_when_it_flows_again() 
     m.tick(6 * S, &mut changes);
     let kinds: Vec<(usize, AlarmKind)> = changes.iter().map(|c| (c.group(), c.kind())).collect();
     assert_eq!(kinds, [(0, AlarmKind::Stall), (1, AlarmKind::Stall)]);
+}
+
+/// Datagrams of one sender on 239.1.1.1, 5 ms apart from 0.
+fn send_all(m: &mut Monitor, datagrams: &[Vec<u8>]) {
+    let mut changes = Vec::new();
+    for (i, d) in datagrams.iter().enumerate() {
+        let at = came(0, "239.1.1.1", "10.0.0.1:4000", i as u64 * 5 * MS);
+        m.observe(&at, d, &mut changes);
+    }
+}
+
+#[test]
+fn duplicates_and_late_units_are_counted_for_rtp_and_feeds_and_cc_errors_for_ts() {
+    // RTP: 7 came twice, 9 behind 10.
+    let mut m = monitor(&["239.1.1.1:5000"], rtp_options());
+    let seqs = [1u16, 2, 3, 4, 5, 6, 7, 7, 8, 10, 9, 11];
+    send_all(&mut m, &seqs.map(rtp));
+    let g = &m.groups()[0];
+    assert_eq!(
+        (g.duplicates(), g.reordered(), g.cc_errors()),
+        (Some(1), Some(1), None)
+    );
+    assert_eq!(g.state().name(), "flowing");
+
+    // A feed numbered at offset 0: 3 came twice, 5 and 6 behind 7.
+    let feed = Options {
+        content: Some(flow::Options {
+            choice: Choice::Feed("0:4".parse().unwrap()),
+            ..flow::Options::default()
+        }),
+        ..Options::default()
+    };
+    let mut m = monitor(&["239.1.1.1:5000"], feed);
+    let numbered: Vec<Vec<u8>> = [1u32, 2, 3, 3, 4, 7, 5, 6, 8]
+        .iter()
+        .map(|n| [&n.to_be_bytes()[..], &[0; 20]].concat())
+        .collect();
+    send_all(&mut m, &numbered);
+    let g = &m.groups()[0];
+    assert_eq!(
+        (g.duplicates(), g.reordered(), g.lost()),
+        (Some(1), Some(2), Some(0))
+    );
+
+    // MPEG-TS: PID 0x100's counter skips once.
+    let ts = Options {
+        content: Some(flow::Options {
+            choice: Choice::Ts,
+            ..flow::Options::default()
+        }),
+        ..Options::default()
+    };
+    let mut m = monitor(&["239.1.1.1:5000"], ts);
+    let mut cc = 0u8;
+    let datagrams: Vec<Vec<u8>> = (0..4)
+        .map(|k| {
+            let mut d = Vec::new();
+            for p in 0..7 {
+                if k == 2 && p == 3 {
+                    cc = (cc + 1) & 0x0f; // one packet never sent
+                }
+                let mut packet = vec![0x47, 0x01, 0x00, 0x10 | cc];
+                packet.resize(188, 0xff);
+                d.extend_from_slice(&packet);
+                cc = (cc + 1) & 0x0f;
+            }
+            d
+        })
+        .collect();
+    send_all(&mut m, &datagrams);
+    let g = &m.groups()[0];
+    assert_eq!(g.cc_errors(), Some(1));
+    assert_eq!(g.reordered(), Some(0));
+}
+
+#[test]
+fn each_state_has_its_name() {
+    let names = [
+        State::NeverStarted,
+        State::Stalled,
+        State::Losing,
+        State::Waiting,
+        State::Flowing,
+    ]
+    .map(State::name);
+    assert_eq!(
+        names,
+        ["never_started", "stalled", "losing", "waiting", "flowing"]
+    );
 }
