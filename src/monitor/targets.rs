@@ -271,6 +271,14 @@ mod tests {
         assert_eq!(e("239.1.1.1:0"), "port '0' is not a port: give 1 to 65535");
         assert!(e("239.1.1.1:5000,colour=red").contains("neither name=NAME nor iface=IFACE"));
         assert!(e("2001:db8::1@232.1.1.1:5000").contains("same family"));
+        for source in ["239.9.9.9", "0.0.0.0"] {
+            assert_eq!(
+                e(&format!("{source}@232.1.1.1:5000")),
+                format!(
+                    "source {source} cannot send to 232.1.1.1: give a unicast address of the same family"
+                )
+            );
+        }
         assert!(e("nowhere@232.1.1.1:5000").contains("source 'nowhere' is not"));
     }
 
@@ -337,5 +345,8 @@ mod tests {
         let long = format!("239.1.1.1:1234,name={}", "é".repeat(200));
         let name = t(&long).name.unwrap();
         assert!(name.len() <= MAX_NAME && name.chars().all(|c| c == 'é'));
+        // A character of three bytes across the limit is left out whole.
+        let long = format!("239.1.1.1:1234,name={}", "€".repeat(100));
+        assert_eq!(t(&long).name.unwrap(), "€".repeat(MAX_NAME / 3));
     }
 }
