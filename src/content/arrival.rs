@@ -276,4 +276,48 @@ mod tests {
         m.arrived(13_100_000_000, 100, 0);
         assert_eq!(m.last.unwrap().df_ms, None);
     }
+
+    /// Feeds `count` datagrams of `bytes`, `every_ns` apart from `from_ns`.
+    fn steady(m: &mut Mdi, from_ns: u64, count: u64, every_ns: u64, bytes: usize) {
+        for k in 0..count {
+            m.arrived(from_ns + k * every_ns, bytes, 0);
+        }
+    }
+
+    #[test]
+    fn the_drain_is_the_second_befores_bytes_over_its_length() {
+        // A second that lasted 1.5 s (nothing in its last half) drains at 2/3 of its
+        // bytes a second; the next, at the first one's pace, fills the buffer by a third of
+        // its bytes: DF 500 ms.
+        let mut m = Mdi::default();
+        steady(&mut m, 0, 1_000, 1_000_000, 1316);
+        steady(&mut m, 1_500_000_000, 1_000, 1_000_000, 1316);
+        m.arrived(2_500_000_000, 1316, 0);
+        let df = m.last.unwrap().df_ms.unwrap();
+        assert!((495.0..507.0).contains(&df), "{df}");
+        // Half the pace of the second before: the buffer empties by half a second's worth.
+        let mut m = Mdi::default();
+        steady(&mut m, 0, 1_000, 1_000_000, 1316);
+        steady(&mut m, 1_000_000_000, 500, 2_000_000, 1316);
+        m.arrived(2_000_000_000, 1316, 0);
+        let df = m.last.unwrap().df_ms.unwrap();
+        assert!((495.0..505.0).contains(&df), "{df}");
+    }
+
+    #[test]
+    fn a_second_of_two_seconds_or_of_nothing_leaves_no_rate() {
+        // The second from 1 s lasts exactly 2 s (silent): the next has no rate to drain at.
+        let mut m = Mdi::default();
+        steady(&mut m, 0, 1_000, 1_000_000, 1316);
+        steady(&mut m, 1_000_000_000, 10, 1_000_000, 1316);
+        steady(&mut m, 3_000_000_000, 1_000, 1_000_000, 1316);
+        m.arrived(4_000_000_000, 1316, 0);
+        assert_eq!(m.seconds, 3);
+        assert_eq!(m.last.unwrap().df_ms, None);
+        // Empty datagrams drain nothing: no delay factor, never a division by zero.
+        let mut m = Mdi::default();
+        steady(&mut m, 0, 3_001, 1_000_000, 0);
+        assert_eq!(m.seconds, 3);
+        assert_eq!((m.last.unwrap().df_ms, m.df_max_ms), (None, None));
+    }
 }
