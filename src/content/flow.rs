@@ -362,12 +362,14 @@ impl Flow {
             _ if *tries + 1 >= TENTATIVE => self.reader = Reader::Raw,
             Some(h) => {
                 *tries += 1;
-                // The same sender's latest number, or a new sender in the next place.
-                let slot = heard
+                // The same sender's latest number, or a new sender in a free place: there
+                // is always one, as many places as tries.
+                if let Some(slot) = heard
                     .iter()
                     .position(|x| x.is_none_or(|(ssrc, _)| ssrc == h.ssrc))
-                    .unwrap_or(usize::from(*tries) % heard.len());
-                heard[slot] = Some((h.ssrc, h.seq));
+                {
+                    heard[slot] = Some((h.ssrc, h.seq));
+                }
             }
             None => *tries += 1,
         }
@@ -375,7 +377,7 @@ impl Flow {
 
     /// Reads one datagram; `window` is how many datagrams the kernel dropped since the
     /// last one of this sender.
-    fn read(&mut self, datagram: &[u8], ns: u64, mut window: u64, on: &mut impl FnMut(Told)) {
+    fn read(&mut self, datagram: &[u8], ns: u64, window: u64, on: &mut impl FnMut(Told)) {
         let any_drop = window > 0;
         let mut lost_host = 0u64;
         let mut ts_missing = 0u64;
@@ -391,9 +393,9 @@ impl Flow {
                             missing,
                         } => {
                             let missing = u64::from(missing);
-                            // Each dropped datagram held one RTP packet.
+                            // Each dropped datagram held one RTP packet (and a datagram
+                            // brings one gap at most).
                             let host = missing.min(window);
-                            window -= host;
                             lost_host += host;
                             on(Told::Gap {
                                 ssrc: Some(ssrc),

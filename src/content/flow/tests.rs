@@ -340,3 +340,143 @@ fn senders_beyond_the_bound_are_counted_not_followed() {
     assert_eq!(s.flows().count(), MAX_FLOWS);
     assert_eq!(s.untracked, 5);
 }
+
+#[test]
+fn each_content_has_its_name() {
+    let names = [Content::Rtp, Content::RtpTs, Content::Ts, Content::Feed].map(Content::name);
+    assert_eq!(names, ["rtp", "rtp_ts", "ts", "feed"]);
+}
+
+#[test]
+fn a_feeds_gaps_and_new_sessions_are_told_and_drops_are_this_hosts() {
+    // A field format: one number a datagram, so a gap is this host's up to the drops.
+    let mut s = Streams::new(Options {
+        choice: Choice::Feed("0:4".parse().unwrap()),
+        ..Options::default()
+    });
+    let n = |v: u32, drops: u64| (v.to_be_bytes().to_vec(), drops);
+    let told = feed(&mut s, A, &[n(1, 0), n(2, 0), n(6, 2), n(8, 2)]);
+    let gap = |expected, found, missing, host| Told::Gap {
+        ssrc: None,
+        expected,
+        found,
+        missing,
+        host,
+    };
+    // After the stream is told: its gaps.
+    assert_eq!(told[1..], [gap(3, 6, 3, 2), gap(7, 8, 1, 0)]);
+    assert_eq!((flow(&s, A).lost(), flow(&s, A).lost_host), (4, 2));
+
+    // MoldUDP64: many numbers a datagram, so a drop takes the whole gap; a new session is
+    // a restart, not a gap.
+    let mut s = Streams::new(Options {
+        choice: Choice::Feed(seq::Format::MoldUdp64),
+        ..Options::default()
+    });
+    let mold = |session: u8, first: u64, count: u16, drops: u64| {
+        let mut d = vec![session; 10];
+        d.extend(first.to_be_bytes());
+        d.extend(count.to_be_bytes());
+        for _ in 0..count {
+            d.extend([0, 2, b'A', b'B']);
+        }
+        (d, drops)
+    };
+    let told = feed(
+        &mut s,
+        B,
+        &[
+            mold(b'S', 1, 5, 0),
+            mold(b'S', 11, 5, 1),
+            mold(b'S', 20, 5, 1),
+            mold(b'T', 1, 5, 1),
+        ],
+    );
+    assert_eq!(
+        told[1..],
+        [
+            gap(6, 11, 5, 5),
+            gap(16, 20, 4, 0),
+            Told::Restart { ssrc: None }
+        ]
+    );
+    assert_eq!(flow(&s, B).lost_host, 5);
+}
+
+#[test]
+fn an_rtp_senders_confirmed_jump_is_told_as_a_restart() {
+    let mut s = Streams::new(Options::default());
+    let told = feed(
+        &mut s,
+        A,
+        &[
+            (rtp(96, 1, 7, b""), 0),
+            (rtp(96, 2, 7, b""), 0),
+            (rtp(96, 3, 7, b""), 0),
+            (rtp(96, 40_000, 7, b""), 0),
+            (rtp(96, 40_001, 7, b""), 0),
+        ],
+    );
+    assert_eq!(told.last(), Some(&Told::Restart { ssrc: Some(7) }));
+    assert_eq!(flow(&s, A).rtp().unwrap().stream(7).unwrap().restarts, 1);
+}
+
+#[test]
+fn what_is_read_as_what_follows_the_payload_type_and_the_choice() {
+    let kinds = |choice: Choice, datagrams: &[Vec<u8>]| {
+        let mut s = Streams::new(Options {
+            choice,
+            ..Options::default()
+        });
+        let with: Vec<(Vec<u8>, u64)> = datagrams.iter().map(|d| (d.clone(), 0)).collect();
+        feed(&mut s, A, &with);
+        flow(&s, A).content()
+    };
+    let seq = |pt: u8, payload: &[u8]| -> Vec<Vec<u8>> {
+        (1..=3).map(|n| rtp(pt, n, 7, payload)).collect()
+    };
+    // TS asked for, and carried in RTP: both read.
+    assert_eq!(kinds(Choice::Ts, &seq(33, &ts(7, 0))), Some(Content::RtpTs));
+    // Type 33 with no TS in it is RTP alone; TS under a dynamic type is not taken for 33.
+    assert_eq!(
+        kinds(Choice::Auto, &seq(33, b"no ts here")),
+        Some(Content::Rtp)
+    );
+    assert_eq!(kinds(Choice::Auto, &seq(96, &ts(7, 0))), Some(Content::Rtp));
+    // A type neither static with a clock nor dynamic (72, RTCP's range) is not RTP.
+    assert_eq!(kinds(Choice::Auto, &seq(72, b"x")), None);
+}
+
+#[test]
+fn a_tentative_sender_is_given_up_on_its_third_try() {
+    // RTP first, then text: tried on the 2nd, 3rd and 4th datagrams, raw from the 4th.
+    let mut s = Streams::new(Options::default());
+    let mut kinds = Vec::new();
+    let datagrams = [
+        rtp(96, 1, 7, b""),
+        b"hi".to_vec(),
+        b"hi".to_vec(),
+        b"hi".to_vec(),
+    ];
+    for (i, d) in datagrams.iter().enumerate() {
+        kinds.push(s.observe(at(A), d, i as u64 * MS, 0, |_, _| {}));
+    }
+    let rtp_kind = Some(Content::Rtp);
+    assert_eq!(kinds, [rtp_kind, rtp_kind, rtp_kind, None]);
+    // Changing SSRCs likewise: three senders remembered, none followed.
+    let mut s = Streams::new(Options::default());
+    let kinds: Vec<_> = (0..5u32)
+        .map(|k| {
+            s.observe(
+                at(B),
+                &rtp(96, k as u16, k, b""),
+                u64::from(k) * MS,
+                0,
+                |_, _| {},
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [rtp_kind, rtp_kind, rtp_kind, None, None]);
+    // Bytes are counted whatever the content.
+    assert_eq!(flow(&s, B).bytes, 5 * 12);
+}
