@@ -527,4 +527,49 @@ mod tests {
         assert_eq!(f.observe(&field(1, 4)[4..]).unwrap(), Seen::Duplicate);
         assert_eq!(f.observe(&field(3997, 4)[4..]).unwrap(), Seen::Late);
     }
+
+    #[test]
+    fn numbers_give_the_first_the_count_and_where_they_wrap() {
+        let f = |spec: &str| spec.parse::<Format>().unwrap();
+        assert_eq!(f("4:1").numbers(&field(7, 1)), Ok((7, 1, Some(1 << 8))));
+        assert_eq!(
+            f("4:2").numbers(&field(513, 2)),
+            Ok((513, 1, Some(1 << 16)))
+        );
+        assert_eq!(f("4:7").numbers(&field(9, 7)), Ok((9, 1, Some(1 << 56))));
+        assert_eq!(f("4:8").numbers(&field(9, 8)), Ok((9, 1, None)));
+        let s = *b"SESSION001";
+        let m = Format::MoldUdp64;
+        assert_eq!(m.numbers(&mold(&s, 40, 3)), Ok((40, 3, None)));
+        // A heartbeat and the session's end carry no numbers.
+        assert_eq!(m.numbers(&mold(&s, 43, 0)), Ok((43, 0, None)));
+        assert_eq!(m.numbers(&mold(&s, 43, 0xffff)), Ok((43, 0, None)));
+        assert!(m.numbers(&[0; 19]).is_err());
+    }
+
+    #[test]
+    fn a_datagram_from_behind_reaching_past_the_next_counts_its_new_numbers() {
+        let s = *b"SESSION001";
+        let mut f = Feed::new(Format::MoldUdp64);
+        f.observe(&mold(&s, 1, 5)).unwrap();
+        // 4..=9: 4 and 5 again, 6 to 9 new; then 10 follows in order.
+        assert_eq!(f.observe(&mold(&s, 4, 6)).unwrap(), Seen::Duplicate);
+        assert_eq!(f.observe(&mold(&s, 10, 1)).unwrap(), Seen::InOrder);
+        assert_eq!((f.received, f.lost, f.duplicates), (10, 0, 2));
+    }
+
+    #[test]
+    fn a_gap_filled_in_pieces_leaves_what_is_still_missing() {
+        let s = *b"SESSION001";
+        let mut f = Feed::new(Format::MoldUdp64);
+        f.observe(&mold(&s, 1, 9)).unwrap();
+        f.observe(&mold(&s, 20, 1)).unwrap(); // 10..=19 missing
+        // The middle, then the front, then the back: each late, nothing twice.
+        assert_eq!(f.observe(&mold(&s, 14, 2)).unwrap(), Seen::Late);
+        assert_eq!(f.gaps, [(10, 14), (16, 20)]);
+        assert_eq!(f.observe(&mold(&s, 10, 4)).unwrap(), Seen::Late);
+        assert_eq!(f.observe(&mold(&s, 16, 4)).unwrap(), Seen::Late);
+        assert!(f.gaps.is_empty(), "{:?}", f.gaps);
+        assert_eq!((f.lost, f.late, f.duplicates), (0, 10, 0));
+    }
 }
