@@ -70,6 +70,35 @@ fn a_pcr_reads_as_27_mhz_units() {
     p[6..12].copy_from_slice(&[0x80, 0x00, 0x00, 0x00, 0x80 | 0x7e, 0x12]);
     let h = Header::parse(&p).unwrap();
     assert_eq!(h.pcr, Some(0x1_0000_0001 * 300 + 0x12));
+    // Every byte of it in its place: base 0x2468acf1, extension 0x19a.
+    p[6..12].copy_from_slice(&[0x12, 0x34, 0x56, 0x78, 0xff, 0x9a]);
+    let h = Header::parse(&p).unwrap();
+    assert_eq!(h.pcr, Some(0x2468_acf1 * 300 + 0x19a));
+    // The flag without the room for a PCR, or the room without the flag: none.
+    p[4] = 6;
+    assert_eq!(Header::parse(&p).unwrap().pcr, None);
+    p[4] = 7;
+    p[5] = 0x00;
+    assert_eq!(Header::parse(&p).unwrap().pcr, None);
+}
+
+#[test]
+fn flags_are_read_only_from_an_adaptation_field_that_has_them() {
+    // Payload only: byte 5 is payload, whatever it looks like.
+    let mut p = packet(100, 0);
+    p[5] = 0x90;
+    let h = Header::parse(&p).unwrap();
+    assert_eq!((h.discontinuity, h.pcr, h.payload_offset), (false, None, 4));
+    // An adaptation field of length 0 has no flags byte: byte 5 is payload again.
+    p[3] = 0x30;
+    p[4] = 0;
+    let h = Header::parse(&p).unwrap();
+    assert_eq!((h.discontinuity, h.pcr, h.payload_offset), (false, None, 5));
+    // Of length 1, its flags count.
+    p[4] = 1;
+    p[5] = 0x80;
+    let h = Header::parse(&p).unwrap();
+    assert_eq!((h.discontinuity, h.payload_offset), (true, 6));
 }
 
 #[test]
