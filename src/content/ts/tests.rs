@@ -48,6 +48,18 @@ fn feed(ts: &mut Ts, packets: &[[u8; PACKET]]) -> Vec<Continuity> {
 #[test]
 fn the_header_reads_field_by_field() {
     let mut p = packet(0x1abc, 9);
+    let h = Header::parse(&p).unwrap();
+    assert_eq!(
+        (h.tei, h.pusi, h.scrambling, h.payload_offset),
+        (false, false, 0, 4)
+    );
+    // Without a payload, it starts past the end.
+    let mut q = no_payload(0x1abc, 9);
+    let h = Header::parse(&q).unwrap();
+    assert_eq!((h.has_payload, h.payload_offset), (false, PACKET));
+    // Even when its adaptation field is short of the packet (stuffing left out).
+    q[4] = 7;
+    assert_eq!(Header::parse(&q).unwrap().payload_offset, PACKET);
     p[1] |= 0x80 | 0x40;
     p[3] |= 0x80;
     let h = Header::parse(&p).unwrap();
