@@ -540,4 +540,41 @@ fn roles_come_from_the_tables() {
     assert_eq!(Role::Stream(0x1b).name(), "H.264 video");
     assert_eq!(Role::Stream(0x0f).name(), "AAC audio");
     assert_eq!(Role::Stream(0x7e).name(), "other");
+    let names =
+        [0x01, 0x02, 0x03, 0x04, 0x06, 0x11, 0x24, 0x81, 0x86].map(|t| Role::Stream(t).name());
+    assert_eq!(
+        names,
+        [
+            "MPEG-1 video",
+            "MPEG-2 video",
+            "MPEG-1 audio",
+            "MPEG-2 audio",
+            "private PES",
+            "AAC LATM audio",
+            "HEVC video",
+            "AC-3 audio",
+            "SCTE-35"
+        ]
+    );
+}
+
+#[test]
+fn a_pat_exactly_half_a_second_old_is_not_late_yet() {
+    let mut ts = Ts::new();
+    events_of(&mut ts, &carrying(0, 0, &pat_of(0x100)), 0);
+    let mut told = Vec::new();
+    ts.tick(500_000_000, |e| told.push(e));
+    assert!(told.is_empty(), "{told:?}");
+    // Late now: the PAT, and the PMT it lists, never seen.
+    ts.tick(500_000_001, |e| told.push(e));
+    assert_eq!(
+        told,
+        [
+            Event::PatError {
+                table_id: None,
+                scrambled: false
+            },
+            Event::PmtError { pid: 0x100 }
+        ]
+    );
 }
