@@ -578,3 +578,148 @@ fn a_pat_exactly_half_a_second_old_is_not_late_yet() {
         ]
     );
 }
+
+#[test]
+fn sync_is_lost_on_the_second_bad_packet_and_regained_on_the_fifth_good() {
+    let mut ts = Ts::new();
+    let mut bad = packet(256, 0);
+    bad[0] = 0;
+    let mut told = Vec::new();
+    ts.observe(&bad, 0, |e| told.push(e));
+    assert!(!ts.sync_lost && told.is_empty(), "{told:?}");
+    ts.observe(&bad, 0, |e| told.push(e));
+    assert_eq!(told, [Event::SyncLost]);
+    let good: Vec<u8> = (0..4).flat_map(|cc| packet(256, cc)).collect();
+    ts.observe(&good, 0, |e| told.push(e));
+    assert!(ts.sync_lost, "four good packets are not enough");
+    ts.observe(&packet(256, 4), 0, |e| told.push(e));
+    assert_eq!(told.last(), Some(&Event::SyncRegained));
+    assert!(!ts.sync_lost);
+}
+
+#[test]
+fn a_scrambled_pat_a_bad_pmt_crc_and_another_table_on_the_pmt_pid() {
+    let mut ts = Ts::new();
+    let mut start = carrying(0, 0, &pat_of(0x100));
+    start.extend(carrying(0x100, 0, &pmt_of(0x101, &[(0x1b, 0x101, 0)])));
+    events_of(&mut ts, &start, 0);
+    let mut scrambled = carrying(0, 1, &pat_of(0x100));
+    scrambled[0][3] |= 0x80;
+    assert_eq!(
+        events_of(&mut ts, &scrambled, 0),
+        [Event::PatError {
+            table_id: None,
+            scrambled: true
+        }]
+    );
+    let mut bad = pmt_of(0x101, &[(0x1b, 0x101, 0)]);
+    bad[10] ^= 1;
+    assert_eq!(
+        events_of(&mut ts, &carrying(0x100, 1, &bad), 0),
+        [Event::CrcError {
+            pid: 0x100,
+            table_id: 2
+        }]
+    );
+    // A table other than a PMT on the PMT's PID lists no streams.
+    let mut other = pmt_of(0x101, &[(0x1b, 0x102, 0)]);
+    other[0] = 0xfc;
+    let crc = psi::crc32_mpeg2(&other[..other.len() - 4]);
+    let at = other.len() - 4;
+    other[at..].copy_from_slice(&crc.to_be_bytes());
+    events_of(&mut ts, &carrying(0x100, 2, &other), 0);
+    assert_eq!(ts.listed().0, [0x101]);
+    assert_eq!((ts.pat_errors, ts.crc_errors), (1, 1));
+}
+
+#[test]
+fn a_pat_of_more_programs_than_the_bound_keeps_the_first() {
+    let mut body = Vec::new();
+    for i in 0..300u16 {
+        body.extend((i + 1).to_be_bytes());
+        body.extend((0xe000 | (0x200 + i)).to_be_bytes());
+    }
+    let mut ts = Ts::new();
+    events_of(&mut ts, &carrying(0, 0, &section(0, &body)), 0);
+    assert_eq!(ts.role(0x200 + 255), Some(Role::Pmt));
+    assert_eq!(ts.role(0x200 + 256), None);
+}
+
+#[test]
+fn pcrs_exactly_100_ms_apart_are_on_time() {
+    let mut ts = Ts::new();
+    let mut start = carrying(0, 0, &pat_of(0x100));
+    start.extend(carrying(0x100, 0, &pmt_of(0x101, &[(0x1b, 0x101, 0)])));
+    events_of(&mut ts, &start, 0);
+    let ms = 1_000_000;
+    for (cc, at) in [(0, 0), (1, 100), (2, 201), (3, 302)] {
+        events_of(&mut ts, &[with_pcr(0x101, cc, false)], at * ms);
+    }
+    assert_eq!(ts.pcr_errors, 2);
+}
+
+#[test]
+fn the_pids_fixed_by_the_standards_are_named() {
+    let ts = Ts::new();
+    let names = [1, 0x10, 0x11, 0x12, 0x14].map(|pid| ts.role(pid).map(Role::name));
+    assert_eq!(
+        names,
+        [
+            Some("CAT"),
+            Some("NIT"),
+            Some("SDT"),
+            Some("EIT"),
+            Some("TDT")
+        ]
+    );
+}
+
+/// The sections an assembler gives for `payloads` (each with its start flag).
+fn assembled(payloads: &[(&[u8], bool)]) -> Vec<psi::Section> {
+    let mut asm = psi::Assembler::default();
+    let mut out = Vec::new();
+    for (p, start) in payloads {
+        asm.push(p, *start, |s| out.push(s));
+    }
+    out
+}
+
+#[test]
+fn sections_back_to_back_split_headers_and_the_longest_one() {
+    let a = pat_of(0x100);
+    let b = pat_of(0x200);
+    // Two in one payload.
+    let mut one = vec![0u8];
+    one.extend(&a);
+    one.extend(&b);
+    one.extend([0xff; 4]);
+    let good = |s: &[u8]| psi::Section::Good(s.to_vec());
+    assert_eq!(assembled(&[(&one, true)]), [good(&a), good(&b)]);
+    // A header cut after its first byte, and after its second.
+    for cut in [2, 3] {
+        let mut first = vec![0u8];
+        first.extend(&a[..cut - 1]);
+        let second = &a[cut - 1..];
+        assert_eq!(
+            assembled(&[(&first, true), (second, false)]),
+            [good(&a)],
+            "cut at {cut}"
+        );
+    }
+    // Before anything began, the bytes before the pointer are a tail: never read, even
+    // when they look like a whole section.
+    let mut tail_first = vec![a.len() as u8];
+    tail_first.extend(&a);
+    tail_first.extend(&b);
+    assert_eq!(assembled(&[(&tail_first, true)]), [good(&b)]);
+    // The longest length field (12 bits: 4,095) is a section; one too short for its CRC
+    // is not.
+    for (length, whole) in [(4095usize, true), (3, false)] {
+        let mut s = vec![0x80, 0xb0 | (length >> 8) as u8, length as u8];
+        s.resize(3 + length, 0);
+        let mut payload = vec![0u8];
+        payload.extend(&s);
+        let got = assembled(&[(&payload, true)]);
+        assert_eq!(got.len(), usize::from(whole), "{length}: {got:?}");
+    }
+}
