@@ -659,6 +659,21 @@ fn pcrs_exactly_100_ms_apart_are_on_time() {
 }
 
 #[test]
+fn a_pmts_program_descriptors_are_stepped_over() {
+    // PCR PID 0x101, six bytes of program info, then one H.264 stream on 0x101.
+    let mut body = vec![0xe1, 0x01, 0xf0, 6];
+    body.extend([0x0a; 6]);
+    body.extend([0x1b, 0xe1, 0x01, 0xf0, 0]);
+    assert_eq!(
+        psi::pmt(&section(2, &body)),
+        Some(psi::Pmt {
+            pcr_pid: 0x101,
+            streams: vec![(0x1b, 0x101)]
+        })
+    );
+}
+
+#[test]
 fn the_pids_fixed_by_the_standards_are_named() {
     let ts = Ts::new();
     let names = [1, 0x10, 0x11, 0x12, 0x14].map(|pid| ts.role(pid).map(Role::name));
