@@ -727,6 +727,12 @@ fn sections_back_to_back_split_headers_and_the_longest_one() {
     tail_first.extend(&a);
     tail_first.extend(&b);
     assert_eq!(assembled(&[(&tail_first, true)]), [good(&b)]);
+    // The shortest section is its header and CRC: seven bytes.
+    let mut shortest = vec![0x00, 0xb0, 0x04];
+    shortest.extend(psi::crc32_mpeg2(&shortest).to_be_bytes());
+    let mut payload = vec![0u8];
+    payload.extend(&shortest);
+    assert_eq!(assembled(&[(&payload, true)]), [good(&shortest)]);
     // The longest length field (12 bits: 4,095) is a section; one too short for its CRC
     // is not.
     for (length, whole) in [(4095usize, true), (3, false)] {
