@@ -338,7 +338,8 @@ mod tests {
                 socket: 0,
                 group: "239.1.1.1".parse().unwrap(),
                 source: "10.0.0.1:4000".parse().unwrap(),
-                ns: 1_000_000_000 + u64::from(seq) * 20_000_000,
+                // Every other datagram 3 ms late: a jitter.
+                ns: 1_000_000_000 + u64::from(seq) * 20_000_000 + u64::from(seq % 2) * 3_000_000,
                 drops: 0,
             };
             m.observe(&d, &rtp(seq), &mut changes);
@@ -360,7 +361,7 @@ mod tests {
             format!("mcast_lost_total{first} 1"),
             format!("mcast_duplicates_total{first} 0"),
             format!("mcast_up{first} 1.0"),
-            format!("mcast_last_datagram_timestamp_seconds{first} 1.18"),
+            format!("mcast_last_datagram_timestamp_seconds{first} 1.183"),
             format!("mcast_datagrams_total{second} 0"),
             format!("mcast_up{second} 0.0"),
             "mcast_kernel_drops_total{socket=\"0\",port=\"5000\"} 3".to_string(),
@@ -372,11 +373,13 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
         }
-        // Payload type 0 has a clock (8 kHz): a jitter; the silent group has none, and no
-        // loss either (nothing read).
+        // Payload type 0 has a clock (8 kHz): a jitter, in seconds; the silent group has
+        // none, and no loss either (nothing read).
+        let jitter = value(&text, &format!("mcast_jitter_seconds{first}"));
+        let want = m.groups()[0].jitter_ms().unwrap() / 1e3;
         assert!(
-            text.contains(&format!("mcast_jitter_seconds{first} ")),
-            "{text}"
+            want > 0.0 && (jitter - want).abs() < 1e-12,
+            "{jitter} {want}"
         );
         assert!(
             !text.contains(&format!("mcast_lost_total{second}")),
@@ -389,6 +392,69 @@ mod tests {
         assert!(
             !text.contains(&format!("mcast_last_datagram_timestamp_seconds{second}")),
             "{text}"
+        );
+    }
+
+    /// The value of the series named `series` (with its labels) in `text`.
+    fn value(text: &str, series: &str) -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_pairs_skew_is_in_seconds() {
+        let targets: Vec<Target> = ["239.1.1.1:5000,name=F", "239.2.1.1:5000,name=F"]
+            .iter()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        let opts = Options {
+            content: Some(flow::Options {
+                choice: flow::Choice::Rtp,
+                ..flow::Options::default()
+            }),
+            ..Options::default()
+        };
+        let mut m = Monitor::new(targets, opts, 0);
+        assert_eq!(m.pair_by_name(), Ok(1));
+        let plans = crate::monitor::plan(
+            &m.groups()
+                .iter()
+                .map(|w| w.target.clone())
+                .collect::<Vec<_>>(),
+            &crate::monitor::JoinLimits::new(20, 10, 100, 64),
+        )
+        .unwrap();
+        for (i, p) in plans.iter().enumerate() {
+            for j in &p.joins {
+                m.route(i, j);
+            }
+        }
+        let mut changes = Vec::new();
+        // Leg B 2 ms behind A, then once 5 ms.
+        for seq in 0..10u16 {
+            let at = 1_000_000_000 + u64::from(seq) * 20_000_000;
+            let late = if seq == 7 { 5_000_000 } else { 2_000_000 };
+            for (group, ns) in [("239.1.1.1", at), ("239.2.1.1", at + late)] {
+                let d = Delivery {
+                    socket: 0,
+                    group: group.parse().unwrap(),
+                    source: "10.0.0.1:4000".parse().unwrap(),
+                    ns,
+                    drops: 0,
+                };
+                m.observe(&d, &rtp(seq), &mut changes);
+            }
+        }
+        let text = render(&m, &[]);
+        let labels = r#"{pair="F",a="239.1.1.1:5000",b="239.2.1.1:5000"}"#;
+        let p50 = value(&text, &format!("mcast_pair_skew_p50_seconds{labels}"));
+        let max = value(&text, &format!("mcast_pair_skew_max_seconds{labels}"));
+        assert!(
+            (p50 - 0.002).abs() < 1e-12 && (max - 0.005).abs() < 1e-12,
+            "{p50} {max}\n{text}"
         );
     }
 }
