@@ -250,3 +250,34 @@ pub fn protocol_of(datagram: &[u8]) -> Option<Protocol> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::WireError;
+
+    #[test]
+    fn each_error_says_what_was_wrong_where() {
+        let said = [
+            WireError::Empty,
+            WireError::UnknownType(0x7e),
+            WireError::Truncated { at: 9 },
+            WireError::BadLength { option: 3, len: 5 },
+            WireError::BadAddress { option: 1 },
+            WireError::Missing("Version"),
+            WireError::BadTimestamp { option: 2 },
+        ]
+        .map(|e| e.to_string());
+        assert_eq!(
+            said,
+            [
+                "empty datagram",
+                "unknown message type 0x7e",
+                "an option runs past the end at byte 9",
+                "option 3 cannot be 5 bytes long",
+                "option 1 holds no IPv4 or IPv6 address",
+                "no Version option",
+                "option 2 holds a timestamp of 1,000,000 microseconds or more",
+            ]
+        );
+    }
+}
