@@ -253,7 +253,35 @@ pub fn protocol_of(datagram: &[u8]) -> Option<Protocol> {
 
 #[cfg(test)]
 mod tests {
-    use super::WireError;
+    use super::*;
+
+    #[test]
+    fn an_address_family_is_read_whole() {
+        assert_eq!(
+            address_of(3, &[0, 1, 10, 0, 0, 1], 2),
+            Ok("10.0.0.1".parse().unwrap())
+        );
+        // 257 is no family, though its low byte says IPv4.
+        assert_eq!(
+            address_of(3, &[1, 1, 10, 0, 0, 1], 2),
+            Err(WireError::BadAddress { option: 3 })
+        );
+    }
+
+    #[test]
+    fn the_protocol_is_rfc_6450_only_by_its_version_option() {
+        let with = |kind: u8, option: u16, value: &[u8]| {
+            let mut d = vec![kind];
+            put(&mut d, option, value);
+            protocol_of(&d)
+        };
+        let version = rfc6450::OPT_VERSION;
+        assert_eq!(with(b'Q', version, &[2]), Some(Protocol::Rfc6450));
+        assert_eq!(with(b'Q', version, &[1]), Some(Protocol::Ssmping));
+        // Another option whose value happens to be 2.
+        assert_eq!(with(b'Q', version + 1, &[2]), Some(Protocol::Ssmping));
+        assert_eq!(with(b'I', version + 1, &[2]), None);
+    }
 
     #[test]
     fn each_error_says_what_was_wrong_where() {
