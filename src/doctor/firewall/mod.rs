@@ -154,7 +154,8 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// Where it is, as the tool names it: "nft inet filter input", "iptables filter INPUT".
+    /// Where it is, as the tool names it (the tool itself apart): "inet filter input" for
+    /// nft, "filter INPUT" for iptables.
     pub fn place(&self) -> String {
         match self.tool {
             "nft" => format!("{} {} {}", self.family, self.table, self.name),

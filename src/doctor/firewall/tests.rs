@@ -339,3 +339,86 @@ fn a_ruleset_of_jumps_into_itself_is_judged_in_bounded_time_and_said_unsure() {
     assert!(out.dropped_by.is_empty());
     assert!(!out.unjudged.is_empty() && out.unjudged.len() <= 2 * MAX_STEPS);
 }
+
+#[test]
+fn hooks_are_named_as_nft_and_iptables_name_them() {
+    let hooks = [
+        "ingress",
+        "PREROUTING",
+        "input",
+        "FORWARD",
+        "output",
+        "postrouting",
+    ]
+    .map(Hook::from_name);
+    assert_eq!(
+        hooks,
+        [
+            Some(Hook::Ingress),
+            Some(Hook::Prerouting),
+            Some(Hook::Input),
+            Some(Hook::Forward),
+            Some(Hook::Output),
+            Some(Hook::Postrouting)
+        ]
+    );
+    assert_eq!(Hook::from_name("egress"), None);
+}
+
+#[test]
+fn a_chain_is_placed_as_its_tool_names_it() {
+    let chain = |tool: &'static str, family: &str, table: &str, name: &str| Chain {
+        tool,
+        family: family.into(),
+        table: table.into(),
+        name: name.into(),
+        hook: None,
+        device: None,
+        policy_drop: false,
+        rules: Vec::new(),
+    };
+    assert_eq!(
+        chain("nft", "inet", "filter", "input").place(),
+        "inet filter input"
+    );
+    assert_eq!(
+        chain("iptables", "ip", "filter", "INPUT").place(),
+        "filter INPUT"
+    );
+}
+
+#[test]
+fn ports_are_absent_from_later_fragments_and_a_senders_port_unknown() {
+    let first = udp_to("239.1.1.1", 7777);
+    assert!(matches!(first.has(Field::Dport), Has::Num(7777)));
+    assert!(matches!(first.has(Field::Sport), Has::Unknown));
+    let later = Packet {
+        later_fragment: true,
+        ..udp_to("239.1.1.1", 7777)
+    };
+    assert!(matches!(later.has(Field::Dport), Has::Absent));
+    assert!(matches!(later.has(Field::Sport), Has::Absent));
+    // No port asked: the destination port is not known, and a later fragment has none.
+    let any_port = Packet {
+        port_unknown: true,
+        ..udp_to("239.1.1.1", 7777)
+    };
+    assert!(matches!(any_port.has(Field::Dport), Has::Unknown));
+    let any_later = Packet {
+        later_fragment: true,
+        ..any_port.clone()
+    };
+    assert!(matches!(any_later.has(Field::Dport), Has::Absent));
+    // IGMP has no ports at all.
+    assert!(matches!(igmp_query().has(Field::Sport), Has::Absent));
+}
+
+#[test]
+fn ipv6_prefixes_match_as_ipv4_ones_do() {
+    let a: IpAddr = "ff3e::1:2".parse().unwrap();
+    assert!(in_prefix(a, "ff3e::".parse().unwrap(), 16));
+    assert!(!in_prefix(a, "ff3e::".parse().unwrap(), 128));
+    assert!(in_prefix(a, "ff00::".parse().unwrap(), 8));
+    assert!(!in_prefix(a, "ff02::".parse().unwrap(), 16));
+    assert!(!in_prefix(a, "239.0.0.0".parse().unwrap(), 8));
+}
