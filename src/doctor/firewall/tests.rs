@@ -422,3 +422,43 @@ fn ipv6_prefixes_match_as_ipv4_ones_do() {
     assert!(!in_prefix(a, "ff02::".parse().unwrap(), 16));
     assert!(!in_prefix(a, "239.0.0.0".parse().unwrap(), 8));
 }
+
+#[test]
+fn a_netdev_chain_sees_its_devices_packets_only_and_an_unjudged_rule_makes_a_policy_unsure() {
+    let json = r#"{"nftables": [
+        {"chain": {"family": "netdev", "table": "t", "name": "in0", "hook": "ingress", "dev": "eth0", "policy": "drop"}},
+        {"chain": {"family": "netdev", "table": "t", "name": "in1", "hook": "ingress", "dev": "eth1", "policy": "drop"}}
+    ]}"#;
+    let chains = nft::read(json, "", false).unwrap();
+    let names = |p: &Packet| -> Vec<String> {
+        judge(&chains, p, INPUT)
+            .policy
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    assert_eq!(names(&udp_to("239.1.1.1", 7777)), ["in0"]);
+    let via_eth1 = Packet {
+        in_iface: None,
+        out_iface: Some("eth1".into()),
+        ..udp_to("239.1.1.1", 7777)
+    };
+    assert_eq!(names(&via_eth1), ["in1"]);
+    // A base chain of policy drop whose one rule (connection state) cannot be judged: the
+    // policy may drop it, unsure; of policy accept, nothing is said.
+    let json = r#"{"nftables": [
+        {"chain": {"family": "inet", "table": "t", "name": "input", "hook": "input", "policy": "drop"}},
+        {"rule": {"family": "inet", "table": "t", "chain": "input", "handle": 3, "expr": [{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": "established"}}, {"accept": null}]}}
+    ]}"#;
+    let chains = nft::read(json, "", false).unwrap();
+    let out = judge(&chains, &udp_to("239.1.1.1", 7777), INPUT);
+    assert!(out.policy.is_empty(), "{out:?}");
+    assert_eq!(out.policy_unjudged.len(), 1, "{out:?}");
+    let accept = json.replace(r#""policy": "drop""#, r#""policy": "accept""#);
+    let chains = nft::read(&accept, "", false).unwrap();
+    let out = judge(&chains, &udp_to("239.1.1.1", 7777), INPUT);
+    assert!(
+        out.policy.is_empty() && out.policy_unjudged.is_empty(),
+        "{out:?}"
+    );
+}
