@@ -462,3 +462,75 @@ fn a_netdev_chain_sees_its_devices_packets_only_and_an_unjudged_rule_makes_a_pol
         "{out:?}"
     );
 }
+
+/// An input chain jumping through `depth` chains, the last of which drops everything; each
+/// jump on `condition` (a match, or nothing).
+fn jumps_deep(depth: usize, condition: &str) -> Vec<Chain> {
+    let mut items = vec![
+        r#"{"chain": {"family": "inet", "table": "t", "name": "c0", "hook": "input", "policy": "accept"}}"#.to_string(),
+    ];
+    for i in 1..=depth {
+        items.push(format!(
+            r#"{{"chain": {{"family": "inet", "table": "t", "name": "c{i}"}}}}"#
+        ));
+        items.push(format!(
+            r#"{{"rule": {{"family": "inet", "table": "t", "chain": "c{}", "handle": {i}, "expr": [{condition}{{"jump": {{"target": "c{i}"}}}}]}}}}"#,
+            i - 1
+        ));
+    }
+    items.push(format!(
+        r#"{{"rule": {{"family": "inet", "table": "t", "chain": "c{depth}", "handle": 999, "expr": {DROP_ALL}}}}}"#
+    ));
+    nft::read(
+        &format!(r#"{{"nftables": [{}]}}"#, items.join(",")),
+        "",
+        false,
+    )
+    .unwrap()
+}
+
+#[test]
+fn jumps_are_followed_sixteen_deep_and_a_goto_does_not_come_back() {
+    let p = udp_to("239.1.1.1", 7777);
+    let chains = jumps_deep(16, "");
+    let out = judge(&chains, &p, INPUT);
+    assert_eq!(
+        (out.dropped_by.len(), out.unjudged.len()),
+        (1, 0),
+        "{out:?}"
+    );
+    let chains = jumps_deep(17, "");
+    let out = judge(&chains, &p, INPUT);
+    assert_eq!(
+        (out.dropped_by.len(), out.unjudged.len()),
+        (0, 1),
+        "{out:?}"
+    );
+    // Jumps that may be taken likewise: the drop sixteen deep may be, seventeen deep is
+    // not reached.
+    let ct_new = r#"{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": "new"}}, "#;
+    let reached = |depth: usize| {
+        let chains = jumps_deep(depth, ct_new);
+        let out = judge(&chains, &p, INPUT);
+        let last = format!("c{depth}");
+        out.unjudged.iter().any(|(c, _)| c.name == last)
+    };
+    assert!(reached(16) && !reached(17));
+    // A jump that may be taken (on connection state) is followed: what it drops may be.
+    let ct = r#"{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": "new"}}"#;
+    let maybe = format!(r#"[{ct}, {{"jump": {{"target": "sub"}}}}]"#);
+    let chains = chain_of(&[&maybe, &format!("sub|{DROP_ALL}")]);
+    let out = judge(&chains, &p, INPUT);
+    assert!(out.dropped_by.is_empty(), "{out:?}");
+    assert!(out.unjudged.iter().any(|(c, _)| c.name == "sub"), "{out:?}");
+    // Falling off a goto's chain ends the caller too; off a jump's, the caller goes on.
+    let sub_nothing = format!("sub|{}", matching(DPORT, "==", "1"));
+    let goto = r#"[{"goto": {"target": "sub"}}]"#;
+    let chains = chain_of(&[goto, &sub_nothing, DROP_ALL]);
+    let out = judge(&chains, &p, INPUT);
+    assert!(out.dropped_by.is_empty(), "{out:?}");
+    let jump = r#"[{"jump": {"target": "sub"}}]"#;
+    let chains = chain_of(&[jump, &sub_nothing, DROP_ALL]);
+    let out = judge(&chains, &p, INPUT);
+    assert_eq!(out.dropped_by.len(), 1, "{out:?}");
+}
