@@ -302,12 +302,17 @@ fn the_interface_check_names_each_problem_and_its_fix() {
             .evidence
             .contains("link-scoped: a join must name its link")
     );
-    let check = interface(&routed("239.1.1.1", &[]), &unrouted);
-    assert!(
-        check
-            .evidence
-            .starts_with("no -i and no route for 239.1.1.1")
-    );
+    // Only an IPv6 group names its link (ff02::1234%eth0); IPv4's link-local groups, and
+    // IPv6 groups of wider scope, are routed like any other.
+    for group in ["239.1.1.1", "224.0.0.251", "ff05::1"] {
+        let check = interface(&routed(group, &[]), &unrouted);
+        assert!(
+            check
+                .evidence
+                .starts_with(&format!("no -i and no route for {group}")),
+            "{check:?}"
+        );
+    }
     let check = interface(
         &Case {
             given: Some(Err("no interface eth9".into())),
