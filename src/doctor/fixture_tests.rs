@@ -330,6 +330,16 @@ fn the_interface_check_names_each_problem_and_its_fix() {
 fn the_route_and_group_checks_say_where_a_join_goes() {
     let host = Fixture::new("healthy");
     assert_eq!(route(&routed("239.1.1.1", &[]), &host).status, Status::Ok);
+    // Given the interface the route leads to: nothing to say.
+    let same = Case {
+        given: Some(Ok(eth0())),
+        ..routed("239.1.1.1", &[])
+    };
+    let check = route(&same, &host);
+    assert_eq!(
+        (check.status, check.evidence.as_str()),
+        (Status::Ok, "the kernel routes 239.1.1.1 via eth0")
+    );
     // Given eth1 while the route leads to eth0: joins fine, sends leave by eth0.
     let mut eth1 = eth0();
     eth1.name = "eth1".into();
