@@ -301,15 +301,9 @@ mod tests {
         d
     }
 
-    #[test]
-    fn every_group_has_its_series_and_what_cannot_be_judged_has_none() {
-        let targets: Vec<Target> = [
-            "239.1.1.1:5000,name=News \"HD\"",
-            "10.0.0.5@232.1.1.1:5004,iface=eth0",
-        ]
-        .iter()
-        .map(|t| t.parse().unwrap())
-        .collect();
+    /// A monitor reading RTP on `targets`, every join routed as the kernel's defaults plan.
+    fn rtp_monitor(targets: &[&str], pairs: usize) -> Monitor {
+        let targets: Vec<Target> = targets.iter().map(|t| t.parse().unwrap()).collect();
         let opts = Options {
             content: Some(flow::Options {
                 choice: flow::Choice::Rtp,
@@ -318,20 +312,28 @@ mod tests {
             ..Options::default()
         };
         let mut m = Monitor::new(targets, opts, 0);
-        let plans = crate::monitor::plan(
-            m.groups()
-                .iter()
-                .map(|w| w.target.clone())
-                .collect::<Vec<_>>()
-                .as_slice(),
-            &crate::monitor::JoinLimits::new(20, 10, 100, 64),
-        )
-        .unwrap();
+        assert_eq!(m.pair_by_name(), Ok(pairs));
+        let targets: Vec<Target> = m.groups().iter().map(|w| w.target.clone()).collect();
+        let plans =
+            crate::monitor::plan(&targets, &crate::monitor::JoinLimits::new(20, 10, 100, 64))
+                .unwrap();
         for (i, p) in plans.iter().enumerate() {
             for j in &p.joins {
                 m.route(i, j);
             }
         }
+        m
+    }
+
+    #[test]
+    fn every_group_has_its_series_and_what_cannot_be_judged_has_none() {
+        let mut m = rtp_monitor(
+            &[
+                "239.1.1.1:5000,name=News \"HD\"",
+                "10.0.0.5@232.1.1.1:5004,iface=eth0",
+            ],
+            0,
+        );
         let mut changes = Vec::new();
         for seq in (0..10u16).filter(|s| *s != 4) {
             let d = Delivery {
@@ -406,32 +408,7 @@ mod tests {
 
     #[test]
     fn a_pairs_skew_is_in_seconds() {
-        let targets: Vec<Target> = ["239.1.1.1:5000,name=F", "239.2.1.1:5000,name=F"]
-            .iter()
-            .map(|t| t.parse().unwrap())
-            .collect();
-        let opts = Options {
-            content: Some(flow::Options {
-                choice: flow::Choice::Rtp,
-                ..flow::Options::default()
-            }),
-            ..Options::default()
-        };
-        let mut m = Monitor::new(targets, opts, 0);
-        assert_eq!(m.pair_by_name(), Ok(1));
-        let plans = crate::monitor::plan(
-            &m.groups()
-                .iter()
-                .map(|w| w.target.clone())
-                .collect::<Vec<_>>(),
-            &crate::monitor::JoinLimits::new(20, 10, 100, 64),
-        )
-        .unwrap();
-        for (i, p) in plans.iter().enumerate() {
-            for j in &p.joins {
-                m.route(i, j);
-            }
-        }
+        let mut m = rtp_monitor(&["239.1.1.1:5000,name=F", "239.2.1.1:5000,name=F"], 1);
         let mut changes = Vec::new();
         // Leg B 2 ms behind A, then once 5 ms.
         for seq in 0..10u16 {
