@@ -248,6 +248,19 @@ mod tests {
             decode(&encode(&[], &more)).is_none(),
             "one row past the most"
         );
+        // The longest session id comes through; a longer one is cut when sent, refused when
+        // read.
+        let longest = [5; MAX_TOKEN];
+        assert_eq!(
+            decode(&encode(&longest, &[])),
+            Some((longest.to_vec(), vec![]))
+        );
+        assert_eq!(encode(&[5; MAX_TOKEN + 1], &[]), encode(&longest, &[]));
+        let mut longer = b"MCM2".to_vec();
+        longer.push(MAX_TOKEN as u8 + 1);
+        longer.extend([5; MAX_TOKEN + 1]);
+        longer.extend([0, 0]);
+        assert!(decode(&longer).is_none(), "a session id past the longest");
         assert!(!is_share(b"Q\x00\x01"));
         assert!(is_ack(ACK) && !is_ack(b"MCK1 ") && !is_share(ACK));
     }

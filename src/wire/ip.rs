@@ -209,6 +209,30 @@ mod tests {
     }
 
     #[test]
+    fn every_address_byte_is_read_from_its_place() {
+        let mut p = v4(0, 17);
+        p[10..20].copy_from_slice(&[0xab, 0xcd, 198, 51, 100, 7, 232, 9, 8, 7]);
+        let ip = parse(&p).unwrap();
+        assert_eq!(ip.source, "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(ip.destination, "232.9.8.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn headers_alone_are_read_and_an_atomic_fragment_is_whole() {
+        let p = v4(0, 17);
+        let bare = parse(&p[..20]).unwrap();
+        assert_eq!((bare.protocol, bare.udp_ports), (17, None));
+        let p = v6(59, &[]);
+        assert_eq!(parse(&p[..40]).unwrap().protocol, 59);
+        // A fragment header with offset 0 and M clear (RFC 6946's atomic fragment).
+        let atomic = parse(&v6(44, &[17, 0, 0, 0, 0, 0, 0, 9])).unwrap();
+        assert_eq!(
+            (atomic.fragment, atomic.udp_ports),
+            (Fragment::Whole, Some((5000, 7777)))
+        );
+    }
+
+    #[test]
     fn short_or_foreign_packets_are_none() {
         assert_eq!(parse(&[]), None);
         assert_eq!(parse(&[0x45; 19]), None);
