@@ -503,3 +503,27 @@ fn the_kernels_counters_are_read_from_both_files_and_reach_the_rp_filter_check()
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn holders_are_processes_by_number_not_procs_other_entries() {
+    // /proc/self (and thread-self) lead to the reading process's own descriptors: doctor
+    // itself, never a holder of the port.
+    let c = case("239.1.1.1", Some(7777), &[]);
+    let (host, dir) = variant("troubled", "self", &[]);
+    let link = std::fs::read_to_string(dir.join("proc/19471/fd/3")).unwrap();
+    for entry in ["self", "thread-self"] {
+        std::fs::create_dir_all(dir.join(format!("proc/{entry}/fd"))).unwrap();
+        std::fs::write(dir.join(format!("proc/{entry}/fd/3")), &link).unwrap();
+        std::fs::write(dir.join(format!("proc/{entry}/comm")), "mcast\n").unwrap();
+    }
+    let check = port(&c, &host);
+    assert!(
+        check
+            .evidence
+            .contains("(192.0.2.1:7777 by python3 (pid 19471))"),
+        "{}",
+        check.evidence
+    );
+    assert!(!check.evidence.contains("mcast"), "{}", check.evidence);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -363,6 +363,25 @@ mod tests {
     }
 
     #[test]
+    fn the_highest_number_again_is_not_reordered_even_once_forgotten() {
+        // 5000, then the 4096 numbers below it (each reordered): the duplicate window no
+        // longer holds 5000, so its repeat counts as a reply, but it came after nothing
+        // higher.
+        let mut p = PathStats::default();
+        p.record(5000, None, None);
+        for seq in 5000 - DUPLICATE_WINDOW..5000 {
+            p.record(seq, None, None);
+        }
+        assert!(!p.has(5000));
+        assert!(p.record(5000, None, None));
+        let s = p.summary(5000, 5000);
+        assert_eq!(
+            (s.reordered, s.duplicates),
+            (u64::from(DUPLICATE_WINDOW), 0)
+        );
+    }
+
+    #[test]
     fn nothing_sent_has_no_loss_figure() {
         let s = ServerStats::default().summary("192.0.2.1".into());
         assert_eq!((s.unicast.loss_pct, s.multicast.loss_pct), (None, None));
