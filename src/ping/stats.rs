@@ -382,6 +382,126 @@ mod tests {
     }
 
     #[test]
+    fn loss_since_the_first_counts_from_the_first_multicast_reply_to_the_last_request() {
+        let mut s = ServerStats {
+            sent: 10,
+            last_seq: 10,
+            ..ServerStats::default()
+        };
+        // The tree formed at 4; of 4..=10 (7 requests), 5 and 8 went missing.
+        for seq in [4, 6, 7, 9, 10] {
+            s.multicast.record(seq, None, None);
+            s.unicast.record(seq, None, None);
+        }
+        let sum = s.summary("192.0.2.1".into());
+        assert_eq!(sum.multicast.loss_pct, Some(50.0));
+        assert_eq!(sum.multicast.loss_since_first_pct, Some(28.6));
+        // Unicast has no tree to wait for: its loss is counted from the first request only.
+        assert_eq!(sum.unicast.loss_pct, Some(50.0));
+        assert_eq!(sum.unicast.loss_since_first_pct, None);
+    }
+
+    #[test]
+    fn replies_to_requests_never_sent_or_past_the_window_are_unsolicited() {
+        let mut s = ServerStats {
+            last_seq: 5000,
+            ..ServerStats::default()
+        };
+        assert!(!s.solicited(0), "no request is numbered 0");
+        assert!(!s.solicited(5001), "not sent yet");
+        assert!(s.solicited(5000) && s.solicited(4999));
+        assert!(
+            s.solicited(5000 - DUPLICATE_WINDOW + 1),
+            "the oldest the window holds"
+        );
+        assert!(!s.solicited(5000 - DUPLICATE_WINDOW), "one past it");
+        assert_eq!(s.unsolicited, 3);
+        // Before any request is sent, nothing is solicited.
+        let mut fresh = ServerStats::default();
+        assert!(!fresh.solicited(1));
+        assert_eq!(fresh.unsolicited, 1);
+    }
+
+    #[test]
+    fn an_intervals_counts_are_the_difference_of_two_readings() {
+        let mut s = ServerStats {
+            sent: 4,
+            last_seq: 4,
+            ..ServerStats::default()
+        };
+        for seq in 1..=3 {
+            s.unicast.record(seq, None, None);
+        }
+        s.multicast.record(3, None, None);
+        let before = s.summary("192.0.2.1".into()).counts();
+        assert_eq!(
+            before,
+            Counts {
+                unicast: PathCounts {
+                    sent: 4,
+                    received: 3
+                },
+                multicast: PathCounts {
+                    sent: 4,
+                    received: 1
+                },
+            }
+        );
+        s.sent = 10;
+        s.last_seq = 10;
+        for seq in 4..=10 {
+            s.unicast.record(seq, None, None);
+        }
+        s.multicast.record(9, None, None);
+        let after = s.summary("192.0.2.1".into()).counts();
+        let interval = after.since(&before);
+        assert_eq!(
+            (interval.unicast, interval.multicast),
+            (
+                PathCounts {
+                    sent: 6,
+                    received: 7
+                },
+                PathCounts {
+                    sent: 6,
+                    received: 1
+                }
+            )
+        );
+        // A reading older than the one before it (a restart) gives no negative interval.
+        assert_eq!(before.since(&after), Counts::default());
+    }
+
+    #[test]
+    fn each_verdict_says_what_it_means_and_what_to_check() {
+        use Verdict::*;
+        let words: Vec<_> = [MulticastWorks, UnicastOnly, NoReply]
+            .iter()
+            .map(|v| v.words())
+            .collect();
+        assert_eq!(words, ["multicast works", "unicast only", "no reply"]);
+        assert!(MulticastWorks.advice().contains("reaches this host"));
+        assert!(
+            UnicastOnly
+                .advice()
+                .contains("mcast doctor GROUP 4321 --listen")
+        );
+        assert!(
+            NoReply
+                .advice()
+                .contains("is a reflector (ssmpingd, mcast reflect) running")
+        );
+        // A mesh host is answered by mcast mesh or omping, not a reflector.
+        assert!(
+            NoReply
+                .mesh_advice()
+                .contains("is mcast mesh (or omping) running")
+        );
+        assert_eq!(UnicastOnly.mesh_advice(), UnicastOnly.advice());
+        assert_eq!(MulticastWorks.mesh_advice(), MulticastWorks.advice());
+    }
+
+    #[test]
     fn nothing_sent_has_no_loss_figure() {
         let s = ServerStats::default().summary("192.0.2.1".into());
         assert_eq!((s.unicast.loss_pct, s.multicast.loss_pct), (None, None));

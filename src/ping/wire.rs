@@ -136,6 +136,28 @@ fn hops(ttl: Option<u8>) -> Option<u8> {
 mod tests {
     use super::*;
 
+    /// INIT_SIZE is exactly the largest response it makes room for: a 16-byte session id, an
+    /// IPv6 group and a 40-byte server name, for our 4-byte client id.
+    #[test]
+    fn an_init_is_the_size_of_the_largest_response_it_makes_room_for() {
+        use crate::wire::rfc6450;
+        let mut r = rfc6450::Message::new(rfc6450::Kind::Response);
+        r.client_id = Some(9u32.to_be_bytes().to_vec());
+        r.session_id = Some(vec![1; 16]);
+        r.group = Some("ff3e::4321:1234".parse().unwrap());
+        r.server_info = Some("s".repeat(40));
+        assert_eq!(r.encode().len(), INIT_SIZE);
+        // Padded two bytes at a time (an option's number asked again), whatever the group.
+        for group in [r.group, Some("232.1.1.1".parse().unwrap()), None] {
+            let (init, _) = request_for(Proto::Rfc6450, 9, 1, 1, group, None);
+            let len = init.len();
+            assert!(
+                (INIT_SIZE..=INIT_SIZE + 1).contains(&len),
+                "{group:?}: {len}"
+            );
+        }
+    }
+
     /// The reflector answers this ping's own init with a session in no more bytes than it
     /// (the reflector's rule), the server name included.
     #[test]
@@ -201,6 +223,27 @@ mod tests {
         assert_eq!(session, None, "a response without a group says stop");
         // Another client's messages are not ours.
         assert!(read_reply(&reply.encode(), 8, Some(63), &mut session).is_none());
+    }
+
+    #[test]
+    fn an_ssmping_request_says_who_asks_and_only_our_replies_are_read() {
+        use crate::wire::ssmping::reply_to;
+        let group: IpAddr = "232.43.211.234".parse().unwrap();
+        let (request, counts) = request_for(Proto::Ssmping, 9, 5, 1_000_000_000, Some(group), None);
+        assert!(counts);
+        let m = Message::decode(&request).unwrap();
+        assert_eq!(m.kind, Some(Kind::Request));
+        assert_eq!(
+            (m.pid, m.seq, m.sent_ns, m.group),
+            (Some(9), Some(5), Some(1_000_000_000), Some(group))
+        );
+        let mut session = None;
+        let reply = reply_to(&request).unwrap();
+        let r = read_reply(&reply, 9, Some(62), &mut session).unwrap();
+        assert_eq!((r.seq, r.hops), (5, Some(2)));
+        // Another ping's reply, and our own request looped back, are not replies of ours.
+        assert!(read_reply(&reply, 10, Some(62), &mut session).is_none());
+        assert!(read_reply(&request, 9, Some(62), &mut session).is_none());
     }
 
     #[test]
