@@ -253,6 +253,7 @@ mod tests {
             assert!(b.push(&[i as u8; 100], to, None, None, Path::Multicast));
         }
         assert_eq!(b.len(), ReplyBatch::CAPACITY);
+        assert!(!b.is_empty());
         assert!(!b.push(&[1], to, None, None, Path::Unicast), "full");
         // Each reply in its own slot, whole.
         let last = (ReplyBatch::CAPACITY - 1) * b.slot;
@@ -260,5 +261,10 @@ mod tests {
             &b.bytes[last..last + 100],
             &[ReplyBatch::CAPACITY as u8 - 1; 100]
         );
+        // Cleared, it takes a batch again from its first slot.
+        b.clear();
+        assert!(b.is_empty() && b.len() == 0);
+        assert!(b.push(&[7; 3], to, None, None, Path::Unicast));
+        assert_eq!((b.len(), &b.bytes[..3]), (1, &[7u8; 3][..]));
     }
 }

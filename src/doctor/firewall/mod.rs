@@ -8,6 +8,8 @@ pub mod iptables;
 pub mod nft;
 
 #[cfg(test)]
+mod check_tests;
+#[cfg(test)]
 mod tests;
 
 use std::net::IpAddr;

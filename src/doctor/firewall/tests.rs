@@ -534,3 +534,374 @@ fn jumps_are_followed_sixteen_deep_and_a_goto_does_not_come_back() {
     let out = judge(&chains, &p, INPUT);
     assert_eq!(out.dropped_by.len(), 1, "{out:?}");
 }
+
+/// "drop", "pass" or "unsure": what the judge makes of `p` on the input hooks.
+fn fate(chains: &[Chain], p: &Packet) -> &'static str {
+    let out = judge(chains, p, &[Hook::Input, Hook::Output]);
+    if !out.dropped_by.is_empty() || !out.policy.is_empty() {
+        "drop"
+    } else if !out.unjudged.is_empty() || !out.policy_unjudged.is_empty() {
+        "unsure"
+    } else {
+        "pass"
+    }
+}
+
+fn from(source: &str, p: Packet) -> Packet {
+    Packet {
+        saddr: Some(source.parse().unwrap()),
+        ..p
+    }
+}
+
+fn via(in_iface: Option<&str>, out_iface: Option<&str>, p: Packet) -> Packet {
+    Packet {
+        in_iface: in_iface.map(String::from),
+        out_iface: out_iface.map(String::from),
+        ..p
+    }
+}
+
+/// An IGMP (v4) or MLD (v6) message of `kind`.
+fn control(v4: bool, kind: u8) -> Packet {
+    Packet {
+        protocol: if v4 { 2 } else { 58 },
+        dport: None,
+        icmp_type: Some(kind),
+        ..udp_to(if v4 { "224.0.0.1" } else { "ff02::1" }, 0)
+    }
+}
+
+fn with_protocol(protocol: u8, p: Packet) -> Packet {
+    Packet { protocol, ..p }
+}
+
+#[test]
+fn every_iptables_option_read_is_judged_both_ways() {
+    let u4 = || udp_to("239.1.1.1", 7777);
+    let u6 = || udp_to("ff3e::1", 7777);
+    let later = Packet {
+        later_fragment: true,
+        ..u4()
+    };
+    // (rule, v4, a packet it drops, one it passes).
+    let cases: Vec<(&str, bool, Packet, Packet)> = vec![
+        (
+            "-s 198.51.100.7/32",
+            true,
+            from("198.51.100.7", u4()),
+            from("198.51.100.8", u4()),
+        ),
+        (
+            "! -s 198.51.100.7",
+            true,
+            from("198.51.100.8", u4()),
+            from("198.51.100.7", u4()),
+        ),
+        ("-d 239.1.1.0/24", true, u4(), udp_to("239.2.1.1", 7777)),
+        ("-i eth+", true, u4(), via(Some("veth1"), None, u4())),
+        (
+            "-o eth0",
+            true,
+            via(None, Some("eth0"), u4()),
+            via(None, Some("eth1"), u4()),
+        ),
+        ("-p tcp", true, with_protocol(6, u4()), u4()),
+        ("-p icmp", true, with_protocol(1, u4()), u4()),
+        ("-p ipv6-icmp", false, control(false, 130), u6()),
+        ("-p icmpv6", false, control(false, 130), u6()),
+        ("-p 58", false, control(false, 130), u6()),
+        (
+            "-p ipv6-icmp -m icmp6 --icmpv6-type 130",
+            false,
+            control(false, 130),
+            control(false, 143),
+        ),
+        (
+            "-m pkttype --pkt-type multicast",
+            true,
+            u4(),
+            Packet {
+                multicast: false,
+                ..u4()
+            },
+        ),
+        ("-f", true, later.clone(), u4()),
+        (
+            "-p udp -m comment --comment \"two words\" --dport 7777",
+            true,
+            u4(),
+            udp_to("239.1.1.1", 5000),
+        ),
+        // A source port is absent from IGMP: such a rule passes it, and is unsure for UDP.
+        (
+            "-p udp --sport 5000",
+            true,
+            with_protocol(17, u4()),
+            control(true, 0x11),
+        ),
+    ];
+    for (rule, v4, dropped, passed) in cases {
+        let (family, tool) = if v4 {
+            ("", "iptables")
+        } else {
+            ("6", "ip6tables")
+        };
+        let text = format!(
+            "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT {rule} -j DROP\n-A OUTPUT {rule} -j DROP\nCOMMIT\n"
+        );
+        let chains = iptables::read(&text, v4);
+        let expect = if rule.contains("--sport") {
+            "unsure"
+        } else {
+            "drop"
+        };
+        assert_eq!(
+            fate(&chains, &dropped),
+            expect,
+            "ip{family}tables {rule}: {dropped:?}"
+        );
+        assert_eq!(fate(&chains, &passed), "pass", "{tool} {rule}: {passed:?}");
+    }
+    // A chain's policy, and only a policy of DROP.
+    let dropping = iptables::read("*filter\n:INPUT DROP [0:0]\nCOMMIT\n", true);
+    assert_eq!(fate(&dropping, &u4()), "drop");
+    let accepting = iptables::read("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", true);
+    assert_eq!(fate(&accepting, &u4()), "pass");
+}
+
+#[test]
+fn every_nft_field_and_word_read_is_judged_both_ways() {
+    let u4 = || udp_to("239.1.1.1", 7777);
+    let u6 = || udp_to("ff3e::1", 7777);
+    let meta = |k: &str| format!(r#"{{"meta": {{"key": "{k}"}}}}"#);
+    let payload =
+        |p: &str, f: &str| format!(r#"{{"payload": {{"protocol": "{p}", "field": "{f}"}}}}"#);
+    // (left, op, right, a packet it drops, one it passes).
+    let mut cases: Vec<(String, &str, &str, Packet, Packet)> = vec![
+        (meta("l4proto"), "==", r#""udp""#, u4(), control(true, 0x11)),
+        (
+            meta("l4proto"),
+            "==",
+            r#""icmp""#,
+            with_protocol(1, u4()),
+            u4(),
+        ),
+        (
+            meta("l4proto"),
+            "==",
+            r#""ipv6-icmp""#,
+            control(false, 130),
+            u6(),
+        ),
+        (
+            meta("l4proto"),
+            "==",
+            r#""icmpv6""#,
+            control(false, 130),
+            u6(),
+        ),
+        (
+            meta("l4proto"),
+            "==",
+            r#""tcp""#,
+            with_protocol(6, u4()),
+            u4(),
+        ),
+        (meta("nfproto"), "==", r#""ipv6""#, u6(), u4()),
+        (
+            meta("iifname"),
+            "==",
+            r#""eth0""#,
+            u4(),
+            via(Some("eth1"), None, u4()),
+        ),
+        (
+            meta("iif"),
+            "==",
+            r#""eth0""#,
+            u4(),
+            via(Some("eth1"), None, u4()),
+        ),
+        (
+            meta("oifname"),
+            "==",
+            r#""eth0""#,
+            via(None, Some("eth0"), u4()),
+            via(None, Some("eth1"), u4()),
+        ),
+        (
+            meta("oif"),
+            "==",
+            r#""eth0""#,
+            via(None, Some("eth0"), u4()),
+            via(None, Some("eth1"), u4()),
+        ),
+        (
+            payload("ip", "saddr"),
+            "==",
+            r#""198.51.100.7""#,
+            from("198.51.100.7", u4()),
+            from("198.51.100.8", u4()),
+        ),
+        (
+            payload("ip6", "saddr"),
+            "==",
+            r#""2001:db8::7""#,
+            from("2001:db8::7", u6()),
+            from("2001:db8::8", u6()),
+        ),
+        (
+            payload("ip6", "nexthdr"),
+            "==",
+            r#""udp""#,
+            u6(),
+            control(false, 130),
+        ),
+        (
+            payload("th", "dport"),
+            "<=",
+            "7777",
+            u4(),
+            udp_to("239.1.1.1", 7778),
+        ),
+        (
+            payload("th", "dport"),
+            ">",
+            "7777",
+            udp_to("239.1.1.1", 7778),
+            u4(),
+        ),
+        (
+            payload("th", "dport"),
+            ">=",
+            "7777",
+            u4(),
+            udp_to("239.1.1.1", 7776),
+        ),
+        (
+            payload("th", "dport"),
+            "<",
+            "7778",
+            u4(),
+            udp_to("239.1.1.1", 7778),
+        ),
+        // A source port is absent from IGMP, unknown for UDP.
+        (
+            payload("udp", "sport"),
+            "==",
+            "5000",
+            with_protocol(17, u4()),
+            control(true, 0x11),
+        ),
+        (
+            payload("th", "sport"),
+            "==",
+            "5000",
+            with_protocol(17, u4()),
+            control(true, 0x11),
+        ),
+    ];
+    for (name, n) in [
+        ("membership-query", 0x11),
+        ("membership-report-v1", 0x12),
+        ("membership-report-v2", 0x16),
+        ("leave-group", 0x17),
+        ("membership-report-v3", 0x22),
+    ] {
+        let other = if n == 0x11 { 0x22 } else { 0x11 };
+        cases.push((
+            payload("igmp", "type"),
+            "==",
+            name,
+            control(true, n),
+            control(true, other),
+        ));
+    }
+    for (name, n) in [
+        ("mld-listener-query", 130),
+        ("mld-listener-report", 131),
+        ("mld-listener-done", 132),
+        ("mld-listener-reduction", 132),
+        ("mld2-listener-report", 143),
+    ] {
+        let other = if n == 130 { 143 } else { 130 };
+        cases.push((
+            payload("icmpv6", "type"),
+            "==",
+            name,
+            control(false, n),
+            control(false, other),
+        ));
+    }
+    for (left, op, right, dropped, passed) in cases {
+        let right = if right.starts_with(['"', '{']) || right.parse::<u64>().is_ok() {
+            right.to_string()
+        } else {
+            format!(r#""{right}""#)
+        };
+        let rule = matching(&left, op, &right);
+        let chains = chain_of(&[&rule]);
+        let expect = if left.contains("sport") {
+            "unsure"
+        } else {
+            "drop"
+        };
+        assert_eq!(
+            fate(&chains, &dropped),
+            expect,
+            "{left} {op} {right}: {dropped:?}"
+        );
+        assert_eq!(
+            fate(&chains, &passed),
+            "pass",
+            "{left} {op} {right}: {passed:?}"
+        );
+    }
+}
+
+#[test]
+fn nft_comparisons_it_cannot_read_and_verdicts_it_cannot_follow_are_unsure() {
+    let th = r#"{"payload": {"protocol": "th", "field": "dport"}}"#;
+    // Below a range, and below zero: not read as a number.
+    for right in [r#"{"range": [7000, 8000]}"#, "0"] {
+        let chains = chain_of(&[&matching(th, "<", right)]);
+        assert_eq!(
+            fate(&chains, &udp_to("239.1.1.1", 7777)),
+            "unsure",
+            "< {right}"
+        );
+    }
+    // A queue hands the packet to a program: its fate is not the ruleset's.
+    let chains = chain_of(&[r#"[{"queue": {"num": 0}}]"#]);
+    assert_eq!(fate(&chains, &udp_to("239.1.1.1", 7777)), "unsure");
+    // `continue` goes on to the next rule, as no verdict does.
+    let chains = chain_of(&[r#"[{"counter": null}, {"continue": null}]"#, DROP_ALL]);
+    let out = judge(&chains, &udp_to("239.1.1.1", 7777), INPUT);
+    assert!(
+        out.unjudged.is_empty() && out.dropped_by.len() == 1,
+        "{out:?}"
+    );
+}
+
+#[test]
+fn tables_iptables_nft_manages_are_left_to_the_iptables_reader() {
+    let json = r#"{"nftables": [
+        {"chain": {"family": "ip", "table": "filter", "name": "INPUT", "handle": 1, "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}},
+        {"chain": {"family": "inet", "table": "mine", "name": "input", "handle": 2, "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}}
+    ]}"#;
+    let text = "# Warning: table ip filter is managed by iptables-nft, do not touch!\ntable ip filter {\n}\ntable inet mine {\n}\n";
+    let names = |skip: bool| -> Vec<String> {
+        nft::read(json, text, skip)
+            .unwrap()
+            .iter()
+            .map(|c| c.place())
+            .collect()
+    };
+    assert_eq!(names(true), ["inet mine input"]);
+    assert_eq!(names(false), ["ip filter INPUT", "inet mine input"]);
+    // A table merely named in a rule's text is not managed.
+    let plain =
+        "table ip filter {\n\tchain INPUT {\n\t\tcomment \"table ip filter\" # handle 3\n\t}\n}\n";
+    assert_eq!(nft::read(json, plain, true).unwrap().len(), 2);
+}
