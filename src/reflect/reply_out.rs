@@ -263,7 +263,8 @@ mod tests {
         );
         // Cleared, it takes a batch again from its first slot.
         b.clear();
-        assert!(b.is_empty() && b.len() == 0);
+        assert!(b.is_empty());
+        assert_eq!(b.len(), 0, "len and is_empty agree");
         assert!(b.push(&[7; 3], to, None, None, Path::Unicast));
         assert_eq!((b.len(), &b.bytes[..3]), (1, &[7u8; 3][..]));
     }
