@@ -147,7 +147,7 @@ fn receive(
         .unwrap()
         .read_to_string(&mut out)
         .unwrap();
-    (paced::reap(child).0, paced::summary(&out))
+    (paced::reap(child), paced::summary(&out))
 }
 
 /// Prints what the analysis costs beyond receiving, as a share of one core.

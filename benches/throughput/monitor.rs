@@ -55,6 +55,9 @@ fn receive(
             .spawn()
             .expect("start mcast in the lab")
     });
+    // Peak memory from the process's own VmHWM: wait4's maxrss also counts the pages of the
+    // bench process it was forked from (exec keeps the larger), which the content part grew.
+    let peak = crate::lab::follow_peak_kib(child.id());
     // Sent once it has joined: recv says so in its first line, the monitor in its first.
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut out = String::new();
@@ -68,8 +71,8 @@ fn receive(
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     }
     stdout.read_to_string(&mut out).unwrap();
-    let (cpu, rss) = paced::reap(child);
-    (cpu, rss, paced::summary(&out))
+    let cpu = paced::reap(child);
+    (cpu, peak.join().unwrap_or(0), paced::summary(&out))
 }
 
 fn recv_args() -> Vec<String> {

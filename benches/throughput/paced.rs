@@ -44,20 +44,18 @@ where
     })
 }
 
-/// What a receiver cost once it ended: CPU seconds (user and system) and peak resident KiB,
-/// from the kernel's accounting (wait4, which Child::wait cannot give).
+/// What a receiver cost once it ended: CPU seconds (user and system), from the kernel's
+/// accounting (wait4, which Child::wait cannot give). Not its peak memory: wait4's maxrss
+/// also counts the bench process it was forked from (see `lab::follow_peak_kib`).
 #[allow(clippy::zombie_processes)] // reaped here by wait4
-pub fn reap(child: Child) -> (f64, u64) {
+pub fn reap(child: Child) -> f64 {
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: a child of this process, waited for once; status and usage are ours.
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as i32, "wait4");
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (
-        secs(usage.ru_utime) + secs(usage.ru_stime),
-        usage.ru_maxrss as u64,
-    )
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// The last summary among the JSON lines a run printed (null when none).

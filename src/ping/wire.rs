@@ -217,6 +217,10 @@ mod tests {
             (2, Some(1)),
             "hops from the server's TTL option"
         );
+        // A server sending with another TTL than 64 says so: hops from its word, not a guess.
+        reply.ttl = Some(100);
+        let r = read_reply(&reply.encode(), 7, Some(97), &mut session).unwrap();
+        assert_eq!(r.hops, Some(3), "100 sent, 97 arrived");
         let mut stop = M::new(K::Response);
         stop.client_id = Some(7u32.to_be_bytes().to_vec());
         read_reply(&stop.encode(), 7, Some(64), &mut session);

@@ -309,3 +309,61 @@ fn what_cannot_be_judged_or_read_is_said_and_never_taken_as_harmless() {
         "{check:?}"
     );
 }
+
+#[test]
+fn igmp_is_judged_to_its_own_addresses_and_without_the_groups_port() {
+    let rule = |addr: &str| {
+        format!(
+            r#"[{{"match": {{"op": "==", "left": {{"payload": {{"protocol": "ip", "field": "daddr"}}}}, "right": "{addr}"}}}}, {{"drop": null}}]"#
+        )
+    };
+    // Queries come to all-hosts, reports leave for 224.0.0.22 (IGMPv3).
+    let (queries, reports) = (rule("224.0.0.1"), rule("224.0.0.22"));
+    let host = nft_host(
+        "accept",
+        &[
+            ("input", 3, &queries, "ip daddr 224.0.0.1 drop"),
+            ("output", 4, &reports, "ip daddr 224.0.0.22 drop"),
+        ],
+    );
+    let check = firewall(&case("239.1.1.1", Some(7777), &[]), &host, false);
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    assert!(
+        check.evidence.contains("drops IGMP queries arriving"),
+        "{check:?}"
+    );
+    assert!(
+        check
+            .evidence
+            .contains("drops IGMP membership reports leaving"),
+        "{check:?}"
+    );
+    assert!(!check.evidence.contains("drops UDP"), "{check:?}");
+    // IGMP has no ports: a rule for the group's port on IGMP cannot match it, whether the
+    // port is known or not.
+    let igmp_port = r#"[{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "igmp"}}, {"match": {"op": "==", "left": {"payload": {"protocol": "th", "field": "dport"}}, "right": 7777}}, {"drop": null}]"#;
+    let host = nft_host(
+        "accept",
+        &[(
+            "input",
+            5,
+            igmp_port,
+            "meta l4proto igmp th dport 7777 drop",
+        )],
+    );
+    for port in [Some(7777), None] {
+        let check = firewall(&case("239.1.1.1", port, &[]), &host, false);
+        assert_eq!(check.status, Status::Ok, "{port:?}: {check:?}");
+    }
+}
+
+#[test]
+fn a_report_leaving_came_in_on_no_interface() {
+    // Output sees this host's own reports: no input interface to match (judged unknown,
+    // never as the interface the group arrives on).
+    let rule = r#"[{"match": {"op": "==", "left": {"meta": {"key": "iifname"}}, "right": "eth0"}}, {"drop": null}]"#;
+    let host = nft_host("accept", &[("output", 5, rule, "iifname eth0 drop")]);
+    let check = firewall(&case("239.1.1.1", Some(7777), &[]), &host, false);
+    assert_eq!(check.status, Status::Warn, "{check:?}");
+    assert!(check.evidence.contains("not analysed"), "{check:?}");
+}
