@@ -367,3 +367,20 @@ fn a_report_leaving_came_in_on_no_interface() {
     assert_eq!(check.status, Status::Warn, "{check:?}");
     assert!(check.evidence.contains("not analysed"), "{check:?}");
 }
+
+#[test]
+fn a_drop_policy_behind_an_unjudged_accept_is_named_once() {
+    let limit = r#"[{"limit": {"rate": 10, "per": "second"}}, {"accept": null}]"#;
+    let host = nft_host(
+        "drop",
+        &[("input", 6, limit, "limit rate 10/second accept")],
+    );
+    let check = firewall(&case("239.1.1.1", Some(7777), &[]), &host, false);
+    assert_eq!(check.status, Status::Warn, "{check:?}");
+    // UDP, later fragments and queries all meet it on input: said once each.
+    assert_eq!(
+        check.evidence,
+        "read nft: no rule judged drops it; not analysed (they may drop this traffic): nft: \
+         `limit rate 10/second accept` (inet t input) | nft: the drop policy of inet t input"
+    );
+}
