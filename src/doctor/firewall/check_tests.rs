@@ -384,3 +384,33 @@ fn a_drop_policy_behind_an_unjudged_accept_is_named_once() {
          `limit rate 10/second accept` (inet t input) | nft: the drop policy of inet t input"
     );
 }
+
+#[test]
+fn a_report_is_judged_as_the_report_type_of_its_version() {
+    // IGMPv3 reports (0x22) leave; a rule for them fails the check, one for v2's does not.
+    let rule = |t: &str| {
+        format!(
+            r#"[{{"match": {{"op": "==", "left": {{"payload": {{"protocol": "igmp", "field": "type"}}}}, "right": "{t}"}}}}, {{"drop": null}}]"#
+        )
+    };
+    let v3 = rule("membership-report-v3");
+    let host = nft_host(
+        "accept",
+        &[("output", 5, &v3, "igmp type membership-report-v3 drop")],
+    );
+    let check = firewall(&case("239.1.1.1", Some(7777), &[]), &host, false);
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    assert!(
+        check
+            .evidence
+            .contains("drops IGMP membership reports leaving"),
+        "{check:?}"
+    );
+    let v2 = rule("membership-report-v2");
+    let host = nft_host(
+        "accept",
+        &[("output", 5, &v2, "igmp type membership-report-v2 drop")],
+    );
+    let check = firewall(&case("239.1.1.1", Some(7777), &[]), &host, false);
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+}

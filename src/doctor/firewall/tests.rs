@@ -635,7 +635,7 @@ fn every_iptables_option_read_is_judged_both_ways() {
         ),
         // A source port is absent from IGMP: such a rule passes it, and is unsure for UDP.
         (
-            "-p udp --sport 5000",
+            "-m udp --sport 5000",
             true,
             with_protocol(17, u4()),
             control(true, 0x11),
