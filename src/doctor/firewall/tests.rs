@@ -905,3 +905,15 @@ fn tables_iptables_nft_manages_are_left_to_the_iptables_reader() {
         "table ip filter {\n\tchain INPUT {\n\t\tcomment \"table ip filter\" # handle 3\n\t}\n}\n";
     assert_eq!(nft::read(json, plain, true).unwrap().len(), 2);
 }
+
+#[test]
+fn a_frag_off_test_for_zero_drops_whole_datagrams_and_first_fragments() {
+    let rule = format!(r#"[{{"match": {{"op": "==", "left": {FRAG}, "right": 0}}}}, {DROP}]"#);
+    let chains = chain_of(&[&rule]);
+    let later = Packet {
+        later_fragment: true,
+        ..udp_to("239.1.1.1", 7777)
+    };
+    assert_eq!(fate(&chains, &udp_to("239.1.1.1", 7777)), "drop");
+    assert_eq!(fate(&chains, &later), "pass");
+}
